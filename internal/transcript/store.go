@@ -1,0 +1,71 @@
+package transcript
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors of a Store. Callers decide on them with errors.Is.
+var (
+	// ErrNotFound is returned for a session the store does not hold.
+	ErrNotFound = errors.New("transcript: session not found")
+	// ErrExists is returned by Create for a session id already in the store.
+	ErrExists = errors.New("transcript: session already exists")
+	// ErrStaleEpoch is returned when a write carries an epoch lower than the
+	// session's current one: another server has taken the session over, and the
+	// writer must drop its copy at once.
+	ErrStaleEpoch = errors.New("transcript: stale epoch, session owned by another server")
+	// ErrIndexConflict is returned by Append when an event index is already stored
+	// or would leave a gap.
+	ErrIndexConflict = errors.New("transcript: event index conflict")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("transcript: store closed")
+)
+
+// Session is the header of an intermediate transcript.
+type Session struct {
+	ID string
+	// Owner is the application name of the chat server that owns the session.
+	Owner string
+	// Epoch is the fencing token of the owner, from 1, raised by each Claim.
+	Epoch int64
+	// Async is true for an async-mode session.
+	Async     bool
+	CreatedAt time.Time
+	// UserData is the session's user data (the request-chat userData and contact fields).
+	UserData map[string]string
+}
+
+// Snapshot is a whole intermediate transcript as loaded for restoration.
+type Snapshot struct {
+	Session Session
+	// Events are in index order, from 1, without gaps.
+	Events []Event
+}
+
+// Store is the intermediate transcript store: an append-only event log per
+// session, fenced by an epoch. Implementations are safe for concurrent use.
+// Appends from many sessions may be group-committed; Append returns only once
+// its events are durable.
+type Store interface {
+	// Create stores a new session header at epoch s.Epoch (normally 1).
+	// It returns ErrExists if the id is taken.
+	Create(ctx context.Context, s Session) error
+	// Append durably adds events to a session, atomically, in index order.
+	// The first event's index must be one more than the last stored index.
+	// It returns ErrNotFound, ErrStaleEpoch if epoch is lower than the stored
+	// epoch, or ErrIndexConflict.
+	Append(ctx context.Context, sessionID string, epoch int64, events []Event) error
+	// Load returns the session header and all its events, or ErrNotFound.
+	Load(ctx context.Context, sessionID string) (Snapshot, error)
+	// Claim makes owner the session's owner with an epoch one higher than the
+	// stored one and returns the new epoch, or ErrNotFound. Every later write by
+	// a holder of the old epoch fails with ErrStaleEpoch.
+	Claim(ctx context.Context, sessionID, owner string) (int64, error)
+	// Delete removes a session and its events. It returns ErrStaleEpoch if
+	// epoch is lower than the stored one; deleting a missing session is not an error.
+	Delete(ctx context.Context, sessionID string, epoch int64) error
+	// Sessions lists the headers of the sessions owned by owner.
+	Sessions(ctx context.Context, owner string) ([]Session, error)
+}
