@@ -16,8 +16,8 @@ var (
 	// session's current one: another server has taken the session over, and the
 	// writer must drop its copy at once.
 	ErrStaleEpoch = errors.New("transcript: stale epoch, session owned by another server")
-	// ErrIndexConflict is returned by Append when an event index is already stored
-	// or would leave a gap.
+	// ErrIndexConflict is returned by Append when an event index is not greater
+	// than the last stored one.
 	ErrIndexConflict = errors.New("transcript: event index conflict")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("transcript: store closed")
@@ -40,7 +40,7 @@ type Session struct {
 // Snapshot is a whole intermediate transcript as loaded for restoration.
 type Snapshot struct {
 	Session Session
-	// Events are in index order, from 1, without gaps.
+	// Events are in index order, from 1; indexes of unstored events are missing.
 	Events []Event
 }
 
@@ -53,9 +53,10 @@ type Store interface {
 	// It returns ErrExists if the id is taken.
 	Create(ctx context.Context, s Session) error
 	// Append durably adds events to a session, atomically, in index order.
-	// The first event's index must be one more than the last stored index.
-	// It returns ErrNotFound, ErrStaleEpoch if epoch is lower than the stored
-	// epoch, or ErrIndexConflict.
+	// Indexes must increase and the first must be greater than the last stored
+	// index; gaps are allowed, because events that are delivered but not stored
+	// (typing notices) still take an index. It returns ErrNotFound,
+	// ErrStaleEpoch if epoch differs from the stored epoch, or ErrIndexConflict.
 	Append(ctx context.Context, sessionID string, epoch int64, events []Event) error
 	// Load returns the session header and all its events, or ErrNotFound.
 	Load(ctx context.Context, sessionID string) (Snapshot, error)

@@ -1,0 +1,287 @@
+package chat
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/parley-chat/parley/internal/transcript"
+)
+
+// Join adds a party and returns it with its participant number set. A
+// non-empty greeting is sent as the party's first message. Only one client
+// may be present at a time; a client always joins with visibility ALL.
+func (s *Session) Join(now time.Time, p transcript.Party, greeting string) (transcript.Party, Step, error) {
+	if err := s.canJoin(p); err != nil {
+		return transcript.Party{}, Step{}, err
+	}
+	if p.Visibility == "" || p.Type == transcript.Client {
+		p.Visibility = transcript.VisAll
+	}
+	p.ParticipantID = len(s.members) + 1
+	p.UserData = maps.Clone(p.UserData)
+	m := &member{Party: p, present: true}
+	s.members = append(s.members, m)
+	s.byID[p.ID] = m
+
+	var st Step
+	joined := p
+	s.add(&st, transcript.Event{Type: transcript.ParticipantJoined, PartyID: p.ID, Visibility: p.Visibility, Party: &joined}, now, true)
+	if greeting != "" {
+		s.add(&st, transcript.Event{Type: transcript.Message, PartyID: p.ID, Visibility: p.Visibility, Text: greeting}, now, true)
+	}
+	return p, st, nil
+}
+
+func (s *Session) canJoin(p transcript.Party) error {
+	switch {
+	case s.closed:
+		return ErrClosed
+	case p.ID == "" || !p.Type.Valid():
+		return fmt.Errorf("%w: party needs an id and a type", ErrInvalid)
+	case p.Visibility != "" && !p.Visibility.Valid():
+		return fmt.Errorf("%w: visibility %q", ErrInvalid, p.Visibility)
+	case s.byID[p.ID] != nil:
+		return ErrDuplicateParty
+	case p.Type == transcript.Client && s.hasPresent(transcript.Client):
+		return fmt.Errorf("%w: the session already has a client", ErrNotAllowed)
+	}
+	return nil
+}
+
+// Message is what a party sends with Send.
+type Message struct {
+	Text string
+	// MessageType is the sender's free-form type (GMS messageType).
+	MessageType string
+	// Visibility defaults to the sender's join visibility; a client's is always ALL.
+	Visibility transcript.Visibility
+	UserData   map[string]string
+}
+
+// Send adds a message from a present party.
+func (s *Session) Send(now time.Time, from string, msg Message) (Step, error) {
+	m, err := s.active(from)
+	if err != nil {
+		return Step{}, err
+	}
+	if msg.Text == "" {
+		return Step{}, fmt.Errorf("%w: empty message", ErrInvalid)
+	}
+	vis, err := visibilityFor(m, msg.Visibility)
+	if err != nil {
+		return Step{}, err
+	}
+	var st Step
+	s.add(&st, transcript.Event{
+		Type: transcript.Message, PartyID: from, Visibility: vis,
+		Text: msg.Text, MessageType: msg.MessageType, UserData: maps.Clone(msg.UserData),
+	}, now, true)
+	return st, nil
+}
+
+// Notify adds a notice from a present party: typing started or stopped, push
+// URL, custom notice, nickname update, file uploaded or deleted. Whether it
+// is stored follows Options.SaveNotices; it is delivered either way. A
+// nickname update also renames the party.
+func (s *Session) Notify(now time.Time, from string, t transcript.EventType, text string, vis transcript.Visibility, userData map[string]string) (Step, error) {
+	m, err := s.active(from)
+	if err != nil {
+		return Step{}, err
+	}
+	if !isNotice(t) {
+		return Step{}, fmt.Errorf("%w: notice type %q", ErrInvalid, t)
+	}
+	if t == transcript.NicknameUpdated {
+		if text == "" {
+			return Step{}, fmt.Errorf("%w: empty nickname", ErrInvalid)
+		}
+		m.Nickname = text
+	}
+	if vis, err = visibilityFor(m, vis); err != nil {
+		return Step{}, err
+	}
+	var st Step
+	e := transcript.Event{Type: t, PartyID: from, Visibility: vis, Text: text, UserData: maps.Clone(userData)}
+	if t == transcript.CustomNotice {
+		e.NoticeType = "USER_CUSTOM"
+	}
+	s.add(&st, e, now, s.opts.SaveNotices.Has(t))
+	return st, nil
+}
+
+// SystemNotice adds a stored notice from the server itself (an inactivity
+// alert, a save failure notice), visible to all.
+func (s *Session) SystemNotice(now time.Time, t transcript.EventType, text string) (Step, error) {
+	if s.closed {
+		return Step{}, ErrClosed
+	}
+	var st Step
+	s.add(&st, transcript.Event{Type: t, Visibility: transcript.VisAll, Text: text, NoticeType: "SYSTEM"}, now, true)
+	return st, nil
+}
+
+// UpdateData merges user data sent by a present party into the session's.
+func (s *Session) UpdateData(from string, data map[string]string) error {
+	if _, err := s.active(from); err != nil {
+		return err
+	}
+	if s.userData == nil {
+		s.userData = make(map[string]string, len(data))
+	}
+	maps.Copy(s.userData, data)
+	return nil
+}
+
+// Leave removes party who at the request of asker, then applies the
+// after-action. A party may always leave itself; only an agent or supervisor
+// may remove another party. A non-empty text is sent by the leaving party
+// first. The session closes when ForceClose is asked, when CloseIfNoAgents
+// leaves no agent, or when nobody remains.
+func (s *Session) Leave(now time.Time, who, asker string, action AfterAction, text string) (Step, error) {
+	m, err := s.active(who)
+	if err != nil {
+		return Step{}, err
+	}
+	a, err := s.active(asker)
+	if err != nil {
+		return Step{}, err
+	}
+	if who != asker && a.Type != transcript.Agent && a.Type != transcript.Supervisor {
+		return Step{}, fmt.Errorf("%w: only an agent or supervisor removes another party", ErrNotAllowed)
+	}
+	var st Step
+	if text != "" {
+		s.add(&st, transcript.Event{Type: transcript.Message, PartyID: who, Visibility: m.Visibility, Text: text}, now, true)
+	}
+	s.depart(&st, now, m, asker, leaveReason(m, who == asker, action))
+	if action == ForceClose || (action == CloseIfNoAgents && !s.hasPresent(transcript.Agent)) {
+		s.closeAll(&st, now, asker, transcript.ReasonRemoved)
+	}
+	s.closeIfEmpty(&st, now)
+	return st, nil
+}
+
+func leaveReason(m *member, self bool, action AfterAction) transcript.Reason {
+	switch {
+	case !self:
+		return transcript.ReasonRemoved
+	case action == ForceClose:
+		return transcript.ReasonForceClose
+	case m.Type == transcript.Client:
+		return transcript.ReasonLogout
+	}
+	return transcript.ReasonNone
+}
+
+// Remove takes a party out on the server's behalf with a reason code
+// (disconnect, bad secure key, inactivity). The session closes when nobody
+// remains.
+func (s *Session) Remove(now time.Time, who string, reason transcript.Reason) (Step, error) {
+	m, err := s.active(who)
+	if err != nil {
+		return Step{}, err
+	}
+	var st Step
+	s.depart(&st, now, m, who, reason)
+	s.closeIfEmpty(&st, now)
+	return st, nil
+}
+
+// Close ends the session on the server's behalf: every present party leaves
+// with the reason given (inactivity, a store failure, a stopped interaction).
+func (s *Session) Close(now time.Time, reason transcript.Reason) (Step, error) {
+	if s.closed {
+		return Step{}, ErrClosed
+	}
+	var st Step
+	s.closeAll(&st, now, "", reason)
+	return st, nil
+}
+
+func (s *Session) depart(st *Step, now time.Time, m *member, asker string, reason transcript.Reason) {
+	m.present = false
+	s.add(st, transcript.Event{Type: transcript.ParticipantLeft, PartyID: m.ID, Visibility: m.Visibility, Reason: reason, AskerID: asker}, now, true)
+}
+
+func (s *Session) closeAll(st *Step, now time.Time, asker string, reason transcript.Reason) {
+	for _, m := range s.members {
+		if m.present {
+			s.depart(st, now, m, cmp.Or(asker, m.ID), reason)
+		}
+	}
+	s.finish(st, now)
+}
+
+func (s *Session) closeIfEmpty(st *Step, now time.Time) {
+	if !s.closed && !s.anyPresent() {
+		s.finish(st, now)
+	}
+}
+
+func (s *Session) finish(st *Step, now time.Time) {
+	s.closed = true
+	s.ended = stamp(now)
+	st.Closed = true
+}
+
+// add numbers e, records it and appends it to the step.
+func (s *Session) add(st *Step, e transcript.Event, now time.Time, stored bool) {
+	e.Index = len(s.log) + 1
+	e.Time = stamp(now)
+	s.log = append(s.log, entry{Event: e, stored: stored})
+	st.Events = append(st.Events, e)
+	if stored {
+		st.Store = append(st.Store, e)
+	}
+}
+
+// active returns a present party of an open session.
+func (s *Session) active(id string) (*member, error) {
+	if s.closed {
+		return nil, ErrClosed
+	}
+	m, ok := s.byID[id]
+	switch {
+	case !ok:
+		return nil, ErrNoSuchParty
+	case !m.present:
+		return nil, ErrPartyLeft
+	}
+	return m, nil
+}
+
+// visibilityFor resolves the visibility of what m sends: its join visibility
+// by default; a client can only send to all; nobody sends wider than it sees.
+func visibilityFor(m *member, v transcript.Visibility) (transcript.Visibility, error) {
+	switch {
+	case v == "":
+		return m.Visibility, nil
+	case !v.Valid():
+		return "", fmt.Errorf("%w: visibility %q", ErrInvalid, v)
+	case m.Type == transcript.Client && v != transcript.VisAll:
+		return "", fmt.Errorf("%w: a client sends with visibility ALL only", ErrNotAllowed)
+	case !m.Type.Sees(v):
+		return "", fmt.Errorf("%w: visibility %s is not visible to the sender", ErrNotAllowed, v)
+	}
+	return v, nil
+}
+
+func (s *Session) hasPresent(t transcript.PartyType) bool {
+	for _, m := range s.members {
+		if m.present && m.Type == t {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Session) anyPresent() bool {
+	for _, m := range s.members {
+		if m.present {
+			return true
+		}
+	}
+	return false
+}
