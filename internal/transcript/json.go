@@ -43,8 +43,8 @@ func (f Final) JSON() ([]byte, error) {
 }
 
 type jsonTranscript struct {
-	SessionID string        `json:"sessionId"`
-	StartAt   string        `json:"startAt"`
+	SessionID string       `json:"sessionId"`
+	StartAt   string       `json:"startAt"`
 	Messages  []APIMessage `json:"messages"`
 }
 
@@ -54,7 +54,7 @@ type APIMessage struct {
 	Index           int                          `json:"index"`
 	Type            EventType                    `json:"type"`
 	UTCTime         int64                        `json:"utcTime"`
-	From            *APIFrom                    `json:"from,omitempty"`
+	From            *APIFrom                     `json:"from,omitempty"`
 	Text            string                       `json:"text,omitempty"`
 	MessageType     string                       `json:"messageType,omitempty"`
 	UserData        map[string]string            `json:"userData,omitempty"`
