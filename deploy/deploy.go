@@ -1,0 +1,13 @@
+package deploy
+
+import _ "embed" // for go:embed
+
+// Embedded is embedded.yaml: SQLite under ./parley-data and two chat servers.
+//
+//go:embed embedded.yaml
+var Embedded []byte
+
+// Postgres is postgres.yaml: the same chat servers on a local PostgreSQL.
+//
+//go:embed postgres.yaml
+var Postgres []byte

@@ -1,0 +1,200 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// AppType is the role an application plays.
+type AppType string
+
+// The application types a deployment file may name.
+const (
+	ChatServer        AppType = "chat-server"
+	WebAPI            AppType = "web-api"
+	InteractionServer AppType = "interaction-server"
+	InteractionProxy  AppType = "interaction-proxy"
+	StatServer        AppType = "stat-server"
+)
+
+var appTypes = []AppType{ChatServer, WebAPI, InteractionServer, InteractionProxy, StatServer}
+
+// DefaultDataDir is the data-dir of a file that names none.
+const DefaultDataDir = "./parley-data"
+
+// Deployment is a parsed and validated deployment file.
+type Deployment struct {
+	File         string                  // the path it was read from ("<embedded>" for the built-in one)
+	DataDir      string                  // as written; DefaultDataDir when the file names none
+	Databases    map[string]Database     // by name
+	Applications map[string]*Application // by name
+}
+
+// Database is one entry of databases.
+type Database struct {
+	Name   string // its key in the file
+	Driver string // "sqlite" or "postgres"
+	DSN    string // as written; see Deployment.DSN
+}
+
+// Application is one entry of applications.
+type Application struct {
+	Name        string   // its key in the file; a chat server's alias
+	Type        AppType  // its role
+	Listen      string   // host:port it serves on
+	Database    string   // a key of Deployment.Databases; empty for none
+	Connections []string // names of the applications it talks to
+	Log         LogOptions
+	// Chat is non-nil exactly for chat-server applications, with defaults
+	// applied and validated.
+	Chat *ChatServerOptions
+}
+
+// fileDoc is the file as written; yaml's KnownFields makes any other key an
+// error at every level.
+type fileDoc struct {
+	DataDir      string             `yaml:"data-dir"`
+	Databases    map[string]fileDB  `yaml:"databases"`
+	Applications map[string]fileApp `yaml:"applications"`
+}
+
+type fileDB struct {
+	Driver string `yaml:"driver"`
+	DSN    string `yaml:"dsn"`
+}
+
+type fileApp struct {
+	Type        string                          `yaml:"type"`
+	Listen      string                          `yaml:"listen"`
+	Database    string                          `yaml:"database"`
+	Connections []string                        `yaml:"connections"`
+	Options     map[string]map[string]yaml.Node `yaml:"options"`
+}
+
+// Load reads and parses the deployment file at path.
+func Load(path string) (*Deployment, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse parses and validates a deployment file; file names it in errors.
+// Errors are *Error values, joined when there are several.
+func Parse(file string, data []byte) (*Deployment, error) {
+	doc, err := decode(file, data)
+	if err != nil {
+		return nil, err
+	}
+	d := &Deployment{File: file, DataDir: doc.DataDir,
+		Databases: map[string]Database{}, Applications: map[string]*Application{}}
+	if d.DataDir == "" {
+		d.DataDir = DefaultDataDir
+	}
+	errs := d.addDatabases(doc.Databases)
+	errs = append(errs, d.addApplications(doc.Applications)...)
+	for _, e := range errs {
+		e.File = file
+	}
+	if err := joinErrors(errs); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// decode reads exactly one YAML document strictly.
+func decode(file string, data []byte) (*fileDoc, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var doc fileDoc
+	err := dec.Decode(&doc)
+	if errors.Is(err, io.EOF) {
+		return nil, &Error{File: file, Msg: "empty deployment file"}
+	}
+	if err != nil {
+		return nil, yamlError(file, err)
+	}
+	var extra any
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, &Error{File: file, Msg: "more than one YAML document"}
+	}
+	return &doc, nil
+}
+
+var unknownField = regexp.MustCompile(`^(line \d+): field (.*) not found in type \S+$`)
+
+// goTypes names the Go types of fileDoc the way a user thinks of them.
+var goTypes = strings.NewReplacer(
+	"into map[string]map[string]yaml.Node", "into options (a mapping of sections)",
+	"into map[string]yaml.Node", "into an options section (a mapping)",
+	"into map[string]config.fileApp", "into applications (a mapping)",
+	"into map[string]config.fileDB", "into databases (a mapping)",
+	"into config.fileApp", "into an application (a mapping)",
+	"into config.fileDB", "into a database (a mapping)",
+	"into config.fileDoc", "into a deployment (a mapping)",
+	"into []string", "into a list of names",
+	"into string", "into a string",
+)
+
+// yamlError turns yaml's (possibly multi-line) error into one *Error per
+// problem, each on one line, with Go type names replaced by what a user wrote.
+func yamlError(file string, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return &Error{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	errs := make([]*Error, len(te.Errors))
+	for i, msg := range te.Errors {
+		msg = goTypes.Replace(unknownField.ReplaceAllString(msg, `$1: unknown key "$2"`))
+		errs[i] = &Error{File: file, Msg: msg}
+	}
+	return joinErrors(errs)
+}
+
+// Names returns the application names, sorted.
+func (d *Deployment) Names() []string {
+	return slices.Sorted(maps.Keys(d.Applications))
+}
+
+// DSN returns the connection string to open db with. A relative sqlite path
+// (optionally "file:"-prefixed, optionally with a "?query") is joined to
+// DataDir; ":memory:", absolute paths and postgres DSNs are returned as is.
+func (d *Deployment) DSN(db Database) string {
+	if db.Driver != "sqlite" {
+		return db.DSN
+	}
+	prefix, rest := "", db.DSN
+	if after, ok := strings.CutPrefix(db.DSN, "file:"); ok {
+		prefix, rest = "file:", after
+	}
+	path, query, hasQuery := strings.Cut(rest, "?")
+	if path == "" || path == ":memory:" || filepath.IsAbs(path) {
+		return db.DSN
+	}
+	path = filepath.Join(d.DataDir, path)
+	if hasQuery {
+		path += "?" + query
+	}
+	return prefix + path
+}
+
+// App returns the application called name, or an *Error naming the file and
+// the missing application.
+func (d *Deployment) App(name string) (*Application, error) {
+	if a, ok := d.Applications[name]; ok {
+		return a, nil
+	}
+	return nil, &Error{File: d.File, App: name,
+		Msg: "no such application (have " + strings.Join(d.Names(), ", ") + ")"}
+}

@@ -1,0 +1,226 @@
+package config_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/parley-chat/parley/deploy"
+	"github.com/parley-chat/parley/internal/config"
+)
+
+const base = `
+databases:
+  main: {driver: sqlite, dsn: parley.db}
+applications:
+  chat-1: {type: chat-server, listen: 127.0.0.1:7021, database: main}
+`
+
+func TestParseDeployFiles(t *testing.T) {
+	files, err := filepath.Glob("../../deploy/*.yaml")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("deploy files: %v %v", files, err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			d, err := config.Load(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := d.Names(); !slices.Equal(got, []string{"chat-1", "chat-2"}) {
+				t.Errorf("Names() = %v", got)
+			}
+		})
+	}
+}
+
+func TestEmbeddedDeployments(t *testing.T) {
+	tests := []struct {
+		data   []byte
+		driver string
+		dsn    string
+	}{
+		{deploy.Embedded, "sqlite", filepath.Join("parley-data", "parley.db")},
+		{deploy.Postgres, "postgres", "postgres://postgres@127.0.0.1:5432/parley?sslmode=disable"},
+	}
+	for _, tt := range tests {
+		d, err := config.Parse("<embedded>", tt.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := d.Databases["main"]
+		if db.Driver != tt.driver || d.DSN(db) != tt.dsn {
+			t.Errorf("main = %+v, DSN %q; want %s %q", db, d.DSN(db), tt.driver, tt.dsn)
+		}
+		for _, name := range d.Names() {
+			a := d.Applications[name]
+			s := a.Chat.Settings
+			if a.Type != config.ChatServer || s.SessionRestorationMode != "simple" || s.TranscriptAutoSave != 1 ||
+				len(a.Connections) != 0 || !a.Chat.InactivityControl.Enabled {
+				t.Errorf("%s: %+v %+v", name, a, s)
+			}
+		}
+		if d.Applications["chat-1"].Listen != "127.0.0.1:7021" || d.Applications["chat-2"].Listen != "127.0.0.1:7022" {
+			t.Error("chat servers are not on 7021 and 7022")
+		}
+	}
+}
+
+func TestParseTopLevel(t *testing.T) {
+	d, err := config.Parse("x.yaml", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.File != "x.yaml" || d.DataDir != "./parley-data" {
+		t.Errorf("File %q DataDir %q", d.File, d.DataDir)
+	}
+	if got := d.Databases["main"]; got != (config.Database{Name: "main", Driver: "sqlite", DSN: "parley.db"}) {
+		t.Errorf("database main = %+v", got)
+	}
+	a := d.Applications["chat-1"]
+	if a.Name != "chat-1" || a.Database != "main" || a.Log.Verbose != "standard" {
+		t.Errorf("chat-1 = %+v", a)
+	}
+}
+
+func TestDSN(t *testing.T) {
+	tests := []struct {
+		dataDir, driver, dsn, want string
+	}{
+		{"./parley-data", "sqlite", "parley.db", "parley-data/parley.db"},
+		{"/var/lib/parley", "sqlite", "db/parley.db?_pragma=busy_timeout(5000)", "/var/lib/parley/db/parley.db?_pragma=busy_timeout(5000)"},
+		{"/var/lib/parley", "sqlite", "file:parley.db?mode=rwc", "file:/var/lib/parley/parley.db?mode=rwc"},
+		{"/var/lib/parley", "sqlite", "/srv/parley.db", "/srv/parley.db"},
+		{"/var/lib/parley", "sqlite", ":memory:", ":memory:"},
+		{"/var/lib/parley", "postgres", "postgres://db1/parley", "postgres://db1/parley"},
+	}
+	for _, tt := range tests {
+		d := &config.Deployment{DataDir: tt.dataDir}
+		if got := d.DSN(config.Database{Driver: tt.driver, DSN: tt.dsn}); got != filepath.FromSlash(tt.want) {
+			t.Errorf("DSN(%s %q) in %q = %q, want %q", tt.driver, tt.dsn, tt.dataDir, got, tt.want)
+		}
+	}
+}
+
+func TestApp(t *testing.T) {
+	d, err := config.Parse("x.yaml", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := d.App("chat-1"); err != nil || a.Name != "chat-1" {
+		t.Errorf("App(chat-1) = %v, %v", a, err)
+	}
+	_, err = d.App("chat-9")
+	var ce *config.Error
+	if !errors.As(err, &ce) || ce.File != "x.yaml" || ce.App != "chat-9" || !strings.Contains(err.Error(), "chat-1") {
+		t.Errorf("App(chat-9) error = %v", err)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.yaml")
+	if err := os.WriteFile(path, []byte(base), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := config.Load(path); err != nil || d.File != path {
+		t.Errorf("Load = %v, %v", d, err)
+	}
+	if _, err := config.Load(path + ".missing"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Load(missing) = %v, want ErrNotExist", err)
+	}
+}
+
+// TestParseErrors covers every class of deployment error; each wants an
+// *Error naming the right application and key, and a message on one line.
+func TestParseErrors(t *testing.T) {
+	const db = "databases: {main: {driver: sqlite, dsn: p.db}}\n"
+	const chat = "type: chat-server, listen: 127.0.0.1:7021, database: main"
+	tests := []struct {
+		name, yaml  string
+		app, option string
+		contains    string
+	}{
+		{"empty file", "", "", "", "empty deployment file"},
+		{"not yaml", "applications: [", "", "", "line"},
+		{"two documents", base + "---\n" + base, "", "", "more than one YAML document"},
+		{"unknown top key", base + "datadir: x\n", "", "", `line 6: unknown key "datadir"`},
+		{"unknown app key", db + "applications: {chat-1: {" + chat + ", lisen: x}}", "", "", `unknown key "lisen"`},
+		{"unknown db key", "databases: {main: {driver: sqlite, dsn: p, user: x}}\n", "", "", `unknown key "user"`},
+		{"no applications", db, "", "", "no applications"},
+		{"unknown driver", "databases: {main: {driver: mysql, dsn: x}}\napplications: {w: {type: web-api, listen: ':80'}}",
+			"", "", `database "main": driver "mysql": want sqlite or postgres`},
+		{"empty dsn", "databases: {main: {driver: postgres}}\napplications: {w: {type: web-api, listen: ':80'}}",
+			"", "", `database "main": dsn is empty`},
+		{"unknown type", db + "applications: {x: {type: chat, listen: ':1'}}", "x", "type",
+			"want chat-server, web-api, interaction-server, interaction-proxy, stat-server"},
+		{"bad app name", db + "applications: {'a/b': {type: web-api, listen: ':1'}}", "a/b", "", "invalid name"},
+		{"missing listen", db + "applications: {w: {type: web-api}}", "w", "listen", "missing"},
+		{"listen not host:port", db + "applications: {w: {type: web-api, listen: localhost}}", "w", "listen", "want host:port"},
+		{"listen bad port", db + "applications: {w: {type: web-api, listen: 'localhost:99999'}}", "w", "listen", "1-65535"},
+		{"shared listen", db + "applications: {a: {type: web-api, listen: ':80'}, b: {type: web-api, listen: '127.0.0.1:80'}}",
+			"b", "listen", `also the listen address of "a"`},
+		{"chat without database", "applications: {c: {type: chat-server, listen: ':1'}}", "c", "database", "needs a database"},
+		{"undeclared database", db + "applications: {c: {type: chat-server, listen: ':1', database: other}}",
+			"c", "database", "no such database"},
+		{"unknown connection", db + "applications: {chat-1: {" + chat + ", connections: [ixn-1]}}",
+			"chat-1", "connections", "no such application"},
+		{"self connection", db + "applications: {chat-1: {" + chat + ", connections: [chat-1]}}",
+			"chat-1", "connections", "itself"},
+		{"unknown section", db + "applications: {chat-1: {" + chat + ", options: {setings: {}}}}",
+			"chat-1", "", "unknown section for chat-server (want client-file-transfer, inactivity-control, log, settings)"},
+		{"chat section on web-api", db + "applications: {w: {type: web-api, listen: ':1', options: {settings: {}}}}",
+			"w", "", "unknown section for web-api (want log)"},
+		{"unknown option", db + "applications: {chat-1: {" + chat + ", options: {settings: {transcript-autosave: 1}}}}",
+			"chat-1", "transcript-autosave", "unknown option"},
+		{"list value", db + "applications: {chat-1: {" + chat + ", options: {log: {verbose: [a]}}}}",
+			"chat-1", "verbose", "want a single value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Parse("deploy/x.yaml", []byte(tt.yaml))
+			ce := firstError(t, err)
+			if ce.File != "deploy/x.yaml" || ce.App != tt.app || ce.Option != tt.option {
+				t.Errorf("error %+v: want app %q option %q", ce, tt.app, tt.option)
+			}
+			if !strings.Contains(ce.Error(), tt.contains) {
+				t.Errorf("error %q does not contain %q", ce.Error(), tt.contains)
+			}
+		})
+	}
+}
+
+// firstError asserts err holds *Error values, each rendered on one line
+// starting with its file, and returns the first.
+func firstError(t *testing.T, err error) *config.Error {
+	t.Helper()
+	var ce *config.Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("error %v (%T) is not a *config.Error", err, err)
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if !strings.HasPrefix(line, ce.File+": ") {
+			t.Errorf("error line %q does not start with the file", line)
+		}
+	}
+	return ce
+}
+
+func TestErrorsAreJoined(t *testing.T) {
+	yaml := `
+databases: {main: {driver: sqlite, dsn: p.db}}
+applications:
+  a: {type: web-api}
+  b: {type: web-api, listen: ':1', connections: [zz]}
+`
+	_, err := config.Parse("x.yaml", []byte(yaml))
+	want := []string{
+		`x.yaml: application "a": listen: missing (want host:port)`,
+		`x.yaml: application "b": connections = zz: no such application`,
+	}
+	if err == nil || err.Error() != strings.Join(want, "\n") {
+		t.Errorf("error:\n%v\nwant:\n%s", err, strings.Join(want, "\n"))
+	}
+}

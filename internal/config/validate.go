@@ -1,0 +1,170 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"net"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// validName keeps application and database names usable as file names
+// (run/<app>.pid) and as a chat server's alias.
+var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+func (d *Deployment) addDatabases(dbs map[string]fileDB) []*Error {
+	var errs []*Error
+	for _, name := range slices.Sorted(maps.Keys(dbs)) {
+		db := Database{Name: name, Driver: dbs[name].Driver, DSN: dbs[name].DSN}
+		if e := checkDatabase(db); e != nil {
+			errs = append(errs, e)
+		}
+		d.Databases[name] = db // kept even when invalid, so references to it do not fail twice
+	}
+	return errs
+}
+
+func checkDatabase(db Database) *Error {
+	where := fmt.Sprintf("database %q: ", db.Name)
+	switch {
+	case !validName.MatchString(db.Name):
+		return &Error{Msg: where + "invalid name (letters, digits, '.', '_', '-')"}
+	case db.Driver != "sqlite" && db.Driver != "postgres":
+		return &Error{Msg: where + fmt.Sprintf("driver %q: want sqlite or postgres", db.Driver)}
+	case db.DSN == "":
+		return &Error{Msg: where + "dsn is empty"}
+	}
+	return nil
+}
+
+// addApplications builds every application, then checks what depends on the
+// others (connections, shared listen addresses).
+func (d *Deployment) addApplications(apps map[string]fileApp) []*Error {
+	if len(apps) == 0 {
+		return []*Error{{Msg: "no applications"}}
+	}
+	var errs []*Error
+	names := slices.Sorted(maps.Keys(apps))
+	for _, name := range names {
+		a, appErrs := d.newApplication(name, apps[name])
+		errs = append(errs, appErrs...)
+		d.Applications[name] = a
+	}
+	listeners := map[string]string{} // listen address -> first application on it
+	for _, name := range names {
+		a := d.Applications[name]
+		for _, e := range slices.Concat(d.checkConnections(a), checkShared(a, listeners)) {
+			e.App = name
+			errs = append(errs, e)
+		}
+	}
+	return errs
+}
+
+// newApplication builds one application; the errors carry its name.
+func (d *Deployment) newApplication(name string, f fileApp) (*Application, []*Error) {
+	a := &Application{Name: name, Type: AppType(f.Type), Listen: f.Listen,
+		Database: f.Database, Connections: f.Connections, Log: defaultLogOptions()}
+	var errs []*Error
+	if !validName.MatchString(name) {
+		errs = append(errs, &Error{Msg: "invalid name (letters, digits, '.', '_', '-')"})
+	}
+	if !slices.Contains(appTypes, a.Type) {
+		errs = append(errs, &Error{Option: "type", Value: fmt.Sprintf("%q", f.Type),
+			Msg: "unknown application type (want " + typeList() + ")"})
+	}
+	if a.Type == ChatServer {
+		opts := DefaultChatServerOptions()
+		a.Chat = &opts
+	}
+	errs = append(errs, checkListen(a.Listen)...)
+	errs = append(errs, d.checkDatabaseRef(a)...)
+	if optErrs := a.setOptions(f.Options); len(optErrs) > 0 {
+		errs = append(errs, optErrs...) // validating half-set options would only repeat these
+	} else {
+		errs = append(errs, a.validate()...)
+	}
+	for _, e := range errs {
+		e.App = name
+	}
+	return a, errs
+}
+
+func (a *Application) validate() []*Error {
+	errs := a.Log.validate()
+	if a.Chat != nil {
+		errs = append(errs, a.Chat.validate()...)
+	}
+	return errs
+}
+
+func typeList() string {
+	s := make([]string, len(appTypes))
+	for i, t := range appTypes {
+		s[i] = string(t)
+	}
+	return strings.Join(s, ", ")
+}
+
+func checkListen(listen string) []*Error {
+	if listen == "" {
+		return []*Error{{Option: "listen", Msg: "missing (want host:port)"}}
+	}
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return []*Error{{Option: "listen", Value: listen, Msg: "want host:port"}}
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return []*Error{{Option: "listen", Value: listen, Msg: "port must be 1-65535"}}
+	}
+	return nil
+}
+
+func (d *Deployment) checkDatabaseRef(a *Application) []*Error {
+	switch {
+	case a.Database == "" && a.Type == ChatServer:
+		return []*Error{{Option: "database", Msg: "a chat-server needs a database"}}
+	case a.Database == "":
+		return nil
+	}
+	if _, ok := d.Databases[a.Database]; ok {
+		return nil
+	}
+	return []*Error{{Option: "database", Value: a.Database, Msg: "no such database in databases"}}
+}
+
+func (d *Deployment) checkConnections(a *Application) []*Error {
+	var errs []*Error
+	for _, c := range a.Connections {
+		switch _, ok := d.Applications[c]; {
+		case c == a.Name:
+			errs = append(errs, &Error{Option: "connections", Value: c, Msg: "an application cannot connect to itself"})
+		case !ok:
+			errs = append(errs, &Error{Option: "connections", Value: c, Msg: "no such application"})
+		}
+	}
+	return errs
+}
+
+// checkShared refuses a listen address an earlier application already has,
+// counting a wildcard host as every host on its port.
+func checkShared(a *Application, listeners map[string]string) []*Error {
+	host, port, err := net.SplitHostPort(a.Listen)
+	if err != nil {
+		return nil // already reported by checkListen
+	}
+	for _, addr := range slices.Sorted(maps.Keys(listeners)) {
+		h, p, _ := net.SplitHostPort(addr)
+		if p == port && (strings.EqualFold(h, host) || isWildcard(h) || isWildcard(host)) {
+			return []*Error{{Option: "listen", Value: a.Listen, Msg: fmt.Sprintf("also the listen address of %q", listeners[addr])}}
+		}
+	}
+	listeners[a.Listen] = a.Name
+	return nil
+}
+
+func isWildcard(host string) bool {
+	return host == "" || host == "0.0.0.0" || host == "::"
+}
