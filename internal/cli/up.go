@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley/deploy"
+	"github.com/parley-chat/parley/internal/config"
+)
+
+// startOrder is the order up starts application types in: what others
+// connect to comes first. Each type is one group, started in parallel.
+var startOrder = []config.AppType{
+	config.InteractionServer, config.ChatServer, config.WebAPI, config.InteractionProxy, config.StatServer,
+}
+
+// upCommand returns the up command and its usage text.
+func upCommand() *command {
+	return &command{
+		name:     "up",
+		synopsis: "[--config FILE] [--apps NAME,...] [--grace DURATION]",
+		summary:  "start every application of a deployment, one child process each",
+		doc: `Up starts every application of a deployment (or those named by --apps) as a
+child process running 'parley run', in the order interaction servers, chat
+servers, then the other types, each type in parallel once the previous one
+answers GET /healthz. Each output line of a child is prefixed with its name;
+<data-dir>/run/<app>.pid holds each child's pid while it runs, and up refuses
+to start when one names a live process. A child that exits is reported and
+the others keep running. On Ctrl-C (SIGINT) or SIGTERM, up sends SIGTERM to
+every child, waits up to --grace, then kills what remains. Up exits when all
+children are gone: status 0 if none failed.`,
+		example: "parley up --config deploy/embedded.yaml --apps chat-1,chat-2",
+		setup: func(c *cli, fs *flag.FlagSet) func(context.Context, []string) error {
+			file := configFlag(fs)
+			apps := fs.String("apps", "", "comma-separated `NAMES` of the applications to start (default: all)")
+			grace := fs.Duration("grace", 10*time.Second, "how long children have to stop after SIGTERM before they are killed")
+			return func(ctx context.Context, args []string) error {
+				if err := noArgs(args); err != nil {
+					return err
+				}
+				return c.up(ctx, *file, *apps, *grace)
+			}
+		},
+	}
+}
+
+func (c *cli) up(ctx context.Context, file, apps string, grace time.Duration) error {
+	d, err := loadDeployment(file)
+	if err != nil {
+		return err
+	}
+	selected, err := selectApps(d, apps)
+	if err != nil {
+		return err
+	}
+	runDir := filepath.Join(d.DataDir, "run")
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return fmt.Errorf("up: %w", err)
+	}
+	if err := checkPIDFiles(d.DataDir, runDir); err != nil {
+		return err
+	}
+	childConfig, err := childConfigFile(file, runDir)
+	if err != nil {
+		return err
+	}
+	s := newSupervisor(c, runDir, childConfig, grace, selected)
+	s.con.say("starting %d applications of %s (data-dir %s)", len(selected), d.File, d.DataDir)
+	return s.run(ctx, groups(selected))
+}
+
+// selectApps returns the applications named in the comma-separated list, or
+// all of them when it is empty.
+func selectApps(d *config.Deployment, list string) ([]*config.Application, error) {
+	names := d.Names()
+	if list != "" {
+		names = strings.Split(list, ",")
+	}
+	var apps []*config.Application
+	for _, name := range names {
+		a, err := d.App(strings.TrimSpace(name))
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(apps, a) {
+			apps = append(apps, a)
+		}
+	}
+	return apps, nil
+}
+
+// groups splits apps by type, in startOrder, each group sorted by name.
+func groups(apps []*config.Application) [][]*config.Application {
+	var out [][]*config.Application
+	for _, t := range startOrder {
+		var g []*config.Application
+		for _, a := range apps {
+			if a.Type == t {
+				g = append(g, a)
+			}
+		}
+		if len(g) > 0 {
+			slices.SortFunc(g, func(a, b *config.Application) int { return strings.Compare(a.Name, b.Name) })
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// childConfigFile returns the absolute path of the deployment file children
+// are given. The embedded deployment is written to runDir/embedded.yaml, so
+// that a child reads exactly what its parent read.
+func childConfigFile(file, runDir string) (string, error) {
+	if file != "" {
+		abs, err := filepath.Abs(file)
+		if err != nil {
+			return "", fmt.Errorf("up: %w", err)
+		}
+		return abs, nil
+	}
+	path := filepath.Join(runDir, "embedded.yaml")
+	if err := os.WriteFile(path, deploy.Embedded, 0o644); err != nil {
+		return "", fmt.Errorf("up: write the embedded deployment: %w", err)
+	}
+	return path, nil
+}
