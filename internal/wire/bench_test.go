@@ -1,0 +1,44 @@
+package wire
+
+import (
+	"context"
+	"testing"
+)
+
+func BenchmarkRoundTrip(b *testing.B) {
+	s := startServer(b, nil, Options{}, echo)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, err := Dial(ctx, s.wsURL(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = c.Serve(ctx, ignore)
+	}()
+	defer func() { cancel(); <-done }()
+	body := joinBody{SessionID: "0123456789abcdef", N: 1}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		var reply joinBody
+		for pb.Next() {
+			if _, err := c.Request(ctx, RequestJoin, body, &reply); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkDecode(b *testing.B) {
+	data := []byte(`{"name":"RequestMessage","ref":123456,"body":{"sessionId":"0001KaC3A6R5006K","userId":"00A65C2AD4720003","text":"Hello, I need help with my order"}}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Decode(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

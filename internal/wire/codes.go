@@ -1,0 +1,123 @@
+package wire
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Code is a stable error number that crosses the wire in the body of
+// EventError. The numbers never change once published; new codes are added.
+type Code int
+
+// The error code catalogue. Codes below 200 are protocol and server
+// conditions; codes from 8200 are chat session conditions, numbered as Genesys
+// Chat Server numbers them where Genesys publishes the number.
+const (
+	// CodeMalformed: the frame is not a valid message.
+	CodeMalformed Code = 100
+	// CodeUnknownMessage: the message name is not in the catalogue.
+	CodeUnknownMessage Code = 101
+	// CodeBadRequest: a field of the body is missing or invalid.
+	CodeBadRequest Code = 102
+	// CodeTooLarge: the message is larger than the receiver accepts.
+	CodeTooLarge Code = 103
+	// CodeNotAllowed: the request is not allowed in this state or by this party.
+	CodeNotAllowed Code = 104
+	// CodeInternal: the server failed; the text says nothing more on purpose.
+	CodeInternal Code = 105
+	// CodeUnavailable: the server is at its limit or the function is disabled.
+	CodeUnavailable Code = 106
+	// CodeShuttingDown: the server is stopping; try another one.
+	CodeShuttingDown Code = 107
+	// CodeTimeout: the operation did not finish in time.
+	CodeTimeout Code = 108
+
+	// CodeNoSuchSession: no chat session has this id.
+	CodeNoSuchSession Code = 8200
+	// CodeNoSuchUser: no such user in the session (Genesys 8201).
+	CodeNoSuchUser Code = 8201
+	// CodeSessionClosed: the chat session is over.
+	CodeSessionClosed Code = 8202
+	// CodeLoggedOut: the user was logged out, e.g. by flex-disconnect-timeout,
+	// while the session goes on (Genesys 8209).
+	CodeLoggedOut Code = 8209
+	// CodeBadSecureKey: the secure key is wrong; the party has been removed
+	// (Genesys 8210).
+	CodeBadSecureKey Code = 8210
+	// CodeStaleOwner: the session is now owned by another server.
+	CodeStaleOwner Code = 8211
+	// CodeStoreFailed: the transcript could not be saved.
+	CodeStoreFailed Code = 8212
+)
+
+// codeTexts holds the default text of every code.
+var codeTexts = map[Code]string{
+	CodeMalformed:      "malformed frame",
+	CodeUnknownMessage: "unknown message",
+	CodeBadRequest:     "missing or invalid field",
+	CodeTooLarge:       "message too large",
+	CodeNotAllowed:     "request not allowed",
+	CodeInternal:       "internal error",
+	CodeUnavailable:    "service unavailable",
+	CodeShuttingDown:   "server shutting down",
+	CodeTimeout:        "timeout",
+	CodeNoSuchSession:  "no such session",
+	CodeNoSuchUser:     "no such user in the session",
+	CodeSessionClosed:  "session closed",
+	CodeLoggedOut:      "user was logged out",
+	CodeBadSecureKey:   "bad secure key",
+	CodeStaleOwner:     "session owned by another server",
+	CodeStoreFailed:    "transcript could not be saved",
+}
+
+// Text returns the default text of c, or "error <n>" for a code outside the
+// catalogue (a newer peer may send one).
+func (c Code) Text() string {
+	if t, ok := codeTexts[c]; ok {
+		return t
+	}
+	return "error " + strconv.Itoa(int(c))
+}
+
+// String returns the default text of c.
+func (c Code) String() string { return c.Text() }
+
+// Error is an error that crosses the wire: the body of EventError.
+type Error struct {
+	Code Code   `json:"code"`
+	Text string `json:"text"`
+}
+
+// Error returns the code number and the text.
+func (e *Error) Error() string {
+	text := e.Text
+	if text == "" {
+		text = e.Code.Text()
+	}
+	return fmt.Sprintf("wire: %d %s", int(e.Code), text)
+}
+
+// Errorf returns an *Error with code and a text formatted as fmt.Sprintf
+// does; an empty format gives the code's default text. The text reaches the
+// peer: never put internals in it.
+func Errorf(code Code, format string, args ...any) *Error {
+	text := code.Text()
+	if format != "" {
+		text = fmt.Sprintf(format, args...)
+	}
+	return &Error{Code: code, Text: text}
+}
+
+// AsError returns the *Error in err's chain as is; any other error becomes
+// CodeInternal with the default text, so that internals never leak to a peer.
+// AsError(nil) is nil.
+func AsError(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e
+	}
+	return Errorf(CodeInternal, "")
+}
