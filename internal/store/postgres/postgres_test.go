@@ -1,0 +1,197 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/url"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/parley-chat/parley/internal/contact"
+	"github.com/parley-chat/parley/internal/store/storetest"
+	"github.com/parley-chat/parley/internal/transcript"
+)
+
+const defaultDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// testDSN creates a schema of its own for the test, dropped at cleanup, and
+// returns a DSN whose search_path points at it. It skips the test when
+// PostgreSQL is unreachable, unless PARLEY_REQUIRE_ALL=1.
+func testDSN(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("PARLEY_TEST_POSTGRES")
+	if base == "" {
+		base = defaultDSN
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "parley_test_" + hex.EncodeToString(b[:])
+	if err := adminExec(base, "CREATE SCHEMA "+schema); err != nil {
+		if os.Getenv("PARLEY_REQUIRE_ALL") == "1" {
+			t.Fatalf("PostgreSQL at %s: %v (PARLEY_REQUIRE_ALL=1)", base, err)
+		}
+		t.Skipf("PostgreSQL unreachable at %s (set PARLEY_TEST_POSTGRES): %v", base, err)
+	}
+	t.Cleanup(func() {
+		if err := adminExec(base, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func adminExec(dsn, sql string) error {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, sql)
+	return err
+}
+
+// openDB opens a database and closes it when the test ends.
+func openDB(t testing.TB, dsn string) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return db
+}
+
+func TestTranscriptStore(t *testing.T) {
+	storetest.TestTranscriptStore(t, func(t *testing.T) transcript.Store {
+		return openDB(t, testDSN(t)).Transcripts()
+	})
+}
+
+func TestContactStore(t *testing.T) {
+	storetest.TestContactStore(t, func(t *testing.T) contact.Store {
+		return openDB(t, testDSN(t)).Contacts()
+	})
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	ctx, dsn := t.Context(), testDSN(t)
+	db, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := transcript.Event{Index: 1, Type: transcript.Message, Text: "hi", Visibility: transcript.VisAll}
+	if err := db.Transcripts().Create(ctx, transcript.Session{ID: "s-1", Owner: "cs-1", Epoch: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Transcripts().Append(ctx, "s-1", 1, []transcript.Event{ev}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := db.Contacts().SaveInteraction(ctx, contact.Contact{EmailAddress: "a@example.com"}, contact.Interaction{ID: "s-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openDB(t, dsn)
+	snap, err := db.Transcripts().Load(ctx, "s-1")
+	if err != nil || len(snap.Events) != 1 || snap.Events[0].Text != "hi" {
+		t.Fatalf("after reopen: %+v, %v", snap, err)
+	}
+	if got, err := db.Contacts().Interaction(ctx, "s-1"); err != nil || got.ContactID != in.ContactID {
+		t.Fatalf("after reopen: %+v, %v", got, err)
+	}
+}
+
+// TestConcurrentOpen opens one schema from several pools at once, as
+// processes starting together would; the migration must run once.
+func TestConcurrentOpen(t *testing.T) {
+	dsn := testDSN(t)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			db, err := Open(t.Context(), dsn)
+			if err == nil {
+				err = db.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestCloseIsIdempotentAndRefuses(t *testing.T) {
+	db, err := Open(t.Context(), testDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if err := db.Transcripts().Append(t.Context(), "s-1", 1, nil); !errors.Is(err, transcript.ErrClosed) {
+		t.Fatalf("Append after Close: got %v, want ErrClosed", err)
+	}
+}
+
+// TestBatchItemsFailAlone commits one batch by hand, so that the refused
+// appends are certain to share a transaction with the good ones.
+func TestBatchItemsFailAlone(t *testing.T) {
+	ctx, s := t.Context(), openDB(t, testDSN(t)).Transcripts()
+	for _, id := range []string{"good", "stale", "conflict"} {
+		if err := s.Create(ctx, transcript.Session{ID: id, Owner: "cs-1", Epoch: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Claim(ctx, "stale", "cs-2"); err != nil {
+		t.Fatal(err)
+	}
+	rows := func(idx ...int64) []eventRow {
+		out := make([]eventRow, len(idx))
+		for i, n := range idx {
+			out[i] = eventRow{idx: n, data: `{"type":"Message"}`}
+		}
+		return out
+	}
+	batch := []appendReq{
+		{sessionID: "good", epoch: 1, events: rows(1, 2)},
+		{sessionID: "stale", epoch: 1, events: rows(1)},
+		{sessionID: "conflict", epoch: 1, events: rows(1)},
+		{sessionID: "conflict", epoch: 1, events: rows(1)}, // conflicts with the item before it
+		{sessionID: "missing", epoch: 1, events: rows(1)},
+		{sessionID: "good", epoch: 1, events: rows(3)},
+	}
+	want := []error{nil, transcript.ErrStaleEpoch, nil, transcript.ErrIndexConflict, transcript.ErrNotFound, nil}
+	for i, err := range s.commitAppends(ctx, batch) {
+		if !errors.Is(err, want[i]) || (want[i] == nil) != (err == nil) {
+			t.Errorf("item %d: got %v, want %v", i, err, want[i])
+		}
+	}
+	for id, n := range map[string]int{"good": 3, "stale": 0, "conflict": 1} {
+		if snap, err := s.Load(ctx, id); err != nil || len(snap.Events) != n {
+			t.Errorf("%s: %d events, %v; want %d", id, len(snap.Events), err, n)
+		}
+	}
+}

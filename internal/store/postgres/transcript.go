@@ -1,0 +1,252 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/parley-chat/parley/internal/store/groupcommit"
+	"github.com/parley-chat/parley/internal/transcript"
+)
+
+// batchSize caps the appends committed in one transaction.
+const batchSize = 256
+
+// TranscriptStore is the intermediate transcript store. Appends from all
+// goroutines go through one committer that writes each batch in a single
+// transaction; Append returns after that transaction has committed. It is
+// safe for concurrent use.
+type TranscriptStore struct {
+	pool      *pgxpool.Pool
+	committer *groupcommit.Committer[appendReq]
+	closed    atomic.Bool
+}
+
+// appendReq is one Append waiting for its batch, its events already encoded.
+type appendReq struct {
+	sessionID string
+	epoch     int64
+	events    []eventRow
+}
+
+// eventRow is an event as stored: its index, UTC milliseconds and JSON.
+type eventRow struct {
+	idx    int64
+	timeMS int64
+	data   string
+}
+
+func newTranscriptStore(pool *pgxpool.Pool) *TranscriptStore {
+	s := &TranscriptStore{pool: pool}
+	s.committer = groupcommit.New(s.commitAppends, batchSize)
+	return s
+}
+
+// close stops the committer once the queued appends are committed.
+func (s *TranscriptStore) close() {
+	s.closed.Store(true)
+	s.committer.Close()
+}
+
+func (s *TranscriptStore) checkOpen() error {
+	if s.closed.Load() {
+		return transcript.ErrClosed
+	}
+	return nil
+}
+
+// Create stores a new session header, or returns transcript.ErrExists.
+func (s *TranscriptStore) Create(ctx context.Context, sess transcript.Session) error {
+	if err := s.checkOpen(); err != nil {
+		return err
+	}
+	ud, err := json.Marshal(nonNil(sess.UserData))
+	if err != nil {
+		return fmt.Errorf("postgres: create %s: %w", sess.ID, err)
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO sessions (id, owner, epoch, async, created_at, user_data)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+		sess.ID, sess.Owner, sess.Epoch, sess.Async, toMillis(sess.CreatedAt), json.RawMessage(ud))
+	if err != nil {
+		return fmt.Errorf("postgres: create %s: %w", sess.ID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: create %s: %w", sess.ID, transcript.ErrExists)
+	}
+	return nil
+}
+
+// Append durably adds events to a session; see transcript.Store. Events of
+// many callers are committed together, and each caller gets its own result.
+// If ctx ends while the append waits for its batch, Append returns ctx's
+// error and the events may or may not have been stored.
+func (s *TranscriptStore) Append(ctx context.Context, sessionID string, epoch int64, events []transcript.Event) error {
+	if err := s.checkOpen(); err != nil {
+		return err
+	}
+	rows, err := encodeEvents(events)
+	if err != nil {
+		return fmt.Errorf("postgres: append %s: %w", sessionID, err)
+	}
+	err = s.committer.Do(ctx, appendReq{sessionID: sessionID, epoch: epoch, events: rows})
+	if errors.Is(err, groupcommit.ErrClosed) {
+		return fmt.Errorf("postgres: append %s: %w", sessionID, transcript.ErrClosed)
+	}
+	return err
+}
+
+// encodeEvents checks that indexes increase and marshals each event; it runs
+// in the caller's goroutine so that the committer only writes.
+func encodeEvents(events []transcript.Event) ([]eventRow, error) {
+	rows := make([]eventRow, len(events))
+	for i, e := range events {
+		if i > 0 && e.Index <= events[i-1].Index {
+			return nil, fmt.Errorf("index %d after %d: %w", e.Index, events[i-1].Index, transcript.ErrIndexConflict)
+		}
+		data, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("event %d: %w", e.Index, err)
+		}
+		rows[i] = eventRow{idx: int64(e.Index), timeMS: e.Time.UnixMilli(), data: string(data)}
+	}
+	return rows, nil
+}
+
+// Load returns the session header and its events in index order. The two
+// reads need no common snapshot: events are only ever added after the
+// header, so a concurrent append at worst shows up already.
+func (s *TranscriptStore) Load(ctx context.Context, sessionID string) (transcript.Snapshot, error) {
+	if err := s.checkOpen(); err != nil {
+		return transcript.Snapshot{}, err
+	}
+	sess, err := scanSession(s.pool.QueryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = $1`, sessionID))
+	if err != nil {
+		return transcript.Snapshot{}, fmt.Errorf("postgres: load %s: %w", sessionID, err)
+	}
+	events, err := s.loadEvents(ctx, sessionID)
+	if err != nil {
+		return transcript.Snapshot{}, fmt.Errorf("postgres: load %s: %w", sessionID, err)
+	}
+	return transcript.Snapshot{Session: sess, Events: events}, nil
+}
+
+func (s *TranscriptStore) loadEvents(ctx context.Context, sessionID string) ([]transcript.Event, error) {
+	rows, err := s.pool.Query(ctx, `SELECT time_ms, data FROM events WHERE session_id = $1 ORDER BY idx`, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (transcript.Event, error) {
+		var ms int64
+		var data []byte
+		var e transcript.Event
+		if err := row.Scan(&ms, &data); err != nil {
+			return e, err
+		}
+		err := json.Unmarshal(data, &e)
+		e.Time = time.UnixMilli(ms).UTC()
+		return e, err
+	})
+}
+
+// Claim raises the session's epoch by one and makes owner its owner, in one
+// statement, and returns the new epoch.
+func (s *TranscriptStore) Claim(ctx context.Context, sessionID, owner string) (int64, error) {
+	if err := s.checkOpen(); err != nil {
+		return 0, err
+	}
+	var epoch int64
+	err := s.pool.QueryRow(ctx, `UPDATE sessions SET epoch = epoch + 1, owner = $2 WHERE id = $1 RETURNING epoch`,
+		sessionID, owner).Scan(&epoch)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = transcript.ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("postgres: claim %s: %w", sessionID, err)
+	}
+	return epoch, nil
+}
+
+// Delete removes a session and, by cascade, its events, unless epoch is
+// stale. The fence and the delete are one statement.
+func (s *TranscriptStore) Delete(ctx context.Context, sessionID string, epoch int64) error {
+	if err := s.checkOpen(); err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE id = $1 AND epoch <= $2`, sessionID, epoch)
+	if err != nil || tag.RowsAffected() > 0 {
+		return wrapErr("delete", sessionID, err)
+	}
+	var found bool
+	err = s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1)`, sessionID).Scan(&found)
+	if err == nil && found {
+		err = transcript.ErrStaleEpoch
+	}
+	return wrapErr("delete", sessionID, err)
+}
+
+// Sessions lists the headers of owner's sessions, oldest first.
+func (s *TranscriptStore) Sessions(ctx context.Context, owner string) ([]transcript.Session, error) {
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+sessionCols+` FROM sessions WHERE owner = $1 ORDER BY created_at, id`, owner)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: sessions of %s: %w", owner, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (transcript.Session, error) { return scanSession(row) })
+	return out, wrapErr("sessions of", owner, err)
+}
+
+const sessionCols = `id, owner, epoch, async, created_at, user_data`
+
+// scanSession reads a row of sessionCols; a missing row is transcript.ErrNotFound.
+func scanSession(row pgx.Row) (transcript.Session, error) {
+	var s transcript.Session
+	var ud []byte
+	err := row.Scan(&s.ID, &s.Owner, &s.Epoch, &s.Async, &s.CreatedAt, &ud)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s, transcript.ErrNotFound
+	}
+	if err != nil {
+		return s, err
+	}
+	s.CreatedAt = s.CreatedAt.UTC()
+	return s, decodeUserData(ud, &s.UserData)
+}
+
+func wrapErr(op, id string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("postgres: %s %s: %w", op, id, err)
+}
+
+// toMillis truncates t to the millisecond precision parley keeps.
+func toMillis(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+// nonNil makes a nil map encode as {} rather than null.
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+// decodeUserData decodes a JSON object, leaving *m nil when it is empty.
+func decodeUserData(data []byte, m *map[string]string) error {
+	if err := json.Unmarshal(data, m); err != nil {
+		return err
+	}
+	if len(*m) == 0 {
+		*m = nil
+	}
+	return nil
+}
+
+var _ transcript.Store = (*TranscriptStore)(nil)

@@ -1,0 +1,132 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// maxConns bounds the pool: writes serialise on the file lock anyway, and a
+// few connections are enough for concurrent reads in WAL mode. Idle
+// connections are kept, because opening one re-runs the pragmas.
+const maxConns = 8
+
+// tunable are connection settings a "file:" URI may override.
+var tunable = map[string]string{
+	"_busy_timeout": "10000", // ms a writer waits for another process's write lock
+	// FULL fsyncs the WAL at every commit, so an appended event survives a
+	// power loss, not only a kill -9 (which NORMAL in WAL mode already
+	// survives). Group commit pays one fsync per batch, which keeps the cost
+	// small; see docs/benchmarks.md.
+	"_synchronous": "FULL",
+}
+
+// forced are settings correctness depends on; they replace any value in the DSN.
+var forced = map[string]string{
+	"_journal_mode": "WAL",
+	"_foreign_keys": "1",
+	"_txlock":       "immediate",
+}
+
+// DB is an open SQLite database holding every parley store. It is safe for
+// concurrent use; Close releases it.
+type DB struct {
+	sql         *sql.DB
+	transcripts *TranscriptStore
+	contacts    *ContactStore
+	closeOnce   sync.Once
+	closeErr    error
+}
+
+// Open opens (creating if needed) the database and brings its schema up to
+// date. dsn is a file path, whose parent directory is created, or a full
+// "file:" URI whose query may set _busy_timeout and _synchronous. Opening a
+// file from two processes at once is safe: migrations run in an immediate
+// transaction, so one process waits for the other.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	uri, err := connString(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
+	}
+	sdb, err := sql.Open("sqlite", uri)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
+	}
+	sdb.SetMaxOpenConns(maxConns)
+	sdb.SetMaxIdleConns(maxConns)
+	if err := migrate(ctx, sdb); err != nil {
+		_ = sdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
+	}
+	return &DB{sql: sdb, transcripts: newTranscriptStore(sdb), contacts: &ContactStore{db: sdb}}, nil
+}
+
+// Transcripts returns the intermediate transcript store.
+func (db *DB) Transcripts() *TranscriptStore { return db.transcripts }
+
+// Contacts returns the contact store.
+func (db *DB) Contacts() *ContactStore { return db.contacts }
+
+// Close commits the appends already queued, stops the committer and closes
+// the database. It is idempotent; later calls return the first result.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		db.transcripts.close()
+		if err := db.sql.Close(); err != nil {
+			db.closeErr = fmt.Errorf("sqlite: close: %w", err)
+		}
+	})
+	return db.closeErr
+}
+
+// connString turns a path or a "file:" URI into the driver's DSN with
+// parley's settings.
+func connString(dsn string) (string, error) {
+	base, query, _ := strings.Cut(dsn, "?")
+	if !strings.HasPrefix(dsn, "file:") {
+		abs, err := filepath.Abs(dsn)
+		if err != nil {
+			return "", err
+		}
+		if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+			return "", err
+		}
+		base, query = (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String(), ""
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", err
+	}
+	for k, v := range tunable {
+		if !q.Has(k) {
+			q.Set(k, v)
+		}
+	}
+	for _, alias := range []string{"_journal", "_fk"} {
+		q.Del(alias) // an alias would win over the forced key
+	}
+	for k, v := range forced {
+		q.Set(k, v)
+	}
+	return base + "?" + q.Encode(), nil
+}
+
+// inTx runs fn in a transaction, which begins IMMEDIATE, and commits it.
+func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,180 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/parley-chat/parley/internal/contact"
+	"github.com/parley-chat/parley/internal/store/storetest"
+	"github.com/parley-chat/parley/internal/transcript"
+)
+
+// openDB opens a database in a fresh file and closes it when the test ends.
+func openDB(t testing.TB, dsn string) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return db
+}
+
+func tempPath(t testing.TB) string { return filepath.Join(t.TempDir(), "sub", "parley.db") }
+
+func TestTranscriptStore(t *testing.T) {
+	storetest.TestTranscriptStore(t, func(t *testing.T) transcript.Store {
+		return openDB(t, tempPath(t)).Transcripts()
+	})
+}
+
+func TestContactStore(t *testing.T) {
+	storetest.TestContactStore(t, func(t *testing.T) contact.Store {
+		return openDB(t, tempPath(t)).Contacts()
+	})
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	ctx, path := t.Context(), tempPath(t)
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := transcript.Session{ID: "s-1", Owner: "cs-1", Epoch: 1}
+	ev := transcript.Event{Index: 1, Type: transcript.Message, Text: "hi", Visibility: transcript.VisAll}
+	if err := db.Transcripts().Create(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Transcripts().Append(ctx, "s-1", 1, []transcript.Event{ev}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := db.Contacts().SaveInteraction(ctx, contact.Contact{EmailAddress: "a@example.com"}, contact.Interaction{ID: "s-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openDB(t, path)
+	snap, err := db.Transcripts().Load(ctx, "s-1")
+	if err != nil || len(snap.Events) != 1 || snap.Events[0].Text != "hi" {
+		t.Fatalf("after reopen: %+v, %v", snap, err)
+	}
+	if got, err := db.Contacts().Interaction(ctx, "s-1"); err != nil || got.ContactID != in.ContactID {
+		t.Fatalf("after reopen: %+v, %v", got, err)
+	}
+}
+
+func TestCloseIsIdempotentAndRefuses(t *testing.T) {
+	db, err := Open(t.Context(), tempPath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	err = db.Transcripts().Append(t.Context(), "s-1", 1, nil)
+	if !errors.Is(err, transcript.ErrClosed) {
+		t.Fatalf("Append after Close: got %v, want ErrClosed", err)
+	}
+}
+
+// TestTwoHandles opens one file twice, as two processes would: both append,
+// and a Claim through one fences the other.
+func TestTwoHandles(t *testing.T) {
+	ctx, path := t.Context(), tempPath(t)
+	a, b := openDB(t, path), openDB(t, path)
+	ta, tb := a.Transcripts(), b.Transcripts()
+	for _, id := range []string{"s-a", "s-b"} {
+		if err := ta.Create(ctx, transcript.Session{ID: id, Owner: "cs-a", Epoch: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, 2)
+	for _, w := range []struct {
+		s  *TranscriptStore
+		id string
+	}{{ta, "s-a"}, {tb, "s-b"}} {
+		go func() { errs <- appendN(ctx, w.s, w.id, 1, 1, 50) }()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	epoch, err := tb.Claim(ctx, "s-a", "cs-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := appendN(ctx, ta, "s-a", 1, 51, 51); !errors.Is(err, transcript.ErrStaleEpoch) {
+		t.Fatalf("append through the fenced handle: got %v, want ErrStaleEpoch", err)
+	}
+	if err := appendN(ctx, tb, "s-a", epoch, 51, 51); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]int{"s-a": 51, "s-b": 50} {
+		if snap, err := ta.Load(ctx, id); err != nil || len(snap.Events) != want {
+			t.Errorf("%s: %d events, %v; want %d", id, len(snap.Events), err, want)
+		}
+	}
+}
+
+// appendN appends events from..to one at a time.
+func appendN(ctx context.Context, s *TranscriptStore, id string, epoch int64, from, to int) error {
+	for i := from; i <= to; i++ {
+		ev := transcript.Event{Index: i, Type: transcript.Message, Visibility: transcript.VisAll}
+		if err := s.Append(ctx, id, epoch, []transcript.Event{ev}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestBatchItemsFailAlone commits one batch by hand, so that the refused
+// appends are certain to share a transaction with the good ones.
+func TestBatchItemsFailAlone(t *testing.T) {
+	ctx, s := t.Context(), openDB(t, tempPath(t)).Transcripts()
+	for _, id := range []string{"good", "stale", "conflict"} {
+		if err := s.Create(ctx, transcript.Session{ID: id, Owner: "cs-1", Epoch: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Claim(ctx, "stale", "cs-2"); err != nil {
+		t.Fatal(err)
+	}
+	rows := func(idx ...int) []eventRow {
+		out := make([]eventRow, len(idx))
+		for i, n := range idx {
+			out[i] = eventRow{idx: n, data: []byte(`{"type":"Message"}`)}
+		}
+		return out
+	}
+	batch := []appendReq{
+		{sessionID: "good", epoch: 1, events: rows(1, 2)},
+		{sessionID: "stale", epoch: 1, events: rows(1)},
+		{sessionID: "conflict", epoch: 1, events: rows(1)},
+		{sessionID: "conflict", epoch: 1, events: rows(1)}, // conflicts with the item before it
+		{sessionID: "missing", epoch: 1, events: rows(1)},
+		{sessionID: "good", epoch: 1, events: rows(3)},
+	}
+	want := []error{nil, transcript.ErrStaleEpoch, nil, transcript.ErrIndexConflict, transcript.ErrNotFound, nil}
+	for i, err := range s.commitAppends(ctx, batch) {
+		if !errors.Is(err, want[i]) || (want[i] == nil) != (err == nil) {
+			t.Errorf("item %d: got %v, want %v", i, err, want[i])
+		}
+	}
+	for id, n := range map[string]int{"good": 3, "stale": 0, "conflict": 1} {
+		if snap, err := s.Load(ctx, id); err != nil || len(snap.Events) != n {
+			t.Errorf("%s: %d events, %v; want %d", id, len(snap.Events), err, n)
+		}
+	}
+}

@@ -1,0 +1,266 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/parley-chat/parley/internal/store/groupcommit"
+	"github.com/parley-chat/parley/internal/transcript"
+)
+
+// batchSize caps the appends committed in one transaction.
+const batchSize = 256
+
+// TranscriptStore is the intermediate transcript store. Appends from all
+// goroutines go through one committer that writes each batch in a single
+// transaction; Append returns after that transaction has committed with
+// synchronous=FULL. It is safe for concurrent use.
+type TranscriptStore struct {
+	db        *sql.DB
+	committer *groupcommit.Committer[appendReq]
+	closed    atomic.Bool
+}
+
+// appendReq is one Append waiting for its batch, its events already encoded.
+type appendReq struct {
+	sessionID string
+	epoch     int64
+	events    []eventRow
+}
+
+// eventRow is an event as stored: its index, UTC milliseconds and JSON.
+type eventRow struct {
+	idx    int
+	timeMS int64
+	data   []byte
+}
+
+func newTranscriptStore(db *sql.DB) *TranscriptStore {
+	s := &TranscriptStore{db: db}
+	s.committer = groupcommit.New(s.commitAppends, batchSize)
+	return s
+}
+
+// close stops the committer once the queued appends are committed.
+func (s *TranscriptStore) close() {
+	s.closed.Store(true)
+	s.committer.Close()
+}
+
+func (s *TranscriptStore) checkOpen() error {
+	if s.closed.Load() {
+		return transcript.ErrClosed
+	}
+	return nil
+}
+
+// Create stores a new session header, or returns transcript.ErrExists.
+func (s *TranscriptStore) Create(ctx context.Context, sess transcript.Session) error {
+	if err := s.checkOpen(); err != nil {
+		return err
+	}
+	ud, err := json.Marshal(nonNil(sess.UserData))
+	if err != nil {
+		return fmt.Errorf("sqlite: create %s: %w", sess.ID, err)
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id, owner, epoch, async, created_at, user_data)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		sess.ID, sess.Owner, sess.Epoch, sess.Async, sess.CreatedAt.UnixMilli(), string(ud))
+	if err != nil {
+		return fmt.Errorf("sqlite: create %s: %w", sess.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err == nil && n == 0 {
+		err = transcript.ErrExists
+	}
+	return wrapErr("create", sess.ID, err)
+}
+
+// Append durably adds events to a session; see transcript.Store. Events of
+// many callers are committed together, and each caller gets its own result.
+// If ctx ends while the append waits for its batch, Append returns ctx's
+// error and the events may or may not have been stored.
+func (s *TranscriptStore) Append(ctx context.Context, sessionID string, epoch int64, events []transcript.Event) error {
+	if err := s.checkOpen(); err != nil {
+		return err
+	}
+	rows, err := encodeEvents(events)
+	if err != nil {
+		return fmt.Errorf("sqlite: append %s: %w", sessionID, err)
+	}
+	err = s.committer.Do(ctx, appendReq{sessionID: sessionID, epoch: epoch, events: rows})
+	if errors.Is(err, groupcommit.ErrClosed) {
+		return fmt.Errorf("sqlite: append %s: %w", sessionID, transcript.ErrClosed)
+	}
+	return err
+}
+
+// encodeEvents checks that indexes increase and marshals each event; it runs
+// in the caller's goroutine so that the committer only writes.
+func encodeEvents(events []transcript.Event) ([]eventRow, error) {
+	rows := make([]eventRow, len(events))
+	for i, e := range events {
+		if i > 0 && e.Index <= events[i-1].Index {
+			return nil, fmt.Errorf("index %d after %d: %w", e.Index, events[i-1].Index, transcript.ErrIndexConflict)
+		}
+		data, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("event %d: %w", e.Index, err)
+		}
+		rows[i] = eventRow{idx: e.Index, timeMS: e.Time.UnixMilli(), data: data}
+	}
+	return rows, nil
+}
+
+// Load returns the session header and its events in index order. The two
+// reads need no common snapshot: events are only ever added after the
+// header, so a concurrent append at worst shows up already.
+func (s *TranscriptStore) Load(ctx context.Context, sessionID string) (transcript.Snapshot, error) {
+	if err := s.checkOpen(); err != nil {
+		return transcript.Snapshot{}, err
+	}
+	row := s.db.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, sessionID)
+	sess, err := scanSession(row)
+	if err != nil {
+		return transcript.Snapshot{}, fmt.Errorf("sqlite: load %s: %w", sessionID, err)
+	}
+	events, err := s.loadEvents(ctx, sessionID)
+	if err != nil {
+		return transcript.Snapshot{}, fmt.Errorf("sqlite: load %s: %w", sessionID, err)
+	}
+	return transcript.Snapshot{Session: sess, Events: events}, nil
+}
+
+func (s *TranscriptStore) loadEvents(ctx context.Context, sessionID string) ([]transcript.Event, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT time_ms, data FROM events WHERE session_id = ? ORDER BY idx`, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var events []transcript.Event
+	for rows.Next() {
+		var ms int64
+		var data []byte
+		if err := rows.Scan(&ms, &data); err != nil {
+			return nil, err
+		}
+		var e transcript.Event
+		if err := json.Unmarshal(data, &e); err != nil {
+			return nil, err
+		}
+		e.Time = time.UnixMilli(ms).UTC()
+		events = append(events, e)
+	}
+	return events, rows.Err()
+}
+
+// Claim raises the session's epoch by one and makes owner its owner, in one
+// statement, and returns the new epoch.
+func (s *TranscriptStore) Claim(ctx context.Context, sessionID, owner string) (int64, error) {
+	if err := s.checkOpen(); err != nil {
+		return 0, err
+	}
+	var epoch int64
+	err := s.db.QueryRowContext(ctx, `UPDATE sessions SET epoch = epoch + 1, owner = ? WHERE id = ? RETURNING epoch`,
+		owner, sessionID).Scan(&epoch)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = transcript.ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: claim %s: %w", sessionID, err)
+	}
+	return epoch, nil
+}
+
+// Delete removes a session and, by cascade, its events, unless epoch is
+// stale. The fence and the delete are one statement.
+func (s *TranscriptStore) Delete(ctx context.Context, sessionID string, epoch int64) error {
+	if err := s.checkOpen(); err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = ? AND epoch <= ?`, sessionID, epoch)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete %s: %w", sessionID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return wrapErr("delete", sessionID, err)
+	}
+	var found int
+	err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE id = ?`, sessionID).Scan(&found)
+	if err == nil && found > 0 {
+		err = transcript.ErrStaleEpoch
+	}
+	return wrapErr("delete", sessionID, err)
+}
+
+// Sessions lists the headers of owner's sessions, oldest first.
+func (s *TranscriptStore) Sessions(ctx context.Context, owner string) ([]transcript.Session, error) {
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE owner = ? ORDER BY created_at, id`, owner)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: sessions of %s: %w", owner, err)
+	}
+	defer rows.Close()
+	var out []transcript.Session
+	for rows.Next() {
+		sess, err := scanSession(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: sessions of %s: %w", owner, err)
+		}
+		out = append(out, sess)
+	}
+	return out, wrapErr("sessions of", owner, rows.Err())
+}
+
+const sessionCols = `id, owner, epoch, async, created_at, user_data`
+
+// scanSession reads a row of sessionCols; a missing row is transcript.ErrNotFound.
+func scanSession(row interface{ Scan(...any) error }) (transcript.Session, error) {
+	var s transcript.Session
+	var created int64
+	var ud []byte
+	err := row.Scan(&s.ID, &s.Owner, &s.Epoch, &s.Async, &created, &ud)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, transcript.ErrNotFound
+	}
+	if err != nil {
+		return s, err
+	}
+	s.CreatedAt = time.UnixMilli(created).UTC()
+	return s, decodeUserData(ud, &s.UserData)
+}
+
+func wrapErr(op, id string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("sqlite: %s %s: %w", op, id, err)
+}
+
+// nonNil makes a nil map encode as {} rather than null.
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+// decodeUserData decodes a JSON object, leaving *m nil when it is empty.
+func decodeUserData(data []byte, m *map[string]string) error {
+	if err := json.Unmarshal(data, m); err != nil {
+		return err
+	}
+	if len(*m) == 0 {
+		*m = nil
+	}
+	return nil
+}
+
+var _ transcript.Store = (*TranscriptStore)(nil)
