@@ -1,0 +1,52 @@
+package chatserver
+
+import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/parley-chat/parley/internal/transcript"
+)
+
+// kpi holds the counters served at GET /kpi and as Prometheus metrics.
+type kpi struct {
+	created, closed, restored, current atomic.Int64
+	messages, saveFailed               atomic.Int64
+}
+
+func (k *kpi) counters() map[string]*atomic.Int64 {
+	return map[string]*atomic.Int64{
+		"session_created":        &k.created,
+		"session_closed":         &k.closed,
+		"session_restored":       &k.restored,
+		"sessions_current":       &k.current,
+		"messages_received":      &k.messages,
+		"transcript_save_failed": &k.saveFailed,
+	}
+}
+
+// snapshot returns the counters by their KPI names.
+func (k *kpi) snapshot() map[string]int64 {
+	out := make(map[string]int64)
+	for name, v := range k.counters() {
+		out[name] = v.Load()
+	}
+	return out
+}
+
+// register exposes the counters as parley_chat_<name> metrics.
+func (k *kpi) register(r *prometheus.Registry) {
+	for name, v := range k.counters() {
+		opts := prometheus.GaugeOpts{Name: "parley_chat_" + name, Help: "Chat server KPI counter " + name + "."}
+		r.MustRegister(prometheus.NewGaugeFunc(opts, func() float64 { return float64(v.Load()) }))
+	}
+}
+
+// countMessages counts the messages among events received from parties.
+func (k *kpi) countMessages(events []transcript.Event) {
+	for _, e := range events {
+		if e.Type == transcript.Message {
+			k.messages.Add(1)
+		}
+	}
+}

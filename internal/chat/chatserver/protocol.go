@@ -1,0 +1,101 @@
+package chatserver
+
+import "github.com/parley-chat/parley/internal/transcript"
+
+// The bodies of the chat server's wire messages. Customer-side requests name
+// the client party with sessionId, userId and secureKey; agent-side requests
+// name a party that joined on the same connection.
+
+// loginRequest (RequestLogin) creates a session with its client party, as
+// GMS Request Chat does.
+type loginRequest struct {
+	Nickname       string            `json:"nickname"`
+	FirstName      string            `json:"firstName"`
+	LastName       string            `json:"lastName"`
+	Subject        string            `json:"subject"`
+	EmailAddress   string            `json:"emailAddress"`
+	UserData       map[string]string `json:"userData"`
+	Text           string            `json:"text"`
+	TimeZoneOffset int               `json:"timeZoneOffset"`
+}
+
+// partyRef names a party of a session; SecureKey is required on the customer side.
+type partyRef struct {
+	SessionID string `json:"sessionId"`
+	UserID    string `json:"userId"`
+	SecureKey string `json:"secureKey"`
+}
+
+// refreshRequest (RequestRefresh) returns the events from TranscriptPosition.
+type refreshRequest struct {
+	partyRef
+	TranscriptPosition int `json:"transcriptPosition"`
+}
+
+// messageRequest (RequestMessage) sends a message. With TranscriptPosition > 0
+// the reply carries the events from there, as GMS send does.
+type messageRequest struct {
+	partyRef
+	Text               string                `json:"text"`
+	MessageType        string                `json:"messageType"`
+	Visibility         transcript.Visibility `json:"visibility"`
+	UserData           map[string]string     `json:"userData"`
+	TranscriptPosition int                   `json:"transcriptPosition"`
+}
+
+// notifyRequest (RequestNotify) sends a notice: TypingStarted, TypingStopped,
+// PushUrl, CustomNotice, NicknameUpdated, FileUploaded or FileDeleted.
+type notifyRequest struct {
+	partyRef
+	NoticeType         transcript.EventType  `json:"noticeType"`
+	Text               string                `json:"text"`
+	Visibility         transcript.Visibility `json:"visibility"`
+	UserData           map[string]string     `json:"userData"`
+	TranscriptPosition int                   `json:"transcriptPosition"`
+}
+
+// updateDataRequest (RequestUpdateData) merges user data into the session's.
+type updateDataRequest struct {
+	partyRef
+	UserData map[string]string `json:"userData"`
+}
+
+// subscribeRequest (RequestSubscribe) makes the connection receive
+// EventSessionInfo pushes for the party, first with the events from
+// TranscriptPosition. RequestUnsubscribe takes a plain partyRef.
+type subscribeRequest struct {
+	partyRef
+	TranscriptPosition int `json:"transcriptPosition"`
+}
+
+// joinRequest (RequestJoin) adds an agent, supervisor or bot party.
+type joinRequest struct {
+	SessionID  string                `json:"sessionId"`
+	Nickname   string                `json:"nickname"`
+	PersonID   string                `json:"personId"`
+	UserType   transcript.PartyType  `json:"userType"`
+	Visibility transcript.Visibility `json:"visibility"`
+	Text       string                `json:"text"`
+	UserData   map[string]string     `json:"userData"`
+}
+
+// releaseRequest (RequestReleaseParty, and RequestLogout on the customer
+// side) removes PartyID, or the requester itself when it is empty.
+type releaseRequest struct {
+	partyRef
+	PartyID     string `json:"partyId"`
+	AfterAction string `json:"afterAction"`
+	Text        string `json:"text"`
+}
+
+// status is the body of EventStatus (a reply) and EventSessionInfo (a push):
+// the envelope GMS turns into its REST and CometD replies.
+type status struct {
+	SessionID    string                  `json:"sessionId"`
+	UserID       string                  `json:"userId"`
+	SecureKey    string                  `json:"secureKey,omitempty"`
+	Alias        string                  `json:"alias"`
+	ChatEnded    bool                    `json:"chatEnded"`
+	NextPosition int                     `json:"nextPosition"`
+	Messages     []transcript.APIMessage `json:"messages"`
+}

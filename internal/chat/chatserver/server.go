@@ -1,0 +1,232 @@
+package chatserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/contact"
+	"github.com/parley-chat/parley/internal/service"
+	"github.com/parley-chat/parley/internal/transcript"
+	"github.com/parley-chat/parley/internal/wire"
+)
+
+// Paths of the chat server's listener.
+const (
+	// FlexPath is the customer side, used by the web API.
+	FlexPath = "/wire/flex"
+	// BasicPath is the agent side, used by agent desktops and bots.
+	BasicPath = "/wire/basic"
+)
+
+// storeTimeout bounds one store call, so that a hung database fails a request
+// instead of holding a session forever.
+const storeTimeout = 15 * time.Second
+
+// linger is how long an ended session stays readable, so that a client's last
+// refresh still receives the final events and chatEnded.
+const linger = time.Minute
+
+// Config is what a Server needs. Options come from the application's
+// sections; the stores are opened by the caller, which also closes them.
+type Config struct {
+	// Name is the application name, returned as alias in every reply.
+	Name        string
+	Listen      string
+	Options     config.ChatServerOptions
+	Transcripts transcript.Store
+	Contacts    contact.Store
+	Logger      *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is a chat server. Create it with New, run it with Run or Serve.
+type Server struct {
+	cfg         Config
+	log         *slog.Logger
+	now         func() time.Time
+	saveNotices chat.NoticeSet
+	wireOpts    wire.Options
+	sessions    *registry
+	kpi         kpi
+	metrics     *prometheus.Registry
+
+	// work is the context of session operations; it outlives the listener's
+	// context by a grace period so that acknowledged work finishes.
+	work     context.Context
+	stopWork context.CancelFunc
+	ops      sync.WaitGroup // session drainers; Add only under mu while !stopped
+
+	mu      sync.Mutex // guards peers, closing and stopped
+	peers   map[*peer]struct{}
+	closing bool // the listener is stopping: no new connections
+	stopped bool // no new session work
+}
+
+// New returns a server for cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Name == "" || cfg.Transcripts == nil || cfg.Contacts == nil {
+		return nil, errors.New("chatserver: config needs a name and both stores")
+	}
+	save, err := chat.ParseNoticeLevel(cfg.Options.Settings.TranscriptSaveNotices)
+	if err != nil {
+		return nil, fmt.Errorf("chatserver: [settings] transcript-save-notices: %w", err)
+	}
+	s := &Server{
+		cfg:         cfg,
+		log:         cmpLogger(cfg.Logger),
+		now:         cfg.Now,
+		saveNotices: save,
+		wireOpts: wire.Options{
+			MaxMessageSize: int64(cfg.Options.Settings.MaxMessageSize),
+			PingInterval:   cfg.Options.Settings.ADDPTimeout,
+		},
+		sessions: newRegistry(),
+		peers:    make(map[*peer]struct{}),
+		metrics:  service.NewRegistry(),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.wireOpts.Logger = s.log
+	s.work, s.stopWork = context.WithCancel(context.Background())
+	s.kpi.register(s.metrics)
+	return s, nil
+}
+
+func cmpLogger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return l
+}
+
+// Run listens on the configured address and serves until ctx is done.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("chatserver %s: %w", s.cfg.Name, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx is done, then stops: it refuses new
+// connections, closes the open ones, lets pending session operations finish
+// within a grace period and returns. Sessions stay in the store, so another
+// chat server can restore them.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.log.Info("chat server listening", "addr", ln.Addr().String())
+	err := service.ServeHTTP(ctx, ln, s.handler(), 5*time.Second, s.log)
+	s.shutdown()
+	return err
+}
+
+func (s *Server) handler() http.Handler {
+	mux := service.NewMux(s.metrics, s.health)
+	mux.HandleFunc("GET /kpi", s.serveKPI)
+	mux.HandleFunc("GET "+FlexPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, s.serveFlex) })
+	mux.HandleFunc("GET "+BasicPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, s.serveBasic) })
+	return mux
+}
+
+func (s *Server) health() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return errors.New("shutting down")
+	}
+	return nil
+}
+
+func (s *Server) serveKPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(s.kpi.snapshot())
+}
+
+// KPI returns the current counters, as served at GET /kpi.
+func (s *Server) KPI() map[string]int64 { return s.kpi.snapshot() }
+
+// serveWire upgrades a connection and serves it with h until it ends, then
+// lets the side clean up what the connection held.
+func (s *Server) serveWire(w http.ResponseWriter, r *http.Request, h func(*peer) wire.HandlerFunc) {
+	c, err := wire.Accept(w, r, s.wireOpts)
+	if err != nil {
+		s.log.Debug("wire upgrade failed", "err", err)
+		return
+	}
+	p := newPeer(c)
+	if !s.addPeer(p) {
+		c.Close()
+		return
+	}
+	defer s.dropPeer(p)
+	if err := c.Serve(r.Context(), h(p)); err != nil && !errors.Is(err, wire.ErrClosed) {
+		s.log.Debug("wire connection ended", "remote", r.RemoteAddr, "err", err)
+	}
+}
+
+func (s *Server) addPeer(p *peer) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.peers[p] = struct{}{}
+	return true
+}
+
+// dropPeer forgets a connection: its subscriptions end and the agent-side
+// parties that joined on it are removed at once, as a dropped agent
+// connection means the agent is gone. At shutdown parties stay, so that
+// they continue where the session is restored.
+func (s *Server) dropPeer(p *peer) {
+	s.mu.Lock()
+	delete(s.peers, p)
+	closing := s.closing
+	s.mu.Unlock()
+	if closing {
+		return
+	}
+	for _, b := range p.bindings() {
+		if e := s.sessions.get(b.sessionID); e != nil {
+			s.exec(e, func(ctx context.Context) { s.unbind(ctx, e, b) })
+		}
+	}
+}
+
+func (s *Server) shutdown() {
+	s.mu.Lock()
+	s.closing = true
+	peers := make([]*peer, 0, len(s.peers))
+	for p := range s.peers {
+		peers = append(peers, p)
+	}
+	s.mu.Unlock()
+	for _, p := range peers {
+		p.conn.Close()
+	}
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.ops.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		s.log.Warn("session operations still running at shutdown; cancelling them")
+	}
+	s.stopWork()
+	<-done
+}

@@ -1,0 +1,506 @@
+package chatserver_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/internal/chat/chatserver"
+	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/contact"
+	"github.com/parley-chat/parley/internal/store/sqlite"
+	"github.com/parley-chat/parley/internal/transcript"
+	"github.com/parley-chat/parley/internal/wire"
+)
+
+// harness is a chat server on a loopback port with its SQLite stores.
+type harness struct {
+	t    *testing.T
+	addr string
+	srv  *chatserver.Server
+	db   *sqlite.DB
+	ts   transcript.Store
+}
+
+func defaultOptions(t *testing.T) config.ChatServerOptions {
+	t.Helper()
+	d, err := config.Parse("test.yaml", []byte(`
+databases: {main: {driver: sqlite, dsn: x.db}}
+applications:
+  chat-1: {type: chat-server, listen: "127.0.0.1:1", database: main}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *d.Applications["chat-1"].Chat
+}
+
+func start(t *testing.T, opts config.ChatServerOptions, wrap func(transcript.Store) transcript.Store) *harness {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ts transcript.Store = db.Transcripts()
+	if wrap != nil {
+		ts = wrap(ts)
+	}
+	srv, err := chatserver.New(chatserver.Config{Name: "chat-1", Options: opts, Transcripts: ts, Contacts: db.Contacts()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		db.Close()
+	})
+	return &harness{t: t, addr: ln.Addr().String(), srv: srv, db: db, ts: db.Transcripts()}
+}
+
+// peer is a wire connection that records the pushes it receives.
+type peer struct {
+	t      *testing.T
+	conn   *wire.Conn
+	mu     sync.Mutex
+	pushes []status
+}
+
+type status struct {
+	SessionID    string                  `json:"sessionId"`
+	UserID       string                  `json:"userId"`
+	SecureKey    string                  `json:"secureKey"`
+	Alias        string                  `json:"alias"`
+	ChatEnded    bool                    `json:"chatEnded"`
+	NextPosition int                     `json:"nextPosition"`
+	Messages     []transcript.APIMessage `json:"messages"`
+}
+
+func (h *harness) dial(path string) *peer {
+	h.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err := wire.Dial(ctx, "ws://"+h.addr+path, wire.Options{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	p := &peer{t: h.t, conn: c}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Serve(ctx, wire.HandlerFunc(func(_ context.Context, _ *wire.Conn, m wire.Message) {
+			var st status
+			if m.Name == wire.EventSessionInfo && json.Unmarshal(m.Body, &st) == nil {
+				p.mu.Lock()
+				p.pushes = append(p.pushes, st)
+				p.mu.Unlock()
+			}
+		}))
+	}()
+	h.t.Cleanup(func() { cancel(); c.Close(); <-done })
+	return p
+}
+
+func (p *peer) do(name string, body any) (status, error) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var st status
+	_, err := p.conn.Request(ctx, name, body, &st)
+	return st, err
+}
+
+func (p *peer) must(name string, body any) status {
+	p.t.Helper()
+	st, err := p.do(name, body)
+	if err != nil {
+		p.t.Fatalf("%s: %v", name, err)
+	}
+	return st
+}
+
+// waitPush waits for a pushed event matching ok and returns it.
+func (p *peer) waitPush(what string, ok func(transcript.APIMessage, status) bool) transcript.APIMessage {
+	p.t.Helper()
+	var found *transcript.APIMessage
+	eventually(p.t, what, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, st := range p.pushes {
+			for _, m := range st.Messages {
+				if ok(m, st) {
+					found = &m
+					return true
+				}
+			}
+		}
+		return false
+	})
+	return *found
+}
+
+func (p *peer) pushed() []transcript.APIMessage {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []transcript.APIMessage
+	for _, st := range p.pushes {
+		out = append(out, st.Messages...)
+	}
+	return out
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func wireCode(err error) wire.Code {
+	var we *wire.Error
+	if errors.As(err, &we) {
+		return we.Code
+	}
+	return -1
+}
+
+type client struct {
+	*peer
+	sessionID, userID, key string
+}
+
+func (c client) ref(extra map[string]any) map[string]any {
+	m := map[string]any{"sessionId": c.sessionID, "userId": c.userID, "secureKey": c.key}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}
+
+func (h *harness) login(p *peer) client {
+	h.t.Helper()
+	st := p.must(wire.RequestLogin, map[string]any{
+		"firstName": "Ann", "lastName": "Lee", "emailAddress": "ann@example.com", "subject": "Order 42",
+		"userData": map[string]string{"Order": "42"},
+	})
+	if st.SessionID == "" || st.UserID == "" || st.SecureKey == "" || st.Alias != "chat-1" {
+		h.t.Fatalf("login reply = %+v", st)
+	}
+	if len(st.Messages) != 1 || st.Messages[0].Type != transcript.ParticipantJoined || st.Messages[0].Index != 1 {
+		h.t.Fatalf("login messages = %+v", st.Messages)
+	}
+	return client{peer: p, sessionID: st.SessionID, userID: st.UserID, key: st.SecureKey}
+}
+
+func (h *harness) joinAgent(p *peer, sessionID string, extra map[string]any) status {
+	h.t.Helper()
+	body := map[string]any{"sessionId": sessionID, "nickname": "Bob", "personId": "bob01"}
+	for k, v := range extra {
+		body[k] = v
+	}
+	return p.must(wire.RequestJoin, body)
+}
+
+func TestChatEndToEnd(t *testing.T) {
+	h := start(t, defaultOptions(t), nil)
+	c := h.login(h.dial(chatserver.FlexPath))
+	c.must(wire.RequestSubscribe, c.ref(map[string]any{"transcriptPosition": 2}))
+
+	agent := h.dial(chatserver.BasicPath)
+	joined := h.joinAgent(agent, c.sessionID, nil)
+	if len(joined.Messages) != 2 || joined.Messages[1].From.Type != transcript.Agent {
+		t.Fatalf("agent join reply = %+v", joined.Messages)
+	}
+	a := map[string]any{"sessionId": c.sessionID, "userId": joined.UserID}
+
+	c.waitPush("agent joined", func(m transcript.APIMessage, _ status) bool { return m.Type == transcript.ParticipantJoined && m.From.Nickname == "Bob" })
+	agent.must(wire.RequestMessage, with(a, "text", "Hello Ann"))
+	c.waitPush("agent message", func(m transcript.APIMessage, _ status) bool { return m.Text == "Hello Ann" })
+	c.must(wire.RequestMessage, c.ref(map[string]any{"text": "Hi Bob"}))
+	agent.waitPush("client message", func(m transcript.APIMessage, _ status) bool { return m.Text == "Hi Bob" && m.From.Type == transcript.Client })
+	agent.must(wire.RequestMessage, with(a, "text", "checking with my supervisor", "visibility", "INT"))
+	agent.must(wire.RequestNotify, with(a, "noticeType", "TypingStarted"))
+
+	// Refresh from the start: everything the client may see, never the INT message.
+	st := c.must(wire.RequestRefresh, c.ref(map[string]any{"transcriptPosition": 1}))
+	var texts []string
+	for _, m := range st.Messages {
+		if m.Visibility != transcript.VisAll {
+			t.Errorf("client received %s event %d", m.Visibility, m.Index)
+		}
+		texts = append(texts, m.Text)
+	}
+	if got := strings.Join(texts, "|"); !strings.Contains(got, "Hello Ann|Hi Bob") || strings.Contains(got, "supervisor") {
+		t.Errorf("client transcript texts = %q", got)
+	}
+	if st.NextPosition != 7 {
+		t.Errorf("nextPosition = %d, want 7", st.NextPosition)
+	}
+	if again := c.must(wire.RequestRefresh, c.ref(map[string]any{"transcriptPosition": st.NextPosition})); len(again.Messages) != 0 {
+		t.Errorf("second refresh repeated %d events", len(again.Messages))
+	}
+
+	end := agent.must(wire.RequestReleaseParty, with(a, "afterAction", "CloseIfNoAgents"))
+	if !end.ChatEnded {
+		t.Error("release with CloseIfNoAgents did not end the chat")
+	}
+	c.waitPush("chat ended", func(m transcript.APIMessage, s status) bool { return s.ChatEnded })
+
+	in := waitInteraction(t, h, c.sessionID)
+	if in.Subject != "Order 42" || in.MediaType != "chat" || len(in.Parties) != 2 {
+		t.Errorf("interaction = %+v", in)
+	}
+	for _, want := range []string{`<chatTranscript`, `sessionId="` + c.sessionID + `"`, `<msgText>Hi Bob</msgText>`, `visibility="INT"`, `<partyLeft`} {
+		if !strings.Contains(in.TranscriptXML, want) {
+			t.Errorf("final transcript lacks %s:\n%s", want, in.TranscriptXML)
+		}
+	}
+	if strings.Contains(in.TranscriptXML, "TypingStarted") || strings.Contains(in.TranscriptXML, "TYPING") {
+		t.Error("typing notice stored although transcript-save-notices excludes it")
+	}
+	eventually(t, "intermediate transcript deleted", func() bool {
+		_, err := h.ts.Load(context.Background(), c.sessionID)
+		return errors.Is(err, transcript.ErrNotFound)
+	})
+	k := h.srv.KPI()
+	if k["session_created"] != 1 || k["session_closed"] != 1 || k["sessions_current"] != 0 || k["messages_received"] != 1 {
+		t.Errorf("kpi = %v", k)
+	}
+	checkHTTP(t, h.addr)
+}
+
+func waitInteraction(t *testing.T, h *harness, id string) contact.Interaction {
+	t.Helper()
+	var in contact.Interaction
+	eventually(t, "final transcript in the contact store", func() bool {
+		var err error
+		in, err = h.db.Contacts().Interaction(context.Background(), id)
+		return err == nil
+	})
+	return in
+}
+
+func checkHTTP(t *testing.T, addr string) {
+	t.Helper()
+	for path, want := range map[string]string{"/healthz": "ok", "/kpi": `"session_created":1`, "/metrics": "parley_chat_session_created 1"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("GET %s = %d %q, want %q", path, resp.StatusCode, body, want)
+		}
+	}
+}
+
+func with(base map[string]any, kv ...string) map[string]any {
+	m := map[string]any{}
+	for k, v := range base {
+		m[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+func TestBadSecureKeyRemovesClient(t *testing.T) {
+	h := start(t, defaultOptions(t), nil)
+	c := h.login(h.dial(chatserver.FlexPath))
+	agent := h.dial(chatserver.BasicPath)
+	h.joinAgent(agent, c.sessionID, nil)
+
+	_, err := c.do(wire.RequestRefresh, map[string]any{"sessionId": c.sessionID, "userId": c.userID, "secureKey": "guess", "transcriptPosition": 1})
+	if wireCode(err) != wire.CodeBadSecureKey {
+		t.Fatalf("wrong key: err = %v, want code %d", err, wire.CodeBadSecureKey)
+	}
+	agent.waitPush("client removed with reason 6", func(m transcript.APIMessage, _ status) bool {
+		return m.Type == transcript.ParticipantLeft && m.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"] == "6"
+	})
+	if _, err := c.do(wire.RequestMessage, c.ref(map[string]any{"text": "still here?"})); wireCode(err) != wire.CodeLoggedOut {
+		t.Errorf("request of a removed client: err = %v, want code %d", err, wire.CodeLoggedOut)
+	}
+}
+
+func TestRequestErrors(t *testing.T) {
+	h := start(t, defaultOptions(t), nil)
+	flex := h.dial(chatserver.FlexPath)
+	c := h.login(flex)
+	agent := h.dial(chatserver.BasicPath)
+	joined := h.joinAgent(agent, c.sessionID, nil)
+	other := h.dial(chatserver.BasicPath)
+
+	tests := []struct {
+		name string
+		p    *peer
+		req  string
+		body any
+		want wire.Code
+	}{
+		{"unknown session", flex, wire.RequestRefresh, map[string]any{"sessionId": "NOPE", "userId": "x", "secureKey": "y"}, wire.CodeNoSuchSession},
+		{"unknown user", flex, wire.RequestRefresh, map[string]any{"sessionId": c.sessionID, "userId": "NOPE", "secureKey": "y"}, wire.CodeNoSuchUser},
+		{"agent id on the customer side", flex, wire.RequestRefresh, map[string]any{"sessionId": c.sessionID, "userId": joined.UserID, "secureKey": "y"}, wire.CodeNoSuchUser},
+		{"agent party from another connection", other, wire.RequestMessage, map[string]any{"sessionId": c.sessionID, "userId": joined.UserID, "text": "x"}, wire.CodeNoSuchUser},
+		{"unknown field", flex, wire.RequestMessage, c.ref(map[string]any{"txet": "x"}), wire.CodeBadRequest},
+		{"empty message", flex, wire.RequestMessage, c.ref(map[string]any{"text": ""}), wire.CodeBadRequest},
+		{"client INT message", flex, wire.RequestMessage, c.ref(map[string]any{"text": "x", "visibility": "INT"}), wire.CodeNotAllowed},
+		{"unknown notice", flex, wire.RequestNotify, c.ref(map[string]any{"noticeType": "Dance"}), wire.CodeBadRequest},
+		{"agent request on the customer side", flex, wire.RequestJoin, map[string]any{"sessionId": c.sessionID}, wire.CodeNotAllowed},
+		{"login on the agent side", agent, wire.RequestLogin, map[string]any{"nickname": "x"}, wire.CodeNotAllowed},
+		{"client joins as agent side", agent, wire.RequestJoin, map[string]any{"sessionId": c.sessionID, "userType": "Client"}, wire.CodeNotAllowed},
+		{"login without a name", flex, wire.RequestLogin, map[string]any{"subject": "x"}, wire.CodeBadRequest},
+		{"bad after-action", agent, wire.RequestReleaseParty, map[string]any{"sessionId": c.sessionID, "userId": joined.UserID, "afterAction": "Later"}, wire.CodeBadRequest},
+		{"client removes the agent", flex, wire.RequestLogout, c.ref(map[string]any{"partyId": joined.UserID}), wire.CodeNotAllowed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := tt.p.do(tt.req, tt.body); wireCode(err) != tt.want {
+				t.Errorf("err = %v, want code %d", err, tt.want)
+			}
+		})
+	}
+	// Nothing above disturbed the session.
+	c.must(wire.RequestMessage, c.ref(map[string]any{"text": "still fine"}))
+
+	agent.must(wire.RequestReleaseParty, map[string]any{"sessionId": c.sessionID, "userId": joined.UserID, "afterAction": "ForceClose"})
+	if _, err := c.do(wire.RequestMessage, c.ref(map[string]any{"text": "late"})); wireCode(err) != wire.CodeSessionClosed {
+		t.Errorf("message on a closed session: err = %v, want code %d", err, wire.CodeSessionClosed)
+	}
+	st := c.must(wire.RequestRefresh, c.ref(map[string]any{"transcriptPosition": 1}))
+	if !st.ChatEnded {
+		t.Error("refresh after the end does not say chatEnded")
+	}
+}
+
+func TestDroppedAgentConnectionRemovesAgent(t *testing.T) {
+	h := start(t, defaultOptions(t), nil)
+	c := h.login(h.dial(chatserver.FlexPath))
+	c.must(wire.RequestSubscribe, c.ref(nil))
+	agent := h.dial(chatserver.BasicPath)
+	h.joinAgent(agent, c.sessionID, nil)
+	agent.conn.Close()
+	c.waitPush("agent removed with reason 3", func(m transcript.APIMessage, _ status) bool {
+		return m.Type == transcript.ParticipantLeft && m.From.Type == transcript.Agent && m.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"] == "3"
+	})
+	if st := c.must(wire.RequestRefresh, c.ref(nil)); st.ChatEnded {
+		t.Error("the session ended although the client is still in it")
+	}
+}
+
+func TestStaleEpochDropsSession(t *testing.T) {
+	h := start(t, defaultOptions(t), nil)
+	c := h.login(h.dial(chatserver.FlexPath))
+	if _, err := h.ts.Claim(context.Background(), c.sessionID, "chat-2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.do(wire.RequestMessage, c.ref(map[string]any{"text": "hello?"})); wireCode(err) != wire.CodeStaleOwner {
+		t.Fatalf("append after a takeover: err = %v, want code %d", err, wire.CodeStaleOwner)
+	}
+	if _, err := c.do(wire.RequestRefresh, c.ref(nil)); wireCode(err) != wire.CodeNoSuchSession {
+		t.Errorf("the fenced-off server still serves the session: err = %v", err)
+	}
+	snap, err := h.ts.Load(context.Background(), c.sessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range snap.Events {
+		if e.Text == "hello?" {
+			t.Error("a write with a stale epoch reached the store")
+		}
+	}
+}
+
+// failingStore fails every Append after the first n, as a database that went away.
+type failingStore struct {
+	transcript.Store
+	mu sync.Mutex
+	n  int
+}
+
+func (f *failingStore) Append(ctx context.Context, id string, epoch int64, events []transcript.Event) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == 0 {
+		return errors.New("disk on fire")
+	}
+	f.n--
+	return f.Store.Append(ctx, id, epoch, events)
+}
+
+func TestSaveFailureClosesSession(t *testing.T) {
+	opts := defaultOptions(t)
+	opts.Settings.TranscriptResendAttempts = 1
+	opts.Settings.TranscriptResendDelay = time.Millisecond
+	h := start(t, opts, func(s transcript.Store) transcript.Store { return &failingStore{Store: s, n: 1} })
+	c := h.login(h.dial(chatserver.FlexPath))
+	if _, err := c.do(wire.RequestMessage, c.ref(map[string]any{"text": "lost?"})); wireCode(err) != wire.CodeStoreFailed {
+		t.Fatalf("err = %v, want code %d", err, wire.CodeStoreFailed)
+	}
+	st := c.must(wire.RequestRefresh, c.ref(nil))
+	if !st.ChatEnded {
+		t.Error("transcript-save-on-error=close did not close the session")
+	}
+	if k := h.srv.KPI(); k["transcript_save_failed"] == 0 || k["sessions_current"] != 0 {
+		t.Errorf("kpi = %v", k)
+	}
+	if _, err := h.db.Contacts().Interaction(context.Background(), c.sessionID); !errors.Is(err, contact.ErrNotFound) {
+		t.Errorf("a final transcript was saved after a save failure: %v", err)
+	}
+}
+
+func TestSaveFailureContinue(t *testing.T) {
+	opts := defaultOptions(t)
+	opts.Settings.TranscriptSaveOnError = "continue"
+	opts.Settings.TranscriptResendAttempts = 0
+	fs := &failingStore{n: 1}
+	h := start(t, opts, func(s transcript.Store) transcript.Store { fs.Store = s; return fs })
+	c := h.login(h.dial(chatserver.FlexPath))
+	c.must(wire.RequestMessage, c.ref(map[string]any{"text": "kept in memory"}))
+	fs.mu.Lock()
+	fs.n = 10
+	fs.mu.Unlock()
+	c.must(wire.RequestMessage, c.ref(map[string]any{"text": "and then saved"}))
+	snap, err := h.ts.Load(context.Background(), c.sessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, e := range snap.Events {
+		texts = append(texts, e.Text)
+	}
+	if got := strings.Join(texts, "|"); got != "|kept in memory|and then saved" {
+		t.Errorf("stored texts = %q: the unsaved event was not saved with the next one", got)
+	}
+}
+
+func TestSessionLimit(t *testing.T) {
+	opts := defaultOptions(t)
+	opts.Settings.LimitForSessions = 1
+	h := start(t, opts, nil)
+	flex := h.dial(chatserver.FlexPath)
+	h.login(flex)
+	if _, err := flex.do(wire.RequestLogin, map[string]any{"nickname": "Second"}); wireCode(err) != wire.CodeUnavailable {
+		t.Errorf("login over limit-for-sessions: err = %v, want code %d", err, wire.CodeUnavailable)
+	}
+}

@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/parley-chat/parley/internal/chat/chatserver"
+	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/contact"
+	"github.com/parley-chat/parley/internal/service"
+	"github.com/parley-chat/parley/internal/store/postgres"
+	"github.com/parley-chat/parley/internal/store/sqlite"
+	"github.com/parley-chat/parley/internal/transcript"
+)
+
+// newApplication builds the application app of deployment d: it opens the
+// stores app needs and wires its role to them. ctx bounds the set-up only;
+// the returned Service runs until the context given to its Run is done.
+func newApplication(ctx context.Context, d *config.Deployment, app *config.Application, log *slog.Logger) (service.Service, error) {
+	switch app.Type {
+	case config.ChatServer:
+		return newChatServer(ctx, d, app, log)
+	}
+	return nil, fmt.Errorf("application %q: type %s is not available in this version", app.Name, app.Type)
+}
+
+func newChatServer(ctx context.Context, d *config.Deployment, app *config.Application, log *slog.Logger) (service.Service, error) {
+	set := app.Chat.Settings
+	if set.SessionRestorationMode == "simple" && set.TranscriptAutoSave == 0 {
+		log.Warn("[settings] session-restoration-mode = simple has no effect while transcript-auto-save = 0")
+	}
+	st, err := openStores(ctx, d, app.Database)
+	if err != nil {
+		return nil, fmt.Errorf("application %q: %w", app.Name, err)
+	}
+	srv, err := chatserver.New(chatserver.Config{
+		Name: app.Name, Listen: app.Listen, Options: *app.Chat,
+		Transcripts: st.transcripts, Contacts: st.contacts, Logger: log,
+	})
+	if err != nil {
+		st.close()
+		return nil, fmt.Errorf("application %q: %w", app.Name, err)
+	}
+	return service.Func(func(ctx context.Context) error {
+		defer st.close()
+		return srv.Run(ctx)
+	}), nil
+}
+
+// stores are the stores of one opened database; close releases it.
+type stores struct {
+	transcripts transcript.Store
+	contacts    contact.Store
+	close       func() error
+}
+
+// openStores opens a database of the deployment with its driver.
+func openStores(ctx context.Context, d *config.Deployment, name string) (stores, error) {
+	db := d.Databases[name]
+	switch db.Driver {
+	case "sqlite":
+		s, err := sqlite.Open(ctx, d.DSN(db))
+		if err != nil {
+			return stores{}, fmt.Errorf("database %q: %w", name, err)
+		}
+		return stores{s.Transcripts(), s.Contacts(), s.Close}, nil
+	case "postgres":
+		s, err := postgres.Open(ctx, d.DSN(db))
+		if err != nil {
+			return stores{}, fmt.Errorf("database %q: %w", name, err)
+		}
+		return stores{s.Transcripts(), s.Contacts(), s.Close}, nil
+	}
+	return stores{}, fmt.Errorf("database %q: unknown driver %q", name, db.Driver)
+}
