@@ -60,7 +60,7 @@ applications:
 		<-exited
 	})
 	for _, name := range []string{"chat-1", "chat-2"} {
-		eventually(t, name+" ready", func() bool { return strings.Contains(out.String(), name+" (chat-server) ready") })
+		waitFor(t, &out, name+" (chat-server) ready")
 		if _, err := os.Stat(filepath.Join(dir, "data", "run", name+".pid")); err != nil {
 			t.Errorf("pid file of %s: %v", name, err)
 		}
@@ -102,6 +102,18 @@ applications:
 		if _, err := os.Stat(filepath.Join(dir, "data", "run", name+".pid")); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("pid file of %s left behind: %v", name, err)
 		}
+	}
+}
+
+// waitFor waits for want in up's output and shows the output if it never comes.
+func waitFor(t *testing.T, out *syncBuffer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in up's output:\n%s", want, out.String())
+		}
+		<-time.After(10 * time.Millisecond)
 	}
 }
 

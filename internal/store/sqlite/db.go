@@ -3,20 +3,26 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite "modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // maxConns bounds the pool: writes serialise on the file lock anyway, and a
 // few connections are enough for concurrent reads in WAL mode. Idle
 // connections are kept, because opening one re-runs the pragmas.
 const maxConns = 8
+
+// openRetry bounds how long Open retries a file another process is creating.
+const openRetry = 15 * time.Second
 
 // tunable are connection settings a "file:" URI may override.
 var tunable = map[string]string{
@@ -55,17 +61,44 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
 	}
+	// Switching a new file to WAL takes an exclusive lock without waiting on
+	// the busy timeout, so two processes creating one file at once may see
+	// SQLITE_BUSY here: retry for a while.
+	deadline := time.Now().Add(openRetry)
+	for delay := 10 * time.Millisecond; ; delay = min(2*delay, time.Second) {
+		sdb, err := openOnce(ctx, uri)
+		if err == nil {
+			return &DB{sql: sdb, transcripts: newTranscriptStore(sdb), contacts: &ContactStore{db: sdb}}, nil
+		}
+		if !isBusy(err) || time.Now().After(deadline) {
+			return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
+		case <-time.After(delay):
+		}
+	}
+}
+
+func openOnce(ctx context.Context, uri string) (*sql.DB, error) {
 	sdb, err := sql.Open("sqlite", uri)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
+		return nil, err
 	}
 	sdb.SetMaxOpenConns(maxConns)
 	sdb.SetMaxIdleConns(maxConns)
 	if err := migrate(ctx, sdb); err != nil {
 		_ = sdb.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
+		return nil, err
 	}
-	return &DB{sql: sdb, transcripts: newTranscriptStore(sdb), contacts: &ContactStore{db: sdb}}, nil
+	return sdb, nil
+}
+
+// isBusy reports whether err is SQLITE_BUSY or one of its extended codes.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // Transcripts returns the intermediate transcript store.

@@ -178,3 +178,24 @@ func TestBatchItemsFailAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentCreate opens one new file from several handles at once, as
+// the chat servers of `parley up` do on a fresh data dir.
+func TestConcurrentCreate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new.db")
+	errs := make(chan error, 6)
+	for range cap(errs) {
+		go func() {
+			db, err := Open(context.Background(), path)
+			if err == nil {
+				err = db.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
