@@ -232,11 +232,15 @@ func TestChatEndToEnd(t *testing.T) {
 	}
 	a := map[string]any{"sessionId": c.sessionID, "userId": joined.UserID}
 
-	c.waitPush("agent joined", func(m transcript.APIMessage, _ status) bool { return m.Type == transcript.ParticipantJoined && m.From.Nickname == "Bob" })
+	c.waitPush("agent joined", func(m transcript.APIMessage, _ status) bool {
+		return m.Type == transcript.ParticipantJoined && m.From.Nickname == "Bob"
+	})
 	agent.must(wire.RequestMessage, with(a, "text", "Hello Ann"))
 	c.waitPush("agent message", func(m transcript.APIMessage, _ status) bool { return m.Text == "Hello Ann" })
 	c.must(wire.RequestMessage, c.ref(map[string]any{"text": "Hi Bob"}))
-	agent.waitPush("client message", func(m transcript.APIMessage, _ status) bool { return m.Text == "Hi Bob" && m.From.Type == transcript.Client })
+	agent.waitPush("client message", func(m transcript.APIMessage, _ status) bool {
+		return m.Text == "Hi Bob" && m.From.Type == transcript.Client
+	})
 	agent.must(wire.RequestMessage, with(a, "text", "checking with my supervisor", "visibility", "INT"))
 	agent.must(wire.RequestNotify, with(a, "noticeType", "TypingStarted"))
 
