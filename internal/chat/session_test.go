@@ -399,13 +399,17 @@ func equal(a, b []string) bool {
 
 // BenchmarkDeliverMessage measures one message sent and delivered to the two
 // parties of a session (the client and the agent each get their view).
+// Sessions are renewed every 100 events, the size of a long chat.
 func BenchmarkDeliverMessage(b *testing.B) {
-	s := New("S1", t0, Options{SaveNotices: major2})
-	s.Join(t0, transcript.Party{ID: "c", Type: transcript.Client}, "")
-	s.Join(t0, transcript.Party{ID: "a", Type: transcript.Agent}, "")
 	viewers := []transcript.PartyType{transcript.Client, transcript.Agent}
+	var s *Session
 	b.ReportAllocs()
 	for b.Loop() {
+		if s == nil || s.NextPosition() > 100 {
+			s = New("S1", t0, Options{SaveNotices: major2})
+			s.Join(t0, transcript.Party{ID: "c", Type: transcript.Client}, "")
+			s.Join(t0, transcript.Party{ID: "a", Type: transcript.Agent}, "")
+		}
 		pos := s.NextPosition()
 		if _, err := s.Send(t0, "a", Message{Text: "hello there"}); err != nil {
 			b.Fatal(err)
