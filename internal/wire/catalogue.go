@@ -117,6 +117,12 @@ const (
 	EventSessionInfo    = "EventSessionInfo"
 	EventRegistered     = "EventRegistered"
 	EventPing           = "EventPing"
+	// RequestCheckParty is the chat server asking the web API whether a
+	// client party it subscribed for is still connected (flex-push-timeout).
+	RequestCheckParty = "RequestCheckParty"
+	// EventLocationChanged tells a party's connection that its session moved
+	// to another chat server.
+	EventLocationChanged = "EventLocationChanged"
 )
 
 // catalogue maps every known message name to its id.
@@ -225,6 +231,8 @@ var catalogue = map[string]int{
 	EventSessionInfo:                        312,
 	EventRegistered:                         313,
 	EventPing:                               314,
+	RequestCheckParty:                       315,
+	EventLocationChanged:                    316,
 }
 
 // Known reports whether name is in the message catalogue.

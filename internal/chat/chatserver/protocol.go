@@ -9,6 +9,10 @@ import "github.com/parley-chat/parley/internal/transcript"
 // loginRequest (RequestLogin) creates a session with its client party, as
 // GMS Request Chat does.
 type loginRequest struct {
+	// Service is the GMS service name the chat was requested on; Queue is
+	// the queue that service maps to (where the chat is routed).
+	Service        string            `json:"service"`
+	Queue          string            `json:"queue"`
 	Nickname       string            `json:"nickname"`
 	FirstName      string            `json:"firstName"`
 	LastName       string            `json:"lastName"`
