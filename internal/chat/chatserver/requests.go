@@ -196,8 +196,8 @@ func (s *Server) login(p *peer, m wire.Message) {
 		s.reject(p, m, wire.Errorf(wire.CodeBadRequest, "nickname, or firstName and lastName, required"))
 		return
 	}
-	if lim := s.cfg.Options.Settings.LimitForSessions; lim > 0 && s.kpi.current.Load() >= int64(lim) {
-		s.reject(p, m, wire.Errorf(wire.CodeUnavailable, "the chat server has reached limit-for-sessions (%d)", lim))
+	if st := s.Status(); !st.Accepting {
+		s.reject(p, m, wire.Errorf(wire.CodeUnavailable, "the chat server takes no new chats (disabled or at limit-for-sessions %d)", st.LimitForSessions))
 		return
 	}
 	e := &entry{id: newSessionID(), push: make(map[string]*peer)}

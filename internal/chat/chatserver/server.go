@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -62,6 +63,9 @@ type Server struct {
 	sessions    *registry
 	kpi         kpi
 	metrics     *prometheus.Registry
+	// disabled is set by an operator: the server takes no new chats and
+	// keeps serving its current ones (the seed's graceful drain).
+	disabled atomic.Bool
 
 	// work is the context of session operations; it outlives the listener's
 	// context by a grace period so that acknowledged work finishes.
@@ -136,6 +140,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) handler() http.Handler {
 	mux := service.NewMux(s.metrics, s.health)
 	mux.HandleFunc("GET /kpi", s.serveKPI)
+	mux.HandleFunc("GET /status", s.serveStatus)
+	mux.HandleFunc("POST /admin/disable", func(w http.ResponseWriter, r *http.Request) { s.setDisabled(w, true) })
+	mux.HandleFunc("POST /admin/enable", func(w http.ResponseWriter, r *http.Request) { s.setDisabled(w, false) })
 	mux.HandleFunc("GET "+FlexPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, s.serveFlex) })
 	mux.HandleFunc("GET "+BasicPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, s.serveBasic) })
 	return mux
@@ -153,6 +160,41 @@ func (s *Server) health() error {
 func (s *Server) serveKPI(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(s.kpi.snapshot())
+}
+
+// Status is what GET /status answers: whether the server takes new chats,
+// for the web API's chat server selection.
+type Status struct {
+	Name             string `json:"name"`
+	Accepting        bool   `json:"accepting"`
+	Disabled         bool   `json:"disabled"`
+	SessionsCurrent  int64  `json:"sessions_current"`
+	LimitForSessions int    `json:"limit_for_sessions"`
+}
+
+// Status returns the server's current status.
+func (s *Server) Status() Status {
+	st := Status{
+		Name:             s.cfg.Name,
+		Disabled:         s.disabled.Load(),
+		SessionsCurrent:  s.kpi.current.Load(),
+		LimitForSessions: s.cfg.Options.Settings.LimitForSessions,
+	}
+	full := st.LimitForSessions > 0 && st.SessionsCurrent >= int64(st.LimitForSessions)
+	st.Accepting = !st.Disabled && !full && s.health() == nil
+	return st
+}
+
+func (s *Server) serveStatus(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(s.Status())
+}
+
+// setDisabled serves POST /admin/disable and /admin/enable.
+func (s *Server) setDisabled(w http.ResponseWriter, disabled bool) {
+	s.disabled.Store(disabled)
+	s.log.Info("chat server availability changed", "disabled", disabled)
+	s.serveStatus(w, nil)
 }
 
 // KPI returns the current counters, as served at GET /kpi.

@@ -508,3 +508,27 @@ func TestSessionLimit(t *testing.T) {
 		t.Errorf("login over limit-for-sessions: err = %v, want code %d", err, wire.CodeUnavailable)
 	}
 }
+
+func TestDisableStopsNewChatsOnly(t *testing.T) {
+	h := start(t, defaultOptions(t), nil)
+	flex := h.dial(chatserver.FlexPath)
+	c := h.login(flex)
+	resp, err := http.Post("http://"+h.addr+"/admin/disable", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st chatserver.Status
+	json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if st.Accepting || !st.Disabled || st.SessionsCurrent != 1 {
+		t.Errorf("status after disable = %+v", st)
+	}
+	if _, err := flex.do(wire.RequestLogin, map[string]any{"nickname": "New"}); wireCode(err) != wire.CodeUnavailable {
+		t.Errorf("login on a disabled server: err = %v, want code %d", err, wire.CodeUnavailable)
+	}
+	c.must(wire.RequestMessage, c.ref(map[string]any{"text": "current chats go on"}))
+	if _, err := http.Post("http://"+h.addr+"/admin/enable", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	h.login(flex)
+}
