@@ -24,6 +24,9 @@ func (s *Session) Join(now time.Time, p transcript.Party, greeting string) (tran
 	m := &member{Party: p, present: true}
 	s.members = append(s.members, m)
 	s.byID[p.ID] = m
+	if p.Type == transcript.Client {
+		s.armProtocol(now, m)
+	}
 
 	var st Step
 	joined := p
@@ -221,6 +224,8 @@ func (s *Session) closeIfEmpty(st *Step, now time.Time) {
 }
 
 func (s *Session) finish(st *Step, now time.Time) {
+	s.idle.stop()
+	s.async.stop()
 	s.closed = true
 	s.ended = stamp(now)
 	st.Closed = true
@@ -235,6 +240,7 @@ func (s *Session) add(st *Step, e transcript.Event, now time.Time, stored bool) 
 	if stored {
 		st.Store = append(st.Store, e)
 	}
+	s.observe(st, e, e.Time)
 }
 
 // active returns a present party of an open session.

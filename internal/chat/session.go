@@ -44,6 +44,8 @@ type Options struct {
 	SaveNotices NoticeSet
 	// UserData is the session's initial user data; the session keeps a copy.
 	UserData map[string]string
+	// Rules are the session's timeouts.
+	Rules Rules
 }
 
 // Step is what one operation produced.
@@ -55,6 +57,9 @@ type Step struct {
 	Store []transcript.Event
 	// Closed is true when the session ended with this operation.
 	Closed bool
+	// Properties are interaction properties the session changed (the async
+	// status and check time), to publish to the interaction server.
+	Properties map[string]string
 }
 
 type entry struct {
@@ -65,6 +70,10 @@ type entry struct {
 type member struct {
 	transcript.Party
 	present bool
+	// Protocol timeout of a client: when it expires, and whether its events
+	// are pushed (flex-push-timeout) with a liveness check outstanding.
+	protocolAt     time.Time
+	push, checking bool
 }
 
 // Session is one live chat session. See the package doc for its contract.
@@ -78,17 +87,24 @@ type Session struct {
 	byID     map[string]*member
 	log      []entry // every event; log[i].Index == i+1
 	userData map[string]string
+	props    map[string]string
+	idle     countdown // [inactivity-control]
+	async    countdown // async-idle-alert and async-idle-close
 }
 
 // New returns an empty, open session created at now.
 func New(id string, now time.Time, opts Options) *Session {
-	return &Session{
+	s := &Session{
 		id:       id,
 		opts:     opts,
 		created:  stamp(now),
 		byID:     make(map[string]*member),
 		userData: maps.Clone(opts.UserData),
 	}
+	if opts.Async {
+		s.async.arm(s.created, opts.Rules.AsyncAlert, stageAlert)
+	}
+	return s
 }
 
 // stamp is the transcript's notion of time: UTC, whole milliseconds.

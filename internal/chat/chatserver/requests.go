@@ -99,6 +99,7 @@ func (s *Server) run(p *peer, m wire.Message, sd side, body any, ref *partyRef, 
 		who, err := s.authenticate(ctx, p, e, *ref, sd)
 		var st status
 		if err == nil {
+			e.sess.Touch(s.now(), who.ID)
 			st, err = op(ctx, e, who)
 		}
 		if err != nil {
@@ -214,7 +215,7 @@ func (s *Server) login(p *peer, m wire.Message) {
 func (s *Server) create(ctx context.Context, p *peer, m wire.Message, e *entry, req loginRequest, nick string) {
 	ud := sessionUserData(req, nick)
 	now := s.now()
-	e.sess = chat.New(e.id, now, chat.Options{Async: ud["GCTI_Chat_AsyncMode"] == "true", SaveNotices: s.saveNotices, UserData: ud})
+	e.sess = chat.New(e.id, now, chat.Options{Async: ud["GCTI_Chat_AsyncMode"] == "true", SaveNotices: s.saveNotices, UserData: ud, Rules: s.rules})
 	e.epoch = 1
 	if err := s.createStored(ctx, e, ud); err != nil {
 		s.drop(e)
@@ -328,6 +329,7 @@ func (s *Server) subscribe(p *peer, m wire.Message) {
 	s.run(p, m, flexSide, &req, &req.partyRef, func(_ context.Context, e *entry, who transcript.Party) (status, error) {
 		p.bind(binding{sessionID: e.id, partyID: who.ID})
 		e.push[who.ID] = p
+		e.sess.SetPush(s.now(), who.ID, true)
 		return s.status(e, who.ID, e.sess.Visible(req.TranscriptPosition, who.Type)), nil
 	})
 }
@@ -337,6 +339,7 @@ func (s *Server) unsubscribe(p *peer, m wire.Message) {
 	var req partyRef
 	s.run(p, m, flexSide, &req, &req, func(_ context.Context, e *entry, who transcript.Party) (status, error) {
 		s.unbindParty(e, who.ID)
+		e.sess.SetPush(s.now(), who.ID, false)
 		return s.status(e, who.ID, nil), nil
 	})
 }
@@ -352,14 +355,17 @@ func (s *Server) unbindParty(e *entry, partyID string) {
 
 // unbind runs when the connection of a binding dropped: pushes stop, and an
 // agent-side party is removed at once (reason 3).
-func (s *Server) unbind(ctx context.Context, e *entry, b binding) {
+func (s *Server) unbind(ctx context.Context, e *entry, p *peer, b binding) {
 	if e.gone || e.sess == nil {
 		return
 	}
-	if p := e.push[b.partyID]; p != nil && !p.has(b) {
-		delete(e.push, b.partyID)
-	}
 	if !b.agent {
+		// The web API that pushed this client's events went away: back to
+		// flex-disconnect-timeout until a new subscription.
+		if e.push[b.partyID] == p {
+			delete(e.push, b.partyID)
+			e.sess.SetPush(s.now(), b.partyID, false)
+		}
 		return
 	}
 	delete(e.push, b.partyID)

@@ -59,6 +59,8 @@ type Server struct {
 	log         *slog.Logger
 	now         func() time.Time
 	saveNotices chat.NoticeSet
+	rules       chat.Rules
+	timers      *scheduler
 	wireOpts    wire.Options
 	sessions    *registry
 	kpi         kpi
@@ -88,11 +90,17 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chatserver: [settings] transcript-save-notices: %w", err)
 	}
+	rules, err := rulesFrom(cfg.Options)
+	if err != nil {
+		return nil, fmt.Errorf("chatserver: %w", err)
+	}
 	s := &Server{
 		cfg:         cfg,
 		log:         cmpLogger(cfg.Logger),
 		now:         cfg.Now,
 		saveNotices: save,
+		rules:       rules,
+		timers:      newScheduler(),
 		wireOpts: wire.Options{
 			MaxMessageSize: int64(cfg.Options.Settings.MaxMessageSize),
 			PingInterval:   cfg.Options.Settings.ADDPTimeout,
@@ -132,7 +140,13 @@ func (s *Server) Run(ctx context.Context) error {
 // chat server can restore them.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("chat server listening", "addr", ln.Addr().String())
+	timersDone := make(chan struct{})
+	go func() {
+		defer close(timersDone)
+		s.runTimers(ctx)
+	}()
 	err := service.ServeHTTP(ctx, ln, s.handler(), 5*time.Second, s.log)
+	<-timersDone
 	s.shutdown()
 	return err
 }
@@ -243,7 +257,7 @@ func (s *Server) dropPeer(p *peer) {
 	}
 	for _, b := range p.bindings() {
 		if e := s.sessions.get(b.sessionID); e != nil {
-			s.exec(e, func(ctx context.Context) { s.unbind(ctx, e, b) })
+			s.exec(e, func(ctx context.Context) { s.unbind(ctx, e, p, b) })
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 // harness is a chat server on a loopback port with its SQLite stores.
 type harness struct {
 	t    *testing.T
+	opts config.ChatServerOptions
 	addr string
 	srv  *chatserver.Server
 	db   *sqlite.DB
@@ -45,6 +47,12 @@ applications:
 
 func start(t *testing.T, opts config.ChatServerOptions, wrap func(transcript.Store) transcript.Store) *harness {
 	t.Helper()
+	return startClock(t, opts, wrap, nil)
+}
+
+// startClock starts a chat server whose clock is now (nil: the real clock).
+func startClock(t *testing.T, opts config.ChatServerOptions, wrap func(transcript.Store) transcript.Store, now func() time.Time) *harness {
+	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +61,7 @@ func start(t *testing.T, opts config.ChatServerOptions, wrap func(transcript.Sto
 	if wrap != nil {
 		ts = wrap(ts)
 	}
-	srv, err := chatserver.New(chatserver.Config{Name: "chat-1", Options: opts, Transcripts: ts, Contacts: db.Contacts()})
+	srv, err := chatserver.New(chatserver.Config{Name: "chat-1", Options: opts, Transcripts: ts, Contacts: db.Contacts(), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,13 +79,16 @@ func start(t *testing.T, opts config.ChatServerOptions, wrap func(transcript.Sto
 		}
 		db.Close()
 	})
-	return &harness{t: t, addr: ln.Addr().String(), srv: srv, db: db, ts: db.Transcripts()}
+	return &harness{t: t, opts: opts, addr: ln.Addr().String(), srv: srv, db: db, ts: db.Transcripts()}
 }
 
-// peer is a wire connection that records the pushes it receives.
+// peer is a wire connection that records the pushes it receives and
+// answers liveness checks with alive.
 type peer struct {
 	t      *testing.T
 	conn   *wire.Conn
+	alive  atomic.Bool
+	checks atomic.Int32
 	mu     sync.Mutex
 	pushes []status
 }
@@ -104,6 +115,11 @@ func (h *harness) dial(path string) *peer {
 	go func() {
 		defer close(done)
 		c.Serve(ctx, wire.HandlerFunc(func(_ context.Context, _ *wire.Conn, m wire.Message) {
+			if m.Name == wire.RequestCheckParty {
+				p.checks.Add(1)
+				c.Reply(m, wire.EventAck, map[string]bool{"connected": p.alive.Load()})
+				return
+			}
 			var st status
 			if m.Name == wire.EventSessionInfo && json.Unmarshal(m.Body, &st) == nil {
 				p.mu.Lock()

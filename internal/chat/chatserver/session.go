@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/maphash"
 	"sync"
+	"time"
 
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/transcript"
@@ -65,7 +66,17 @@ func (s *Server) drain(e *entry) {
 		e.queue = e.queue[1:]
 		e.mu.Unlock()
 		op(s.work)
+		s.timers.set(e, e.deadline())
 	}
+}
+
+// deadline is when the session's timers next need to run (zero: never).
+// Only the session's drainer calls it.
+func (e *entry) deadline() time.Time {
+	if e.gone || e.sess == nil {
+		return time.Time{}
+	}
+	return e.sess.Deadline()
 }
 
 // registry is the set of sessions, sharded to keep lock contention low.

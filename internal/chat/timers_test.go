@@ -1,0 +1,319 @@
+package chat
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/internal/transcript"
+)
+
+const sec = time.Second
+
+func rules() Rules {
+	return Rules{
+		FlexDisconnect: 45 * sec,
+		FlexPush:       120 * sec,
+		Idle: IdleRules{
+			Enabled: true, Notices: major, Alert: 255 * sec, Alert2: 0, Close: 45 * sec,
+			MessageAlert: "closing soon", MessageAlert2: "closing very soon", MessageClose: "closed",
+		},
+		AsyncAlert: 86400 * sec, AsyncClose: 3600 * sec, AsyncNotices: major,
+	}
+}
+
+// timed is a session on a manual clock.
+type timed struct {
+	t   *testing.T
+	s   *Session
+	now time.Time
+}
+
+func newTimed(t *testing.T, r Rules, async bool) *timed {
+	s := New("S", t0, Options{Rules: r, Async: async, SaveNotices: major2})
+	return &timed{t: t, s: s, now: t0}
+}
+
+func (tm *timed) join(id string, typ transcript.PartyType) {
+	tm.t.Helper()
+	if _, _, err := tm.s.Join(tm.now, transcript.Party{ID: id, Type: typ}, ""); err != nil {
+		tm.t.Fatal(err)
+	}
+}
+
+// advance moves the clock and ticks, returning what fired.
+func (tm *timed) advance(d time.Duration) (Step, []string) {
+	tm.now = tm.now.Add(d)
+	return tm.s.Tick(tm.now)
+}
+
+func (tm *timed) send(id, text string) {
+	tm.t.Helper()
+	if _, err := tm.s.Send(tm.now, id, Message{Text: text}); err != nil {
+		tm.t.Fatal(err)
+	}
+}
+
+func notices(st Step) []string {
+	var out []string
+	for _, e := range st.Events {
+		if e.Type == transcript.Notice {
+			out = append(out, e.NoticeType+":"+e.Text)
+		}
+	}
+	return out
+}
+
+func leftReasons(st Step) map[string]transcript.Reason {
+	out := map[string]transcript.Reason{}
+	for _, e := range st.Events {
+		if e.Type == transcript.ParticipantLeft {
+			out[e.PartyID] = e.Reason
+		}
+	}
+	return out
+}
+
+func TestFlexDisconnectTimeout(t *testing.T) {
+	tm := newTimed(t, rules(), false)
+	tm.join("c", transcript.Client)
+	tm.join("a", transcript.Agent)
+	if st, _ := tm.advance(44 * sec); len(st.Events) != 0 {
+		t.Fatalf("fired early: %+v", st.Events)
+	}
+	tm.s.Touch(tm.now, "c") // a poll resets it
+	if st, _ := tm.advance(44 * sec); len(st.Events) != 0 {
+		t.Fatalf("fired although the client polled: %+v", st.Events)
+	}
+	st, _ := tm.advance(sec)
+	if got := leftReasons(st); got["c"] != transcript.ReasonDisconnect || len(got) != 1 {
+		t.Fatalf("left = %v, want the client with reason 3", got)
+	}
+	if tm.s.Closed() {
+		t.Error("session closed although the agent is still in it")
+	}
+}
+
+func TestLastClientTimingOutClosesSession(t *testing.T) {
+	tm := newTimed(t, rules(), false)
+	tm.join("c", transcript.Client)
+	st, _ := tm.advance(45 * sec)
+	if !st.Closed || !tm.s.Closed() {
+		t.Fatal("session open after its only party timed out")
+	}
+	if !tm.s.Deadline().IsZero() {
+		t.Error("a closed session still has a deadline")
+	}
+}
+
+func TestPushTimeoutChecksLiveness(t *testing.T) {
+	tm := newTimed(t, rules(), false)
+	tm.join("c", transcript.Client)
+	tm.join("a", transcript.Agent)
+	tm.s.SetPush(tm.now, "c", true)
+	if st, checks := tm.advance(100 * sec); len(st.Events)+len(checks) != 0 {
+		t.Fatal("flex-disconnect-timeout still applies to a pushed client")
+	}
+	_, checks := tm.advance(20 * sec)
+	if len(checks) != 1 || checks[0] != "c" {
+		t.Fatalf("checks = %v, want a liveness check of c", checks)
+	}
+	if st, _ := tm.s.Confirm(tm.now, "c", true); len(st.Events) != 0 {
+		t.Fatal("a confirmed client was removed")
+	}
+	_, checks = tm.advance(120 * sec)
+	if len(checks) != 1 {
+		t.Fatalf("no second check after flex-push-timeout")
+	}
+	st, _ := tm.s.Confirm(tm.now, "c", false)
+	if leftReasons(st)["c"] != transcript.ReasonDisconnect {
+		t.Errorf("an unconfirmed client was not removed with reason 3: %+v", st.Events)
+	}
+}
+
+func TestPushCheckUnansweredRemoves(t *testing.T) {
+	tm := newTimed(t, rules(), false)
+	tm.join("c", transcript.Client)
+	tm.join("a", transcript.Agent)
+	tm.s.SetPush(tm.now, "c", true)
+	if _, checks := tm.advance(120 * sec); len(checks) != 1 {
+		t.Fatal("no check")
+	}
+	st, _ := tm.advance(120 * sec)
+	if leftReasons(st)["c"] != transcript.ReasonDisconnect {
+		t.Errorf("a client whose check went unanswered stays: %+v", st.Events)
+	}
+}
+
+func TestUnsubscribeSwitchesBack(t *testing.T) {
+	tm := newTimed(t, rules(), false)
+	tm.join("c", transcript.Client)
+	tm.join("a", transcript.Agent)
+	tm.s.SetPush(tm.now, "c", true)
+	tm.advance(100 * sec)
+	tm.s.SetPush(tm.now, "c", false)
+	if st, _ := tm.advance(44 * sec); len(st.Events) != 0 {
+		t.Fatal("fired early after unsubscribe")
+	}
+	if st, _ := tm.advance(sec); leftReasons(st)["c"] != transcript.ReasonDisconnect {
+		t.Error("flex-disconnect-timeout not back after unsubscribe")
+	}
+}
+
+func TestInactivityAlertsAndClose(t *testing.T) {
+	tests := []struct {
+		name   string
+		alert2 time.Duration
+		steps  []time.Duration
+		want   []string
+	}{
+		{"alert then close", 0, []time.Duration{255 * sec, 45 * sec}, []string{"IDLE_CONTROL_ALERT:closing soon", "IDLE_CONTROL_CLOSE:closed"}},
+		{"alert, alert2, close", 30 * sec, []time.Duration{255 * sec, 30 * sec, 45 * sec},
+			[]string{"IDLE_CONTROL_ALERT:closing soon", "IDLE_CONTROL_ALERT:closing very soon", "IDLE_CONTROL_CLOSE:closed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rules()
+			r.Idle.Alert2 = tt.alert2
+			r.FlexDisconnect = 0
+			tm := newTimed(t, r, false)
+			tm.join("c", transcript.Client)
+			tm.join("a", transcript.Agent)
+			var got []string
+			var last Step
+			for _, d := range tt.steps {
+				if early, _ := tm.advance(d - sec); len(early.Events) != 0 {
+					t.Fatalf("fired a second early: %v", notices(early))
+				}
+				last, _ = tm.advance(sec)
+				got = append(got, notices(last)...)
+			}
+			if !equal(got, tt.want) {
+				t.Errorf("notices = %q, want %q", got, tt.want)
+			}
+			if !last.Closed || leftReasons(last)["c"] != transcript.ReasonIdle || leftReasons(last)["a"] != transcript.ReasonIdle {
+				t.Errorf("close step = %+v, want both parties out with reason 7", last.Events)
+			}
+		})
+	}
+}
+
+func TestInactivityResetRules(t *testing.T) {
+	tests := []struct {
+		name   string
+		act    func(tm *timed)
+		resets bool
+	}{
+		{"client message", func(tm *timed) { tm.send("c", "x") }, true},
+		{"agent message", func(tm *timed) { tm.send("a", "x") }, true},
+		{"INT message", func(tm *timed) {
+			tm.s.Send(tm.now, "a", Message{Text: "x", Visibility: transcript.VisInt})
+		}, false},
+		{"push URL (major)", func(tm *timed) { tm.s.Notify(tm.now, "a", transcript.PushURL, "u", "", nil) }, true},
+		{"typing (not in major)", func(tm *timed) { tm.s.Notify(tm.now, "c", transcript.TypingStarted, "", "", nil) }, false},
+		{"custom notice (not in major)", func(tm *timed) { tm.s.Notify(tm.now, "c", transcript.CustomNotice, "n", "", nil) }, false},
+		{"agent joins", func(tm *timed) { tm.join("a2", transcript.Agent) }, true},
+		{"protocol request", func(tm *timed) { tm.s.Touch(tm.now, "c") }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rules()
+			r.FlexDisconnect = 0
+			tm := newTimed(t, r, false)
+			tm.join("c", transcript.Client)
+			tm.join("a", transcript.Agent)
+			tm.advance(200 * sec)
+			tt.act(tm)
+			st, _ := tm.advance(55 * sec) // 255 s after the start
+			if fired := len(notices(st)) > 0; fired == tt.resets {
+				t.Errorf("alert fired = %v at 255 s, want reset = %v", fired, tt.resets)
+			}
+		})
+	}
+}
+
+func TestInactivityNeedsClientAndAgent(t *testing.T) {
+	r := rules()
+	r.FlexDisconnect = 0
+	tm := newTimed(t, r, false)
+	tm.join("c", transcript.Client)
+	if st, _ := tm.advance(1000 * sec); len(st.Events) != 0 {
+		t.Fatal("inactivity control ran without an agent")
+	}
+	tm.join("a", transcript.Agent)
+	if _, err := tm.s.Leave(tm.now, "a", "a", KeepAlive, ""); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := tm.advance(1000 * sec); len(st.Events) != 0 {
+		t.Fatal("inactivity control still ran after the last agent left")
+	}
+	r.Idle.Enabled = false
+	tm.s.SetRules(r)
+	tm.join("a2", transcript.Agent)
+	if st, _ := tm.advance(1000 * sec); len(st.Events) != 0 {
+		t.Fatal("inactivity control ran after it was disabled at run time")
+	}
+}
+
+func TestRulesChangeAppliesAtNextActivity(t *testing.T) {
+	r := rules()
+	r.FlexDisconnect = 0
+	tm := newTimed(t, r, false)
+	tm.join("c", transcript.Client)
+	tm.join("a", transcript.Agent)
+	r.Idle.Alert = 10 * sec
+	tm.s.SetRules(r)
+	if st, _ := tm.advance(10 * sec); len(st.Events) != 0 {
+		t.Fatal("the new timeout applied before any activity")
+	}
+	tm.send("c", "x")
+	if st, _ := tm.advance(10 * sec); len(notices(st)) != 1 {
+		t.Fatal("the new timeout did not apply after the next activity")
+	}
+}
+
+func TestAsyncIdle(t *testing.T) {
+	r := rules()
+	r.FlexDisconnect = 0
+	r.Idle.Enabled = false
+	tm := newTimed(t, r, true)
+	tm.join("c", transcript.Client)
+	tm.join("bot", transcript.External)
+	tm.advance(80000 * sec)
+	tm.s.Send(tm.now, "bot", Message{Text: "bot chatter does not count"})
+	st, _ := tm.advance(6400 * sec) // 86400 s after the client joined
+	if got := notices(st); len(got) != 1 || got[0] != "IDLE_CONTROL_ALERT:closing soon" {
+		t.Fatalf("notices = %q, want the async alert", got)
+	}
+	checkAt := tm.now.Add(3600 * sec).Unix()
+	if st.Properties[AsyncStatusProperty] != AsyncStatusIdle || st.Properties[AsyncCheckAtProperty] != itoa(checkAt) {
+		t.Errorf("properties = %v, want status 3 and check at %d", st.Properties, checkAt)
+	}
+	st, _ = tm.advance(3600 * sec)
+	if !st.Closed || leftReasons(st)["c"] != transcript.ReasonIdle {
+		t.Errorf("async close step = %+v", st.Events)
+	}
+}
+
+func TestAsyncCustomerActivityMarksForRouting(t *testing.T) {
+	r := rules()
+	r.FlexDisconnect = 0
+	tm := newTimed(t, r, true)
+	tm.join("c", transcript.Client)
+	tm.join("a", transcript.Agent)
+	if _, err := tm.s.Leave(tm.now, "a", "a", KeepAlive, ""); err != nil {
+		t.Fatal(err)
+	}
+	if tm.s.Closed() {
+		t.Fatal("KeepAlive closed the async chat")
+	}
+	st, err := tm.s.Send(tm.now.Add(time.Hour), "c", Message{Text: "any news?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Properties[AsyncStatusProperty] != AsyncStatusActivity {
+		t.Errorf("properties = %v, want the async status 2", st.Properties)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
