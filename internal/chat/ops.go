@@ -19,7 +19,7 @@ func (s *Session) Join(now time.Time, p transcript.Party, greeting string) (tran
 	if p.Visibility == "" || p.Type == transcript.Client {
 		p.Visibility = transcript.VisAll
 	}
-	p.ParticipantID = len(s.members) + 1
+	p.ParticipantID = s.nextParticipant()
 	p.UserData = maps.Clone(p.UserData)
 	m := &member{Party: p, present: true}
 	s.members = append(s.members, m)
@@ -87,7 +87,7 @@ func (s *Session) Send(now time.Time, from string, msg Message) (Step, error) {
 // Notify adds a notice from a present party: typing started or stopped, push
 // URL, custom notice, nickname update, file uploaded or deleted. Whether it
 // is stored follows Options.SaveNotices; it is delivered either way. A
-// nickname update also renames the party.
+// nickname update also renames the party, and is always stored.
 func (s *Session) Notify(now time.Time, from string, t transcript.EventType, text string, vis transcript.Visibility, userData map[string]string) (Step, error) {
 	m, err := s.active(from)
 	if err != nil {
@@ -110,7 +110,9 @@ func (s *Session) Notify(now time.Time, from string, t transcript.EventType, tex
 	if t == transcript.CustomNotice {
 		e.NoticeType = "USER_CUSTOM"
 	}
-	s.add(&st, e, now, s.opts.SaveNotices.Has(t))
+	// A nickname update changes the party, so it is always stored: a
+	// restored session must know the name.
+	s.add(&st, e, now, t == transcript.NicknameUpdated || s.opts.SaveNotices.Has(t))
 	return st, nil
 }
 
@@ -233,7 +235,7 @@ func (s *Session) finish(st *Step, now time.Time) {
 
 // add numbers e, records it and appends it to the step.
 func (s *Session) add(st *Step, e transcript.Event, now time.Time, stored bool) {
-	e.Index = len(s.log) + 1
+	e.Index = s.NextPosition()
 	e.Time = stamp(now)
 	s.log = append(s.log, entry{Event: e, stored: stored})
 	st.Events = append(st.Events, e)

@@ -3,6 +3,7 @@ package chat
 import (
 	"fmt"
 	"maps"
+	"sort"
 	"time"
 
 	"github.com/parley-chat/parley/internal/transcript"
@@ -85,7 +86,7 @@ type Session struct {
 	closed   bool
 	members  []*member // in join order
 	byID     map[string]*member
-	log      []entry // every event; log[i].Index == i+1
+	log      []entry // every event, in index order; a restored session has gaps where unstored events were
 	userData map[string]string
 	props    map[string]string
 	idle     countdown // [inactivity-control]
@@ -130,7 +131,12 @@ func (s *Session) UserData() map[string]string { return maps.Clone(s.userData) }
 
 // NextPosition is the transcript position of the next event: the
 // nextPosition a client uses as its next transcriptPosition.
-func (s *Session) NextPosition() int { return len(s.log) + 1 }
+func (s *Session) NextPosition() int {
+	if len(s.log) == 0 {
+		return 1
+	}
+	return s.log[len(s.log)-1].Index + 1
+}
 
 // Party returns a party by id, present or not, or ErrNoSuchParty.
 func (s *Session) Party(id string) (transcript.Party, bool, error) {
@@ -158,7 +164,8 @@ func (s *Session) Present() []transcript.Party {
 func (s *Session) Visible(from int, viewer transcript.PartyType) []transcript.Event {
 	from = max(from, 1)
 	var out []transcript.Event
-	for _, e := range s.log[min(from-1, len(s.log)):] {
+	first := sort.Search(len(s.log), func(i int) bool { return s.log[i].Index >= from })
+	for _, e := range s.log[first:] {
 		if viewer.Sees(e.Visibility) {
 			out = append(out, e.Event)
 		}

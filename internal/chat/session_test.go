@@ -203,6 +203,7 @@ func TestNoticesStoredPerLevel(t *testing.T) {
 	}{
 		{"major2", transcript.TypingStarted, false},
 		{"major2", transcript.TypingStopped, false},
+		{"none", transcript.NicknameUpdated, true},
 		{"major2", transcript.CustomNotice, true},
 		{"major2", transcript.PushURL, true},
 		{"major", transcript.CustomNotice, false},

@@ -60,10 +60,12 @@ type Store interface {
 	Append(ctx context.Context, sessionID string, epoch int64, events []Event) error
 	// Load returns the session header and all its events, or ErrNotFound.
 	Load(ctx context.Context, sessionID string) (Snapshot, error)
-	// Claim makes owner the session's owner with an epoch one higher than the
-	// stored one and returns the new epoch, or ErrNotFound. Every later write by
-	// a holder of the old epoch fails with ErrStaleEpoch.
-	Claim(ctx context.Context, sessionID, owner string) (int64, error)
+	// Claim makes owner the session's owner with epoch+1 and returns the new
+	// epoch, provided the stored epoch is still epoch (the one the claimer
+	// loaded): of two servers claiming at once exactly one wins, the other
+	// gets ErrStaleEpoch. It returns ErrNotFound for an unknown session.
+	// Every later write by a holder of an older epoch fails with ErrStaleEpoch.
+	Claim(ctx context.Context, sessionID, owner string, epoch int64) (int64, error)
 	// Delete removes a session and its events. It returns ErrStaleEpoch if
 	// epoch is lower than the stored one; deleting a missing session is not an error.
 	Delete(ctx context.Context, sessionID string, epoch int64) error

@@ -154,22 +154,34 @@ func (s *TranscriptStore) loadEvents(ctx context.Context, sessionID string) ([]t
 	})
 }
 
-// Claim raises the session's epoch by one and makes owner its owner, in one
-// statement, and returns the new epoch.
-func (s *TranscriptStore) Claim(ctx context.Context, sessionID, owner string) (int64, error) {
+// Claim raises the session's epoch by one and makes owner its owner if the
+// stored epoch is still epoch, in one statement.
+func (s *TranscriptStore) Claim(ctx context.Context, sessionID, owner string, epoch int64) (int64, error) {
 	if err := s.checkOpen(); err != nil {
 		return 0, err
 	}
-	var epoch int64
-	err := s.pool.QueryRow(ctx, `UPDATE sessions SET epoch = epoch + 1, owner = $2 WHERE id = $1 RETURNING epoch`,
-		sessionID, owner).Scan(&epoch)
+	var next int64
+	err := s.pool.QueryRow(ctx, `UPDATE sessions SET epoch = epoch + 1, owner = $2 WHERE id = $1 AND epoch = $3 RETURNING epoch`,
+		sessionID, owner, epoch).Scan(&next)
 	if errors.Is(err, pgx.ErrNoRows) {
-		err = transcript.ErrNotFound
+		err = s.missingOrStale(ctx, sessionID)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("postgres: claim %s: %w", sessionID, err)
 	}
-	return epoch, nil
+	return next, nil
+}
+
+// missingOrStale tells why a fenced statement matched no row.
+func (s *TranscriptStore) missingOrStale(ctx context.Context, sessionID string) error {
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM sessions WHERE id = $1`, sessionID).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return transcript.ErrNotFound
+	}
+	return transcript.ErrStaleEpoch
 }
 
 // Delete removes a session and, by cascade, its events, unless epoch is

@@ -28,6 +28,7 @@ func TestTranscriptStore(t *testing.T, open func(t *testing.T) transcript.Store)
 		{"AppendLoadRoundTrip", testRoundTrip},
 		{"IndexConflict", testIndexConflict},
 		{"Fencing", testFencing},
+		{"ClaimRace", testClaimRace},
 		{"NotFound", testNotFound},
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"StaleAppendFailsAlone", testStaleAppendFailsAlone},
@@ -180,7 +181,7 @@ func assertIndexes(t *testing.T, s transcript.Store, id string, want ...int) {
 func testFencing(t *testing.T, s transcript.Store) {
 	sess := newSession("cs-1")
 	mustCreate(t, s, sess)
-	epoch, err := s.Claim(t.Context(), sess.ID, "cs-2")
+	epoch, err := s.Claim(t.Context(), sess.ID, "cs-2", 1)
 	if err != nil || epoch != 2 {
 		t.Fatalf("Claim: epoch %d, %v; want 2", epoch, err)
 	}
@@ -192,6 +193,9 @@ func testFencing(t *testing.T, s transcript.Store) {
 	}
 	if err := s.Delete(t.Context(), sess.ID, 1); !errors.Is(err, transcript.ErrStaleEpoch) {
 		t.Errorf("delete with the old epoch: got %v, want ErrStaleEpoch", err)
+	}
+	if _, err := s.Claim(t.Context(), sess.ID, "cs-3", 1); !errors.Is(err, transcript.ErrStaleEpoch) {
+		t.Errorf("claim from an old epoch: got %v, want ErrStaleEpoch", err)
 	}
 	snap, err := s.Load(t.Context(), sess.ID)
 	if err != nil {
@@ -210,7 +214,7 @@ func testNotFound(t *testing.T, s transcript.Store) {
 	if err := s.Append(ctx, id, 1, []transcript.Event{msg(1)}); !errors.Is(err, transcript.ErrNotFound) {
 		t.Errorf("Append: got %v", err)
 	}
-	if _, err := s.Claim(ctx, id, "cs-1"); !errors.Is(err, transcript.ErrNotFound) {
+	if _, err := s.Claim(ctx, id, "cs-1", 1); !errors.Is(err, transcript.ErrNotFound) {
 		t.Errorf("Claim: got %v", err)
 	}
 	if err := s.Delete(ctx, id, 1); err != nil {
@@ -262,7 +266,7 @@ func testStaleAppendFailsAlone(t *testing.T, s transcript.Store) {
 	for i := range stale {
 		sess := newSession("cs-1")
 		mustCreate(t, s, sess)
-		if _, err := s.Claim(t.Context(), sess.ID, "cs-2"); err != nil {
+		if _, err := s.Claim(t.Context(), sess.ID, "cs-2", 1); err != nil {
 			t.Fatal(err)
 		}
 		stale[i] = sess.ID
@@ -299,7 +303,7 @@ func testSessions(t *testing.T, s transcript.Store) {
 	for _, sess := range []transcript.Session{a, b, c} {
 		mustCreate(t, s, sess)
 	}
-	if _, err := s.Claim(t.Context(), c.ID, owner); err != nil {
+	if _, err := s.Claim(t.Context(), c.ID, owner, 1); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Sessions(t.Context(), owner)
@@ -338,5 +342,37 @@ func testDelete(t *testing.T, s transcript.Store) {
 	assertIndexes(t, s, sess.ID)
 	if err := s.Append(t.Context(), sess.ID, 1, []transcript.Event{msg(1)}); err != nil {
 		t.Fatalf("append to the re-created session: %v", err)
+	}
+}
+
+// testClaimRace has several servers claim one session from the same epoch at
+// once, as two web APIs asking two chat servers to restore it would: exactly
+// one wins.
+func testClaimRace(t *testing.T, s transcript.Store) {
+	sess := newSession("cs-1")
+	mustCreate(t, s, sess)
+	const n = 8
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := s.Claim(t.Context(), sess.ID, fmt.Sprintf("cs-%d", i+2), 1)
+			errs <- err
+		}()
+	}
+	won := 0
+	for range n {
+		switch err := <-errs; {
+		case err == nil:
+			won++
+		case !errors.Is(err, transcript.ErrStaleEpoch):
+			t.Errorf("losing claim: got %v, want ErrStaleEpoch", err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d claims won, want exactly 1", won)
+	}
+	snap, err := s.Load(t.Context(), sess.ID)
+	if err != nil || snap.Session.Epoch != 2 {
+		t.Errorf("after the race: epoch %d, %v; want 2", snap.Session.Epoch, err)
 	}
 }

@@ -1,0 +1,97 @@
+package chat
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/parley-chat/parley/internal/transcript"
+)
+
+// Restore rebuilds a session from its intermediate transcript, on another
+// chat server after its owner died, and returns the restoration step: every
+// party that was present leaves with reason 8 (normalised away) and joins
+// again, the "disconnected and connected again" the seed describes, so that
+// every party learns of the move. Clients keep their userId and secureKey.
+// Agents keep their party and must rejoin within flex-disconnect-timeout, or
+// they are removed (reason 3). It returns ErrClosed when nobody is left in
+// the transcript.
+func Restore(snap transcript.Snapshot, now time.Time, opts Options) (*Session, Step, error) {
+	opts.Async = snap.Session.Async
+	opts.UserData = snap.Session.UserData
+	s := New(snap.Session.ID, snap.Session.CreatedAt, opts)
+	for _, e := range snap.Events {
+		s.replay(e)
+	}
+	present := s.presentMembers()
+	if len(present) == 0 {
+		return nil, Step{}, fmt.Errorf("%w: no party left to restore", ErrClosed)
+	}
+	var st Step
+	for _, m := range present {
+		m.present = false
+		s.add(&st, transcript.Event{Type: transcript.ParticipantLeft, PartyID: m.ID, Visibility: m.Visibility, Reason: transcript.ReasonRestored, AskerID: m.ID}, now, true)
+		m.present = true
+		joined := m.Party
+		s.add(&st, transcript.Event{Type: transcript.ParticipantJoined, PartyID: m.ID, Visibility: m.Visibility, Party: &joined}, now, true)
+		s.armProtocol(now, m)
+		if m.Type != transcript.Client {
+			m.protocolAt = now.Add(opts.Rules.FlexDisconnect)
+		}
+	}
+	if opts.Async {
+		s.async.arm(now, opts.Rules.AsyncAlert, stageAlert)
+	}
+	return s, st, nil
+}
+
+// replay applies one stored event to a session being rebuilt.
+func (s *Session) replay(e transcript.Event) {
+	s.log = append(s.log, entry{Event: e, stored: true})
+	switch e.Type {
+	case transcript.ParticipantJoined:
+		if e.Party == nil {
+			return
+		}
+		if m, ok := s.byID[e.Party.ID]; ok {
+			m.present = true
+			return
+		}
+		m := &member{Party: *e.Party, present: true}
+		s.members = append(s.members, m)
+		s.byID[m.ID] = m
+	case transcript.ParticipantLeft:
+		if m, ok := s.byID[e.PartyID]; ok {
+			m.present = false
+		}
+	case transcript.NicknameUpdated:
+		if m, ok := s.byID[e.PartyID]; ok && e.Text != "" {
+			m.Nickname = e.Text
+		}
+	}
+}
+
+// Rejoin binds a restored agent-side party again: it stops the wait for its
+// return. It returns ErrNoSuchParty or ErrPartyLeft when it is not there.
+func (s *Session) Rejoin(partyID string) (transcript.Party, error) {
+	m, err := s.active(partyID)
+	if err != nil {
+		return transcript.Party{}, err
+	}
+	if m.Type == transcript.Client {
+		return transcript.Party{}, fmt.Errorf("%w: a client does not rejoin", ErrNotAllowed)
+	}
+	m.protocolAt = time.Time{}
+	return m.Party, nil
+}
+
+func (s *Session) presentMembers() []*member {
+	var ms []*member
+	for _, m := range s.members {
+		if m.present {
+			ms = append(ms, m)
+		}
+	}
+	return ms
+}
+
+func (s *Session) nextParticipant() int { return len(s.members) + 1 }
