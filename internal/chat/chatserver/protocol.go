@@ -72,9 +72,13 @@ type subscribeRequest struct {
 	TranscriptPosition int `json:"transcriptPosition"`
 }
 
-// joinRequest (RequestJoin) adds an agent, supervisor or bot party.
+// joinRequest (RequestJoin) adds an agent, supervisor or bot party. With
+// UserID it rejoins that party instead, on the chat server a session was
+// restored on; the reply then carries the events from TranscriptPosition.
 type joinRequest struct {
-	SessionID  string                `json:"sessionId"`
+	SessionID          string `json:"sessionId"`
+	UserID             string `json:"userId"`
+	TranscriptPosition int    `json:"transcriptPosition"`
 	Nickname   string                `json:"nickname"`
 	PersonID   string                `json:"personId"`
 	UserType   transcript.PartyType  `json:"userType"`

@@ -31,6 +31,8 @@ func (s *Server) serveFlex(p *peer) wire.HandlerFunc {
 			s.subscribe(p, m)
 		case wire.RequestUnsubscribe:
 			s.unsubscribe(p, m)
+		case wire.RequestRestore:
+			s.restore(p, m)
 		default:
 			s.partyRequest(p, m, flexSide)
 		}
@@ -305,6 +307,9 @@ func (s *Server) joinOp(ctx context.Context, p *peer, e *entry, req joinRequest)
 	if e.gone || e.sess == nil {
 		return status{}, wire.Errorf(wire.CodeNoSuchSession, "no such session")
 	}
+	if req.UserID != "" {
+		return s.rejoin(p, e, req)
+	}
 	protocol := "BASIC"
 	if req.UserType == transcript.External {
 		protocol = "ESP"
@@ -320,6 +325,17 @@ func (s *Server) joinOp(ctx context.Context, p *peer, e *entry, req joinRequest)
 		return status{}, err
 	}
 	return s.status(e, party.ID, e.sess.Visible(1, party.Type)), nil
+}
+
+// rejoin binds a restored agent-side party to this connection.
+func (s *Server) rejoin(p *peer, e *entry, req joinRequest) (status, error) {
+	party, err := e.sess.Rejoin(req.UserID)
+	if err != nil {
+		return status{}, wireError(err)
+	}
+	p.bind(binding{sessionID: e.id, partyID: party.ID, agent: true})
+	e.push[party.ID] = p
+	return s.status(e, party.ID, e.sess.Visible(req.TranscriptPosition, party.Type)), nil
 }
 
 // subscribe makes this connection receive the client party's events

@@ -2,7 +2,6 @@ package chatserver
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -51,6 +50,9 @@ type Config struct {
 	Logger      *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Peers are the listen addresses of the deployment's chat servers by
+	// name, for session-restore-do-purge.
+	Peers map[string]string
 }
 
 // Server is a chat server. Create it with New, run it with Run or Serve.
@@ -157,6 +159,8 @@ func (s *Server) handler() http.Handler {
 	mux.HandleFunc("GET /status", s.serveStatus)
 	mux.HandleFunc("POST /admin/disable", func(w http.ResponseWriter, r *http.Request) { s.setDisabled(w, true) })
 	mux.HandleFunc("POST /admin/enable", func(w http.ResponseWriter, r *http.Request) { s.setDisabled(w, false) })
+	mux.HandleFunc("POST /admin/purge/{id}", s.servePurge)
+	mux.HandleFunc("GET /sessions/{id}/location", s.serveLocation)
 	mux.HandleFunc("GET "+FlexPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, s.serveFlex) })
 	mux.HandleFunc("GET "+BasicPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, s.serveBasic) })
 	return mux
@@ -172,8 +176,7 @@ func (s *Server) health() error {
 }
 
 func (s *Server) serveKPI(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(s.kpi.snapshot())
+	writeJSON(w, http.StatusOK, s.kpi.snapshot())
 }
 
 // Status is what GET /status answers: whether the server takes new chats,
@@ -200,8 +203,7 @@ func (s *Server) Status() Status {
 }
 
 func (s *Server) serveStatus(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(s.Status())
+	writeJSON(w, http.StatusOK, s.Status())
 }
 
 // setDisabled serves POST /admin/disable and /admin/enable.

@@ -25,7 +25,9 @@ import (
 // harness is a chat server on a loopback port with its SQLite stores.
 type harness struct {
 	t    *testing.T
+	name string
 	opts config.ChatServerOptions
+	stop func() // stops the server; nil once stopped
 	addr string
 	srv  *chatserver.Server
 	db   *sqlite.DB
@@ -57,29 +59,58 @@ func startClock(t *testing.T, opts config.ChatServerOptions, wrap func(transcrip
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { db.Close() })
 	var ts transcript.Store = db.Transcripts()
 	if wrap != nil {
 		ts = wrap(ts)
 	}
-	srv, err := chatserver.New(chatserver.Config{Name: "chat-1", Options: opts, Transcripts: ts, Contacts: db.Contacts(), Now: now})
+	return serve(t, chatserver.Config{Name: "chat-1", Options: opts, Transcripts: ts, Contacts: db.Contacts(), Now: now}, db)
+}
+
+// serve runs a chat server with cfg on a loopback port until the test ends.
+func serve(t *testing.T, cfg chatserver.Config, db *sqlite.DB) *harness {
+	t.Helper()
+	return serveOn(t, cfg, db, listen(t))
+}
+
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return ln
+}
+
+// serveOn runs a chat server with cfg on ln until the test ends or kill.
+func serveOn(t *testing.T, cfg chatserver.Config, db *sqlite.DB, ln net.Listener) *harness {
+	t.Helper()
+	srv, err := chatserver.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
+	h := &harness{t: t, name: cfg.Name, opts: cfg.Options, addr: ln.Addr().String(), srv: srv, db: db, ts: db.Transcripts()}
+	h.stop = func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
-		db.Close()
+	}
+	t.Cleanup(func() {
+		if h.stop != nil {
+			h.stop()
+		}
 	})
-	return &harness{t: t, opts: opts, addr: ln.Addr().String(), srv: srv, db: db, ts: db.Transcripts()}
+	return h
+}
+
+// kill stops the server: from then on it is unreachable.
+func (h *harness) kill() {
+	h.stop()
+	h.stop = nil
 }
 
 // peer is a wire connection that records the pushes it receives and
@@ -218,7 +249,7 @@ func (h *harness) login(p *peer) client {
 		"firstName": "Ann", "lastName": "Lee", "emailAddress": "ann@example.com", "subject": "Order 42",
 		"userData": map[string]string{"Order": "42"},
 	})
-	if st.SessionID == "" || st.UserID == "" || st.SecureKey == "" || st.Alias != "chat-1" {
+	if st.SessionID == "" || st.UserID == "" || st.SecureKey == "" || st.Alias != h.name {
 		h.t.Fatalf("login reply = %+v", st)
 	}
 	if len(st.Messages) != 1 || st.Messages[0].Type != transcript.ParticipantJoined || st.Messages[0].Index != 1 {

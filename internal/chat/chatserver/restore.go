@@ -1,0 +1,208 @@
+package chatserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/transcript"
+	"github.com/parley-chat/parley/internal/wire"
+)
+
+// restoreRequest (RequestRestore) asks this chat server to take over a
+// session whose owner the web API could not reach. The client's credentials
+// prove the request; From names the unreachable owner.
+type restoreRequest struct {
+	partyRef
+	From               string `json:"from"`
+	TranscriptPosition int    `json:"transcriptPosition"`
+}
+
+// restore serves RequestRestore: it loads the session, takes ownership with
+// a higher epoch and rebuilds it, then answers like a refresh from
+// transcriptPosition. When the session already moved elsewhere, or another
+// server won the race to restore it, the reply's alias names that server and
+// nothing is restored here.
+func (s *Server) restore(p *peer, m wire.Message) {
+	var req restoreRequest
+	if err := m.Bind(&req); err != nil {
+		s.reject(p, m, err)
+		return
+	}
+	if s.cfg.Options.Settings.SessionRestorationMode != "simple" || s.cfg.Options.Settings.TranscriptAutoSave == 0 {
+		s.reject(p, m, wire.Errorf(wire.CodeNotAllowed, "session restoration is off on this chat server"))
+		return
+	}
+	if s.sessions.get(req.SessionID) != nil {
+		// Already here (an earlier restore, or a retry): serve it as a refresh.
+		s.run(p, m, flexSide, &req, &req.partyRef, func(_ context.Context, e *entry, who transcript.Party) (status, error) {
+			return s.status(e, who.ID, e.sess.Visible(req.TranscriptPosition, who.Type)), nil
+		})
+		return
+	}
+	e := &entry{id: req.SessionID, push: make(map[string]*peer)}
+	if !s.sessions.add(e) {
+		s.reject(p, m, wire.Errorf(wire.CodeUnavailable, "the session is being restored here; retry"))
+		return
+	}
+	if !s.exec(e, func(ctx context.Context) { s.restoreOp(ctx, p, m, e, req) }) {
+		s.sessions.remove(e)
+		s.reject(p, m, wire.Errorf(wire.CodeShuttingDown, "the chat server is shutting down"))
+	}
+}
+
+func (s *Server) restoreOp(ctx context.Context, p *peer, m wire.Message, e *entry, req restoreRequest) {
+	st, err := s.takeOver(ctx, e, req)
+	if err != nil {
+		s.drop(e)
+		s.reject(p, m, err)
+		return
+	}
+	p.conn.Reply(m, wire.EventStatus, st)
+}
+
+// takeOver is the restoration itself; on an error nothing was restored.
+func (s *Server) takeOver(ctx context.Context, e *entry, req restoreRequest) (status, error) {
+	lctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	snap, err := s.cfg.Transcripts.Load(lctx, e.id)
+	cancel()
+	switch {
+	case errors.Is(err, transcript.ErrNotFound):
+		return status{}, wire.Errorf(wire.CodeNoSuchSession, "no such session, or it has ended")
+	case err != nil:
+		return status{}, wire.Errorf(wire.CodeStoreFailed, "the transcript could not be loaded")
+	}
+	client, ok := clientIn(snap, req.UserID)
+	if !ok || !keyMatches(client.KeyHash, req.SecureKey) {
+		return status{}, wire.Errorf(wire.CodeBadSecureKey, "bad secure key")
+	}
+	if req.From != "" && snap.Session.Owner != req.From && snap.Session.Owner != s.cfg.Name {
+		return moved(snap.Session.Owner, e.id, req.UserID), nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	epoch, err := s.cfg.Transcripts.Claim(cctx, e.id, s.cfg.Name, snap.Session.Epoch)
+	cancel()
+	if errors.Is(err, transcript.ErrStaleEpoch) {
+		return s.lostRace(ctx, e.id, req.UserID)
+	}
+	if err != nil {
+		return status{}, wire.Errorf(wire.CodeStoreFailed, "the session could not be claimed")
+	}
+	return s.rebuild(ctx, e, snap, epoch, req)
+}
+
+// rebuild turns the loaded transcript into a live session at the new epoch.
+func (s *Server) rebuild(ctx context.Context, e *entry, snap transcript.Snapshot, epoch int64, req restoreRequest) (status, error) {
+	sess, st, err := chat.Restore(snap, s.now(), chat.Options{SaveNotices: s.saveNotices, Rules: s.rules})
+	if err != nil {
+		return status{}, wire.Errorf(wire.CodeSessionClosed, "the session has ended")
+	}
+	e.sess, e.epoch = sess, epoch
+	if err := s.commit(ctx, e, st); err != nil {
+		return status{}, err
+	}
+	s.kpi.restored.Add(1)
+	s.kpi.current.Add(1)
+	s.log.Info("session restored", "session", e.id, "from", snap.Session.Owner, "epoch", epoch)
+	if s.cfg.Options.Settings.SessionRestoreDoPurge && snap.Session.Owner != s.cfg.Name {
+		s.purgeOn(snap.Session.Owner, e.id)
+	}
+	return s.status(e, req.UserID, sess.Visible(req.TranscriptPosition, transcript.Client)), nil
+}
+
+// lostRace answers a restore that another server won: the reply names it.
+func (s *Server) lostRace(ctx context.Context, id, userID string) (status, error) {
+	lctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	snap, err := s.cfg.Transcripts.Load(lctx, id)
+	if err != nil {
+		return status{}, wire.Errorf(wire.CodeUnavailable, "the session is being restored elsewhere; retry")
+	}
+	return moved(snap.Session.Owner, id, userID), nil
+}
+
+// moved is the reply that sends the web API to the session's owner.
+func moved(owner, id, userID string) status {
+	return status{SessionID: id, UserID: userID, Alias: owner, Messages: []transcript.APIMessage{}}
+}
+
+// clientIn finds a client party of the transcript by id.
+func clientIn(snap transcript.Snapshot, userID string) (transcript.Party, bool) {
+	for _, e := range snap.Events {
+		if e.Type == transcript.ParticipantJoined && e.Party != nil && e.Party.ID == userID && e.Party.Type == transcript.Client {
+			return *e.Party, true
+		}
+	}
+	return transcript.Party{}, false
+}
+
+// purgeOn tells the previous owner to drop its copy of a session
+// (session-restore-do-purge). The epoch fence already stops that copy from
+// writing; the purge frees it at once instead of at its next write.
+func (s *Server) purgeOn(owner, id string) {
+	addr, ok := s.cfg.Peers[owner]
+	if !ok {
+		return
+	}
+	s.spawn(func() {
+		ctx, cancel := context.WithTimeout(s.work, 5*time.Second)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/admin/purge/"+id, nil)
+		if err != nil {
+			return
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			s.log.Debug("purge request not delivered", "owner", owner, "session", id, "err", err)
+			return
+		}
+		resp.Body.Close()
+	})
+}
+
+// servePurge drops a session another chat server has taken over
+// (POST /admin/purge/{id}).
+func (s *Server) servePurge(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if e := s.sessions.get(id); e != nil {
+		s.exec(e, func(context.Context) {
+			if !e.gone {
+				s.log.Info("session purged: restored on another chat server", "session", id)
+				s.drop(e)
+			}
+		})
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// Location is where a session lives, as GET /sessions/{id}/location answers:
+// an agent desktop whose chat server went away asks any chat server, and
+// rejoins on the owner once the session is restored there.
+type Location struct {
+	SessionID string `json:"sessionId"`
+	Owner     string `json:"owner"`
+	Epoch     int64  `json:"epoch"`
+}
+
+func (s *Server) serveLocation(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
+	snap, err := s.cfg.Transcripts.Load(ctx, r.PathValue("id"))
+	switch {
+	case errors.Is(err, transcript.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, wire.Errorf(wire.CodeNoSuchSession, "no such session"))
+	case err != nil:
+		writeJSON(w, http.StatusServiceUnavailable, wire.Errorf(wire.CodeStoreFailed, "the store is unavailable"))
+	default:
+		writeJSON(w, http.StatusOK, Location{SessionID: snap.Session.ID, Owner: snap.Session.Owner, Epoch: snap.Session.Epoch})
+	}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,215 @@
+package chatserver_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/parley-chat/parley/internal/chat/chatserver"
+	"github.com/parley-chat/parley/internal/store/sqlite"
+	"github.com/parley-chat/parley/internal/transcript"
+	"github.com/parley-chat/parley/internal/wire"
+)
+
+// cluster starts n chat servers (chat-1, chat-2, ...) on one SQLite database.
+func cluster(t *testing.T, n int, purge bool) []*harness {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	lns := make([]net.Listener, n)
+	peers := map[string]string{}
+	for i := range lns {
+		lns[i] = listen(t)
+		peers[name(i)] = lns[i].Addr().String()
+	}
+	hs := make([]*harness, n)
+	for i := range hs {
+		opts := defaultOptions(t)
+		opts.Settings.SessionRestoreDoPurge = purge
+		cfg := chatserver.Config{Name: name(i), Options: opts, Transcripts: db.Transcripts(), Contacts: db.Contacts(), Peers: peers}
+		hs[i] = serveOn(t, cfg, db, lns[i])
+	}
+	return hs
+}
+
+func name(i int) string { return fmt.Sprintf("chat-%d", i+1) }
+
+// chatOn starts a chat on h with an agent, a message each way, and returns
+// the client, the agent peer and the agent's party id.
+func chatOn(t *testing.T, h *harness) (client, *peer, string) {
+	t.Helper()
+	c := h.login(h.dial(chatserver.FlexPath))
+	agent := h.dial(chatserver.BasicPath)
+	joined := h.joinAgent(agent, c.sessionID, nil)
+	c.must(wire.RequestMessage, c.ref(map[string]any{"text": "before 1"}))
+	agent.must(wire.RequestMessage, map[string]any{"sessionId": c.sessionID, "userId": joined.UserID, "text": "before 2"})
+	return c, agent, joined.UserID
+}
+
+func restoreOn(h *harness, c client, from string, position int) (status, error) {
+	p := h.dial(chatserver.FlexPath)
+	return p.do(wire.RequestRestore, c.ref(map[string]any{"from": from, "transcriptPosition": position}))
+}
+
+func TestRestoreAfterOwnerDies(t *testing.T) {
+	hs := cluster(t, 2, false)
+	a, b := hs[0], hs[1]
+	c, _, agentID := chatOn(t, a)
+	seen := c.must(wire.RequestRefresh, c.ref(map[string]any{"transcriptPosition": 1})).NextPosition
+	a.kill()
+
+	st, err := restoreOn(b, c, "chat-1", seen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Alias != "chat-2" {
+		t.Fatalf("alias after restore = %q, want chat-2", st.Alias)
+	}
+	var got []string
+	for _, m := range st.Messages {
+		got = append(got, string(m.Type)+":"+m.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"])
+	}
+	want := []string{"ParticipantLeft:8", "ParticipantJoined:", "ParticipantLeft:8", "ParticipantJoined:"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("client resumed with %v, want %v", got, want)
+	}
+
+	// The agent finds the new location and rejoins as the same party.
+	if loc := location(t, b.addr, c.sessionID); loc.Owner != "chat-2" || loc.Epoch != 2 {
+		t.Errorf("location = %+v", loc)
+	}
+	agent := b.dial(chatserver.BasicPath)
+	agent.must(wire.RequestJoin, map[string]any{"sessionId": c.sessionID, "userId": agentID, "transcriptPosition": seen})
+	moved := client{peer: b.dial(chatserver.FlexPath), sessionID: c.sessionID, userID: c.userID, key: c.key}
+	moved.must(wire.RequestSubscribe, moved.ref(nil))
+	agent.must(wire.RequestMessage, map[string]any{"sessionId": c.sessionID, "userId": agentID, "text": "after 1"})
+	moved.waitPush("agent message after restore", func(m transcript.APIMessage, _ status) bool { return m.Text == "after 1" })
+	moved.must(wire.RequestMessage, moved.ref(map[string]any{"text": "after 2"}))
+	agent.waitPush("client message after restore", func(m transcript.APIMessage, _ status) bool { return m.Text == "after 2" })
+	agent.must(wire.RequestReleaseParty, map[string]any{"sessionId": c.sessionID, "userId": agentID, "afterAction": "ForceClose"})
+
+	in := waitInteraction(t, b, c.sessionID)
+	for _, text := range []string{"before 1", "before 2", "after 1", "after 2"} {
+		if n := strings.Count(in.TranscriptXML, "<msgText>"+text+"</msgText>"); n != 1 {
+			t.Errorf("%q is %d times in the final transcript", text, n)
+		}
+	}
+	if k := b.srv.KPI(); k["session_restored"] != 1 || k["sessions_current"] != 0 {
+		t.Errorf("kpi of the new owner = %v", k)
+	}
+}
+
+func location(t *testing.T, addr, id string) chatserver.Location {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/sessions/" + id + "/location")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var loc chatserver.Location
+	json.NewDecoder(resp.Body).Decode(&loc)
+	return loc
+}
+
+func TestRestoreRefusals(t *testing.T) {
+	hs := cluster(t, 2, false)
+	a, b := hs[0], hs[1]
+	c, _, _ := chatOn(t, a)
+	a.kill()
+	bad := c
+	bad.key = "not-the-key"
+	tests := []struct {
+		name string
+		c    client
+		want wire.Code
+	}{
+		{"wrong key", bad, wire.CodeBadSecureKey},
+		{"unknown user", client{sessionID: c.sessionID, userID: "NOPE", key: c.key}, wire.CodeBadSecureKey},
+		{"unknown session", client{sessionID: "NOPE", userID: c.userID, key: c.key}, wire.CodeNoSuchSession},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := restoreOn(b, tt.c, "chat-1", 1)
+			if wireCode(err) != tt.want || len(st.Messages) != 0 {
+				t.Errorf("err = %v, messages = %d; want code %d and nothing", err, len(st.Messages), tt.want)
+			}
+		})
+	}
+	if snap, err := b.ts.Load(context.Background(), c.sessionID); err != nil || snap.Session.Epoch != 1 || snap.Session.Owner != "chat-1" {
+		t.Errorf("a refused restore changed the session: %+v, %v", snap.Session, err)
+	}
+}
+
+func TestRestoreRaceHasOneWinner(t *testing.T) {
+	hs := cluster(t, 3, false)
+	c, _, _ := chatOn(t, hs[0])
+	hs[0].kill()
+	var wg sync.WaitGroup
+	aliases := make([]string, 2)
+	for i, h := range hs[1:] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := restoreOn(h, c, "chat-1", 1)
+			if err != nil {
+				t.Errorf("restore on %s: %v", h.name, err)
+			}
+			aliases[i] = st.Alias
+		}()
+	}
+	wg.Wait()
+	if aliases[0] != aliases[1] || (aliases[0] != "chat-2" && aliases[0] != "chat-3") {
+		t.Fatalf("restores answered aliases %v, want one winner named by both", aliases)
+	}
+	if k2, k3 := hs[1].srv.KPI()["session_restored"], hs[2].srv.KPI()["session_restored"]; k2+k3 != 1 {
+		t.Errorf("session_restored = %d + %d, want 1 in all", k2, k3)
+	}
+}
+
+func TestSplitBrainOldOwnerFenced(t *testing.T) {
+	hs := cluster(t, 2, false)
+	a, b := hs[0], hs[1]
+	c, oldAgent, agentID := chatOn(t, a)
+	// a is alive, but the web API could not reach it: b takes over.
+	if st, err := restoreOn(b, c, "chat-1", 1); err != nil || st.Alias != "chat-2" {
+		t.Fatalf("restore = %+v, %v", st.Alias, err)
+	}
+	_, err := oldAgent.do(wire.RequestMessage, map[string]any{"sessionId": c.sessionID, "userId": agentID, "text": "split brain"})
+	if wireCode(err) != wire.CodeStaleOwner {
+		t.Fatalf("the old owner accepted a message: err = %v", err)
+	}
+	if _, err := c.do(wire.RequestMessage, c.ref(map[string]any{"text": "to the old owner"})); wireCode(err) != wire.CodeNoSuchSession {
+		t.Errorf("the old owner still serves the chat: err = %v", err)
+	}
+	snap, err := b.ts.Load(context.Background(), c.sessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range snap.Events {
+		if e.Text == "split brain" || e.Text == "to the old owner" {
+			t.Errorf("the old owner stored %q after the takeover", e.Text)
+		}
+	}
+}
+
+func TestPurgeDropsOldCopy(t *testing.T) {
+	hs := cluster(t, 2, true)
+	a, b := hs[0], hs[1]
+	c, _, _ := chatOn(t, a)
+	if _, err := restoreOn(b, c, "chat-1", 1); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the old copy purged", func() bool {
+		_, err := c.do(wire.RequestRefresh, c.ref(nil))
+		return wireCode(err) == wire.CodeNoSuchSession
+	})
+}
