@@ -37,6 +37,7 @@ func newChatServer(ctx context.Context, d *config.Deployment, app *config.Applic
 	srv, err := chatserver.New(chatserver.Config{
 		Name: app.Name, Listen: app.Listen, Options: *app.Chat,
 		Transcripts: st.transcripts, Contacts: st.contacts, Logger: log,
+		Peers: listenAddrs(d, config.ChatServer),
 	})
 	if err != nil {
 		st.close()
@@ -73,4 +74,16 @@ func openStores(ctx context.Context, d *config.Deployment, name string) (stores,
 		return stores{s.Transcripts(), s.Contacts(), s.Close}, nil
 	}
 	return stores{}, fmt.Errorf("database %q: unknown driver %q", name, db.Driver)
+}
+
+// listenAddrs returns the listen addresses of the deployment's applications
+// of type t, by name.
+func listenAddrs(d *config.Deployment, t config.AppType) map[string]string {
+	addrs := make(map[string]string)
+	for name, app := range d.Applications {
+		if app.Type == t {
+			addrs[name] = app.Listen
+		}
+	}
+	return addrs
 }
