@@ -24,7 +24,7 @@ import (
 
 // harness is a chat server on a loopback port with its SQLite stores.
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	name string
 	opts config.ChatServerOptions
 	stop func() // stops the server; nil once stopped
@@ -34,7 +34,7 @@ type harness struct {
 	ts   transcript.Store
 }
 
-func defaultOptions(t *testing.T) config.ChatServerOptions {
+func defaultOptions(t testing.TB) config.ChatServerOptions {
 	t.Helper()
 	d, err := config.Parse("test.yaml", []byte(`
 databases: {main: {driver: sqlite, dsn: x.db}}
@@ -47,13 +47,13 @@ applications:
 	return *d.Applications["chat-1"].Chat
 }
 
-func start(t *testing.T, opts config.ChatServerOptions, wrap func(transcript.Store) transcript.Store) *harness {
+func start(t testing.TB, opts config.ChatServerOptions, wrap func(transcript.Store) transcript.Store) *harness {
 	t.Helper()
 	return startClock(t, opts, wrap, nil)
 }
 
 // startClock starts a chat server whose clock is now (nil: the real clock).
-func startClock(t *testing.T, opts config.ChatServerOptions, wrap func(transcript.Store) transcript.Store, now func() time.Time) *harness {
+func startClock(t testing.TB, opts config.ChatServerOptions, wrap func(transcript.Store) transcript.Store, now func() time.Time) *harness {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
@@ -68,12 +68,12 @@ func startClock(t *testing.T, opts config.ChatServerOptions, wrap func(transcrip
 }
 
 // serve runs a chat server with cfg on a loopback port until the test ends.
-func serve(t *testing.T, cfg chatserver.Config, db *sqlite.DB) *harness {
+func serve(t testing.TB, cfg chatserver.Config, db *sqlite.DB) *harness {
 	t.Helper()
 	return serveOn(t, cfg, db, listen(t))
 }
 
-func listen(t *testing.T) net.Listener {
+func listen(t testing.TB) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -83,7 +83,7 @@ func listen(t *testing.T) net.Listener {
 }
 
 // serveOn runs a chat server with cfg on ln until the test ends or kill.
-func serveOn(t *testing.T, cfg chatserver.Config, db *sqlite.DB, ln net.Listener) *harness {
+func serveOn(t testing.TB, cfg chatserver.Config, db *sqlite.DB, ln net.Listener) *harness {
 	t.Helper()
 	srv, err := chatserver.New(cfg)
 	if err != nil {
@@ -116,7 +116,7 @@ func (h *harness) kill() {
 // peer is a wire connection that records the pushes it receives and
 // answers liveness checks with alive.
 type peer struct {
-	t      *testing.T
+	t      testing.TB
 	conn   *wire.Conn
 	alive  atomic.Bool
 	checks atomic.Int32
@@ -211,7 +211,7 @@ func (p *peer) pushed() []transcript.APIMessage {
 	return out
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -339,7 +339,7 @@ func TestChatEndToEnd(t *testing.T) {
 	checkHTTP(t, h.addr)
 }
 
-func waitInteraction(t *testing.T, h *harness, id string) contact.Interaction {
+func waitInteraction(t testing.TB, h *harness, id string) contact.Interaction {
 	t.Helper()
 	var in contact.Interaction
 	eventually(t, "final transcript in the contact store", func() bool {
@@ -350,7 +350,7 @@ func waitInteraction(t *testing.T, h *harness, id string) contact.Interaction {
 	return in
 }
 
-func checkHTTP(t *testing.T, addr string) {
+func checkHTTP(t testing.TB, addr string) {
 	t.Helper()
 	for path, want := range map[string]string{"/healthz": "ok", "/kpi": `"session_created":1`, "/metrics": "parley_chat_session_created 1"} {
 		resp, err := http.Get("http://" + addr + path)
