@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parley-chat/parley/deploy"
 	"github.com/parley-chat/parley/internal/config"
 )
 
@@ -105,9 +106,21 @@ func TestCheckConfigEmbedded(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[0], "chat-1  chat-server  127.0.0.1:7021  database main (sqlite)") ||
-		!strings.HasPrefix(lines[1], "chat-2 ") {
-		t.Errorf("output:\n%s", out)
+	d, err := config.Parse("<embedded>", deploy.Embedded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := d.Names()
+	if len(lines) != len(names) {
+		t.Fatalf("%d lines for %d applications:\n%s", len(lines), len(names), out)
+	}
+	for i, name := range names {
+		if !strings.HasPrefix(lines[i], name+" ") || !strings.Contains(lines[i], string(d.Applications[name].Type)) {
+			t.Errorf("line %d = %q, want application %s", i, lines[i], name)
+		}
+	}
+	if !strings.Contains(strings.Join(strings.Fields(out), " "), "chat-1 chat-server 127.0.0.1:7021 database main (sqlite)") {
+		t.Errorf("output lacks chat-1's line:\n%s", out)
 	}
 }
 
@@ -136,7 +149,11 @@ func TestCheckConfigMissingFile(t *testing.T) {
 
 func TestRunUnknownApplication(t *testing.T) {
 	code, _, errOut := runMain(t, "run", "--app", "chat-9")
-	want := `parley: <embedded>: application "chat-9": no such application (have chat-1, chat-2)` + "\n"
+	d, err := config.Parse("<embedded>", deploy.Embedded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `parley: <embedded>: application "chat-9": no such application (have ` + strings.Join(d.Names(), ", ") + ")\n"
 	if code != exitFailure || errOut != want {
 		t.Errorf("exit %d, stderr %q; want 1, %q", code, errOut, want)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/parley-chat/parley/internal/chat/chatserver"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/contact"
+	"github.com/parley-chat/parley/internal/ixn"
 	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/store/postgres"
 	"github.com/parley-chat/parley/internal/store/sqlite"
@@ -21,6 +22,10 @@ func newApplication(ctx context.Context, d *config.Deployment, app *config.Appli
 	switch app.Type {
 	case config.ChatServer:
 		return newChatServer(ctx, d, app, log)
+	case config.WebAPI:
+		return newWebAPI(ctx, d, app, log)
+	case config.InteractionServer:
+		return newInteractionServer(ctx, d, app, log)
 	}
 	return nil, fmt.Errorf("application %q: type %s is not available in this version", app.Name, app.Type)
 }
@@ -36,7 +41,7 @@ func newChatServer(ctx context.Context, d *config.Deployment, app *config.Applic
 	}
 	srv, err := chatserver.New(chatserver.Config{
 		Name: app.Name, Listen: app.Listen, Options: *app.Chat,
-		Transcripts: st.transcripts, Contacts: st.contacts, Logger: log,
+		Transcripts: st.transcripts, Contacts: st.contacts, Files: st.files, Logger: log,
 		Peers: listenAddrs(d, config.ChatServer),
 	})
 	if err != nil {
@@ -51,9 +56,11 @@ func newChatServer(ctx context.Context, d *config.Deployment, app *config.Applic
 
 // stores are the stores of one opened database; close releases it.
 type stores struct {
-	transcripts transcript.Store
-	contacts    contact.Store
-	close       func() error
+	transcripts  transcript.Store
+	contacts     contact.Store
+	files        transcript.FileStore
+	interactions ixn.Store
+	close        func() error
 }
 
 // openStores opens a database of the deployment with its driver.
@@ -65,13 +72,13 @@ func openStores(ctx context.Context, d *config.Deployment, name string) (stores,
 		if err != nil {
 			return stores{}, fmt.Errorf("database %q: %w", name, err)
 		}
-		return stores{s.Transcripts(), s.Contacts(), s.Close}, nil
+		return stores{s.Transcripts(), s.Contacts(), s.Files(), s.Interactions(), s.Close}, nil
 	case "postgres":
 		s, err := postgres.Open(ctx, d.DSN(db))
 		if err != nil {
 			return stores{}, fmt.Errorf("database %q: %w", name, err)
 		}
-		return stores{s.Transcripts(), s.Contacts(), s.Close}, nil
+		return stores{s.Transcripts(), s.Contacts(), s.Files(), s.Interactions(), s.Close}, nil
 	}
 	return stores{}, fmt.Errorf("database %q: unknown driver %q", name, db.Driver)
 }

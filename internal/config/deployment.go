@@ -58,6 +58,12 @@ type Application struct {
 	// Chat is non-nil exactly for chat-server applications, with defaults
 	// applied and validated.
 	Chat *ChatServerOptions
+	// Web is non-nil exactly for web-api applications, with defaults applied
+	// and validated.
+	Web *WebAPIOptions
+	// Ixn is non-nil exactly for interaction-server applications, with
+	// defaults applied and validated.
+	Ixn *InteractionServerOptions
 }
 
 // fileDoc is the file as written; yaml's KnownFields makes any other key an

@@ -30,7 +30,7 @@ func TestParseDeployFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := d.Names(); !slices.Equal(got, []string{"chat-1", "chat-2"}) {
+			if got := d.Names(); !slices.Equal(got, []string{"chat-1", "chat-2", "gms-1", "ixn-1"}) {
 				t.Errorf("Names() = %v", got)
 			}
 		})
@@ -55,7 +55,7 @@ func TestEmbeddedDeployments(t *testing.T) {
 		if db.Driver != tt.driver || d.DSN(db) != tt.dsn {
 			t.Errorf("main = %+v, DSN %q; want %s %q", db, d.DSN(db), tt.driver, tt.dsn)
 		}
-		for _, name := range d.Names() {
+		for _, name := range []string{"chat-1", "chat-2"} {
 			a := d.Applications[name]
 			s := a.Chat.Settings
 			if a.Type != config.ChatServer || s.SessionRestorationMode != "simple" || s.TranscriptAutoSave != 1 ||
@@ -65,6 +65,11 @@ func TestEmbeddedDeployments(t *testing.T) {
 		}
 		if d.Applications["chat-1"].Listen != "127.0.0.1:7021" || d.Applications["chat-2"].Listen != "127.0.0.1:7022" {
 			t.Error("chat servers are not on 7021 and 7022")
+		}
+		web := d.Applications["gms-1"]
+		if q, ok := web.Web.Queue("customer-support"); web.Listen != "127.0.0.1:8080" || !ok || q != "default" ||
+			!slices.Equal(web.Connections, []string{"chat-1", "chat-2"}) {
+			t.Errorf("gms-1 = %+v %+v", web, web.Web)
 		}
 	}
 }
@@ -171,8 +176,8 @@ func TestParseErrors(t *testing.T) {
 			"chat-1", "connections", "itself"},
 		{"unknown section", db + "applications: {chat-1: {" + chat + ", options: {setings: {}}}}",
 			"chat-1", "", "unknown section for chat-server (want client-file-transfer, inactivity-control, log, settings)"},
-		{"chat section on web-api", db + "applications: {w: {type: web-api, listen: ':1', options: {settings: {}}}}",
-			"w", "", "unknown section for web-api (want log)"},
+		{"chat section on web-api", db + "applications: {w: {type: web-api, listen: ':1', options: {inactivity-control: {}}}}",
+			"w", "", "unknown section for web-api (want endpoints, log, settings)"},
 		{"unknown option", db + "applications: {chat-1: {" + chat + ", options: {settings: {transcript-autosave: 1}}}}",
 			"chat-1", "transcript-autosave", "unknown option"},
 		{"list value", db + "applications: {chat-1: {" + chat + ", options: {log: {verbose: [a]}}}}",

@@ -112,6 +112,31 @@ type ClientFileTransfer struct {
 	UploadMaxTotalSize int
 	// UploadMaxFiles is upload-max-files, 0-1000 files per session, default 3.
 	UploadMaxFiles int
+	// UploadFileTypes is upload-file-types: the extensions of the files a
+	// client may upload, colon-separated and case-insensitive, default
+	// DefaultUploadFileTypes. Empty allows any file.
+	UploadFileTypes string
+	// DownloadAttempts is download-attempts, 0-1000, default 5: how many
+	// times each file may be downloaded; 0 is unlimited.
+	DownloadAttempts int
+	// DeleteFile is delete-file, default true: whether a client may delete
+	// the files it uploaded.
+	DeleteFile bool
+	// UploadNeedAgent is upload-need-agent, default true: a client may upload
+	// only while an agent is in the chat.
+	UploadNeedAgent bool
+}
+
+// DefaultUploadFileTypes is the default of upload-file-types.
+const DefaultUploadFileTypes = "bmp:csv:doc:docx:gif:jpeg:jpg:pdf:png:ppt:pptx:rtf:tif:tiff:txt:xls:xlsx"
+
+// FileTypes returns the extensions of upload-file-types in lower case, or
+// nil when any file is allowed.
+func (f ClientFileTransfer) FileTypes() []string {
+	if f.UploadFileTypes == "" {
+		return nil
+	}
+	return strings.Split(strings.ToLower(f.UploadFileTypes), ":")
 }
 
 // LogOptions is the [log] section, which every application type has.
@@ -173,6 +198,10 @@ func DefaultChatServerOptions() ChatServerOptions {
 			UploadMaxFileSize:  2097152,
 			UploadMaxTotalSize: 5242880,
 			UploadMaxFiles:     3,
+			UploadFileTypes:    DefaultUploadFileTypes,
+			DownloadAttempts:   5,
+			DeleteFile:         true,
+			UploadNeedAgent:    true,
 		},
 	}
 }
@@ -229,7 +258,28 @@ func (f ClientFileTransfer) validate() []*Error {
 		intIn("upload-max-file-size", f.UploadMaxFileSize, 0, 1073741823),
 		intIn("upload-max-total-size", f.UploadMaxTotalSize, 0, 1073741823),
 		intIn("upload-max-files", f.UploadMaxFiles, 0, 1000),
+		fileTypes("upload-file-types", f.UploadFileTypes),
+		intIn("download-attempts", f.DownloadAttempts, 0, 1000),
 	)
+}
+
+// fileTypes checks a colon-separated list of file extensions; empty is
+// allowed and means any.
+func fileTypes(option, v string) *Error {
+	if v == "" {
+		return nil
+	}
+	for ext := range strings.SplitSeq(v, ":") {
+		if ext == "" || strings.IndexFunc(ext, notExtChar) >= 0 {
+			return &Error{Option: option, Value: fmt.Sprintf("%q", v),
+				Msg: "want file extensions of letters and digits separated by colons, such as pdf:png"}
+		}
+	}
+	return nil
+}
+
+func notExtChar(r rune) bool {
+	return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
 }
 
 func (l LogOptions) validate() []*Error {

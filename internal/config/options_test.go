@@ -3,6 +3,7 @@ package config_test
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,9 +62,11 @@ func TestDefaultValues(t *testing.T) {
 		s.SessionRestoreExtendBy, s.FlexDisconnectTimeout, s.FlexPushTimeout, s.AsyncIdleAlert, s.AsyncIdleClose,
 		s.AsyncIdleNotices, s.LimitForSessions, s.LimitForFlexUsers, s.MaxMessageSize, s.ADDPTimeout,
 		ic.Enabled, ic.IncludeNotices, ic.TimeoutAlert, ic.TimeoutAlert2, ic.TimeoutClose,
-		ft.UploadMaxFileSize, ft.UploadMaxTotalSize, ft.UploadMaxFiles)
+		ft.UploadMaxFileSize, ft.UploadMaxTotalSize, ft.UploadMaxFiles, ft.UploadFileTypes, ft.DownloadAttempts,
+		ft.DeleteFile, ft.UploadNeedAgent)
 	want := "simple 1 close 3 1s major2 false none 45s 2m0s 24h0m0s 1h0m0s major 1000 1001 65536 10s " +
-		"false major 4m15s 0s 45s 2097152 5242880 3\n"
+		"false major 4m15s 0s 45s 2097152 5242880 3 " +
+		"bmp:csv:doc:docx:gif:jpeg:jpg:pdf:png:ppt:pptx:rtf:tif:tiff:txt:xls:xlsx 5 true true\n"
 	if got != want {
 		t.Errorf("defaults\n got %s\nwant %s", got, want)
 	}
@@ -141,6 +144,11 @@ func TestOptionChecks(t *testing.T) {
 		{"client-file-transfer", "upload-max-file-size", []string{"0", "1073741823"}, []string{"-1", "1073741824"}, "out of range 0-1073741823"},
 		{"client-file-transfer", "upload-max-total-size", []string{"0", "1073741823"}, []string{"-1", "1073741824"}, "out of range 0-1073741823"},
 		{"client-file-transfer", "upload-max-files", []string{"0", "1000"}, []string{"-1", "1001", "x"}, ""},
+		{"client-file-transfer", "upload-file-types", []string{"pdf", "PDF:png:7z", `""`, "~"},
+			[]string{"pdf:", `":pdf"`, "pdf::png", ".pdf", `"pdf,png"`, `"p df"`, "é"}, "want file extensions"},
+		{"client-file-transfer", "download-attempts", []string{"0", "1000"}, []string{"-1", "1001"}, "out of range 0-1000"},
+		{"client-file-transfer", "delete-file", []string{"false", "yes"}, []string{"sometimes"}, "not a boolean"},
+		{"client-file-transfer", "upload-need-agent", []string{"no", "true"}, []string{"2"}, "not a boolean"},
 		{"log", "verbose", []string{"all", "debug", "trace", "interaction", "standard", "none"}, []string{"info"}, "want one of"},
 	}
 	for _, tt := range tests {
@@ -180,6 +188,23 @@ func TestValidate(t *testing.T) {
 		"[client-file-transfer] upload-max-files = 1001: out of range 0-1000"
 	if err == nil || strings.ReplaceAll(err.Error(), ": [", "[") != want {
 		t.Errorf("Validate() = %v, want\n%s", err, want)
+	}
+}
+
+func TestFileTypes(t *testing.T) {
+	tests := []struct {
+		types string
+		want  []string
+	}{
+		{"", nil},
+		{"pdf", []string{"pdf"}},
+		{"PDF:Png:jpg", []string{"pdf", "png", "jpg"}},
+	}
+	for _, tt := range tests {
+		f := config.ClientFileTransfer{UploadFileTypes: tt.types}
+		if got := f.FileTypes(); !slices.Equal(got, tt.want) || (got == nil) != (tt.want == nil) {
+			t.Errorf("FileTypes(%q) = %q, want %q", tt.types, got, tt.want)
+		}
 	}
 }
 

@@ -56,6 +56,10 @@ func (f *ClientFileTransfer) section() section {
 		"upload-max-file-size":  &f.UploadMaxFileSize,
 		"upload-max-total-size": &f.UploadMaxTotalSize,
 		"upload-max-files":      &f.UploadMaxFiles,
+		"upload-file-types":     &f.UploadFileTypes,
+		"download-attempts":     &f.DownloadAttempts,
+		"delete-file":           &f.DeleteFile,
+		"upload-need-agent":     &f.UploadNeedAgent,
 	}
 }
 
@@ -69,6 +73,16 @@ func (a *Application) sections() map[string]section {
 		s["inactivity-control"] = a.Chat.InactivityControl.section()
 		s["client-file-transfer"] = a.Chat.ClientFileTransfer.section()
 	}
+	if a.Web != nil {
+		s["settings"] = a.Web.Settings.section()
+		s["endpoints"] = section{} // service names, read by setEndpoints
+	}
+	if a.Ixn != nil {
+		s["settings"] = a.Ixn.Settings.section()
+		for _, named := range []string{"queue:<name>", "view:<name>", "agent:<id>"} {
+			s[named] = nil // listed in errors; setOptions reads them with a.Ixn.section
+		}
+	}
 	return s
 }
 
@@ -79,9 +93,16 @@ func (a *Application) setOptions(raw map[string]map[string]yaml.Node) []*Error {
 	var errs []*Error
 	for _, name := range slices.Sorted(maps.Keys(raw)) {
 		sec, ok := known[name]
+		if named, isNamed := a.Ixn.section(name); isNamed {
+			sec, ok = named, true
+		}
 		if !ok {
 			errs = append(errs, &Error{Section: name, Msg: fmt.Sprintf(
 				"unknown section for %s (want %s)", a.Type, strings.Join(slices.Sorted(maps.Keys(known)), ", "))})
+			continue
+		}
+		if name == "endpoints" && a.Web != nil {
+			errs = append(errs, a.Web.setEndpoints(raw[name])...)
 			continue
 		}
 		errs = append(errs, sec.set(name, raw[name])...)

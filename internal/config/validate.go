@@ -55,7 +55,7 @@ func (d *Deployment) addApplications(apps map[string]fileApp) []*Error {
 	listeners := map[string]string{} // listen address -> first application on it
 	for _, name := range names {
 		a := d.Applications[name]
-		for _, e := range slices.Concat(d.checkConnections(a), checkShared(a, listeners)) {
+		for _, e := range slices.Concat(d.checkConnections(a), d.checkWebConnections(a), checkShared(a, listeners)) {
 			e.App = name
 			errs = append(errs, e)
 		}
@@ -79,6 +79,14 @@ func (d *Deployment) newApplication(name string, f fileApp) (*Application, []*Er
 		opts := DefaultChatServerOptions()
 		a.Chat = &opts
 	}
+	if a.Type == WebAPI {
+		opts := DefaultWebAPIOptions()
+		a.Web = &opts
+	}
+	if a.Type == InteractionServer {
+		opts := DefaultInteractionServerOptions()
+		a.Ixn = &opts
+	}
 	errs = append(errs, checkListen(a.Listen)...)
 	errs = append(errs, d.checkDatabaseRef(a)...)
 	if optErrs := a.setOptions(f.Options); len(optErrs) > 0 {
@@ -96,6 +104,12 @@ func (a *Application) validate() []*Error {
 	errs := a.Log.validate()
 	if a.Chat != nil {
 		errs = append(errs, a.Chat.validate()...)
+	}
+	if a.Web != nil {
+		errs = append(errs, a.Web.validate()...)
+	}
+	if a.Ixn != nil {
+		errs = append(errs, a.Ixn.validate()...)
 	}
 	return errs
 }

@@ -49,6 +49,39 @@ const (
 	CodeStaleOwner Code = 8211
 	// CodeStoreFailed: the transcript could not be saved.
 	CodeStoreFailed Code = 8212
+
+	// Interaction server conditions, from 2100 (2000-2006 are Genesys'
+	// Interaction Server Proxy codes, kept free for the proxy).
+
+	// CodeNoSuchInteraction: no interaction has this id.
+	CodeNoSuchInteraction Code = 2100
+	// CodeDuplicateInteraction: an interaction with this id exists already.
+	CodeDuplicateInteraction Code = 2101
+	// CodeNoSuchQueue: the queue is not configured.
+	CodeNoSuchQueue Code = 2102
+	// CodeNoSuchView: the view is not configured.
+	CodeNoSuchView Code = 2103
+	// CodeNoSuchAgent: the agent is not configured.
+	CodeNoSuchAgent Code = 2104
+	// CodeLoginFailed: unknown agent or wrong password.
+	CodeLoginFailed Code = 2105
+	// CodeNotLoggedIn: the agent is not logged in.
+	CodeNotLoggedIn Code = 2106
+	// CodeNoInvitation: no pending invitation (never sent, or revoked).
+	CodeNoInvitation Code = 2107
+	// CodeInvitationPending: the interaction already has an invitation out.
+	CodeInvitationPending Code = 2108
+	// CodeNotParty: the agent does not hold the interaction.
+	CodeNotParty Code = 2109
+	// CodeInvalidState: the interaction's or agent's state does not allow it.
+	CodeInvalidState Code = 2110
+	// CodeAgentUnavailable: the agent is logged out or at capacity.
+	CodeAgentUnavailable Code = 2111
+	// CodeNotRegistered: the client has not sent RequestRegisterClient.
+	CodeNotRegistered Code = 2112
+	// CodeAlreadyLoggedIn: the agent is logged in on another connection and
+	// allow-multiple-agent-connections is false.
+	CodeAlreadyLoggedIn Code = 2113
 )
 
 // codeTexts holds the default text of every code.
@@ -69,6 +102,21 @@ var codeTexts = map[Code]string{
 	CodeBadSecureKey:   "bad secure key",
 	CodeStaleOwner:     "session owned by another server",
 	CodeStoreFailed:    "transcript could not be saved",
+
+	CodeNoSuchInteraction:    "no such interaction",
+	CodeDuplicateInteraction: "interaction already exists",
+	CodeNoSuchQueue:          "no such queue",
+	CodeNoSuchView:           "no such view",
+	CodeNoSuchAgent:          "no such agent",
+	CodeLoginFailed:          "agent login failed",
+	CodeNotLoggedIn:          "agent not logged in",
+	CodeNoInvitation:         "no pending invitation",
+	CodeInvitationPending:    "an invitation is already pending",
+	CodeNotParty:             "agent does not hold the interaction",
+	CodeInvalidState:         "not allowed in the current state",
+	CodeAgentUnavailable:     "agent unavailable",
+	CodeNotRegistered:        "client not registered",
+	CodeAlreadyLoggedIn:      "agent already logged in",
 }
 
 // Text returns the default text of c, or "error <n>" for a code outside the

@@ -76,15 +76,15 @@ type subscribeRequest struct {
 // UserID it rejoins that party instead, on the chat server a session was
 // restored on; the reply then carries the events from TranscriptPosition.
 type joinRequest struct {
-	SessionID          string `json:"sessionId"`
-	UserID             string `json:"userId"`
-	TranscriptPosition int    `json:"transcriptPosition"`
-	Nickname   string                `json:"nickname"`
-	PersonID   string                `json:"personId"`
-	UserType   transcript.PartyType  `json:"userType"`
-	Visibility transcript.Visibility `json:"visibility"`
-	Text       string                `json:"text"`
-	UserData   map[string]string     `json:"userData"`
+	SessionID          string                `json:"sessionId"`
+	UserID             string                `json:"userId"`
+	TranscriptPosition int                   `json:"transcriptPosition"`
+	Nickname           string                `json:"nickname"`
+	PersonID           string                `json:"personId"`
+	UserType           transcript.PartyType  `json:"userType"`
+	Visibility         transcript.Visibility `json:"visibility"`
+	Text               string                `json:"text"`
+	UserData           map[string]string     `json:"userData"`
 }
 
 // releaseRequest (RequestReleaseParty, and RequestLogout on the customer

@@ -47,7 +47,10 @@ type Config struct {
 	Options     config.ChatServerOptions
 	Transcripts transcript.Store
 	Contacts    contact.Store
-	Logger      *slog.Logger
+	// Files keeps the files clients upload; nil turns file transfer off
+	// (the file endpoints answer 503).
+	Files  transcript.FileStore
+	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Peers are the listen addresses of the deployment's chat servers by
@@ -161,6 +164,7 @@ func (s *Server) handler() http.Handler {
 	mux.HandleFunc("POST /admin/enable", func(w http.ResponseWriter, r *http.Request) { s.setDisabled(w, false) })
 	mux.HandleFunc("POST /admin/purge/{id}", s.servePurge)
 	mux.HandleFunc("GET /sessions/{id}/location", s.serveLocation)
+	s.registerFiles(mux)
 	mux.HandleFunc("GET "+FlexPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, s.serveFlex) })
 	mux.HandleFunc("GET "+BasicPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, s.serveBasic) })
 	return mux

@@ -14,6 +14,7 @@ type DB struct {
 	pool        *pgxpool.Pool
 	transcripts *TranscriptStore
 	contacts    *ContactStore
+	files       *FileStore
 	closeOnce   sync.Once
 }
 
@@ -30,7 +31,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	return &DB{pool: pool, transcripts: newTranscriptStore(pool), contacts: &ContactStore{pool: pool}}, nil
+	return &DB{pool: pool, transcripts: newTranscriptStore(pool), contacts: &ContactStore{pool: pool}, files: &FileStore{pool: pool}}, nil
 }
 
 // Transcripts returns the intermediate transcript store.
@@ -38,6 +39,9 @@ func (db *DB) Transcripts() *TranscriptStore { return db.transcripts }
 
 // Contacts returns the contact store.
 func (db *DB) Contacts() *ContactStore { return db.contacts }
+
+// Files returns the store of the files uploaded into sessions.
+func (db *DB) Files() *FileStore { return db.files }
 
 // Close commits the appends already queued, stops the committer and closes
 // the pool. It is idempotent.

@@ -47,6 +47,7 @@ type DB struct {
 	sql         *sql.DB
 	transcripts *TranscriptStore
 	contacts    *ContactStore
+	files       *FileStore
 	closeOnce   sync.Once
 	closeErr    error
 }
@@ -68,7 +69,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	for delay := 10 * time.Millisecond; ; delay = min(2*delay, time.Second) {
 		sdb, err := openOnce(ctx, uri)
 		if err == nil {
-			return &DB{sql: sdb, transcripts: newTranscriptStore(sdb), contacts: &ContactStore{db: sdb}}, nil
+			return &DB{sql: sdb, transcripts: newTranscriptStore(sdb), contacts: &ContactStore{db: sdb}, files: &FileStore{db: sdb}}, nil
 		}
 		if !isBusy(err) || time.Now().After(deadline) {
 			return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
@@ -106,6 +107,9 @@ func (db *DB) Transcripts() *TranscriptStore { return db.transcripts }
 
 // Contacts returns the contact store.
 func (db *DB) Contacts() *ContactStore { return db.contacts }
+
+// Files returns the store of the files uploaded into sessions.
+func (db *DB) Files() *FileStore { return db.files }
 
 // Close commits the appends already queued, stops the committer and closes
 // the database. It is idempotent; later calls return the first result.

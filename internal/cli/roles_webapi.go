@@ -1,0 +1,30 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/service"
+	"github.com/parley-chat/parley/internal/webapi"
+)
+
+// newWebAPI builds a web API whose chat servers are the applications it
+// connects to, at their listen addresses.
+func newWebAPI(_ context.Context, d *config.Deployment, app *config.Application, log *slog.Logger) (service.Service, error) {
+	chats := make(map[string]string, len(app.Connections))
+	for _, name := range app.Connections {
+		if c := d.Applications[name]; c != nil && c.Type == config.ChatServer {
+			chats[name] = c.Listen
+		}
+	}
+	if len(chats) == 0 {
+		log.Warn("the web api connects to no chat server: every chat request will fail")
+	}
+	srv, err := webapi.New(webapi.Config{Name: app.Name, Listen: app.Listen, ChatServers: chats, Options: *app.Web, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("application %q: %w", app.Name, err)
+	}
+	return srv, nil
+}

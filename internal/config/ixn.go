@@ -1,0 +1,237 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley/internal/ixn"
+)
+
+// InteractionServerOptions holds the option sections of an
+// interaction-server application except [log]: [settings] and the named
+// sections queue:<name>, view:<name> and agent:<id>.
+type InteractionServerOptions struct {
+	Settings InteractionSettings // [settings]
+	// Queues holds the queue:<name> sections by name. With none configured,
+	// DefaultQueues supplies "default" with built-in routing.
+	Queues map[string]*QueueOptions
+	Views  map[string]*ViewOptions  // view:<name> sections by name
+	Agents map[string]*AgentOptions // agent:<id> sections by agent id
+}
+
+// InteractionSettings is the [settings] section of an interaction server.
+// Durations are whole seconds in the file. The zero value is not valid:
+// start from DefaultInteractionServerOptions.
+type InteractionSettings struct {
+	// InviteTimeout is invite-timeout, 1-3600 s, default 30 s: how long an
+	// agent has to accept an invitation before it is revoked.
+	InviteTimeout time.Duration
+	// RerouteExclude is reroute-exclude, 0-86400 s, default 60 s: how long an
+	// agent that rejected an interaction, or let its invitation time out, is
+	// not invited to it again.
+	RerouteExclude time.Duration
+	// AsyncLastAgentAttempts is async-last-agent-attempts, 0-100, default 3:
+	// how many invitations an async chat woken by customer activity makes to
+	// its last agent before any agent may get it.
+	AsyncLastAgentAttempts int
+	// AllowMultipleAgentConnections is allow-multiple-agent-connections:
+	// "true" (default) lets an agent log in on several connections, "false"
+	// refuses later logins, "force-logout" closes the earlier connections.
+	AllowMultipleAgentConnections string
+	// RequiredSkillKey is required-skill-key (parley's own option), default
+	// "RequiredSkill": the interaction property naming a required skill as
+	// "name" or "name:minLevel".
+	RequiredSkillKey string
+	// MaxMessageSize is max-message-size, 1024-16777216 bytes, default 65536.
+	MaxMessageSize int
+	// ADDPTimeout is addp-timeout, 0-3600 s, default 10 s: the keep-alive
+	// ping interval; 0 turns pings off.
+	ADDPTimeout time.Duration
+}
+
+// QueueOptions is a queue:<name> section.
+type QueueOptions struct {
+	// Routing is routing: "builtin" (default), the server's own router, or
+	// "external", a routing client pulls and delivers.
+	Routing string
+}
+
+// ViewOptions is a view:<name> section.
+type ViewOptions struct {
+	// Queue is queue, required: the queue:<name> the view looks at.
+	Queue string
+	// Condition is condition, default empty (everything); see
+	// ixn.ParseCondition.
+	Condition string
+	// Order is order, default "SubmittedAt asc"; see ixn.ParseOrder.
+	Order string
+	// CheckInterval is check-interval, 0-86400 s, default 30 s: the time
+	// between two checks; 0 never checks.
+	CheckInterval time.Duration
+	// Action is action: "none" (default: the view serves pulls only),
+	// "route" (interactions it selects in workbins go back to the queue) or
+	// "stop" (they are stopped).
+	Action string
+	// Enabled is enabled, default true.
+	Enabled bool
+}
+
+// AgentOptions is an agent:<id> section.
+type AgentOptions struct {
+	// PasswordHash is password-hash, required: "sha256:" and the hex SHA-256
+	// of Salt followed by the password (ixn.HashPassword).
+	PasswordHash string
+	// Salt is salt, default empty: a per-agent random string.
+	Salt string
+	// Place is place, default the agent id: the place it logs in at.
+	Place string
+	// CapacityChat is capacity-chat, 0-100, default 1: chats at once.
+	CapacityChat int
+	// Skills is skills, default none: "billing:5,english:3".
+	Skills string
+}
+
+// DefaultInteractionServerOptions returns every interaction-server option at
+// its default, with no named sections.
+func DefaultInteractionServerOptions() InteractionServerOptions {
+	return InteractionServerOptions{
+		Settings: InteractionSettings{
+			InviteTimeout:                 30 * time.Second,
+			RerouteExclude:                60 * time.Second,
+			AsyncLastAgentAttempts:        3,
+			AllowMultipleAgentConnections: "true",
+			RequiredSkillKey:              ixn.DefaultSkillKey,
+			MaxMessageSize:                65536,
+			ADDPTimeout:                   10 * time.Second,
+		},
+		Queues: map[string]*QueueOptions{},
+		Views:  map[string]*ViewOptions{},
+		Agents: map[string]*AgentOptions{},
+	}
+}
+
+// QueueNames returns the configured queues, or "default" when none is.
+func (o InteractionServerOptions) QueueNames() []string {
+	if len(o.Queues) == 0 {
+		return []string{DefaultQueue}
+	}
+	return slices.Sorted(maps.Keys(o.Queues))
+}
+
+func (s *InteractionSettings) section() section {
+	return section{
+		"invite-timeout":                   &s.InviteTimeout,
+		"reroute-exclude":                  &s.RerouteExclude,
+		"async-last-agent-attempts":        &s.AsyncLastAgentAttempts,
+		"allow-multiple-agent-connections": &s.AllowMultipleAgentConnections,
+		"required-skill-key":               &s.RequiredSkillKey,
+		"max-message-size":                 &s.MaxMessageSize,
+		"addp-timeout":                     &s.ADDPTimeout,
+	}
+}
+
+// section returns the named section called name (queue:<name>,
+// view:<name> or agent:<id>), adding it with its defaults, and whether name
+// is one. o may be nil: then it is none.
+func (o *InteractionServerOptions) section(name string) (section, bool) {
+	kind, key, ok := strings.Cut(name, ":")
+	if o == nil || !ok {
+		return nil, false
+	}
+	switch kind {
+	case "queue":
+		q := &QueueOptions{Routing: string(ixn.RoutingBuiltin)}
+		o.Queues[key] = q
+		return section{"routing": &q.Routing}, true
+	case "view":
+		v := &ViewOptions{CheckInterval: 30 * time.Second, Action: string(ixn.ActionNone), Enabled: true}
+		o.Views[key] = v
+		return section{"queue": &v.Queue, "condition": &v.Condition, "order": &v.Order,
+			"check-interval": &v.CheckInterval, "action": &v.Action, "enabled": &v.Enabled}, true
+	case "agent":
+		a := &AgentOptions{Place: key, CapacityChat: 1}
+		o.Agents[key] = a
+		return section{"password-hash": &a.PasswordHash, "salt": &a.Salt, "place": &a.Place,
+			"capacity-chat": &a.CapacityChat, "skills": &a.Skills}, true
+	}
+	return nil, false
+}
+
+// Validate checks every option against its range or its allowed values, and
+// the views' queues, conditions and orders, the agents' password hashes and
+// skills. It returns *Error values (joined when there are several) naming
+// the section and option; File and App are left for the caller to fill in.
+func (o InteractionServerOptions) Validate() error {
+	return joinErrors(o.validate())
+}
+
+func (o InteractionServerOptions) validate() []*Error {
+	s := o.Settings
+	errs := collect("settings",
+		secondsIn("invite-timeout", s.InviteTimeout, 1, 3600),
+		secondsIn("reroute-exclude", s.RerouteExclude, 0, 86400),
+		intIn("async-last-agent-attempts", s.AsyncLastAgentAttempts, 0, 100),
+		oneOf("allow-multiple-agent-connections", s.AllowMultipleAgentConnections, "true", "false", "force-logout"),
+		nonEmpty("required-skill-key", s.RequiredSkillKey),
+		intIn("max-message-size", s.MaxMessageSize, 1024, 16777216),
+		secondsIn("addp-timeout", s.ADDPTimeout, 0, 3600),
+	)
+	for _, name := range slices.Sorted(maps.Keys(o.Queues)) {
+		errs = append(errs, collect("queue:"+name, validKey(name),
+			oneOf("routing", o.Queues[name].Routing, string(ixn.RoutingBuiltin), string(ixn.RoutingExternal)))...)
+	}
+	for _, name := range slices.Sorted(maps.Keys(o.Views)) {
+		errs = append(errs, collect("view:"+name, o.Views[name].checks(name, o.QueueNames())...)...)
+	}
+	for _, id := range slices.Sorted(maps.Keys(o.Agents)) {
+		errs = append(errs, collect("agent:"+id, o.Agents[id].checks(id)...)...)
+	}
+	return errs
+}
+
+func (v *ViewOptions) checks(name string, queues []string) []*Error {
+	checks := []*Error{validKey(name), secondsIn("check-interval", v.CheckInterval, 0, 86400),
+		oneOf("action", v.Action, string(ixn.ActionNone), string(ixn.ActionRoute), string(ixn.ActionStop))}
+	switch {
+	case v.Queue == "":
+		checks = append(checks, &Error{Option: "queue", Msg: "missing (want the name of a queue:<name> section)"})
+	case !slices.Contains(queues, v.Queue):
+		checks = append(checks, &Error{Option: "queue", Value: v.Queue, Msg: "no such queue (have " + strings.Join(queues, ", ") + ")"})
+	}
+	if _, err := ixn.ParseCondition(v.Condition); err != nil {
+		checks = append(checks, &Error{Option: "condition", Value: fmt.Sprintf("%q", v.Condition), Msg: strings.TrimPrefix(err.Error(), "ixn: condition: ")})
+	}
+	if _, err := ixn.ParseOrder(v.Order); err != nil {
+		checks = append(checks, &Error{Option: "order", Value: fmt.Sprintf("%q", v.Order), Msg: "want \"name [asc|desc]\", comma-separated"})
+	}
+	return checks
+}
+
+func (a *AgentOptions) checks(id string) []*Error {
+	checks := []*Error{validKey(id), intIn("capacity-chat", a.CapacityChat, 0, 100)}
+	if err := ixn.CheckPasswordHash(a.PasswordHash); err != nil {
+		checks = append(checks, &Error{Option: "password-hash", Msg: "want sha256:<64 hex digits> (see docs/ixn.md)"})
+	}
+	if _, err := ixn.ParseSkills(a.Skills); err != nil {
+		checks = append(checks, &Error{Option: "skills", Value: fmt.Sprintf("%q", a.Skills), Msg: "want name:level,... with whole levels"})
+	}
+	return checks
+}
+
+// validKey checks the name part of a named section.
+func validKey(name string) *Error {
+	if validName.MatchString(name) {
+		return nil
+	}
+	return &Error{Msg: "invalid name (letters, digits, '.', '_', '-')"}
+}
+
+func nonEmpty(option, v string) *Error {
+	if v != "" {
+		return nil
+	}
+	return &Error{Option: option, Msg: "empty value"}
+}

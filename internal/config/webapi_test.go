@@ -1,0 +1,107 @@
+package config_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/internal/config"
+)
+
+// webDoc is a deployment with two chat servers, an interaction server and a
+// web API whose connections and options are given.
+func webDoc(connections, opts string) []byte {
+	return []byte(`
+databases: {main: {driver: sqlite, dsn: p.db}}
+applications:
+  chat-1: {type: chat-server, listen: 127.0.0.1:7021, database: main}
+  chat-2: {type: chat-server, listen: 127.0.0.1:7022, database: main}
+  ixn-1: {type: interaction-server, listen: 127.0.0.1:7010}
+  gms-1: {type: web-api, listen: 127.0.0.1:8080, connections: ` + connections + `, options: ` + opts + `}
+`)
+}
+
+func TestWebAPIDefaults(t *testing.T) {
+	d, err := config.Parse("x.yaml", webDoc("[chat-1, chat-2]", "{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := d.Applications["gms-1"]
+	if web.Web == nil || web.Chat != nil || d.Applications["chat-1"].Web != nil {
+		t.Fatalf("gms-1 Web %v Chat %v; chat-1 Web %v", web.Web, web.Chat, d.Applications["chat-1"].Web)
+	}
+	s := web.Web.Settings
+	if got := fmt.Sprint(s.RestSubscriptionIdle, s.StatusPollInterval, s.RequestTimeout); got != "30s 1s 10s" {
+		t.Errorf("defaults = %s", got)
+	}
+	if err := config.DefaultWebAPIOptions().Validate(); err != nil {
+		t.Errorf("defaults do not validate: %v", err)
+	}
+	if q, ok := web.Web.Queue("anything"); !ok || q != config.DefaultQueue {
+		t.Errorf("Queue with no endpoints = %q, %v", q, ok)
+	}
+}
+
+func TestWebAPIEndpoints(t *testing.T) {
+	d, err := config.Parse("x.yaml", webDoc("[chat-1]",
+		"{endpoints: {customer-support: default, sales: sales-q}, settings: {rest-subscription-idle: 60, request-timeout: 120}}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := d.Applications["gms-1"].Web
+	tests := []struct {
+		service, queue string
+		ok             bool
+	}{
+		{"customer-support", "default", true},
+		{"sales", "sales-q", true},
+		{"billing", "", false},
+	}
+	for _, tt := range tests {
+		if q, ok := w.Queue(tt.service); q != tt.queue || ok != tt.ok {
+			t.Errorf("Queue(%q) = %q, %v; want %q, %v", tt.service, q, ok, tt.queue, tt.ok)
+		}
+	}
+	if w.Settings.RestSubscriptionIdle != time.Minute || w.Settings.RequestTimeout != 2*time.Minute {
+		t.Errorf("settings = %+v", w.Settings)
+	}
+}
+
+func TestWebAPIOptionChecks(t *testing.T) {
+	tests := []struct {
+		connections, opts string
+		prefix, msg       string
+	}{
+		{"[chat-1]", "{settings: {rest-subscription-idle: 0}}", "[settings] rest-subscription-idle = 0", "out of range 1-3600"},
+		{"[chat-1]", "{settings: {rest-subscription-idle: 3601}}", "[settings] rest-subscription-idle = 3601", "out of range 1-3600"},
+		{"[chat-1]", "{settings: {status-poll-interval: 61}}", "[settings] status-poll-interval = 61", "out of range 1-60"},
+		{"[chat-1]", "{settings: {request-timeout: 0}}", "[settings] request-timeout = 0", "out of range 1-120"},
+		{"[chat-1]", "{settings: {request-timeout: 1.5}}", "[settings] request-timeout = 1.5", "not a whole number"},
+		{"[chat-1]", "{settings: {flex-push-timeout: 5}}", "[settings] flex-push-timeout", "unknown option"},
+		{"[chat-1]", "{endpoints: {sales: ''}}", "[endpoints] sales", "empty queue"},
+		{"[chat-1]", "{endpoints: {'a/b': q}}", "[endpoints] a/b", "invalid service name"},
+		{"[chat-1]", "{endpoints: {sales: [a]}}", "[endpoints] sales", "want a single value"},
+		{"[chat-1]", "{inactivity-control: {}}", "", "unknown section for web-api (want endpoints, log, settings)"},
+		{"[chat-1, ixn-1]", "{}", "connections = ixn-1", "a web-api connects to chat servers only (this is a interaction-server)"},
+	}
+	for _, tt := range tests {
+		_, err := config.Parse("x.yaml", webDoc(tt.connections, tt.opts))
+		want := `x.yaml: application "gms-1": ` + tt.prefix
+		if err == nil || strings.Count(err.Error(), "\n") != 0 || !strings.HasPrefix(err.Error(), want) ||
+			!strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("%s %s: error %v; want one line %q...%q", tt.connections, tt.opts, err, want, tt.msg)
+		}
+	}
+}
+
+func TestWebAPIValidate(t *testing.T) {
+	o := config.DefaultWebAPIOptions()
+	o.Settings.StatusPollInterval = 1500 * time.Millisecond
+	o.Endpoints = map[string]string{"sales": ""}
+	err := o.Validate()
+	want := "[endpoints] sales: empty queue\n[settings] status-poll-interval = 1.5s: not a whole number of seconds"
+	if err == nil || strings.ReplaceAll(err.Error(), ": [", "[") != want {
+		t.Errorf("Validate() = %v, want\n%s", err, want)
+	}
+}

@@ -1,0 +1,257 @@
+package ixn
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+)
+
+// Property keys the engine reads or writes.
+const (
+	// PropQueuePosition is the 1-based position of a waiting interaction in
+	// its queue, published by the router.
+	PropQueuePosition = "QueuePosition"
+	// PropEstimatedWaitTime is the estimated wait in seconds: the average
+	// wait of the queue's last deliveries.
+	PropEstimatedWaitTime = "EstimatedWaitTime"
+	// PropAsyncStatus is the async chat status; "2" from the chat server
+	// means customer activity, which wakes an interaction in a workbin.
+	PropAsyncStatus = "GCTI_Chat_AsyncStatus"
+	// DefaultSkillKey is the default property holding a required skill.
+	DefaultSkillKey = "RequiredSkill"
+)
+
+// recentWaits is how many deliveries a queue's estimated wait averages.
+const recentWaits = 20
+
+// Config is the engine's configuration.
+type Config struct {
+	Queues []Queue
+	Views  []View
+	Agents []AgentConfig
+	// InviteTimeout is how long an agent has to accept an invitation.
+	InviteTimeout time.Duration
+	// RerouteExclude is how long an agent that rejected an interaction, or
+	// let its invitation time out, is not invited to it again.
+	RerouteExclude time.Duration
+	// AsyncLastAgentAttempts is how many invitations an interaction woken
+	// from a workbin makes to its last agent before anyone may get it.
+	AsyncLastAgentAttempts int
+	// SkillKey is the property holding a required skill; empty means
+	// DefaultSkillKey.
+	SkillKey string
+}
+
+// view is a configured view, parsed.
+type view struct {
+	View
+	cond  Condition
+	order []OrderKey
+	next  time.Time // next check, from Restore on
+}
+
+// invitation is the one pending invitation of an interaction.
+type invitation struct {
+	agent    string
+	kind     string // route, deliver, transfer or conference
+	from     string // the agent transferring or conferencing
+	deadline time.Time
+}
+
+// exclusion is an agent not to be invited to an interaction.
+type exclusion struct{ ixn, agent string }
+
+// Engine holds the interaction server's state and applies its rules. It is
+// not safe for concurrent use: the caller serialises operations. Every
+// operation takes the current time.
+type Engine struct {
+	cfg         Config
+	queues      map[string]Queue
+	views       map[string]*view
+	agents      map[string]*Agent
+	ixns        map[string]*Interaction
+	invites     map[string]*invitation // by interaction id
+	excluded    map[exclusion]time.Time
+	waits       map[string][]time.Duration // per queue, the last deliveries' waits
+	lastEventID int64
+	out         pending
+}
+
+// New returns an engine for cfg, or an error naming the bad view, order,
+// skill or password hash.
+func New(cfg Config) (*Engine, error) {
+	cfg.SkillKey = cmp.Or(cfg.SkillKey, DefaultSkillKey)
+	e := &Engine{cfg: cfg, queues: map[string]Queue{}, views: map[string]*view{}, agents: map[string]*Agent{},
+		ixns: map[string]*Interaction{}, invites: map[string]*invitation{}, excluded: map[exclusion]time.Time{},
+		waits: map[string][]time.Duration{}}
+	for _, q := range cfg.Queues {
+		e.queues[q.Name] = q
+	}
+	for _, v := range cfg.Views {
+		pv, err := parseView(v, e.queues)
+		if err != nil {
+			return nil, err
+		}
+		e.views[v.Name] = pv
+	}
+	for _, a := range cfg.Agents {
+		if err := CheckPasswordHash(a.PasswordHash); err != nil {
+			return nil, fmt.Errorf("agent %s: %w", a.ID, err)
+		}
+		e.agents[a.ID] = &Agent{AgentConfig: a}
+	}
+	return e, nil
+}
+
+func parseView(v View, queues map[string]Queue) (*view, error) {
+	if _, ok := queues[v.Queue]; !ok {
+		return nil, fmt.Errorf("view %s: %w: %q", v.Name, ErrNoSuchQueue, v.Queue)
+	}
+	cond, err := ParseCondition(v.Condition)
+	if err != nil {
+		return nil, fmt.Errorf("view %s: %w", v.Name, err)
+	}
+	order, err := ParseOrder(v.Order)
+	if err != nil {
+		return nil, fmt.Errorf("view %s: %w", v.Name, err)
+	}
+	return &view{View: v, cond: cond, order: order}, nil
+}
+
+// Restore loads the interactions a store kept and the last reporting event
+// id, before any other operation. Invitations and pulls did not survive:
+// interactions being routed go back to their queue. It returns the output of
+// that, and of routing.
+func (e *Engine) Restore(now time.Time, ixns []Interaction, lastEventID int64) Output {
+	e.begin()
+	e.lastEventID = lastEventID
+	for _, v := range e.views {
+		v.next = now.Add(v.CheckInterval)
+	}
+	for i := range ixns {
+		in := ixns[i].clone()
+		e.ixns[in.ID] = &in
+		if in.State == StateRouting {
+			in.State, in.Strategy = StateQueued, ""
+			e.save(&in)
+		}
+		for _, id := range in.Agents {
+			if a := e.agents[id]; a != nil {
+				a.held++
+			}
+		}
+	}
+	e.route(now)
+	return e.finish()
+}
+
+// Interaction returns a copy of the interaction id.
+func (e *Engine) Interaction(id string) (Interaction, bool) {
+	in, ok := e.ixns[id]
+	if !ok {
+		return Interaction{}, false
+	}
+	return in.clone(), true
+}
+
+// Agent returns a copy of the state of agent id.
+func (e *Engine) Agent(id string) (Agent, bool) {
+	a, ok := e.agents[id]
+	if !ok {
+		return Agent{}, false
+	}
+	return *a, true
+}
+
+// Counts returns how many interactions the engine holds and how many agents
+// are logged in.
+func (e *Engine) Counts() (interactions, agents int) {
+	for _, a := range e.agents {
+		if a.LoggedIn {
+			agents++
+		}
+	}
+	return len(e.ixns), agents
+}
+
+// LastEventID returns the id of the last reporting event emitted.
+func (e *Engine) LastEventID() int64 { return e.lastEventID }
+
+// get returns the interaction id or ErrNoSuchInteraction.
+func (e *Engine) get(id string) (*Interaction, error) {
+	if id == "" {
+		return nil, fmt.Errorf("%w: interactionId is required", ErrInvalid)
+	}
+	in, ok := e.ixns[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrNoSuchInteraction, id)
+	}
+	return in, nil
+}
+
+// loggedIn returns the logged-in agent id, or ErrNotLoggedIn.
+func (e *Engine) loggedIn(id string) (*Agent, error) {
+	a, ok := e.agents[id]
+	if !ok || !a.LoggedIn {
+		return nil, fmt.Errorf("%w: %s", ErrNotLoggedIn, id)
+	}
+	return a, nil
+}
+
+// holder returns in and the agent, which must be logged in and hold in.
+func (e *Engine) holder(agent, id string) (*Interaction, *Agent, error) {
+	a, err := e.loggedIn(agent)
+	if err != nil {
+		return nil, nil, err
+	}
+	in, err := e.get(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !in.holds(agent) {
+		return nil, nil, fmt.Errorf("%w: %s", ErrNotParty, id)
+	}
+	return in, a, nil
+}
+
+// Tick expires invitations and runs the views due at now, then routes.
+func (e *Engine) Tick(now time.Time) Output {
+	e.begin()
+	for _, id := range slices.Sorted(maps.Keys(e.invites)) {
+		if inv := e.invites[id]; !now.Before(inv.deadline) {
+			e.decline(now, e.ixns[id], inv, "timeout")
+		}
+	}
+	for k, until := range e.excluded {
+		if !now.Before(until) {
+			delete(e.excluded, k)
+		}
+	}
+	e.checkViews(now)
+	e.route(now)
+	return e.finish()
+}
+
+// NextDeadline returns the earliest time Tick has work: an invitation
+// timing out, an exclusion ending or a view check. ok is false when none.
+func (e *Engine) NextDeadline() (t time.Time, ok bool) {
+	earliest := func(d time.Time) {
+		if !ok || d.Before(t) {
+			t, ok = d, true
+		}
+	}
+	for _, inv := range e.invites {
+		earliest(inv.deadline)
+	}
+	for _, until := range e.excluded {
+		earliest(until)
+	}
+	for _, v := range e.views {
+		if v.CheckInterval > 0 && v.Action != ActionNone {
+			earliest(v.next)
+		}
+	}
+	return t, ok
+}

@@ -1,0 +1,14 @@
+package sqlite
+
+import (
+	"testing"
+
+	"github.com/parley-chat/parley/internal/ixn"
+	"github.com/parley-chat/parley/internal/store/storetest"
+)
+
+func TestIxnStore(t *testing.T) {
+	storetest.TestIxnStore(t, func(t *testing.T) ixn.Store {
+		return openDB(t, tempPath(t)).Interactions()
+	})
+}

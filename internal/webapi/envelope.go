@@ -1,0 +1,112 @@
+package webapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/parley-chat/parley/internal/transcript"
+	"github.com/parley-chat/parley/internal/wire"
+)
+
+// Chat API v2 statusCode values (public-api-notes §1.4).
+const (
+	statusOK    = 0 // every field valid
+	statusRetry = 1 // an error; the same request may succeed later
+	statusFinal = 2 // an error; repeating will not help, the chat may have ended
+)
+
+// envelope is the reply to every Chat API v2 request.
+type envelope struct {
+	StatusCode   int                     `json:"statusCode"`
+	Alias        string                  `json:"alias"`
+	ChatEnded    bool                    `json:"chatEnded"`
+	ChatID       string                  `json:"chatId"`
+	UserID       string                  `json:"userId"`
+	SecureKey    string                  `json:"secureKey,omitempty"`
+	NextPosition int                     `json:"nextPosition"`
+	Messages     []transcript.APIMessage `json:"messages"`
+	UserData     map[string]string       `json:"userData,omitempty"`
+	Errors       []apiError              `json:"errors,omitempty"`
+}
+
+// apiError is one item of an error envelope's errors: a wire error code and
+// a text for the developer.
+type apiError struct {
+	Code   int    `json:"code"`
+	Advice string `json:"advice"`
+}
+
+// okEnvelope turns a chat server's status into a success envelope, keeping
+// only the events a client may see.
+func okEnvelope(st status) envelope {
+	msgs := make([]transcript.APIMessage, 0, len(st.Messages))
+	for _, m := range st.Messages {
+		if m.Visibility == transcript.VisAll || m.Visibility == "" {
+			msgs = append(msgs, m)
+		}
+	}
+	return envelope{Alias: st.Alias, ChatEnded: st.ChatEnded, ChatID: st.SessionID, UserID: st.UserID,
+		SecureKey: st.SecureKey, NextPosition: st.NextPosition, Messages: msgs}
+}
+
+// errorEnvelope maps err to its statusCode, chatEnded and error item. The
+// other fields are left empty: they are not valid in an error reply.
+func errorEnvelope(err error) envelope {
+	we := asWireError(err)
+	return envelope{
+		StatusCode: statusOf(we.Code),
+		ChatEnded:  chatEnded(we.Code),
+		Messages:   []transcript.APIMessage{},
+		Errors:     []apiError{{Code: int(we.Code), Advice: we.Text}},
+	}
+}
+
+// asWireError returns the wire error in err's chain, or the one that stands
+// for the web API's own conditions. Anything else is internal: its text is
+// not shown.
+func asWireError(err error) *wire.Error {
+	switch {
+	case errors.Is(err, ErrNoChatServer):
+		return wire.Errorf(wire.CodeUnavailable, "no chat server available")
+	case errors.Is(err, errUnknownAlias):
+		return wire.Errorf(wire.CodeBadRequest, "unknown alias")
+	case errors.Is(err, errUnreachable), errors.Is(err, wire.ErrNotConnected), errors.Is(err, wire.ErrClosed):
+		return wire.Errorf(wire.CodeUnavailable, "chat server unreachable")
+	case errors.Is(err, context.DeadlineExceeded):
+		return wire.Errorf(wire.CodeTimeout, "the chat server did not answer in time")
+	}
+	return wire.AsError(err)
+}
+
+// statusOf is the statusCode of a wire error code: 1 for the conditions
+// that pass (an unreachable or busy server, a timeout, a failed save), 2
+// for the rest.
+func statusOf(c wire.Code) int {
+	switch c {
+	case wire.CodeInternal, wire.CodeUnavailable, wire.CodeShuttingDown, wire.CodeTimeout,
+		wire.CodeStaleOwner, wire.CodeStoreFailed:
+		return statusRetry
+	}
+	return statusFinal
+}
+
+// chatEnded reports whether an error means the chat is over for this
+// client (public-api-notes §1.4: a statusCode 1 never sets it).
+func chatEnded(c wire.Code) bool {
+	switch c {
+	case wire.CodeNoSuchSession, wire.CodeNoSuchUser, wire.CodeSessionClosed, wire.CodeLoggedOut, wire.CodeBadSecureKey:
+		return true
+	}
+	return false
+}
+
+// writeEnvelope writes env as JSON with HTTP status code.
+func writeEnvelope(w http.ResponseWriter, code int, env envelope) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(env)
+}

@@ -1,0 +1,22 @@
+package webapi
+
+import dto "github.com/prometheus/client_model/go"
+
+// Accepting reports whether the web API would pick chat server name for a
+// new chat: connected, status read, accepting.
+func (s *Server) Accepting(name string) bool {
+	cs, ok := s.pool.servers[name]
+	if !ok {
+		return false
+	}
+	_, accepting := cs.load()
+	return accepting
+}
+
+// Refreshes returns how many refreshes were answered from source, "cache"
+// or "chat-server".
+func (s *Server) Refreshes(source string) float64 {
+	var m dto.Metric
+	s.metrics.refresh.WithLabelValues(source).Write(&m)
+	return m.GetCounter().GetValue()
+}

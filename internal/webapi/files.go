@@ -1,0 +1,246 @@
+package webapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley/internal/transcript"
+	"github.com/parley-chat/parley/internal/wire"
+)
+
+// maxUploadBytes bounds an upload's body: the largest upload-max-file-size a
+// chat server allows and the form around it. The chat server applies its
+// own, smaller limits.
+const maxUploadBytes = 1<<30 + 1<<20
+
+// maxFileReply bounds a JSON reply of a chat server's file endpoints.
+const maxFileReply = 1 << 20
+
+// File operations proxy to the chat server that owns the chat, over its
+// HTTP file endpoints:
+//
+//	GET  /chat/{sessionId}/files/limits?userId=&secureKey=       -> JSON object of the limit keys
+//	POST /chat/{sessionId}/files (multipart: file, userId, secureKey, userData[...])
+//	                                                            -> {"fileId":..., "status": EventStatus body}
+//	GET  /chat/{sessionId}/files/{fileId}?userId=&secureKey=     -> the bytes
+//	POST /chat/{sessionId}/files/{fileId}/delete (form userId, secureKey)
+//	                                                            -> EventStatus body
+//
+// Their errors are HTTP 4xx with a JSON wire error {"code":..., "text":...}.
+
+// fileOperation returns the operation on file fileId called name.
+func (s *Server) fileOperation(name string) op {
+	switch name {
+	case "download":
+		return op{name: "fileDownload", h: s.fileDownload, limit: maxFormBytes, stream: true}
+	case "delete":
+		return op{name: "fileDelete", h: s.fileDelete, limit: maxFormBytes}
+	}
+	return op{name: "unknown", h: unknownOperation, limit: maxFormBytes}
+}
+
+// fileURL is the chat server URL of a chat's files, with the party's
+// credentials in the query when query is set.
+func fileURL(cs *chatServer, ref partyRef, rest string, query bool) string {
+	u := "http://" + cs.addr + "/chat/" + url.PathEscape(ref.SessionID) + "/files" + rest
+	if query {
+		u += "?" + url.Values{"userId": {ref.UserID}, "secureKey": {ref.SecureKey}}.Encode()
+	}
+	return u
+}
+
+// fileID reads and checks the {fileId} path segment.
+func fileID(q *request) (string, error) {
+	id := q.r.PathValue("fileId")
+	if id == "" || len(id) > maxIDLen {
+		return "", wire.Errorf(wire.CodeBadRequest, "bad fileId")
+	}
+	return "/" + url.PathEscape(id), nil
+}
+
+// fileLimits answers with the limits as messages[0], a Notice
+// "file-client-cfg-get" whose userData holds them (public-api-notes §1.5).
+func (s *Server) fileLimits(ctx context.Context, q *request) (*envelope, error) {
+	cs, err := s.fileOwner(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	var limits map[string]any
+	if err := s.fileCall(ctx, http.MethodGet, fileURL(cs, q.ref, "/limits", true), "", nil, &limits); err != nil {
+		return nil, err
+	}
+	ud := make(map[string]string, len(limits))
+	for k, v := range limits {
+		ud[k] = strings.Trim(fmt.Sprint(v), `"`)
+	}
+	msg := transcript.APIMessage{Type: transcript.Notice, Text: "file-client-cfg-get", UserData: ud,
+		UTCTime: time.Now().UnixMilli(), Visibility: transcript.VisAll}
+	return &envelope{Alias: cs.name, ChatID: q.ref.SessionID, UserID: q.ref.UserID, Messages: []transcript.APIMessage{msg}}, nil
+}
+
+// fileUpload streams the uploaded file to the chat server; the reply's
+// userData carries its file-id.
+func (s *Server) fileUpload(ctx context.Context, q *request) (*envelope, error) {
+	cs, err := s.fileOwner(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	var files []*multipart.FileHeader
+	if q.r.MultipartForm != nil {
+		files = q.r.MultipartForm.File["file"]
+	}
+	if len(files) != 1 {
+		return nil, wire.Errorf(wire.CodeBadRequest, "one multipart file field named file is required")
+	}
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pw.CloseWithError(writeUpload(mw, q, files[0]))
+	}()
+	var reply struct {
+		FileID string `json:"fileId"`
+		Status status `json:"status"`
+	}
+	err = s.fileCall(ctx, http.MethodPost, fileURL(cs, q.ref, "", false), mw.FormDataContentType(), pr, &reply)
+	pr.Close() // ends the writer if the chat server stopped reading
+	<-done
+	if err != nil {
+		return nil, err
+	}
+	env := okEnvelope(reply.Status)
+	env.UserData = map[string]string{"file-id": reply.FileID}
+	return &env, nil
+}
+
+// writeUpload writes the upload form for the chat server: the party, its
+// userData fields and the file.
+func writeUpload(mw *multipart.Writer, q *request, fh *multipart.FileHeader) error {
+	fields := map[string]string{"userId": q.ref.UserID, "secureKey": q.ref.SecureKey}
+	for k, v := range q.form.userData {
+		fields["userData["+k+"]"] = v
+	}
+	for k, v := range fields {
+		if err := mw.WriteField(k, v); err != nil {
+			return err
+		}
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	part, err := mw.CreateFormFile("file", fh.Filename)
+	if err == nil {
+		_, err = io.Copy(part, f)
+	}
+	if err != nil {
+		return err
+	}
+	return mw.Close()
+}
+
+// fileDownload streams the file's bytes with the chat server's headers.
+func (s *Server) fileDownload(ctx context.Context, q *request) (*envelope, error) {
+	cs, err := s.fileOwner(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	id, err := fileID(q)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.fileRequest(ctx, http.MethodGet, fileURL(cs, q.ref, id, true), "", nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	h := q.w.Header()
+	for _, k := range []string{"Content-Type", "Content-Disposition", "Content-Length"} {
+		if v := resp.Header.Get(k); v != "" {
+			h.Set(k, v)
+		}
+	}
+	q.w.WriteHeader(http.StatusOK)
+	if _, err := io.Copy(q.w, resp.Body); err != nil {
+		s.log.Debug("file download cut", "session", q.ref.SessionID, "err", err)
+	}
+	return nil, nil
+}
+
+func (s *Server) fileDelete(ctx context.Context, q *request) (*envelope, error) {
+	cs, err := s.fileOwner(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	id, err := fileID(q)
+	if err != nil {
+		return nil, err
+	}
+	form := url.Values{"userId": {q.ref.UserID}, "secureKey": {q.ref.SecureKey}}.Encode()
+	var st status
+	err = s.fileCall(ctx, http.MethodPost, fileURL(cs, q.ref, id+"/delete", false),
+		"application/x-www-form-urlencoded", strings.NewReader(form), &st)
+	if err != nil {
+		return nil, err
+	}
+	env := okEnvelope(st)
+	return &env, nil
+}
+
+// fileOwner is the chat server of the chat, reachable (restored elsewhere
+// if its owner is gone).
+func (s *Server) fileOwner(ctx context.Context, q *request) (*chatServer, error) {
+	cs, _, err := s.locate(ctx, q)
+	return cs, err
+}
+
+// fileCall makes one request to a chat server's file endpoints and decodes
+// its JSON reply into v.
+func (s *Server) fileCall(ctx context.Context, method, u, ctype string, body io.Reader, v any) error {
+	resp, err := s.fileRequest(ctx, method, u, ctype, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxFileReply)).Decode(v); err != nil {
+		return fmt.Errorf("webapi: file reply of chat server: %w", err)
+	}
+	return nil
+}
+
+// fileRequest makes one request to a chat server's file endpoints. A reply
+// other than 200 becomes the wire error it carries.
+func (s *Server) fileRequest(ctx context.Context, method, u, ctype string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, fmt.Errorf("webapi: file request: %w", err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := s.pool.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUnreachable, err)
+	}
+	if resp.StatusCode == http.StatusOK {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	we := &wire.Error{}
+	if json.NewDecoder(io.LimitReader(resp.Body, maxFileReply)).Decode(we) != nil || we.Code == 0 {
+		we = wire.Errorf(wire.CodeInternal, "")
+		if resp.StatusCode == http.StatusNotFound {
+			we = wire.Errorf(wire.CodeUnavailable, "file transfer is not available on this chat server")
+		}
+	}
+	return nil, we
+}

@@ -1,0 +1,131 @@
+package webapi
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/parley-chat/parley/internal/wire"
+)
+
+// Limits of a request's form.
+const (
+	// maxFormBytes bounds the body of every request but a file upload.
+	maxFormBytes = 64 << 10
+	// maxUserData bounds the userData[...] fields of one request.
+	maxUserData = 100
+	// maxKeyLen bounds a userData key.
+	maxKeyLen = 256
+	// maxIDLen bounds chatId, userId, secureKey and alias.
+	maxIDLen = 128
+	// multipartMemory is how much of a multipart form is kept in memory;
+	// the rest (a file) spills to a temporary file.
+	multipartMemory = 1 << 20
+)
+
+// form is the parameters of one Chat API v2 request.
+type form struct {
+	values   map[string]string // the first value of each plain field
+	userData map[string]string // the userData[key] fields, by key
+}
+
+func (f form) get(name string) string { return f.values[name] }
+
+// position reads an optional non-negative transcript position; absent is 0.
+func (f form) position(name string) (int, error) {
+	v, ok := f.values[name]
+	if !ok || v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil || n < 0 {
+		return 0, wire.Errorf(wire.CodeBadRequest, "%s must be a non-negative integer", name)
+	}
+	return int(n), nil
+}
+
+// readForm reads the request's url-encoded or multipart body, of at most
+// limit bytes, and decodes it.
+func readForm(w http.ResponseWriter, r *http.Request, limit int64) (form, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	var vals url.Values
+	switch ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct {
+	case "multipart/form-data":
+		if err := r.ParseMultipartForm(multipartMemory); err != nil {
+			return form{}, formError(err, limit)
+		}
+		vals = r.MultipartForm.Value
+	case "application/x-www-form-urlencoded", "":
+		if err := r.ParseForm(); err != nil {
+			return form{}, formError(err, limit)
+		}
+		vals = r.PostForm
+	default:
+		return form{}, wire.Errorf(wire.CodeBadRequest, "unsupported Content-Type: use application/x-www-form-urlencoded or multipart/form-data")
+	}
+	return decodeForm(vals)
+}
+
+func formError(err error, limit int64) *wire.Error {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return wire.Errorf(wire.CodeTooLarge, "request body larger than %d bytes", limit)
+	}
+	return wire.Errorf(wire.CodeBadRequest, "malformed form")
+}
+
+// decodeForm splits the userData[key] fields from the plain ones. A field
+// given more than once counts with its first value.
+func decodeForm(vals url.Values) (form, error) {
+	f := form{values: make(map[string]string, len(vals)), userData: make(map[string]string)}
+	for k, vs := range vals {
+		if len(vs) == 0 {
+			continue
+		}
+		key, isUD, err := userDataKey(k)
+		switch {
+		case err != nil:
+			return form{}, err
+		case isUD:
+			f.userData[key] = vs[0]
+		default:
+			f.values[k] = vs[0]
+		}
+	}
+	if len(f.userData) > maxUserData {
+		return form{}, wire.Errorf(wire.CodeBadRequest, "more than %d userData fields", maxUserData)
+	}
+	return f, nil
+}
+
+// userDataKey returns the key of a userData[key] field name, and whether
+// name is one; a name that starts like one but is malformed is an error.
+func userDataKey(name string) (string, bool, error) {
+	rest, ok := strings.CutPrefix(name, "userData[")
+	if !ok {
+		return "", false, nil
+	}
+	key, ok := strings.CutSuffix(rest, "]")
+	switch {
+	case !ok || strings.ContainsAny(key, "[]"):
+		return "", false, wire.Errorf(wire.CodeBadRequest, "malformed userData field: want userData[key]")
+	case key == "" || len(key) > maxKeyLen:
+		return "", false, wire.Errorf(wire.CodeBadRequest, "userData key must be 1-%d bytes", maxKeyLen)
+	}
+	return key, true, nil
+}
+
+// partyOf reads the fields that name the client party of chatID in every
+// request but request chat: userId, secureKey and alias.
+func partyOf(f form, chatID string) (partyRef, string, error) {
+	ref := partyRef{SessionID: chatID, UserID: f.get("userId"), SecureKey: f.get("secureKey")}
+	alias := f.get("alias")
+	for _, v := range []string{ref.SessionID, ref.UserID, ref.SecureKey, alias} {
+		if v == "" || len(v) > maxIDLen {
+			return partyRef{}, "", wire.Errorf(wire.CodeBadRequest, "chatId, userId, secureKey and alias are required (at most %d bytes each)", maxIDLen)
+		}
+	}
+	return ref, alias, nil
+}

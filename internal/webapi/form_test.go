@@ -1,0 +1,140 @@
+package webapi
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/parley-chat/parley/internal/wire"
+)
+
+func TestDecodeForm(t *testing.T) {
+	tests := []struct {
+		body     string
+		values   map[string]string
+		userData map[string]string
+		err      bool
+	}{
+		{"nickname=Ann&subject=Hi", map[string]string{"nickname": "Ann", "subject": "Hi"}, map[string]string{}, false},
+		{"userData[Order]=42&userData[Time+Zone]=-480", map[string]string{}, map[string]string{"Order": "42", "Time Zone": "-480"}, false},
+		{"nickname=first&nickname=second", map[string]string{"nickname": "first"}, map[string]string{}, false},
+		{"userData=plain", map[string]string{"userData": "plain"}, map[string]string{}, false},
+		{"userData[]=x", nil, nil, true},
+		{"userData[a=x", nil, nil, true},
+		{"userData[a]b]=x", nil, nil, true},
+		{"userData[" + strings.Repeat("k", maxKeyLen+1) + "]=x", nil, nil, true},
+	}
+	for _, tt := range tests {
+		vals, err := url.ParseQuery(tt.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := decodeForm(vals)
+		if tt.err {
+			if e, ok := errors.AsType[*wire.Error](err); !ok || e.Code != wire.CodeBadRequest {
+				t.Errorf("%q: error %v, want CodeBadRequest", tt.body, err)
+			}
+			continue
+		}
+		if err != nil || !equal(f.values, tt.values) || !equal(f.userData, tt.userData) {
+			t.Errorf("%q = %v %v, %v", tt.body, f.values, f.userData, err)
+		}
+	}
+}
+
+func equal(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestPosition(t *testing.T) {
+	for _, tt := range []struct {
+		v    string
+		want int
+		err  bool
+	}{{"", 0, false}, {"0", 0, false}, {"17", 17, false}, {"-1", 0, true}, {"1.5", 0, true}, {"2147483648", 0, true}} {
+		got, err := form{values: map[string]string{"transcriptPosition": tt.v}}.position("transcriptPosition")
+		if got != tt.want || (err != nil) != tt.err {
+			t.Errorf("%q = %d, %v", tt.v, got, err)
+		}
+	}
+}
+
+func TestErrorMapping(t *testing.T) {
+	tests := []struct {
+		err    error
+		status int
+		code   wire.Code
+		ended  bool
+	}{
+		{wire.Errorf(wire.CodeBadSecureKey, ""), 2, wire.CodeBadSecureKey, true},
+		{wire.Errorf(wire.CodeNoSuchSession, ""), 2, wire.CodeNoSuchSession, true},
+		{wire.Errorf(wire.CodeNoSuchUser, ""), 2, wire.CodeNoSuchUser, true},
+		{wire.Errorf(wire.CodeLoggedOut, ""), 2, wire.CodeLoggedOut, true},
+		{wire.Errorf(wire.CodeSessionClosed, ""), 2, wire.CodeSessionClosed, true},
+		{wire.Errorf(wire.CodeBadRequest, ""), 2, wire.CodeBadRequest, false},
+		{wire.Errorf(wire.CodeNotAllowed, ""), 2, wire.CodeNotAllowed, false},
+		{wire.Errorf(wire.CodeStoreFailed, ""), 1, wire.CodeStoreFailed, false},
+		{wire.Errorf(wire.CodeShuttingDown, ""), 1, wire.CodeShuttingDown, false},
+		{wire.Errorf(wire.CodeStaleOwner, ""), 1, wire.CodeStaleOwner, false},
+		{ErrNoChatServer, 1, wire.CodeUnavailable, false},
+		{errUnreachable, 1, wire.CodeUnavailable, false},
+		{wire.ErrNotConnected, 1, wire.CodeUnavailable, false},
+		{errUnknownAlias, 2, wire.CodeBadRequest, false},
+		{errors.New("disk on fire"), 1, wire.CodeInternal, false},
+	}
+	for _, tt := range tests {
+		env := errorEnvelope(tt.err)
+		if env.StatusCode != tt.status || env.Errors[0].Code != int(tt.code) || env.ChatEnded != tt.ended || env.Messages == nil {
+			t.Errorf("%v: %+v", tt.err, env)
+		}
+		if strings.Contains(env.Errors[0].Advice, "fire") {
+			t.Errorf("internal error text leaked: %q", env.Errors[0].Advice)
+		}
+	}
+}
+
+// FuzzForm feeds arbitrary bodies to the form parser: it never panics, and
+// what it accepts is well-formed.
+func FuzzForm(f *testing.F) {
+	for _, s := range []string{"nickname=Ann&userData[Order]=42", "userData[a][b]=1", "userData[=", "a=%zz", "userData[]=&x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		vals, err := url.ParseQuery(body)
+		if err != nil {
+			return
+		}
+		fm, err := decodeForm(vals)
+		if err != nil {
+			if _, ok := errors.AsType[*wire.Error](err); !ok {
+				t.Fatalf("error %v is not a *wire.Error", err)
+			}
+			return
+		}
+		if len(fm.userData) > maxUserData {
+			t.Fatalf("%d userData fields accepted", len(fm.userData))
+		}
+		for k := range fm.userData {
+			if k == "" || len(k) > maxKeyLen || strings.ContainsAny(k, "[]") {
+				t.Fatalf("bad userData key %q accepted", k)
+			}
+			if _, ok := vals["userData["+k+"]"]; !ok {
+				t.Fatalf("userData key %q not in the input", k)
+			}
+		}
+		for k := range fm.values {
+			if strings.HasPrefix(k, "userData[") {
+				t.Fatalf("field %q kept as a plain field", k)
+			}
+		}
+	})
+}

@@ -1,0 +1,197 @@
+package webapi
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/wire"
+)
+
+// flexPath is where a chat server serves its customer side.
+const flexPath = "/wire/flex"
+
+// Limits of the connections to chat servers.
+const (
+	// maxWireMessage is the largest message read from a chat server: a
+	// refresh from position 1 carries a whole transcript.
+	maxWireMessage = 16 << 20
+	// pingInterval detects a dead chat server between requests.
+	pingInterval = 10 * time.Second
+	// maxStatusBody bounds the GET /status body read.
+	maxStatusBody = 64 << 10
+)
+
+// Why a chat server cannot take a request; each maps to an error envelope.
+var (
+	// ErrNoChatServer means no connected chat server takes new chats.
+	ErrNoChatServer = errors.New("webapi: no chat server available")
+	// errUnknownAlias means the request's alias names no chat server of
+	// this web API.
+	errUnknownAlias = errors.New("webapi: unknown alias")
+	// errUnreachable means the chat server that owns a chat is not
+	// connected now.
+	errUnreachable = errors.New("webapi: chat server unreachable")
+)
+
+// chatServer is one chat server of the pool: its reconnecting flex
+// connection and its last status.
+type chatServer struct {
+	name, addr string
+	client     *wire.Client
+
+	mu      sync.Mutex // guards status, fresh and created
+	status  serverStatus
+	fresh   bool // the last status read succeeded
+	created int  // chats this web API created there since that read
+}
+
+// serverStatus is a chat server's GET /status.
+type serverStatus struct {
+	Name             string `json:"name"`
+	Accepting        bool   `json:"accepting"`
+	Disabled         bool   `json:"disabled"`
+	SessionsCurrent  int64  `json:"sessions_current"`
+	LimitForSessions int    `json:"limit_for_sessions"`
+}
+
+// pool is the chat servers of a web API, by name.
+type pool struct {
+	servers map[string]*chatServer
+	set     config.WebAPISettings
+	http    *http.Client
+	log     *slog.Logger
+}
+
+func newPool(addrs map[string]string, set config.WebAPISettings, log *slog.Logger, h wire.Handler) *pool {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ResponseHeaderTimeout = set.RequestTimeout
+	p := &pool{servers: make(map[string]*chatServer, len(addrs)), set: set, http: &http.Client{Transport: tr}, log: log}
+	opts := wire.ClientOptions{Options: wire.Options{MaxMessageSize: maxWireMessage, PingInterval: pingInterval, Logger: log}}
+	for name, addr := range addrs {
+		p.servers[name] = &chatServer{name: name, addr: addr, client: wire.NewClient("ws://"+addr+flexPath, h, opts)}
+	}
+	return p
+}
+
+// start runs each chat server's connection and status poller on wg until
+// ctx is done.
+func (p *pool) start(ctx context.Context, wg *sync.WaitGroup) {
+	for _, cs := range p.servers {
+		wg.Go(func() { cs.client.Run(ctx) })
+		wg.Go(func() { p.poll(ctx, cs) })
+	}
+}
+
+// stop releases the idle HTTP connections to chat servers, once nothing
+// uses them any more.
+func (p *pool) stop() { p.http.CloseIdleConnections() }
+
+// poll reads the chat server's status every status-poll-interval.
+func (p *pool) poll(ctx context.Context, cs *chatServer) {
+	t := time.NewTicker(p.set.StatusPollInterval)
+	defer t.Stop()
+	for {
+		st, err := p.readStatus(ctx, cs.addr)
+		if err != nil && ctx.Err() == nil {
+			p.log.Debug("chat server status not read", "chat_server", cs.name, "err", err)
+		}
+		cs.setStatus(st, err == nil)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (p *pool) readStatus(ctx context.Context, addr string) (serverStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.set.RequestTimeout)
+	defer cancel()
+	var st serverStatus
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/status", nil)
+	if err != nil {
+		return st, fmt.Errorf("webapi: status of %s: %w", addr, err)
+	}
+	resp, err := p.http.Do(req)
+	if err != nil {
+		return st, fmt.Errorf("webapi: status of %s: %w", addr, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return st, fmt.Errorf("webapi: status of %s: HTTP %d", addr, resp.StatusCode)
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxStatusBody)).Decode(&st); err != nil {
+		return st, fmt.Errorf("webapi: status of %s: %w", addr, err)
+	}
+	return st, nil
+}
+
+func (cs *chatServer) setStatus(st serverStatus, ok bool) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.status, cs.fresh, cs.created = st, ok, 0
+}
+
+// load is what selection orders by, and whether the server takes new chats.
+func (cs *chatServer) load() (int64, bool) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	ok := cs.fresh && cs.status.Accepting && cs.client.Connected()
+	return cs.status.SessionsCurrent + int64(cs.created), ok
+}
+
+// reserve counts a chat about to be created there, so that concurrent
+// requests spread before the next status read.
+func (cs *chatServer) reserve() {
+	cs.mu.Lock()
+	cs.created++
+	cs.mu.Unlock()
+}
+
+// candidates returns the chat servers that take new chats, least loaded
+// first (ties by name).
+func (p *pool) candidates() []*chatServer {
+	type scored struct {
+		cs   *chatServer
+		load int64
+	}
+	var ok []scored
+	for _, name := range slices.Sorted(maps.Keys(p.servers)) {
+		cs := p.servers[name]
+		if l, accepting := cs.load(); accepting {
+			ok = append(ok, scored{cs, l})
+		}
+	}
+	slices.SortStableFunc(ok, func(a, b scored) int { return cmp.Compare(a.load, b.load) })
+	out := make([]*chatServer, len(ok))
+	for i, s := range ok {
+		out[i] = s.cs
+	}
+	return out
+}
+
+// owner returns the chat server a chat's requests go to, by the alias the
+// client carries. This is the one place that decides where an existing chat
+// is served: restoration on another chat server belongs here.
+func (p *pool) owner(alias string) (*chatServer, *wire.Conn, error) {
+	cs, ok := p.servers[alias]
+	if !ok {
+		return nil, nil, errUnknownAlias
+	}
+	conn := cs.client.Conn()
+	if conn == nil {
+		return nil, nil, errUnreachable
+	}
+	return cs, conn, nil
+}

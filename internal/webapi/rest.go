@@ -1,0 +1,260 @@
+package webapi
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/parley-chat/parley/internal/transcript"
+	"github.com/parley-chat/parley/internal/wire"
+)
+
+// chatBase is the root of Chat API v2 over REST.
+const chatBase = "/genesys/2/chat/{serviceName}"
+
+// maxStream bounds a file download.
+const maxStream = time.Hour
+
+// request is one Chat API v2 call with its form read and checked.
+type request struct {
+	w       http.ResponseWriter
+	r       *http.Request
+	service string
+	queue   string
+	form    form
+	ref     partyRef // every call but request chat
+	alias   string   // every call but request chat
+}
+
+// handlerFunc serves one operation. A nil envelope with a nil error means
+// the handler wrote the response itself (a file download).
+type handlerFunc func(ctx context.Context, q *request) (*envelope, error)
+
+// op describes one operation: its name (a metrics label), its handler,
+// the body limit, and whether it may outlive request-timeout (a stream).
+type op struct {
+	name   string
+	h      handlerFunc
+	limit  int64
+	stream bool
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc(chatBase, s.serve(op{name: "requestChat", h: s.requestChat, limit: maxFormBytes}, false))
+	s.mux.HandleFunc(chatBase+"/{chatId}/{operation}", func(w http.ResponseWriter, r *http.Request) {
+		s.serve(s.operation(r.PathValue("operation")), true)(w, r)
+	})
+	s.mux.HandleFunc(chatBase+"/{chatId}/file/limits", s.serve(op{name: "fileLimits", h: s.fileLimits, limit: maxFormBytes}, true))
+	s.mux.HandleFunc(chatBase+"/{chatId}/file/{fileId}/{operation}", func(w http.ResponseWriter, r *http.Request) {
+		s.serve(s.fileOperation(r.PathValue("operation")), true)(w, r)
+	})
+	s.mux.HandleFunc("/genesys/", func(w http.ResponseWriter, r *http.Request) {
+		writeEnvelope(w, http.StatusNotFound, errorEnvelope(wire.Errorf(wire.CodeBadRequest, "no such Chat API operation")))
+	})
+}
+
+// operation returns the operation on an existing chat called name.
+func (s *Server) operation(name string) op {
+	form := func(n string, h handlerFunc) op { return op{name: n, h: h, limit: maxFormBytes} }
+	switch name {
+	case "send":
+		return form(name, s.send)
+	case "refresh":
+		return form(name, s.refreshOp)
+	case "startTyping":
+		return form(name, s.notice(transcript.TypingStarted, "message", false))
+	case "stopTyping":
+		return form(name, s.notice(transcript.TypingStopped, "message", false))
+	case "pushUrl":
+		return form(name, s.notice(transcript.PushURL, "pushUrl", true))
+	case "customNotice":
+		return form(name, s.notice(transcript.CustomNotice, "message", true))
+	case "updateNickname":
+		return form(name, s.notice(transcript.NicknameUpdated, "nickname", true))
+	case "updateData":
+		return form(name, s.updateData)
+	case "disconnect":
+		return form(name, s.disconnect)
+	case "readReceipt":
+		return form(name, s.readReceipt)
+	case "file":
+		return op{name: "fileUpload", h: s.fileUpload, limit: maxUploadBytes}
+	}
+	return op{name: "unknown", h: unknownOperation, limit: maxFormBytes}
+}
+
+func unknownOperation(context.Context, *request) (*envelope, error) {
+	return nil, wire.Errorf(wire.CodeBadRequest, "no such Chat API operation")
+}
+
+// serve runs o for one HTTP request: POST only, the form within o.limit,
+// the service known, the party fields present when party is set; every
+// failure is an error envelope.
+func (s *Server) serve(o op, party bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			s.reply(w, o.name, http.StatusMethodNotAllowed, errorEnvelope(wire.Errorf(wire.CodeNotAllowed, "use POST")))
+			return
+		}
+		timeout := s.cfg.Options.Settings.RequestTimeout
+		if o.stream {
+			// A download may take longer; the chat server must still
+			// answer within the timeout (ResponseHeaderTimeout).
+			timeout = maxStream
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		env, err := s.run(ctx, w, r, o, party)
+		switch {
+		case err != nil:
+			s.log.Debug("chat api request failed", "operation", o.name, "err", err)
+			s.reply(w, o.name, http.StatusOK, errorEnvelope(err))
+		case env != nil:
+			s.reply(w, o.name, http.StatusOK, *env)
+		}
+	}
+}
+
+// run reads and checks the request, then runs the operation.
+func (s *Server) run(ctx context.Context, w http.ResponseWriter, r *http.Request, o op, party bool) (*envelope, error) {
+	f, err := readForm(w, r, o.limit)
+	if err != nil {
+		return nil, err
+	}
+	q := &request{w: w, r: r, service: r.PathValue("serviceName"), form: f}
+	var ok bool
+	if q.queue, ok = s.cfg.Options.Queue(q.service); !ok {
+		return nil, wire.Errorf(wire.CodeBadRequest, "unknown service")
+	}
+	if party {
+		if q.ref, q.alias, err = partyOf(f, r.PathValue("chatId")); err != nil {
+			return nil, err
+		}
+	}
+	return o.h(ctx, q)
+}
+
+func (s *Server) reply(w http.ResponseWriter, op string, code int, env envelope) {
+	s.metrics.requests.WithLabelValues(op, strconv.Itoa(env.StatusCode)).Inc()
+	writeEnvelope(w, code, env)
+}
+
+// requestChat creates a chat on the least loaded chat server that takes
+// one, trying the next when one turns out unavailable.
+func (s *Server) requestChat(ctx context.Context, q *request) (*envelope, error) {
+	f := q.form
+	body := loginBody{Service: q.service, Queue: q.queue, Nickname: f.get("nickname"),
+		FirstName: f.get("firstName"), LastName: f.get("lastName"), Subject: f.get("subject"),
+		EmailAddress: f.get("emailAddress"), UserData: f.userData, Text: f.get("text")}
+	if body.Nickname == "" && (body.FirstName == "" || body.LastName == "") {
+		return nil, wire.Errorf(wire.CodeBadRequest, "nickname, or firstName and lastName, required")
+	}
+	err := ErrNoChatServer
+	for _, cs := range s.pool.candidates() {
+		conn := cs.client.Conn()
+		if conn == nil {
+			continue
+		}
+		cs.reserve()
+		var st status
+		if _, err = conn.Request(ctx, wire.RequestLogin, body, &st); err == nil {
+			env := okEnvelope(st)
+			return &env, nil
+		}
+		if !tryNext(err) {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+// tryNext reports whether a failed login may be tried on another chat
+// server: this one takes no chats or is going away.
+func tryNext(err error) bool {
+	c := asWireError(err).Code
+	return c == wire.CodeUnavailable || c == wire.CodeShuttingDown
+}
+
+// direct sends one request of a chat to its chat server and returns the
+// reply as an envelope.
+func (s *Server) direct(ctx context.Context, q *request, name string, body any) (*envelope, error) {
+	var st status
+	if err := s.call(ctx, q, name, body, &st, name == wire.RequestRefresh); err != nil {
+		return nil, err
+	}
+	env := okEnvelope(st)
+	return &env, nil
+}
+
+func (s *Server) send(ctx context.Context, q *request) (*envelope, error) {
+	pos, err := q.form.position("transcriptPosition")
+	if err != nil {
+		return nil, err
+	}
+	text := q.form.get("message")
+	if text == "" {
+		return nil, wire.Errorf(wire.CodeBadRequest, "message is required")
+	}
+	return s.direct(ctx, q, wire.RequestMessage, messageBody{partyRef: q.ref, Text: text,
+		MessageType: q.form.get("messageType"), TranscriptPosition: pos})
+}
+
+// refreshOp sends the optional message first, then answers the refresh.
+func (s *Server) refreshOp(ctx context.Context, q *request) (*envelope, error) {
+	pos, err := q.form.position("transcriptPosition")
+	if err != nil {
+		return nil, err
+	}
+	if text := q.form.get("message"); text != "" {
+		body := messageBody{partyRef: q.ref, Text: text, MessageType: q.form.get("messageType")}
+		if _, err := s.direct(ctx, q, wire.RequestMessage, body); err != nil {
+			return nil, err
+		}
+	}
+	return s.refresh(ctx, q, pos)
+}
+
+// notice returns the handler of an operation that sends a notice of type t
+// with the form field field as its text.
+func (s *Server) notice(t transcript.EventType, field string, required bool) handlerFunc {
+	return func(ctx context.Context, q *request) (*envelope, error) {
+		text := q.form.get(field)
+		if required && text == "" {
+			return nil, wire.Errorf(wire.CodeBadRequest, "%s is required", field)
+		}
+		return s.direct(ctx, q, wire.RequestNotify, notifyBody{partyRef: q.ref, NoticeType: t, Text: text})
+	}
+}
+
+func (s *Server) updateData(ctx context.Context, q *request) (*envelope, error) {
+	if len(q.form.userData) == 0 {
+		return nil, wire.Errorf(wire.CodeBadRequest, "userData[key] fields are required")
+	}
+	return s.direct(ctx, q, wire.RequestUpdateData, updateDataBody{partyRef: q.ref, UserData: q.form.userData})
+}
+
+// disconnect logs the client out and forgets its push target.
+func (s *Server) disconnect(ctx context.Context, q *request) (*envelope, error) {
+	env, err := s.direct(ctx, q, wire.RequestLogout, q.ref)
+	if err != nil {
+		return nil, err
+	}
+	k := partyKey{q.ref.SessionID, q.ref.UserID}
+	if sub := s.targets.get(k); sub != nil {
+		s.targets.remove(k, sub)
+	}
+	return env, nil
+}
+
+// readReceipt acknowledges a read receipt. Chat Server has no event for
+// it, so nothing is added to the transcript; the party is still
+// authenticated, by a refresh past the end that returns no events.
+func (s *Server) readReceipt(ctx context.Context, q *request) (*envelope, error) {
+	if _, err := q.form.position("transcriptPosition"); err != nil {
+		return nil, err
+	}
+	return s.direct(ctx, q, wire.RequestRefresh, positionBody{partyRef: q.ref, TranscriptPosition: math.MaxInt32})
+}

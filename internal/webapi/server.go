@@ -1,0 +1,139 @@
+package webapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/service"
+)
+
+// shutdownGrace bounds how long in-flight requests may finish at shutdown.
+const shutdownGrace = 5 * time.Second
+
+// ErrServing is returned by a second call to Serve or Run.
+var ErrServing = errors.New("webapi: already serving")
+
+// Config is what a Server needs.
+type Config struct {
+	// Name is the application name, for logs.
+	Name string
+	// Listen is the host:port Run listens on.
+	Listen string
+	// ChatServers maps the name (the alias) of each chat server the web API
+	// connects to to its listen address.
+	ChatServers map[string]string
+	// Options are the application's [endpoints] and [settings].
+	Options config.WebAPIOptions
+	// Logger receives the role's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Server is a web API. Create it with New, run it with Run or Serve.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	pool    *pool
+	targets *targets
+	metrics *metrics
+	serving atomic.Bool
+	stopped atomic.Bool // the listener is shutting down: /healthz fails
+}
+
+// New returns a server for cfg; it connects to nothing before Serve.
+func New(cfg Config) (*Server, error) {
+	if cfg.Name == "" {
+		return nil, errors.New("webapi: config needs a name")
+	}
+	if err := cfg.Options.Validate(); err != nil {
+		return nil, fmt.Errorf("webapi: %w", err)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	reg := service.NewRegistry()
+	s := &Server{cfg: cfg, log: log, targets: newTargets(), metrics: newMetrics(reg)}
+	s.pool = newPool(cfg.ChatServers, cfg.Options.Settings, log, wireHandler(s.targets))
+	s.mux = service.NewMux(reg, s.health)
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler: the REST API, /healthz and
+// /metrics.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// handle adds a route to the listener, for the transports that share it
+// (CometD).
+func (s *Server) handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+func (s *Server) health() error {
+	if s.stopped.Load() {
+		return errors.New("shutting down")
+	}
+	return nil
+}
+
+// Run listens on the configured address and serves until ctx is done.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("webapi %s: %w", s.cfg.Name, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve connects to the chat servers and serves on ln until ctx is done,
+// then stops: the listener first, letting requests in flight finish, then
+// the chat server connections. It closes ln and may be called once.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if !s.serving.CompareAndSwap(false, true) {
+		ln.Close()
+		return ErrServing
+	}
+	s.log.Info("web api listening", "addr", ln.Addr().String(),
+		"chat_servers", slices.Sorted(maps.Keys(s.cfg.ChatServers)))
+	bg, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	s.pool.start(bg, &wg)
+	wg.Go(func() { s.sweep(bg) })
+	stopHealth := context.AfterFunc(ctx, func() { s.stopped.Store(true) })
+	defer stopHealth()
+	err := service.ServeHTTP(ctx, ln, s.mux, shutdownGrace, s.log)
+	stop()
+	wg.Wait()
+	s.pool.stop()
+	return err
+}
+
+// metrics are the web API's own Prometheus series.
+type metrics struct {
+	requests *prometheus.CounterVec // by operation and statusCode
+	refresh  *prometheus.CounterVec // by source: cache or chat-server
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parley_webapi_requests_total", Help: "Chat API v2 requests by operation and statusCode.",
+		}, []string{"operation", "status_code"}),
+		refresh: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parley_webapi_refresh_total", Help: "Refreshes by where they were answered: cache or chat-server.",
+		}, []string{"source"}),
+	}
+	reg.MustRegister(m.requests, m.refresh)
+	return m
+}
