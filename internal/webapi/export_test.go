@@ -20,3 +20,13 @@ func (s *Server) Refreshes(source string) float64 {
 	s.metrics.refresh.WithLabelValues(source).Write(&m)
 	return m.GetCounter().GetValue()
 }
+
+// Connected reports whether the web API's connection to chat server name is up.
+func (s *Server) Connected(name string) bool {
+	cs, ok := s.pool.servers[name]
+	if !ok {
+		return false
+	}
+	c := cs.client.Conn()
+	return c != nil && !closed(c)
+}

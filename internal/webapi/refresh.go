@@ -61,7 +61,7 @@ func (s *Server) subscribe(ctx context.Context, q *request, sub *subscription, r
 		return s.cached(q, st), nil
 	}
 	var st status
-	if _, err := sub.conn.Request(ctx, wire.RequestSubscribe, positionBody{partyRef: q.ref, TranscriptPosition: pos}, &st); err != nil {
+	if err := ownerRequest(ctx, sub.conn, wire.RequestSubscribe, positionBody{partyRef: q.ref, TranscriptPosition: pos}, &st); err != nil {
 		s.targets.remove(partyKey{q.ref.SessionID, q.ref.UserID}, sub)
 		return nil, fmt.Errorf("webapi: subscribe on %s: %w", sub.server, err)
 	}

@@ -26,6 +26,7 @@ type request struct {
 	form    form
 	ref     partyRef // every call but request chat
 	alias   string   // every call but request chat
+	moved   bool     // the chat was restored on (or found at) another chat server: alias changed
 }
 
 // handlerFunc serves one operation. A nil envelope with a nil error means
@@ -107,11 +108,16 @@ func (s *Server) serve(o op, party bool) http.HandlerFunc {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
-		env, err := s.run(ctx, w, r, o, party)
+		q := &request{w: w, r: r, service: r.PathValue("serviceName")}
+		env, err := s.run(ctx, q, o, party)
 		switch {
 		case err != nil:
 			s.log.Debug("chat api request failed", "operation", o.name, "err", err)
-			s.reply(w, o.name, http.StatusOK, errorEnvelope(err))
+			e := errorEnvelope(err)
+			if q.moved {
+				e.Alias = q.alias // the chat moved: the client's retry goes there
+			}
+			s.reply(w, o.name, http.StatusOK, e)
 		case env != nil:
 			s.reply(w, o.name, http.StatusOK, *env)
 		}
@@ -119,12 +125,13 @@ func (s *Server) serve(o op, party bool) http.HandlerFunc {
 }
 
 // run reads and checks the request, then runs the operation.
-func (s *Server) run(ctx context.Context, w http.ResponseWriter, r *http.Request, o op, party bool) (*envelope, error) {
-	f, err := readForm(w, r, o.limit)
+func (s *Server) run(ctx context.Context, q *request, o op, party bool) (*envelope, error) {
+	f, err := readForm(q.w, q.r, o.limit)
 	if err != nil {
 		return nil, err
 	}
-	q := &request{w: w, r: r, service: r.PathValue("serviceName"), form: f}
+	q.form = f
+	r := q.r
 	var ok bool
 	if q.queue, ok = s.cfg.Options.Queue(q.service); !ok {
 		return nil, wire.Errorf(wire.CodeBadRequest, "unknown service")

@@ -3,7 +3,9 @@ package webapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"time"
 
 	"github.com/parley-chat/parley/internal/wire"
 )
@@ -18,11 +20,36 @@ type restoreBody struct {
 // noEvents is a transcript position past any chat: the reply carries no events.
 const noEvents = math.MaxInt32
 
+// errOwnerTimeout means the chat's server did not answer within half of the
+// request's time: it is hung or cut off (a stopped process, a network
+// partition), so the rest of the time goes to restoring the chat elsewhere.
+var errOwnerTimeout = errors.New("webapi: the chat server did not answer in time")
+
+// ownerRequest sends a request to a chat's server, allowing it half of the
+// time left, so that a hung server can still be replaced within the request.
+func ownerRequest(ctx context.Context, conn *wire.Conn, name string, body, reply any) error {
+	wait := time.Until(deadlineOf(ctx)) / 2
+	octx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	_, err := conn.Request(octx, name, body, reply)
+	if err != nil && octx.Err() != nil && ctx.Err() == nil {
+		return fmt.Errorf("%w: %w", errOwnerTimeout, err)
+	}
+	return err
+}
+
+func deadlineOf(ctx context.Context) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d
+	}
+	return time.Now().Add(time.Minute)
+}
+
 // lost reports whether err says the chat is not (or no longer) served where
 // the request went: its chat server is unreachable, went away, or answers
 // that another one owns the chat, or that it does not have it.
 func lost(err error) bool {
-	if errors.Is(err, errUnreachable) || errors.Is(err, wire.ErrNotConnected) || errors.Is(err, wire.ErrClosed) {
+	if errors.Is(err, errUnreachable) || errors.Is(err, wire.ErrNotConnected) || errors.Is(err, wire.ErrClosed) || errors.Is(err, errOwnerTimeout) {
 		return true
 	}
 	var we *wire.Error
@@ -48,7 +75,7 @@ func unapplied(err error) bool {
 func (s *Server) call(ctx context.Context, q *request, name string, body, reply any, idempotent bool) error {
 	_, conn, err := s.pool.owner(q.alias)
 	if err == nil {
-		_, err = conn.Request(ctx, name, body, reply)
+		err = ownerRequest(ctx, conn, name, body, reply)
 	}
 	if err == nil || !lost(err) {
 		return err
@@ -101,7 +128,7 @@ func (s *Server) restoreChat(ctx context.Context, q *request, cause error) (*cha
 			continue
 		}
 		s.log.Info("chat restored", "chat", q.ref.SessionID, "from", from, "to", owner.name)
-		q.alias = owner.name
+		q.alias, q.moved = owner.name, q.moved || owner.name != from
 		return owner, oconn, nil
 	}
 	return nil, nil, last
