@@ -2,65 +2,16 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/store/storetest"
 	"github.com/parley-chat/parley/internal/transcript"
 )
 
-const defaultDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// testDSN creates a schema of its own for the test, dropped at cleanup, and
-// returns a DSN whose search_path points at it. It skips the test when
-// PostgreSQL is unreachable, unless PARLEY_REQUIRE_ALL=1.
-func testDSN(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv("PARLEY_TEST_POSTGRES")
-	if base == "" {
-		base = defaultDSN
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "parley_test_" + hex.EncodeToString(b[:])
-	if err := adminExec(base, "CREATE SCHEMA "+schema); err != nil {
-		if os.Getenv("PARLEY_REQUIRE_ALL") == "1" {
-			t.Fatalf("PostgreSQL at %s: %v (PARLEY_REQUIRE_ALL=1)", base, err)
-		}
-		t.Skipf("PostgreSQL unreachable at %s (set PARLEY_TEST_POSTGRES): %v", base, err)
-	}
-	t.Cleanup(func() {
-		if err := adminExec(base, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-func adminExec(dsn, sql string) error {
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, sql)
-	return err
-}
+// testDSN is a schema of the test's own; see storetest.PostgresDSN.
+func testDSN(t testing.TB) string { return storetest.PostgresDSN(t) }
 
 // openDB opens a database and closes it when the test ends.
 func openDB(t testing.TB, dsn string) *DB {
