@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,15 +18,32 @@ import (
 	"github.com/parley-chat/parley/internal/wire"
 )
 
-// buildParley builds cmd/parley into a temporary directory.
+var build struct {
+	once sync.Once
+	bin  string
+	err  error
+}
+
+// buildParley builds cmd/parley once per test binary, into a directory
+// removed when the tests end (see TestMain).
 func buildParley(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "parley")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/parley-chat/parley/cmd/parley").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	build.once.Do(func() {
+		dir, err := os.MkdirTemp("", "parley-bin-")
+		if err != nil {
+			build.err = err
+			return
+		}
+		build.bin = filepath.Join(dir, "parley")
+		out, err := exec.Command("go", "build", "-o", build.bin, "github.com/parley-chat/parley/cmd/parley").CombinedOutput()
+		if err != nil {
+			build.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if build.err != nil {
+		t.Fatal(build.err)
 	}
-	return bin
+	return build.bin
 }
 
 // TestUpEndToEnd runs the real binary's `parley up` on a deployment of two
