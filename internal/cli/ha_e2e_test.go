@@ -35,8 +35,9 @@ type cluster struct {
 }
 
 // startCluster writes a deployment on database db ("sqlite" or a
-// PostgreSQL DSN) and runs the real binary's `parley up` on it.
-func startCluster(t *testing.T, db string, chatOptions string) *cluster {
+// PostgreSQL DSN), with chatOptions in both chat servers' [settings] and
+// webSettings in the web API's, and runs the real binary's `parley up` on it.
+func startCluster(t *testing.T, db, chatOptions string, webSettings ...string) *cluster {
 	t.Helper()
 	bin := buildParley(t)
 	dir := t.TempDir()
@@ -56,8 +57,8 @@ applications:
     type: web-api
     listen: "%s"
     connections: [chat-1, chat-2]
-    options: {settings: {request-timeout: 4, status-poll-interval: 1}}
-`, c.dataDir, database, c.addrs["chat-1"], chatOptions, c.addrs["chat-2"], chatOptions, c.addrs["gms-1"])
+    options: {settings: {request-timeout: 4, status-poll-interval: 1%s}}
+`, c.dataDir, database, c.addrs["chat-1"], chatOptions, c.addrs["chat-2"], chatOptions, c.addrs["gms-1"], strings.Join(append([]string{""}, webSettings...), ", "))
 	file := filepath.Join(dir, "parley.yaml")
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)

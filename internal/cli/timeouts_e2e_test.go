@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/internal/wire"
+)
+
+// agentEvents joins an agent to ch and returns the messages pushed to it.
+func (c *cluster) agentEvents(ctx context.Context, ch *haChat) <-chan pushed {
+	events := make(chan pushed, 256)
+	conn, err := wire.Dial(ctx, "ws://"+c.addrs[ch.alias]+"/wire/basic", wire.Options{})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	go conn.Serve(ctx, wire.HandlerFunc(func(_ context.Context, _ *wire.Conn, m wire.Message) {
+		var st struct{ Messages []pushed }
+		if json.Unmarshal(m.Body, &st) == nil {
+			for _, p := range st.Messages {
+				select {
+				case events <- p:
+				default:
+				}
+			}
+		}
+	}))
+	c.t.Cleanup(func() { conn.Close() })
+	var st struct{ UserID string }
+	if _, err := conn.Request(ctx, wire.RequestJoin, map[string]any{"sessionId": ch.id, "nickname": "agent"}, &st); err != nil {
+		c.t.Fatal(err)
+	}
+	ch.agent, ch.agentID = conn, st.UserID
+	return events
+}
+
+// pushed is a transcript event as an agent receives it.
+type pushed struct {
+	Type            string                       `json:"type"`
+	Text            string                       `json:"text"`
+	EventAttributes map[string]map[string]string `json:"eventAttributes"`
+	From            struct{ Type string }        `json:"from"`
+}
+
+func (c *cluster) newChat() *haChat {
+	c.t.Helper()
+	env, err := c.rest("", url.Values{"nickname": {"Ann"}})
+	if err != nil || env.StatusCode != 0 {
+		c.t.Fatalf("request chat: %+v %v", env, err)
+	}
+	return &haChat{id: env.ChatID, user: env.UserID, key: env.SecureKey, alias: env.Alias, position: 1}
+}
+
+// waitEvent waits for an agent event matching ok.
+func waitEvent(t *testing.T, events <-chan pushed, what string, ok func(pushed) bool) pushed {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case e := <-events:
+			if ok(e) {
+				return e
+			}
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func reason(e pushed) string { return e.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"] }
+
+// TestCustomerWhoStopsPollingIsRemoved: a REST customer polls a while, then
+// goes away; the chat server removes it with reason 3 once the web API no
+// longer confirms it (flex-push-timeout; the web API answers refreshes from
+// its own buffer, so flex-disconnect-timeout alone would not see the polls).
+func TestCustomerWhoStopsPollingIsRemoved(t *testing.T) {
+	c := startCluster(t, "sqlite", "flex-disconnect-timeout: 2, flex-push-timeout: 1", "rest-subscription-idle: 2")
+	ch := c.newChat()
+	events := c.agentEvents(t.Context(), ch)
+	for range 4 {
+		if err := c.poll(ch); err != nil {
+			t.Fatal(err)
+		}
+		<-time.After(500 * time.Millisecond) // the customer's poll pace
+	}
+	if env, _ := c.rest("/"+ch.id+"/refresh", ch.form("transcriptPosition", "1")); env.ChatEnded {
+		t.Fatal("the customer was removed while it was polling")
+	}
+	stopped := time.Now()
+	left := waitEvent(t, events, "the customer removed", func(e pushed) bool { return e.Type == "ParticipantLeft" && e.From.Type == "Client" })
+	if reason(left) != "3" {
+		t.Errorf("customer left with reason %q, want 3", reason(left))
+	}
+	t.Logf("customer removed %v after its last poll", time.Since(stopped).Round(time.Millisecond))
+}
+
+// TestInactiveChatIsClosed: with [inactivity-control], a chat in which
+// nobody writes gets the alert, then is closed with reason 7; the customer
+// sees both notices in its transcript.
+func TestInactiveChatIsClosed(t *testing.T) {
+	c := startCluster(t, "sqlite", "flex-disconnect-timeout: 60}, inactivity-control: {enabled: true, timeout-alert: 1, timeout-close: 1, message-alert: 'still there?', message-close: 'closed for inactivity'")
+	ch := c.newChat()
+	events := c.agentEvents(t.Context(), ch)
+	waitEvent(t, events, "the chat closed for inactivity", func(e pushed) bool { return e.Type == "ParticipantLeft" && reason(e) == "7" })
+	env, err := c.rest("/"+ch.id+"/refresh", ch.form("transcriptPosition", strconv.Itoa(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notices []string
+	for _, m := range env.Messages {
+		if m.Type == "Notice" {
+			notices = append(notices, m.Text)
+		}
+	}
+	if len(notices) != 2 || notices[0] != "still there?" || notices[1] != "closed for inactivity" {
+		t.Errorf("customer sees notices %q", notices)
+	}
+	if !env.ChatEnded {
+		t.Error("chatEnded is false after the inactivity close")
+	}
+}
+
+// TestPartitionedOwnerAcceptsNothing: the owner of a chat is stopped
+// (SIGSTOP: alive but unreachable, as in a network cut); the chat moves to
+// the other chat server; when the old owner resumes, it refuses every
+// further write for the chat.
+func TestPartitionedOwnerAcceptsNothing(t *testing.T) {
+	c := startCluster(t, "sqlite", "session-restoration-mode: simple")
+	ch := c.newChat()
+	c.agentEvents(t.Context(), ch)
+	old := ch.alias
+	c.signal(old, syscall.SIGSTOP)
+	resumed := false
+	defer func() {
+		if !resumed {
+			c.signal(old, syscall.SIGCONT)
+		}
+	}()
+	for try := 0; ch.alias == old && try < 5; try++ {
+		env, err := c.rest("/"+ch.id+"/send", ch.form("message", "are you there?"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if env.Alias != "" {
+			ch.alias = env.Alias
+		}
+	}
+	if ch.alias == old {
+		t.Fatalf("the chat did not move off the stopped %s", old)
+	}
+	c.signal(old, syscall.SIGCONT)
+	resumed = true
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	_, err := ch.agent.Request(ctx, wire.RequestMessage, map[string]any{"sessionId": ch.id, "userId": ch.agentID, "text": "split brain"}, nil)
+	var we *wire.Error
+	if !errors.As(err, &we) || (we.Code != wire.CodeStaleOwner && we.Code != wire.CodeNoSuchSession) {
+		t.Fatalf("the resumed old owner answered %v, want a refusal (8211 or 8200)", err)
+	}
+	if err := c.poll(ch); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range ch.seenByCustomer {
+		if text == "split brain" {
+			t.Error("the old owner's write reached the chat")
+		}
+	}
+}
