@@ -1,0 +1,185 @@
+package bayeux
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// errNotJSON is returned by decode when a body or frame is not JSON at all.
+var errNotJSON = errors.New("bayeux: body is not a JSON object or array")
+
+// message is one Bayeux message received from a client. Only the fields the
+// server reads are kept.
+type message struct {
+	Channel                  string          `json:"channel"`
+	ID                       json.RawMessage `json:"id,omitempty"`
+	ClientID                 string          `json:"clientId,omitempty"`
+	Data                     json.RawMessage `json:"data,omitempty"`
+	ConnectionType           string          `json:"connectionType,omitempty"`
+	Subscription             json.RawMessage `json:"subscription,omitempty"`
+	SupportedConnectionTypes []string        `json:"supportedConnectionTypes,omitempty"`
+	Advice                   *clientAdvice   `json:"advice,omitempty"`
+	Ext                      map[string]any  `json:"ext,omitempty"`
+
+	// err is why the message is rejected before it reaches its channel's
+	// handler; nil for a well-formed message.
+	err *Error
+}
+
+// clientAdvice is the advice a client may send with /meta/connect.
+type clientAdvice struct {
+	Timeout *float64 `json:"timeout,omitempty"`
+}
+
+// reply is a message the server sends in answer to a message.
+type reply struct {
+	Channel                  string          `json:"channel"`
+	ID                       json.RawMessage `json:"id,omitempty"`
+	ClientID                 string          `json:"clientId,omitempty"`
+	Successful               bool            `json:"successful"`
+	Error                    string          `json:"error,omitempty"`
+	Subscription             json.RawMessage `json:"subscription,omitempty"`
+	Version                  string          `json:"version,omitempty"`
+	SupportedConnectionTypes []string        `json:"supportedConnectionTypes,omitempty"`
+	Advice                   *advice         `json:"advice,omitempty"`
+}
+
+// advice is the server's advice; zero fields are left out, so that a client
+// keeps its defaults for them.
+type advice struct {
+	Reconnect   string `json:"reconnect,omitempty"`
+	Interval    int64  `json:"interval"`
+	Timeout     int64  `json:"timeout,omitempty"`
+	MaxInterval int64  `json:"maxInterval,omitempty"`
+}
+
+// delivery is a message the server sends to a client on a channel.
+type delivery struct {
+	Channel string          `json:"channel"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// decode splits a body (or websocket frame) into its messages: a JSON object
+// is one message, a JSON array holds several. It fails only when data is not
+// JSON; a bad message inside valid JSON comes back with its err set, keeping
+// whatever id and channel could be read so that its error reply carries them.
+func decode(data []byte, maxSize int64) ([]*message, error) {
+	data = bytes.TrimSpace(data)
+	var raws []json.RawMessage
+	if len(data) > 0 && data[0] == '[' {
+		if err := json.Unmarshal(data, &raws); err != nil {
+			return nil, fmt.Errorf("%w: %w", errNotJSON, err)
+		}
+	} else {
+		if !json.Valid(data) {
+			return nil, errNotJSON
+		}
+		raws = []json.RawMessage{data}
+	}
+	msgs := make([]*message, len(raws))
+	for i, raw := range raws {
+		msgs[i] = decodeOne(raw, maxSize)
+	}
+	return msgs, nil
+}
+
+// decodeOne decodes one message.
+func decodeOne(raw json.RawMessage, maxSize int64) *message {
+	if int64(len(raw)) > maxSize {
+		return salvage(raw, errorf(codeTooLarge, "message too large"))
+	}
+	if len(raw) == 0 || raw[0] != '{' {
+		return salvage(raw, errorf(codeBadMessage, "message is not a JSON object"))
+	}
+	m := new(message)
+	if err := json.Unmarshal(raw, m); err != nil {
+		return salvage(raw, errorf(codeBadMessage, "invalid message field"))
+	}
+	m.err = m.check()
+	return m
+}
+
+// check returns why a decoded message is not well-formed, or nil.
+func (m *message) check() *Error {
+	switch {
+	case !validID(m.ID):
+		m.ID = nil
+		return errorf(codeBadMessage, "invalid id")
+	case m.Channel == "":
+		return errorf(codeBadMessage, "missing channel")
+	case !validChannel(m.Channel):
+		return errorf(codeBadMessage, "invalid channel")
+	}
+	return nil
+}
+
+// salvage returns a rejected message carrying the id and channel of raw when
+// they can be read.
+func salvage(raw json.RawMessage, why *Error) *message {
+	m := &message{err: why}
+	var head struct {
+		Channel any             `json:"channel"`
+		ID      json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(raw, &head) != nil {
+		return m
+	}
+	if ch, ok := head.Channel.(string); ok && validChannel(ch) {
+		m.Channel = ch
+	}
+	if validID(head.ID) {
+		m.ID = head.ID
+	}
+	return m
+}
+
+// validID reports whether id is absent, a JSON string or a JSON number: the
+// only ids worth echoing.
+func validID(id json.RawMessage) bool {
+	if len(id) == 0 {
+		return true
+	}
+	c := id[0]
+	return c == '"' || c == '-' || (c >= '0' && c <= '9')
+}
+
+// errorReply is the unsuccessful reply to m.
+func errorReply(m *message, e *Error) *reply {
+	ch := m.Channel
+	if ch == "" {
+		ch = "/meta/unsuccessful"
+	}
+	r := &reply{Channel: ch, ID: m.ID, ClientID: m.ClientID, Error: e.Error()}
+	if e.Code == codeUnknownClient {
+		r.Advice = &advice{Reconnect: "handshake"}
+	}
+	return r
+}
+
+// internalReply stands in for a reply that could not be encoded.
+var internalReply = []byte(`{"channel":"/meta/unsuccessful","successful":false,"error":"500::internal error"}`)
+
+// encode marshals v, one of the server's own message types. Their fields are
+// strings and JSON already validated, so it does not fail in practice; if it
+// did, the client gets a 500 rather than the server a panic.
+func encode(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return internalReply
+	}
+	return b
+}
+
+// joinArray appends msgs as one JSON array to buf.
+func joinArray(buf []byte, msgs [][]byte) []byte {
+	buf = append(buf, '[')
+	for i, m := range msgs {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, m...)
+	}
+	return append(buf, ']')
+}

@@ -1,0 +1,270 @@
+package bayeux
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configures a Server. The zero value is usable.
+type Options struct {
+	// Timeout is advice.timeout: how long a /meta/connect is held when no
+	// message is queued. Zero means 30s.
+	Timeout time.Duration
+	// Interval is advice.interval: how long a client waits between a connect
+	// reply and its next /meta/connect. Zero means 0.
+	Interval time.Duration
+	// MaxInterval is how long a client may go without a /meta/connect held or
+	// arriving before it is removed with ErrExpired. Zero means 10s.
+	MaxInterval time.Duration
+	// MaxMessageSize is the largest Bayeux message accepted, in bytes; a
+	// long-polling body or websocket frame may carry an array of messages up
+	// to 16 times that. Zero means 65536.
+	MaxMessageSize int64
+	// MaxQueue bounds each client's undelivered messages; a client that
+	// overflows it is removed with ErrOverflow. Zero means 1000.
+	MaxQueue int
+	// OriginPatterns lists the hosts of pages allowed to open a websocket
+	// from another origin (see websocket.AcceptOptions). Nil means the same
+	// origin only.
+	OriginPatterns []string
+	// Logger receives protocol events at debug level. Nil discards them.
+	Logger *slog.Logger
+	// Now is the clock of session expiry. Nil means time.Now.
+	Now func() time.Time
+}
+
+// withDefaults returns o with its zero fields set to their defaults.
+func (o Options) withDefaults() Options {
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.MaxInterval <= 0 {
+		o.MaxInterval = 10 * time.Second
+	}
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = 65536
+	}
+	if o.MaxQueue <= 0 {
+		o.MaxQueue = 1000
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// ServiceFunc serves a publish on a service channel. It runs on the
+// goroutine of the request (or websocket) that carried the message, one
+// publish at a time per client, in arrival order; ctx ends with that request
+// or connection. It replies to the client by calling c.Deliver. Returning nil
+// answers the publish successfully; an *Error is sent as is; any other error
+// is sent as "500::internal error".
+type ServiceFunc func(ctx context.Context, c *Client, channel string, data json.RawMessage) error
+
+// service is a ServiceFunc with the channel prefix it serves.
+type service struct {
+	prefix string
+	f      ServiceFunc
+}
+
+// Server is a Bayeux 1.0 server: it serves the websocket and long-polling
+// transports over HTTP, keeps the registry of clients, holds /meta/connect,
+// routes publishes to services and subscribers, and expires silent clients.
+// It is safe for concurrent use.
+//
+// Lock order: Server.mu, then Client.mu, then wsConn.mu; Client.svcMu is
+// taken before any of them and held while a ServiceFunc runs.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+
+	wg sync.WaitGroup // websocket handlers and OnClose callbacks
+
+	mu       sync.RWMutex // guards the fields below and every Client.subs
+	closed   bool
+	clients  map[string]*Client
+	subs     subscriptions
+	services []service // longest prefix first
+	conns    map[*wsConn]struct{}
+}
+
+// New returns a Server configured by opts. Run it to expire clients.
+func New(opts Options) *Server {
+	opts = opts.withDefaults()
+	return &Server{
+		opts:    opts,
+		log:     opts.Logger,
+		clients: make(map[string]*Client),
+		subs:    make(subscriptions),
+		conns:   make(map[*wsConn]struct{}),
+	}
+}
+
+// ServeHTTP serves one request of either transport: a websocket upgrade
+// (GET with Upgrade: websocket) or a long-polling POST carrying a JSON
+// message or array of messages, whatever its Content-Type. The path is not
+// looked at: mount the Server at both "/prefix" and "/prefix/" so that the
+// message-type suffixes some clients append reach it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case strings.EqualFold(r.Header.Get("Upgrade"), "websocket"):
+		s.serveWebsocket(w, r)
+	case r.Method == http.MethodPost:
+		s.servePoll(w, r)
+	default:
+		w.Header().Set("Allow", "POST, GET")
+		http.Error(w, "bayeux: POST messages or upgrade to websocket", http.StatusMethodNotAllowed)
+	}
+}
+
+// HandleService routes publishes on channels starting with prefix (for
+// instance "/service/chatV2/") to f. The longest matching prefix wins. Call
+// it before serving.
+func (s *Server) HandleService(prefix string, f ServiceFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.services = append(s.services, service{prefix: prefix, f: f})
+	slices.SortStableFunc(s.services, func(a, b service) int { return len(b.prefix) - len(a.prefix) })
+}
+
+// Client returns the client with id, or nil if there is none.
+func (s *Server) Client(id string) *Client {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.clients[id]
+}
+
+// Run removes expired clients until ctx is done, then closes the server. It
+// returns nil. Without Run, clients never expire.
+func (s *Server) Run(ctx context.Context) error {
+	t := time.NewTicker(s.sweepPeriod())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			s.Close()
+			return nil
+		case <-t.C:
+			s.sweep()
+		}
+	}
+}
+
+// sweepPeriod is how often Run looks for expired clients: often enough that
+// a client outlives MaxInterval by a small fraction of it.
+func (s *Server) sweepPeriod() time.Duration {
+	return min(max(s.opts.MaxInterval/4, 10*time.Millisecond), time.Second)
+}
+
+// sweep removes every client that has expired by the clock.
+func (s *Server) sweep() {
+	now := s.opts.Now()
+	s.mu.RLock()
+	var expired []*Client
+	for _, c := range s.clients {
+		if c.expired(now, s.opts.MaxInterval) {
+			expired = append(expired, c)
+		}
+	}
+	s.mu.RUnlock()
+	for _, c := range expired {
+		s.log.Debug("bayeux: client expired", "client", c.id)
+		s.remove(c, ErrExpired)
+	}
+}
+
+// Close removes every client with ErrServerClosed, answering their held
+// connects with advice to handshake again, closes the websockets once those
+// answers are written, and waits for the websocket handlers and OnClose
+// callbacks to return. New handshakes are refused from then on. Close is
+// idempotent; it must not be called from an OnClose callback.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	clients := make([]*Client, 0, len(s.clients))
+	for _, c := range s.clients {
+		clients = append(clients, c)
+	}
+	conns := make([]*wsConn, 0, len(s.conns))
+	for conn := range s.conns {
+		conns = append(conns, conn)
+	}
+	s.mu.Unlock()
+	for _, c := range clients {
+		s.remove(c, ErrServerClosed)
+	}
+	for _, conn := range conns {
+		conn.shutdown()
+	}
+	s.wg.Wait()
+}
+
+// register adds a new client, unless the server is closed.
+func (s *Server) register() (*Client, bool) {
+	c := newClient(s, newID())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, false
+	}
+	s.clients[c.id] = c
+	return c, true
+}
+
+// remove unregisters c and ends it for reason; the OnClose callbacks run on
+// goroutines of their own, so that they never run under a caller's locks.
+func (s *Server) remove(c *Client, reason error) {
+	s.mu.Lock()
+	if s.clients[c.id] == c {
+		delete(s.clients, c.id)
+	}
+	for ch := range c.subs {
+		s.subs.remove(ch, c)
+	}
+	c.subs = nil
+	s.mu.Unlock()
+	for _, f := range c.end(reason) {
+		s.wg.Go(func() { f(reason) })
+	}
+}
+
+// lookup returns the live client named by a message, or nil.
+func (s *Server) lookup(id string) *Client {
+	if id == "" {
+		return nil
+	}
+	return s.Client(id)
+}
+
+// service returns the ServiceFunc for channel, or nil.
+func (s *Server) service(channel string) ServiceFunc {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, sv := range s.services {
+		if strings.HasPrefix(channel, sv.prefix) {
+			return sv.f
+		}
+	}
+	return nil
+}
+
+// newID returns a random, unguessable client id.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// ms returns d in whole milliseconds, as advice carries it.
+func ms(d time.Duration) int64 { return d.Milliseconds() }
