@@ -466,3 +466,47 @@ func reportRestoreTimes(t *testing.T, chats []*haChat, victim string) {
 		t.Errorf("restore time p99 = %v, want under 2s", p99)
 	}
 }
+
+// TestStoppedChatServerHandsChatsOver: a chat server stopped with SIGTERM
+// (an upgrade) keeps its chats in the store; each continues on the other
+// chat server at its next request, with nothing lost.
+func TestStoppedChatServerHandsChatsOver(t *testing.T) {
+	c := startCluster(t, "sqlite", "session-restoration-mode: simple")
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	const chats = 6
+	all := make([]*haChat, chats)
+	parallel(t, chats, func(i int) error {
+		ch, err := c.openChat(ctx, i)
+		all[i] = ch
+		if err == nil {
+			err = c.talk(ctx, ch, i, 0, 2)
+		}
+		return err
+	})
+	victim := busiest(all)
+	survivor := map[string]string{"chat-1": "chat-2", "chat-2": "chat-1"}[victim]
+	stopped := time.Now()
+	c.signal(victim, syscall.SIGTERM)
+	waitFor(t, c.out, victim+" exited unexpectedly: exit status 0")
+	parallel(t, chats, func(i int) error {
+		ch := all[i]
+		moved := ch.alias == victim
+		if err := c.resume(ctx, ch, stopped, victim); err != nil {
+			return err
+		}
+		if moved {
+			if err := c.rejoin(ctx, ch, victim, survivor); err != nil {
+				return err
+			}
+		}
+		if err := c.talk(ctx, ch, i, 2, 4); err != nil {
+			return err
+		}
+		if err := c.catchUp(ctx, ch); err != nil {
+			return err
+		}
+		return c.end(ctx, ch)
+	})
+	checkTranscripts(t, "sqlite", c.dataDir, all)
+}
