@@ -127,6 +127,17 @@ func (s *Session) SystemNotice(now time.Time, t transcript.EventType, text strin
 	return st, nil
 }
 
+// Announce adds a notice from the server for agents and supervisors only
+// (visibility INT), delivered but not stored: the transcript-auto-save = 2
+// notices `save` and `ucs-save-fail` that desktops may process.
+func (s *Session) Announce(now time.Time, noticeType string) Step {
+	var st Step
+	if !s.closed {
+		s.add(&st, transcript.Event{Type: transcript.Notice, Visibility: transcript.VisInt, Text: noticeType, NoticeType: noticeType}, now, false)
+	}
+	return st
+}
+
 // UpdateData merges user data sent by a present party into the session's.
 func (s *Session) UpdateData(from string, data map[string]string) error {
 	if _, err := s.active(from); err != nil {

@@ -17,9 +17,13 @@ import (
 // chat server.
 func (s *Server) commit(ctx context.Context, e *entry, st chat.Step) error {
 	if err := s.persist(ctx, e, st.Store); err != nil {
+		s.announce(e, "ucs-save-fail")
 		return s.saveFailed(ctx, e, st, err)
 	}
 	s.deliver(e, st.Events)
+	if len(st.Store) > 0 {
+		s.announce(e, "save")
+	}
 	if st.Closed {
 		s.finish(ctx, e)
 	}
@@ -43,6 +47,14 @@ func (s *Server) persist(ctx context.Context, e *entry, events []transcript.Even
 	}
 	e.unsaved = nil
 	return nil
+}
+
+// announce tells the agents of a save or a save failure when
+// transcript-auto-save = 2.
+func (s *Server) announce(e *entry, notice string) {
+	if s.cfg.Options.Settings.TranscriptAutoSave == 2 && e.sess != nil {
+		s.deliver(e, e.sess.Announce(s.now(), notice).Events)
+	}
 }
 
 // retry runs f until it succeeds, the session is fenced off, or the

@@ -579,3 +579,34 @@ func TestDisableStopsNewChatsOnly(t *testing.T) {
 	}
 	h.login(flex)
 }
+
+func TestAutoSave2NotifiesAgents(t *testing.T) {
+	opts := defaultOptions(t)
+	opts.Settings.TranscriptAutoSave = 2
+	h := start(t, opts, nil)
+	c := h.login(h.dial(chatserver.FlexPath))
+	c.must(wire.RequestSubscribe, c.ref(nil))
+	agent := h.dial(chatserver.BasicPath)
+	h.joinAgent(agent, c.sessionID, nil)
+	c.must(wire.RequestMessage, c.ref(map[string]any{"text": "saved?"}))
+	agent.waitPush("a save notice", func(m transcript.APIMessage, _ status) bool {
+		return m.Type == transcript.Notice && m.Text == "save" && m.Visibility == transcript.VisInt
+	})
+	for _, m := range c.pushed() {
+		if m.Text == "save" {
+			t.Fatal("the customer received a save notice")
+		}
+	}
+	if st := c.must(wire.RequestRefresh, c.ref(map[string]any{"transcriptPosition": 1})); len(st.Messages) == 0 {
+		t.Fatal("no transcript")
+	}
+	snap, err := h.ts.Load(context.Background(), c.sessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range snap.Events {
+		if e.NoticeType == "save" {
+			t.Error("a save notice was stored")
+		}
+	}
+}
