@@ -92,18 +92,27 @@ func (s *Server) run(p *peer, m wire.Message, sd side, body any, ref *partyRef, 
 		s.reject(p, m, err)
 		return
 	}
-	e := s.sessions.get(ref.SessionID)
+	s.onSession(p, m, ref.SessionID, func(ctx context.Context, e *entry) (status, error) {
+		who, err := s.authenticate(ctx, p, e, *ref, sd)
+		if err != nil {
+			return status{}, err
+		}
+		e.sess.Touch(s.now(), who.ID)
+		return op(ctx, e, who)
+	})
+}
+
+// onSession queues f on the session named id and answers the request with
+// f's result; it answers at once when there is no such session or the
+// server is stopping.
+func (s *Server) onSession(p *peer, m wire.Message, id string, f func(context.Context, *entry) (status, error)) {
+	e := s.sessions.get(id)
 	if e == nil {
 		s.reject(p, m, wire.Errorf(wire.CodeNoSuchSession, "no such session"))
 		return
 	}
 	ok := s.exec(e, func(ctx context.Context) {
-		who, err := s.authenticate(ctx, p, e, *ref, sd)
-		var st status
-		if err == nil {
-			e.sess.Touch(s.now(), who.ID)
-			st, err = op(ctx, e, who)
-		}
+		st, err := f(ctx, e)
 		if err != nil {
 			s.reject(p, m, err)
 			return
@@ -285,22 +294,9 @@ func (s *Server) join(p *peer, m wire.Message) {
 		s.reject(p, m, wire.Errorf(wire.CodeNotAllowed, "a client joins through the customer side"))
 		return
 	}
-	e := s.sessions.get(req.SessionID)
-	if e == nil {
-		s.reject(p, m, wire.Errorf(wire.CodeNoSuchSession, "no such session"))
-		return
-	}
-	ok := s.exec(e, func(ctx context.Context) {
-		st, err := s.joinOp(ctx, p, e, req)
-		if err != nil {
-			s.reject(p, m, err)
-			return
-		}
-		p.conn.Reply(m, wire.EventStatus, st)
+	s.onSession(p, m, req.SessionID, func(ctx context.Context, e *entry) (status, error) {
+		return s.joinOp(ctx, p, e, req)
 	})
-	if !ok {
-		s.reject(p, m, wire.Errorf(wire.CodeShuttingDown, "the chat server is shutting down"))
-	}
 }
 
 func (s *Server) joinOp(ctx context.Context, p *peer, e *entry, req joinRequest) (status, error) {
