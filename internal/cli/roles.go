@@ -42,7 +42,7 @@ func newChatServer(ctx context.Context, d *config.Deployment, app *config.Applic
 	srv, err := chatserver.New(chatserver.Config{
 		Name: app.Name, Listen: app.Listen, Options: *app.Chat,
 		Transcripts: st.transcripts, Contacts: st.contacts, Files: st.files, Logger: log,
-		Peers: listenAddrs(d, config.ChatServer),
+		Peers: listenAddrs(d, config.ChatServer), IxnServers: ixnAddrs(d, app),
 	})
 	if err != nil {
 		st.close()

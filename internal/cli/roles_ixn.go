@@ -22,6 +22,7 @@ func newInteractionServer(ctx context.Context, d *config.Deployment, app *config
 	}
 	srv, err := ixnserver.New(ixnserver.Config{
 		Name: app.Name, Listen: app.Listen, Options: *app.Ixn, Store: st.interactions, Logger: log,
+		Lock: primaryLock(d, app, log),
 	})
 	if err != nil {
 		st.close()
@@ -31,4 +32,28 @@ func newInteractionServer(ctx context.Context, d *config.Deployment, app *config
 		defer st.close()
 		return srv.Run(ctx)
 	}), nil
+}
+
+// primaryLock is the lock of an interaction server on PostgreSQL: any
+// number of them may run on one database, one serves and the others wait
+// as its backups (docs/ha.md). On SQLite there is no lock: one interaction
+// server runs.
+func primaryLock(d *config.Deployment, app *config.Application, log *slog.Logger) ixnserver.Lock {
+	db := d.Databases[app.Database]
+	if db.Driver != "postgres" {
+		return nil
+	}
+	return ixnserver.AdvisoryLock{DSN: d.DSN(db), Logger: log}
+}
+
+// ixnAddrs returns where a chat server reaches the interaction servers it
+// connects to: one, or the two of a primary/backup pair.
+func ixnAddrs(d *config.Deployment, app *config.Application) []string {
+	var addrs []string
+	for _, name := range app.Connections {
+		if c := d.Applications[name]; c != nil && c.Type == config.InteractionServer {
+			addrs = append(addrs, dialAddr(c.Listen))
+		}
+	}
+	return addrs
 }

@@ -59,7 +59,7 @@ func TestEmbeddedDeployments(t *testing.T) {
 			a := d.Applications[name]
 			s := a.Chat.Settings
 			if a.Type != config.ChatServer || s.SessionRestorationMode != "simple" || s.TranscriptAutoSave != 1 ||
-				len(a.Connections) != 0 || !a.Chat.InactivityControl.Enabled {
+				!slices.Equal(a.Connections, []string{"ixn-1"}) || !a.Chat.InactivityControl.Enabled {
 				t.Errorf("%s: %+v %+v", name, a, s)
 			}
 		}
@@ -174,6 +174,8 @@ func TestParseErrors(t *testing.T) {
 			"chat-1", "connections", "no such application"},
 		{"self connection", db + "applications: {chat-1: {" + chat + ", connections: [chat-1]}}",
 			"chat-1", "connections", "itself"},
+		{"chat connection to a web-api", db + "applications: {w: {type: web-api, listen: ':1'}, chat-1: {" + chat + ", connections: [w]}}",
+			"chat-1", "connections", "a chat-server connects to interaction servers only (this is a web-api)"},
 		{"unknown section", db + "applications: {chat-1: {" + chat + ", options: {setings: {}}}}",
 			"chat-1", "", "unknown section for chat-server (want client-file-transfer, inactivity-control, log, settings)"},
 		{"chat section on web-api", db + "applications: {w: {type: web-api, listen: ':1', options: {inactivity-control: {}}}}",

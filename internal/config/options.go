@@ -45,6 +45,12 @@ type Settings struct {
 	TranscriptSaveNotices string
 	// SessionRestoreDoPurge is session-restore-do-purge, default false.
 	SessionRestoreDoPurge bool
+	// IxnSubmittedByName is ixn-submittedby-name, default "": the client
+	// name this chat server registers with at the interaction server and
+	// submits its chats under. Empty means the application name; one name
+	// shared by every chat server makes the interaction server tell all of
+	// them when a workflow stops a chat's interaction.
+	IxnSubmittedByName string
 	// SessionRestoreExtendBy is session-restore-extend-by: who may start a
 	// restoration, none (default), agent, esp or both.
 	SessionRestoreExtendBy string

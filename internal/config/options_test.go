@@ -79,12 +79,12 @@ func TestDefaultValues(t *testing.T) {
 
 func TestOptionValues(t *testing.T) {
 	a := parseChat(t, `{settings: {transcript-auto-save: 2, flex-disconnect-timeout: "300", session-restore-do-purge: yes,
-		transcript-save-notices: all, addp-timeout: 0},
+		transcript-save-notices: all, addp-timeout: 0, ixn-submittedby-name: chat-pool},
 		inactivity-control: {enabled: 1, timeout-alert2: 30, message-alert: "", message-close: ~},
 		client-file-transfer: {upload-max-files: 0}, log: {verbose: debug}}`)
 	s, ic := a.Chat.Settings, a.Chat.InactivityControl
 	if s.TranscriptAutoSave != 2 || s.FlexDisconnectTimeout != 300*time.Second || !s.SessionRestoreDoPurge ||
-		s.TranscriptSaveNotices != "all" || s.ADDPTimeout != 0 {
+		s.TranscriptSaveNotices != "all" || s.ADDPTimeout != 0 || s.IxnSubmittedByName != "chat-pool" {
 		t.Errorf("settings = %+v", s)
 	}
 	if !ic.Enabled || ic.TimeoutAlert2 != 30*time.Second || ic.MessageAlert != "" || ic.MessageClose != "" {

@@ -26,6 +26,7 @@ func (s *Settings) section() section {
 		"transcript-save-notices":    &s.TranscriptSaveNotices,
 		"session-restore-do-purge":   &s.SessionRestoreDoPurge,
 		"session-restore-extend-by":  &s.SessionRestoreExtendBy,
+		"ixn-submittedby-name":       &s.IxnSubmittedByName,
 		"flex-disconnect-timeout":    &s.FlexDisconnectTimeout,
 		"flex-push-timeout":          &s.FlexPushTimeout,
 		"async-idle-alert":           &s.AsyncIdleAlert,

@@ -55,7 +55,7 @@ func (d *Deployment) addApplications(apps map[string]fileApp) []*Error {
 	listeners := map[string]string{} // listen address -> first application on it
 	for _, name := range names {
 		a := d.Applications[name]
-		for _, e := range slices.Concat(d.checkConnections(a), d.checkWebConnections(a), checkShared(a, listeners)) {
+		for _, e := range slices.Concat(d.checkConnections(a), d.checkWebConnections(a), d.checkChatConnections(a), checkShared(a, listeners)) {
 			e.App = name
 			errs = append(errs, e)
 		}
@@ -157,6 +157,23 @@ func (d *Deployment) checkConnections(a *Application) []*Error {
 			errs = append(errs, &Error{Option: "connections", Value: c, Msg: "an application cannot connect to itself"})
 		case !ok:
 			errs = append(errs, &Error{Option: "connections", Value: c, Msg: "no such application"})
+		}
+	}
+	return errs
+}
+
+// checkChatConnections refuses a chat server connection to anything but an
+// interaction server: two names a primary/backup pair. Connections to no
+// application are reported by checkConnections.
+func (d *Deployment) checkChatConnections(a *Application) []*Error {
+	if a.Type != ChatServer {
+		return nil
+	}
+	var errs []*Error
+	for _, c := range a.Connections {
+		if other, ok := d.Applications[c]; ok && other.Type != InteractionServer && c != a.Name {
+			errs = append(errs, &Error{Option: "connections", Value: c,
+				Msg: fmt.Sprintf("a chat-server connects to interaction servers only (this is a %s)", other.Type)})
 		}
 	}
 	return errs

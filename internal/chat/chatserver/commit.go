@@ -24,6 +24,7 @@ func (s *Server) commit(ctx context.Context, e *entry, st chat.Step) error {
 	if len(st.Store) > 0 {
 		s.announce(e, "save")
 	}
+	s.ixn.change(e.id, st.Properties)
 	if st.Closed {
 		s.finish(ctx, e)
 	}
@@ -136,6 +137,7 @@ func (s *Server) deliver(e *entry, events []transcript.Event) {
 func (s *Server) finish(ctx context.Context, e *entry) {
 	s.kpi.closed.Add(1)
 	s.kpi.current.Add(-1)
+	s.ixn.stop(e.id)
 	if !e.failed {
 		if err := s.retry(ctx, func(ctx context.Context) error { return s.saveFinal(ctx, e) }); err != nil {
 			s.log.Error("final transcript not saved; the intermediate one is kept", "session", e.id, "err", err)

@@ -12,6 +12,7 @@ import (
 type kpi struct {
 	created, closed, restored, current atomic.Int64
 	messages, saveFailed               atomic.Int64
+	ixnSubmitFailed                    atomic.Int64 // chats whose submit failed at least once
 }
 
 func (k *kpi) counters() map[string]*atomic.Int64 {
@@ -22,6 +23,7 @@ func (k *kpi) counters() map[string]*atomic.Int64 {
 		"sessions_current":       &k.current,
 		"messages_received":      &k.messages,
 		"transcript_save_failed": &k.saveFailed,
+		"ixn_submit_failed":      &k.ixnSubmitFailed,
 	}
 }
 

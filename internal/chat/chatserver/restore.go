@@ -106,6 +106,7 @@ func (s *Server) rebuild(ctx context.Context, e *entry, snap transcript.Snapshot
 	}
 	s.kpi.restored.Add(1)
 	s.kpi.current.Add(1)
+	s.ixn.relocate(e.id)
 	s.log.Info("session restored", "session", e.id, "from", snap.Session.Owner, "epoch", epoch)
 	if s.cfg.Options.Settings.SessionRestoreDoPurge && snap.Session.Owner != s.cfg.Name {
 		s.purgeOn(snap.Session.Owner, e.id)

@@ -56,6 +56,11 @@ type Config struct {
 	// Peers are the listen addresses of the deployment's chat servers by
 	// name, for session-restore-do-purge.
 	Peers map[string]string
+	// IxnServers are the listen addresses of the interaction server this
+	// chat server submits its chats to: one, or the two of a primary/backup
+	// pair (the one that accepts the registration is used). Empty means no
+	// interaction server.
+	IxnServers []string
 }
 
 // Server is a chat server. Create it with New, run it with Run or Serve.
@@ -68,6 +73,7 @@ type Server struct {
 	timers      *scheduler
 	wireOpts    wire.Options
 	sessions    *registry
+	ixn         *ixnLink // nil without an interaction server
 	kpi         kpi
 	metrics     *prometheus.Registry
 	// disabled is set by an operator: the server takes no new chats and
@@ -118,6 +124,7 @@ func New(cfg Config) (*Server, error) {
 		s.now = time.Now
 	}
 	s.wireOpts.Logger = s.log
+	s.ixn = newIxnLink(s)
 	s.work, s.stopWork = context.WithCancel(context.Background())
 	s.kpi.register(s.metrics)
 	return s, nil
@@ -145,6 +152,7 @@ func (s *Server) Run(ctx context.Context) error {
 // chat server can restore them.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("chat server listening", "addr", ln.Addr().String())
+	stopIxn := s.ixn.start(ln.Addr().String())
 	timersDone := make(chan struct{})
 	go func() {
 		defer close(timersDone)
@@ -153,6 +161,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	err := service.ServeHTTP(ctx, ln, s.handler(), 5*time.Second, s.log)
 	<-timersDone
 	s.shutdown()
+	stopIxn() // after the sessions' last operations, which may still send
 	return err
 }
 

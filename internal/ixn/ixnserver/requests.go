@@ -101,6 +101,9 @@ func (s *Server) serve(p *peer, m wire.Message) (reply, error) {
 	if s.closing {
 		return reply{}, wire.Errorf(wire.CodeShuttingDown, "")
 	}
+	if !s.ready { // a backup of a pair: only the primary serves
+		return reply{}, wire.Errorf(wire.CodeUnavailable, "backup: this interaction server is not the primary")
+	}
 	return rt.h(s, p, m)
 }
 

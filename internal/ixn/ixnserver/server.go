@@ -49,6 +49,10 @@ type Config struct {
 	Logger  *slog.Logger
 	// Clock is the time source; nil means the real clock.
 	Clock Clock
+	// Lock, when set, makes the server one of a primary/backup pair: it
+	// serves only while it holds the lock (see servePair). Nil serves at
+	// once, as a single server does.
+	Lock Lock
 }
 
 // Server is an interaction server. Create it with New, run it with Run or
@@ -71,6 +75,7 @@ type Server struct {
 	mu        sync.Mutex
 	engine    *ixn.Engine
 	ready     bool // the store is loaded
+	backup    bool // waiting for the primary lock
 	closing   bool
 	peers     set
 	clients   index // by client name
@@ -151,9 +156,7 @@ func (s *Server) registerMetrics() {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "parley_ixn_agents_logged_in", Help: "Agents logged in."}, count(false)))
 }
 
-// Run listens on the configured address and serves until ctx is done. This
-// is where a backup of a primary/backup pair will wait for the primary's
-// lock, before Serve loads the store.
+// Run listens on the configured address and serves until ctx is done.
 func (s *Server) Run(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
@@ -164,6 +167,8 @@ func (s *Server) Run(ctx context.Context) error {
 
 // Serve loads the store, then serves on ln until ctx is done; it then
 // closes the connections, writes what is pending and returns. It closes ln.
+// With a Lock it first serves as a backup until it holds the lock, and
+// returns ErrLockLost if it loses it.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Go(s.commits.run)
@@ -171,6 +176,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.commits.close()
 		wg.Wait()
 	}()
+	if s.cfg.Lock != nil {
+		return s.servePair(ctx, ln, &wg)
+	}
 	if err := s.load(ctx); err != nil {
 		ln.Close()
 		return err
@@ -214,6 +222,8 @@ func (s *Server) health() error {
 	switch {
 	case s.closing:
 		return errors.New("shutting down")
+	case s.backup:
+		return errBackup
 	case !s.ready:
 		return errors.New("loading")
 	}
