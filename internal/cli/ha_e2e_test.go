@@ -39,7 +39,6 @@ type cluster struct {
 // webSettings in the web API's, and runs the real binary's `parley up` on it.
 func startCluster(t *testing.T, db, chatOptions string, webSettings ...string) *cluster {
 	t.Helper()
-	bin := buildParley(t)
 	dir := t.TempDir()
 	c := &cluster{t: t, dataDir: filepath.Join(dir, "data"), out: &syncBuffer{},
 		addrs: map[string]string{"chat-1": freeAddr(t), "chat-2": freeAddr(t), "gms-1": freeAddr(t)}}
@@ -59,11 +58,21 @@ applications:
     connections: [chat-1, chat-2]
     options: {settings: {request-timeout: 4, status-poll-interval: 1%s}}
 `, c.dataDir, database, c.addrs["chat-1"], chatOptions, c.addrs["chat-2"], chatOptions, c.addrs["gms-1"], strings.Join(append([]string{""}, webSettings...), ", "))
+	c.launch(dir, yaml, "chat-1", "chat-2", "gms-1")
+	return c
+}
+
+// launch writes the deployment yaml into dir, runs the real binary's
+// `parley up` on it until the test ends, and waits until the applications
+// names are ready.
+func (c *cluster) launch(dir, yaml string, names ...string) {
+	t := c.t
+	t.Helper()
 	file := filepath.Join(dir, "parley.yaml")
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c.up = exec.Command(bin, "up", "--config", file)
+	c.up = exec.Command(buildParley(t), "up", "--config", file)
 	c.up.Stdout, c.up.Stderr = c.out, c.out
 	if err := c.up.Start(); err != nil {
 		t.Fatal(err)
@@ -82,11 +91,9 @@ applications:
 			t.Logf("parley up output:\n%s", c.out.String())
 		}
 	})
-	for _, name := range []string{"chat-1", "chat-2", "gms-1"} {
-		waitFor(t, c.out, name+" (")
+	for _, name := range names {
 		waitFor(t, c.out, ") ready on http://"+c.addrs[name])
 	}
-	return c
 }
 
 // signal sends sig to application name's process, by its pid file.

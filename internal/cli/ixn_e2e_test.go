@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/internal/wire"
+)
+
+// TestAgentFollowsChatEndToEnd runs the real binary with an interaction
+// server: a customer requests a chat through the web API, an agent logged in
+// to the interaction server is invited, accepts, joins the chat on the chat
+// server named in the interaction's properties; they exchange messages; that
+// chat server is killed; the agent follows the property change to the new
+// chat server and the chat goes on.
+func TestAgentFollowsChatEndToEnd(t *testing.T) {
+	c := startIxnCluster(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+
+	events := make(chan wire.Message, 64)
+	ixnConn := dialEvents(ctx, t, "ws://"+c.addrs["ixn-1"]+"/wire/ixn", events)
+	request(ctx, t, ixnConn, wire.RequestRegisterClient, map[string]any{"clientName": "alice-desktop", "clientType": "agent"}, nil)
+	request(ctx, t, ixnConn, wire.RequestAgentLogin, map[string]any{"agentId": "alice", "password": "alice", "place": "p1", "media": map[string]int{"chat": 1}}, nil)
+	request(ctx, t, ixnConn, wire.RequestAgentAvailable, map[string]any{}, nil)
+
+	ch := c.newChat()
+	invite := waitMessage(t, events, wire.EventInvite)
+	var inv struct {
+		InteractionID string            `json:"interactionId"`
+		Properties    map[string]string `json:"properties"`
+	}
+	json.Unmarshal(invite.Body, &inv)
+	if inv.InteractionID != ch.id || inv.Properties["ChatServerApplication"] != ch.alias {
+		t.Fatalf("invite = %+v, want chat %s on %s", inv, ch.id, ch.alias)
+	}
+	request(ctx, t, ixnConn, wire.RequestAccept, map[string]any{"interactionId": ch.id}, nil)
+	owner := inv.Properties["ChatServerApplication"]
+	if err := c.join(ctx, ch, inv.Properties["ChatServerAddress"], map[string]any{"sessionId": ch.id, "nickname": "Alice", "personId": "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.talk(ctx, ch, 0, 0, 2); err != nil {
+		t.Fatal(err)
+	}
+
+	c.signal(owner, syscall.SIGKILL)
+	if err := c.resume(ctx, ch, time.Now(), owner); err != nil {
+		t.Fatal(err)
+	}
+	changed := waitEventWhere(t, events, func(m wire.Message) bool {
+		var ev struct{ Properties map[string]string }
+		json.Unmarshal(m.Body, &ev)
+		return m.Name == wire.EventPropertiesChanged && ev.Properties["ChatServerApplication"] != owner
+	})
+	var ev struct{ Properties map[string]string }
+	json.Unmarshal(changed.Body, &ev)
+	if err := c.join(ctx, ch, ev.Properties["ChatServerAddress"], map[string]any{"sessionId": ch.id, "userId": ch.agentID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.talk(ctx, ch, 0, 2, 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.catchUp(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.end(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	checkTranscripts(t, "sqlite", c.dataDir, []*haChat{ch})
+}
+
+// startIxnCluster is startCluster with an interaction server that both chat
+// servers submit their chats to.
+func startIxnCluster(t *testing.T) *cluster {
+	t.Helper()
+	dir := t.TempDir()
+	c := &cluster{t: t, dataDir: filepath.Join(dir, "data"), out: &syncBuffer{}, addrs: map[string]string{}}
+	for _, name := range []string{"ixn-1", "chat-1", "chat-2", "gms-1"} {
+		c.addrs[name] = freeAddr(t)
+	}
+	yaml := fmt.Sprintf(`data-dir: %s
+databases:
+  main: {driver: sqlite, dsn: parley.db}
+applications:
+  ixn-1:
+    type: interaction-server
+    listen: "%s"
+    database: main
+    options:
+      agent:alice: {password-hash: "sha256:ed2503e30dadbcc243358cf71a8736a8c97a15d03f159fe39e79b2a9bd7a9598", salt: parley-demo-alice, capacity-chat: 3}
+  chat-1: {type: chat-server, listen: "%s", database: main, connections: [ixn-1]}
+  chat-2: {type: chat-server, listen: "%s", database: main, connections: [ixn-1]}
+  gms-1: {type: web-api, listen: "%s", connections: [chat-1, chat-2], options: {settings: {request-timeout: 4}}}
+`, c.dataDir, c.addrs["ixn-1"], c.addrs["chat-1"], c.addrs["chat-2"], c.addrs["gms-1"])
+	c.launch(dir, yaml, "ixn-1", "chat-1", "chat-2", "gms-1")
+	return c
+}
+
+// dialEvents connects to a wire endpoint and sends every unsolicited
+// message to events.
+func dialEvents(ctx context.Context, t *testing.T, u string, events chan<- wire.Message) *wire.Conn {
+	t.Helper()
+	return serveConn(ctx, t, u, func(m wire.Message) {
+		select {
+		case events <- m:
+		default:
+		}
+	})
+}
+
+func waitMessage(t *testing.T, events <-chan wire.Message, name string) wire.Message {
+	t.Helper()
+	return waitEventWhere(t, events, func(m wire.Message) bool { return m.Name == name })
+}
+
+func waitEventWhere(t *testing.T, events <-chan wire.Message, ok func(wire.Message) bool) wire.Message {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case m := <-events:
+			if ok(m) {
+				return m
+			}
+		case <-deadline:
+			t.Fatal("timed out waiting for an event from the interaction server")
+		}
+	}
+}
