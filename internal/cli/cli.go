@@ -55,6 +55,9 @@ func (c *cli) main(ctx context.Context, args []string) int {
 	if name == "-h" || name == "-help" || name == "--help" {
 		name = "help"
 	}
+	if name == "bench" && len(args) > 1 && args[1] == "report" { // the one two-word command
+		name, args = "bench report", args[1:]
+	}
 	cmd, ok := lookup(name)
 	if !ok {
 		fmt.Fprintf(c.stderr, "parley: unknown command %q\n\n", name)

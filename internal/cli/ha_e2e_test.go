@@ -56,7 +56,7 @@ applications:
     type: web-api
     listen: "%s"
     connections: [chat-1, chat-2]
-    options: {settings: {request-timeout: 4, status-poll-interval: 1%s}}
+    options: {settings: {request-timeout: 8, status-poll-interval: 1%s}, log: {verbose: debug}}
 `, c.dataDir, database, c.addrs["chat-1"], chatOptions, c.addrs["chat-2"], chatOptions, c.addrs["gms-1"], strings.Join(append([]string{""}, webSettings...), ", "))
 	c.launch(dir, yaml, "chat-1", "chat-2", "gms-1")
 	return c

@@ -10,8 +10,9 @@ import (
 	"github.com/parley-chat/parley/internal/webapi"
 )
 
-// newWebAPI builds a web API whose chat servers are the applications it
-// connects to, at their listen addresses.
+// newWebAPI builds a web API whose chat servers and interaction servers (for
+// the agent desktops) are the applications it connects to, at their listen
+// addresses.
 func newWebAPI(_ context.Context, d *config.Deployment, app *config.Application, log *slog.Logger) (service.Service, error) {
 	chats := make(map[string]string, len(app.Connections))
 	for _, name := range app.Connections {
@@ -22,7 +23,11 @@ func newWebAPI(_ context.Context, d *config.Deployment, app *config.Application,
 	if len(chats) == 0 {
 		log.Warn("the web api connects to no chat server: every chat request will fail")
 	}
-	srv, err := webapi.New(webapi.Config{Name: app.Name, Listen: app.Listen, ChatServers: chats, Options: *app.Web, Logger: log})
+	ixns := ixnAddrs(d, app)
+	if len(ixns) == 0 {
+		log.Info("the web api connects to no interaction server: agents cannot log in to the desktop")
+	}
+	srv, err := webapi.New(webapi.Config{Name: app.Name, Listen: app.Listen, ChatServers: chats, IxnServers: ixns, Options: *app.Web, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("application %q: %w", app.Name, err)
 	}

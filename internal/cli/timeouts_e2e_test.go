@@ -147,6 +147,7 @@ func TestPartitionedOwnerAcceptsNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("send while %s is stopped: %+v", old, env)
 		if env.Alias != "" {
 			ch.alias = env.Alias
 		}

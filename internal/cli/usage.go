@@ -22,7 +22,8 @@ type command struct {
 
 // commands returns every command, in the order help lists them.
 func commands() []*command {
-	return []*command{upCommand(), runCommand(), checkConfigCommand(), versionCommand(), helpCommand()}
+	return []*command{upCommand(), runCommand(), checkConfigCommand(), benchCommand(), benchReportCommand(),
+		versionCommand(), helpCommand()}
 }
 
 func lookup(name string) (*command, bool) {

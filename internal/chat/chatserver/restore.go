@@ -91,6 +91,14 @@ func (s *Server) takeOver(ctx context.Context, e *entry, req restoreRequest) (st
 	if err != nil {
 		return status{}, wire.Errorf(wire.CodeStoreFailed, "the session could not be claimed")
 	}
+	// The old owner may have appended between our load and our claim; now
+	// that it is fenced off, the transcript can no longer change under us.
+	lctx, cancel = context.WithTimeout(ctx, storeTimeout)
+	snap, err = s.cfg.Transcripts.Load(lctx, e.id)
+	cancel()
+	if err != nil {
+		return status{}, wire.Errorf(wire.CodeStoreFailed, "the transcript could not be loaded")
+	}
 	return s.rebuild(ctx, e, snap, epoch, req)
 }
 

@@ -213,3 +213,45 @@ func TestPurgeDropsOldCopy(t *testing.T) {
 		return wireCode(err) == wire.CodeNoSuchSession
 	})
 }
+
+// lateWriter is a store in which the old owner appends one more message
+// between a restorer's load and its claim.
+type lateWriter struct {
+	transcript.Store
+	once sync.Once
+}
+
+func (l *lateWriter) Claim(ctx context.Context, id, owner string, epoch int64) (int64, error) {
+	l.once.Do(func() {
+		snap, err := l.Store.Load(ctx, id)
+		if err != nil {
+			return
+		}
+		last := snap.Events[len(snap.Events)-1]
+		late := transcript.Event{Index: last.Index + 1, Type: transcript.Message, PartyID: last.PartyID,
+			Visibility: transcript.VisAll, Text: "late write", Time: last.Time}
+		l.Store.Append(ctx, id, epoch, []transcript.Event{late})
+	})
+	return l.Store.Claim(ctx, id, owner, epoch)
+}
+
+func TestRestoreSeesWritesBeforeItsClaim(t *testing.T) {
+	hs := cluster(t, 1, false)
+	c, _, _ := chatOn(t, hs[0])
+	hs[0].kill()
+	b := serve(t, chatserver.Config{Name: "chat-2", Options: defaultOptions(t),
+		Transcripts: &lateWriter{Store: hs[0].db.Transcripts()}, Contacts: hs[0].db.Contacts()}, hs[0].db)
+	st, err := restoreOn(b, c, "chat-1", 1)
+	if err != nil {
+		t.Fatalf("restore after a late write: %v", err)
+	}
+	var texts []string
+	for _, m := range st.Messages {
+		texts = append(texts, m.Text)
+	}
+	if !strings.Contains(strings.Join(texts, "|"), "late write") {
+		t.Errorf("restored transcript %q lacks the write made before the claim", texts)
+	}
+	c.peer = b.dial(chatserver.FlexPath)
+	c.must(wire.RequestMessage, c.ref(map[string]any{"text": "after"}))
+}

@@ -1,0 +1,521 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley/internal/bench"
+	"github.com/parley-chat/parley/internal/config"
+)
+
+// benchOptions are the flags of bench that are not a bench.Config field.
+type benchOptions struct {
+	cfg          bench.Config
+	transport    string
+	chatServers  string
+	config       string
+	spawn, quick bool
+	db, dataDir  string
+	pin          bool
+	findCapacity bool
+	step         float64
+	maxSessions  int
+	out, profile string
+}
+
+// benchCommand returns the bench command and its usage text.
+func benchCommand() *command {
+	return &command{
+		name:     "bench",
+		synopsis: "(--target URL [--chat-servers NAME=ADDR,... | --config FILE] | --spawn) [flags]",
+		summary:  "measure a deployment under the seed's chat load (and 'bench report')",
+		doc: `Bench plays simulated customers (Chat API v2 over REST short polling or
+CometD) and agents (the chat server's basic wire side) against a web API and
+its chat servers, and measures delivery latency, losses, duplicates and, for
+processes it knows, CPU and peak memory. Each active session follows the
+seed's scenario: request chat, agent joins, --messages messages from each
+party --think apart, agent closes; dormant sessions are async chats with no
+agent that poll every --dormant-poll (REST) or stay subscribed (CometD).
+A line of live figures is printed every second; --out writes the result
+file that 'parley bench report' turns into a table and a plot.
+
+--spawn starts a deployment itself, as 'parley up' would, under --data-dir:
+one chat server (GOMAXPROCS=1, pinned to CPU 0 with taskset when --pin and
+taskset exist), one web API and the generator on the other CPUs, SQLite (or
+--db postgres://...), transcript-auto-save 1. --target measures a running
+deployment; the chat servers come from --chat-servers or --config, and
+without pid files no CPU figures are reported for them.
+
+The chat server has no profiling endpoint: --cpuprofile profiles the
+generator. Profile a chat server with perf, e.g.
+  perf record -g -p $(cat <data-dir>/run/chat-1.pid) -- sleep 30
+(with --spawn --data-dir DIR; Go binaries keep frame pointers).
+
+'parley bench report [--svg FILE] RESULT.json...' prints the markdown table
+of docs/benchmarks.md, the seed's figures included, and writes the plot.`,
+		example: "parley bench --spawn --transport websocket --find-capacity --sessions 200 --out ws.json",
+		setup:   benchSetup,
+	}
+}
+
+func benchSetup(c *cli, fs *flag.FlagSet) func(context.Context, []string) error {
+	o := &benchOptions{cfg: bench.Defaults()}
+	cfg := &o.cfg
+	fs.StringVar(&cfg.Target, "target", "", "the web API to measure, `http://host:port`")
+	fs.StringVar(&o.chatServers, "chat-servers", "", "with --target: the chat servers agents join, `NAME=HOST:PORT,...`")
+	fs.StringVar(&o.config, "config", "", "with --target: read the chat servers (and the web API) from this deployment `FILE`")
+	fs.BoolVar(&o.spawn, "spawn", false, "start a deployment (one chat server, one web API) and measure it")
+	fs.StringVar(&o.db, "db", "", "with --spawn: a PostgreSQL `DSN` instead of SQLite")
+	fs.StringVar(&o.dataDir, "data-dir", "", "with --spawn: the deployment's data-dir, kept afterwards (default: a temporary one, removed)")
+	fs.BoolVar(&o.pin, "pin", true, "with --spawn: pin the chat server to CPU 0, the web API and the generator to the others")
+	fs.StringVar(&o.transport, "transport", "rest", "customers' transport: `rest`, websocket or long-polling")
+	fs.StringVar(&cfg.Service, "service", cfg.Service, "the Chat API v2 `SERVICE` to request chats on")
+	fs.IntVar(&cfg.Sessions, "sessions", 1000, "active sessions kept open (with --find-capacity: the first step)")
+	fs.IntVar(&cfg.Dormant, "dormant", 0, "dormant async sessions opened before the active ones")
+	fs.DurationVar(&cfg.DormantPoll, "dormant-poll", cfg.DormantPoll, "a dormant REST customer's poll interval")
+	fs.DurationVar(&cfg.Ramp, "ramp", cfg.Ramp, "how long opening the active sessions takes")
+	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "the measured window, after the ramp")
+	fs.DurationVar(&cfg.Poll, "poll", cfg.Poll, "an active REST customer's poll interval")
+	fs.DurationVar(&cfg.SessionLength, "session-length", cfg.SessionLength, "one session's length")
+	fs.IntVar(&cfg.Messages, "messages", cfg.Messages, "messages per party per session")
+	fs.DurationVar(&cfg.Think, "think", 0, "pause between two messages (default: session-length/(2*messages+1))")
+	fs.IntVar(&cfg.AgentsPerConn, "agents-per-conn", cfg.AgentsPerConn, "agents sharing one wire connection")
+	fs.BoolVar(&o.findCapacity, "find-capacity", false, "raise --sessions by --step until a step fails, and report the largest that passed")
+	fs.Float64Var(&o.step, "step", 1.5, "with --find-capacity: the `FACTOR` between two steps")
+	fs.IntVar(&o.maxSessions, "max-sessions", 100000, "with --find-capacity: the largest step tried")
+	fs.DurationVar(&cfg.P99Bound, "p99-bound", cfg.P99Bound, "a step passes with p99 latency within this, and no error, loss or duplicate")
+	fs.BoolVar(&o.quick, "quick", false, "a small run that ends within a minute (overrides the sizes and times)")
+	fs.StringVar(&o.out, "out", "", "write the result to this JSON `FILE`")
+	fs.StringVar(&o.profile, "cpuprofile", "", "write the generator's CPU profile to `FILE`")
+	return func(ctx context.Context, args []string) error {
+		if err := noArgs(args); err != nil {
+			return err
+		}
+		return c.bench(ctx, o)
+	}
+}
+
+// bench runs the command once its flags are parsed.
+func (c *cli) bench(ctx context.Context, o *benchOptions) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	stopProfile, err := startProfile(o.profile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
+	res := bench.NewResult(o.cfg, o.cfg.P99Bound)
+	if o.spawn {
+		d, err := c.spawn(ctx, o)
+		if err != nil {
+			return err
+		}
+		defer d.stop()
+		o.cfg.Target, o.cfg.ChatServers, o.cfg.Processes = d.target, d.chats, d.procs
+		res.Setup.Target, res.Setup.Spawned, res.Setup.Store, res.Setup.Pinning = d.target, true, d.store, d.pinning
+		res.Setup.AutoSave = 1
+	}
+	o.cfg.Progress = c.stdout
+	runErr := c.measure(ctx, o, &res)
+	c.summary(res)
+	if o.out != "" {
+		if err := res.WriteFile(o.out); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "result written to %s\n", o.out)
+	}
+	return runErr
+}
+
+// check completes and checks the options: transport, quick, target mode.
+func (o *benchOptions) check() error {
+	t, err := bench.ParseTransport(o.transport)
+	if err != nil {
+		return usageError{err}
+	}
+	o.cfg.Transport = t
+	if o.quick {
+		o.cfg = o.cfg.Quick()
+	}
+	if o.spawn == (o.cfg.Target != "") {
+		return usageErrorf("give either --target or --spawn")
+	}
+	if !o.spawn {
+		if err := o.targetServers(); err != nil {
+			return err
+		}
+	}
+	if err := o.cfg.Validate(); err != nil && !o.spawn {
+		return usageError{err}
+	}
+	return nil
+}
+
+// targetServers reads the chat servers of --target from --chat-servers or
+// --config.
+func (o *benchOptions) targetServers() error {
+	if o.config != "" {
+		d, err := loadDeployment(o.config)
+		if err != nil {
+			return err
+		}
+		o.cfg.ChatServers = appAddrs(d, config.ChatServer)
+		return nil
+	}
+	o.cfg.ChatServers = map[string]string{}
+	for pair := range strings.SplitSeq(o.chatServers, ",") {
+		if pair = strings.TrimSpace(pair); pair == "" {
+			continue
+		}
+		name, addr, ok := strings.Cut(pair, "=")
+		if !ok || name == "" || addr == "" {
+			return usageErrorf("--chat-servers: %q is not NAME=HOST:PORT", pair)
+		}
+		o.cfg.ChatServers[name] = addr
+	}
+	return nil
+}
+
+// appAddrs returns the addresses to reach d's applications of type t at.
+func appAddrs(d *config.Deployment, t config.AppType) map[string]string {
+	out := map[string]string{}
+	for name, addr := range listenAddrs(d, t) {
+		out[name] = dialAddr(addr)
+	}
+	return out
+}
+
+// measure runs one step, or the capacity search.
+func (c *cli) measure(ctx context.Context, o *benchOptions, res *bench.Result) error {
+	if o.findCapacity {
+		return bench.FindCapacity(ctx, o.cfg, o.step, o.maxSessions, res)
+	}
+	step, err := bench.Run(ctx, o.cfg)
+	res.Steps = append(res.Steps, step)
+	return err
+}
+
+// summary prints each step's main figures.
+func (c *cli) summary(res bench.Result) {
+	for _, s := range res.Steps {
+		verdict := "FAIL"
+		if s.Passed {
+			verdict = "pass"
+		}
+		fmt.Fprintf(c.stdout, "%s: %d active + %d dormant (%s): %.0f msg/s, latency p50 %.1f ms p99 %.1f ms (gate %.1f ms), errors %d, lost %d, duplicated %d\n",
+			verdict, s.Sessions, s.Dormant, res.Setup.Transport, s.MessagesPerSecond, s.Latency.P50, s.Latency.P99,
+			s.GateP99Ms, s.Errors, s.Lost, s.Duplicated)
+		for _, p := range s.Processes {
+			fmt.Fprintf(c.stdout, "  %-10s %-11s cpu %6.1f%% of a core, peak rss %d MiB\n", p.Name, p.Role, p.CPUPercent, p.PeakRSSBytes>>20)
+		}
+	}
+	if res.Capacity > 0 {
+		fmt.Fprintf(c.stdout, "capacity: %d active sessions\n", res.Capacity)
+	}
+}
+
+// startProfile starts the generator's CPU profile into file, when named.
+func startProfile(file string) (func(), error) {
+	if file == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// spawnReady bounds how long a spawned deployment has to take a first chat.
+const spawnReady = 60 * time.Second
+
+// spawned is a deployment bench started for itself.
+type spawned struct {
+	target         string
+	chats          map[string]string
+	procs          []bench.Process
+	store, pinning string
+	stop           func() // stops every process and removes a temporary data-dir
+}
+
+// spawn writes a deployment of one chat server and one web API and starts
+// it as up does, with the pinning of --pin, its output in deployment.log.
+func (c *cli) spawn(ctx context.Context, o *benchOptions) (*spawned, error) {
+	dir, cleanup, err := benchDir(o.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	file, err := writeBenchDeployment(dir, o)
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	s, err := c.startDeployment(ctx, dir, file, newPinPlan(o.pin))
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	stop := s.stop
+	s.stop = func() { stop(); cleanup() }
+	s.store = "SQLite"
+	if o.db != "" {
+		s.store = "PostgreSQL"
+	}
+	fmt.Fprintf(c.stdout, "deployment ready in %s (log: %s), %s, %s\n", dir, filepath.Join(dir, "deployment.log"), s.store, s.pinning)
+	return s, nil
+}
+
+// benchDir returns the directory of a spawned deployment and what removes
+// it: nothing for a --data-dir the user named.
+func benchDir(dataDir string) (string, func(), error) {
+	if dataDir != "" {
+		dir, err := filepath.Abs(dataDir)
+		if err == nil {
+			err = os.MkdirAll(dir, 0o755)
+		}
+		if err != nil {
+			return "", nil, fmt.Errorf("bench: %w", err)
+		}
+		return dir, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "parley-bench-")
+	if err != nil {
+		return "", nil, fmt.Errorf("bench: %w", err)
+	}
+	return dir, func() { os.RemoveAll(dir) }, nil
+}
+
+// writeBenchDeployment writes dir/bench.yaml: chat-1 and gms-1 on free
+// loopback ports, no session limits, transcript-auto-save 1, and REST
+// subscriptions that outlive a dormant customer's poll interval.
+func writeBenchDeployment(dir string, o *benchOptions) (string, error) {
+	chat, err1 := freePort()
+	web, err2 := freePort()
+	if err := errors.Join(err1, err2); err != nil {
+		return "", err
+	}
+	db := "{driver: sqlite, dsn: parley.db}"
+	if o.db != "" {
+		db = fmt.Sprintf("{driver: postgres, dsn: %q}", o.db)
+	}
+	idle := min(3600, max(30, int(3*o.cfg.DormantPoll.Seconds())))
+	yaml := fmt.Sprintf(`data-dir: %q
+databases:
+  main: %s
+applications:
+  chat-1:
+    type: chat-server
+    listen: %q
+    database: main
+    options:
+      settings: {transcript-auto-save: 1, limit-for-sessions: 1000000, limit-for-flex-users: 1000000}
+  gms-1:
+    type: web-api
+    listen: %q
+    connections: [chat-1]
+    options:
+      settings: {rest-subscription-idle: %d, request-timeout: 10}
+`, filepath.Join(dir, "data"), db, chat, web, idle)
+	file := filepath.Join(dir, "bench.yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		return "", fmt.Errorf("bench: %w", err)
+	}
+	return file, nil
+}
+
+// freePort returns a loopback address nothing listens on now.
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("bench: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// startDeployment runs the deployment file under a supervisor, as up
+// does, and waits until the web API opens a chat.
+func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan) (*spawned, error) {
+	d, err := loadDeployment(file)
+	if err != nil {
+		return nil, err
+	}
+	runDir := filepath.Join(d.DataDir, "run")
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	if err := checkPIDFiles(d.DataDir, runDir); err != nil {
+		return nil, err
+	}
+	log, err := os.Create(filepath.Join(dir, "deployment.log"))
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	apps, _ := selectApps(d, "")
+	sub := &cli{stdout: log, stderr: log, command: pin.command(c.command, d)}
+	sup := newSupervisor(sub, runDir, file, 10*time.Second, apps)
+	supCtx, stopSup := context.WithCancel(context.WithoutCancel(ctx)) // stopped after the bench, not by Ctrl-C
+	finished := make(chan struct{})
+	go func() { _ = sup.run(supCtx, groups(apps)); close(finished) }()
+	s := &spawned{target: "http://" + appAddrs(d, config.WebAPI)["gms-1"], chats: appAddrs(d, config.ChatServer),
+		pinning: pin.desc, stop: func() { stopSup(); <-finished; log.Close() }}
+	if err := s.await(ctx, runDir, finished); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("%w (see %s)", err, log.Name())
+	}
+	if err := pin.pinSelf(); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// await waits until the web API opens a chat or the supervisor ends, then
+// reads the pids of the two applications.
+func (s *spawned) await(ctx context.Context, runDir string, finished <-chan struct{}) error {
+	ctx, cancel := context.WithTimeout(ctx, spawnReady)
+	defer cancel()
+	go func() {
+		select {
+		case <-finished:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if err := bench.Ready(ctx, s.target, bench.Defaults().Service); err != nil {
+		return err
+	}
+	for name, role := range map[string]string{"chat-1": "chat-server", "gms-1": "web-api"} {
+		pid, err := readPID(filepath.Join(runDir, name+".pid"))
+		if err != nil {
+			return err
+		}
+		s.procs = append(s.procs, bench.Process{Name: name, Role: role, PID: pid})
+	}
+	return nil
+}
+
+// pinPlan is where the spawned processes run: the chat server alone on CPU
+// 0, the web API and the generator on the other CPUs.
+type pinPlan struct {
+	taskset string // the taskset program; empty: no pinning
+	chat    string // taskset CPU lists
+	others  string
+	self    []int
+	desc    string
+}
+
+// newPinPlan pins when asked to, taskset exists and there are two CPUs or
+// more. The chat server runs with GOMAXPROCS=1 in every case.
+func newPinPlan(pin bool) pinPlan {
+	n := runtime.NumCPU()
+	path, err := exec.LookPath("taskset")
+	if !pin || err != nil || n < 2 {
+		return pinPlan{desc: "chat server GOMAXPROCS=1, not pinned"}
+	}
+	p := pinPlan{taskset: path, chat: "0", others: "1-" + strconv.Itoa(n-1)}
+	for cpu := 1; cpu < n; cpu++ {
+		p.self = append(p.self, cpu)
+	}
+	p.desc = fmt.Sprintf("chat server taskset -c 0 GOMAXPROCS=1; web API and generator taskset -c %s", p.others)
+	return p
+}
+
+// command wraps base so that d's chat servers get GOMAXPROCS=1, and every
+// application its CPUs.
+func (p pinPlan) command(base func(...string) (*exec.Cmd, error), d *config.Deployment) func(...string) (*exec.Cmd, error) {
+	return func(args ...string) (*exec.Cmd, error) {
+		cmd, err := base(args...)
+		if err != nil {
+			return nil, err
+		}
+		cpus := p.others
+		if app := d.Applications[appArg(args)]; app != nil && app.Type == config.ChatServer {
+			cmd.Env, cpus = append(os.Environ(), "GOMAXPROCS=1"), p.chat
+		}
+		if p.taskset == "" {
+			return cmd, nil
+		}
+		pinned := exec.Command(p.taskset, append([]string{"-c", cpus, cmd.Path}, cmd.Args[1:]...)...)
+		pinned.Env = cmd.Env
+		return pinned, nil
+	}
+}
+
+// appArg returns the value of --app in a run command line.
+func appArg(args []string) string {
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "--app" {
+			return args[i+1]
+		}
+	}
+	return ""
+}
+
+// pinSelf moves the generator onto the web API's CPUs.
+func (p pinPlan) pinSelf() error {
+	if p.taskset == "" {
+		return nil
+	}
+	return bench.PinSelf(p.self)
+}
+
+// benchReportCommand returns the bench report command and its usage text.
+func benchReportCommand() *command {
+	return &command{
+		name:     "bench report",
+		synopsis: "[--svg FILE] RESULT.json...",
+		summary:  "turn bench result files into a markdown table and an SVG plot",
+		doc: `Bench report reads result files of 'parley bench --out' and prints the
+markdown table of docs/benchmarks.md: one row per measured step, after the
+seed's own sizing figures. With --svg it also writes a plot of active
+sessions against p99 latency and against the chat server's CPU, one line per
+result file.`,
+		example: "parley bench report --svg docs/bench-capacity.svg rest.json websocket.json",
+		setup: func(c *cli, fs *flag.FlagSet) func(context.Context, []string) error {
+			svg := fs.String("svg", "", "write the plot to this SVG `FILE`")
+			return func(_ context.Context, args []string) error {
+				if len(args) == 0 {
+					return usageErrorf("name at least one result file")
+				}
+				return c.benchReport(args, *svg)
+			}
+		},
+	}
+}
+
+func (c *cli) benchReport(files []string, svg string) error {
+	results := make([]bench.Result, len(files))
+	labels := make([]string, len(files))
+	for i, f := range files {
+		r, err := bench.ReadResult(f)
+		if err != nil {
+			return err
+		}
+		results[i], labels[i] = r, strings.TrimSuffix(filepath.Base(f), ".json")
+	}
+	fmt.Fprint(c.stdout, bench.Report(results, labels))
+	if svg == "" {
+		return nil
+	}
+	if err := os.WriteFile(svg, bench.Plot(results, labels), 0o644); err != nil {
+		return fmt.Errorf("bench report: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/internal/ixn"
+)
+
+// The browser tests drive Debian's chromium with playwright-core (pinned in
+// testdata/browser) through the customer widget and the agent desktop of a
+// real `parley up`. Screenshots of every step go to the test's artifact
+// directory: run with -artifacts to keep them.
+
+// browserDir holds the scenarios and their pinned npm packages.
+const browserDir = "testdata/browser"
+
+// chromiumPath is Debian's chromium, which playwright-core drives.
+const chromiumPath = "/usr/bin/chromium"
+
+// requireBrowser returns node after installing the pinned npm packages, or
+// skips the test when node, npm or chromium is missing (fails under
+// PARLEY_REQUIRE_ALL=1).
+func requireBrowser(t *testing.T) string {
+	t.Helper()
+	node, errNode := exec.LookPath("node")
+	npm, errNpm := exec.LookPath("npm")
+	_, errChromium := os.Stat(chromiumPath)
+	if err := cmpErr(errNode, errNpm, errChromium); err != nil {
+		if os.Getenv("PARLEY_REQUIRE_ALL") == "1" {
+			t.Fatalf("node, npm and %s are required (PARLEY_REQUIRE_ALL=1): %v", chromiumPath, err)
+		}
+		t.Skipf("browser test needs node, npm and %s (apt-get install chromium): %v", chromiumPath, err)
+	}
+	if !browserInstalled() {
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
+		cmd.Dir = browserDir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("npm ci: %v\n%s", err, out)
+		}
+	}
+	return node
+}
+
+func cmpErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// browserInstalled reports whether node_modules is at least as new as the
+// lock file.
+func browserInstalled() bool {
+	lock, err := os.Stat(filepath.Join(browserDir, "package-lock.json"))
+	if err != nil {
+		return false
+	}
+	mods, err := os.Stat(filepath.Join(browserDir, "node_modules", ".package-lock.json"))
+	return err == nil && !mods.ModTime().Before(lock.ModTime())
+}
+
+// startDesktopCluster runs `parley up` with an interaction server (demo
+// agents alice and bob, passwords their names), two chat servers that
+// submit their chats to it, and a web API connected to all three.
+func startDesktopCluster(t *testing.T) *cluster {
+	t.Helper()
+	bin := buildParley(t)
+	dir := t.TempDir()
+	names := []string{"ixn-1", "chat-1", "chat-2", "gms-1"}
+	c := &cluster{t: t, dataDir: filepath.Join(dir, "data"), out: &syncBuffer{}, addrs: map[string]string{}}
+	for _, n := range names {
+		c.addrs[n] = freeAddr(t)
+	}
+	agent := func(id string) string {
+		return fmt.Sprintf("agent:%s: {password-hash: %q, salt: s%s, capacity-chat: 3}", id, ixn.HashPassword("s"+id, id), id)
+	}
+	chat := "{session-restoration-mode: simple, transcript-auto-save: 1}"
+	yaml := fmt.Sprintf(`data-dir: %s
+databases:
+  main: {driver: sqlite, dsn: parley.db}
+applications:
+  ixn-1: {type: interaction-server, listen: "%s", database: main, options: {%s, %s}}
+  chat-1: {type: chat-server, listen: "%s", database: main, connections: [ixn-1], options: {settings: %s}}
+  chat-2: {type: chat-server, listen: "%s", database: main, connections: [ixn-1], options: {settings: %s}}
+  gms-1: {type: web-api, listen: "%s", connections: [chat-1, chat-2, ixn-1], options: {settings: {request-timeout: 4}}}
+`, c.dataDir, c.addrs["ixn-1"], agent("alice"), agent("bob"), c.addrs["chat-1"], chat, c.addrs["chat-2"], chat, c.addrs["gms-1"])
+	file := filepath.Join(dir, "parley.yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.up = exec.Command(bin, "up", "--config", file)
+	c.up.Stdout, c.up.Stderr = c.out, c.out
+	if err := c.up.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { c.up.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		c.up.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(20 * time.Second):
+			c.up.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("parley up output:\n%s", c.out.String())
+		}
+	})
+	for _, name := range names {
+		waitFor(t, c.out, ") ready on http://"+c.addrs[name])
+	}
+	return c
+}
+
+// runScenario runs testdata/browser/<name>.mjs against the cluster's web
+// API, killing the applications it asks for, and fails the test unless it
+// succeeds.
+func runScenario(t *testing.T, c *cluster, node, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	shots := t.ArtifactDir()
+	cmd := exec.CommandContext(ctx, node, name+".mjs", "http://"+c.addrs["gms-1"], shots)
+	cmd.Dir = browserDir
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c.obey(stdout, stdin)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%s: %v\n%s", name, err, stderr.String())
+	}
+	t.Logf("%s passed; screenshots in %s", name, shots)
+}
+
+// obey reads the scenario's requests, one JSON object a line, until it
+// ends: {"kill": app} is answered, once the application is SIGKILLed, with
+// a line on in.
+func (c *cluster) obey(out io.Reader, in io.WriteCloser) {
+	defer in.Close()
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		var req struct{ Kill string }
+		if json.Unmarshal(sc.Bytes(), &req) != nil || req.Kill == "" {
+			c.t.Logf("scenario: %s", sc.Text())
+			continue
+		}
+		if _, ok := c.addrs[req.Kill]; !ok || !strings.HasPrefix(req.Kill, "chat-") {
+			c.t.Errorf("scenario asked to kill %q", req.Kill)
+			return
+		}
+		c.signal(req.Kill, syscall.SIGKILL)
+		fmt.Fprintln(in, "killed")
+	}
+}
+
+// TestBrowserFailover is the seed's "Run a Test" in a real browser (a), with
+// an internal message the customer never sees (d).
+func TestBrowserFailover(t *testing.T) {
+	node := requireBrowser(t)
+	runScenario(t, startDesktopCluster(t), node, "ha")
+}
+
+// TestBrowserTransferAndHold transfers a chat to a second agent (b), who
+// holds it in the workbin and picks it up again (c).
+func TestBrowserTransferAndHold(t *testing.T) {
+	node := requireBrowser(t)
+	runScenario(t, startDesktopCluster(t), node, "transfer")
+}
