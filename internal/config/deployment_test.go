@@ -68,7 +68,7 @@ func TestEmbeddedDeployments(t *testing.T) {
 		}
 		web := d.Applications["gms-1"]
 		if q, ok := web.Web.Queue("customer-support"); web.Listen != "127.0.0.1:8080" || !ok || q != "default" ||
-			!slices.Equal(web.Connections, []string{"chat-1", "chat-2"}) {
+			!slices.Equal(web.Connections, []string{"chat-1", "chat-2", "ixn-1"}) {
 			t.Errorf("gms-1 = %+v %+v", web, web.Web)
 		}
 	}
@@ -179,7 +179,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown section", db + "applications: {chat-1: {" + chat + ", options: {setings: {}}}}",
 			"chat-1", "", "unknown section for chat-server (want client-file-transfer, inactivity-control, log, settings)"},
 		{"chat section on web-api", db + "applications: {w: {type: web-api, listen: ':1', options: {inactivity-control: {}}}}",
-			"w", "", "unknown section for web-api (want endpoints, log, settings)"},
+			"w", "", "unknown section for web-api (want cometd, endpoints, log, settings)"},
 		{"unknown option", db + "applications: {chat-1: {" + chat + ", options: {settings: {transcript-autosave: 1}}}}",
 			"chat-1", "transcript-autosave", "unknown option"},
 		{"list value", db + "applications: {chat-1: {" + chat + ", options: {log: {verbose: [a]}}}}",

@@ -77,6 +77,7 @@ func (a *Application) sections() map[string]section {
 	if a.Web != nil {
 		s["settings"] = a.Web.Settings.section()
 		s["endpoints"] = section{} // service names, read by setEndpoints
+		s["cometd"] = a.Web.CometD.section()
 	}
 	if a.Ixn != nil {
 		s["settings"] = a.Ixn.Settings.section()

@@ -21,6 +21,7 @@ type WebAPIOptions struct {
 	// routes it to DefaultQueue.
 	Endpoints map[string]string
 	Settings  WebAPISettings // [settings]
+	CometD    CometDOptions  // [cometd]
 }
 
 // WebAPISettings is the [settings] section of a web API. Durations are whole
@@ -39,13 +40,30 @@ type WebAPISettings struct {
 	RequestTimeout time.Duration
 }
 
+// CometDOptions is the [cometd] section of a web API: the Bayeux advice its
+// CometD endpoint gives clients. Durations are whole seconds in the file.
+// The zero value is not valid: start from DefaultWebAPIOptions.
+type CometDOptions struct {
+	// Timeout is timeout, 1-600 s, default 30 s: how long a /meta/connect
+	// is held when there is nothing to deliver. Keep it below the idle
+	// timeout of any proxy in front of the web API.
+	Timeout time.Duration
+	// MaxInterval is max-interval, 1-3600 s, default 10 s: how long a client
+	// may go without a /meta/connect before it counts as gone; its chat
+	// server subscriptions are then dropped.
+	MaxInterval time.Duration
+}
+
 // DefaultWebAPIOptions returns every web-api option at its default.
 func DefaultWebAPIOptions() WebAPIOptions {
-	return WebAPIOptions{Settings: WebAPISettings{
-		RestSubscriptionIdle: 30 * time.Second,
-		StatusPollInterval:   1 * time.Second,
-		RequestTimeout:       10 * time.Second,
-	}}
+	return WebAPIOptions{
+		Settings: WebAPISettings{
+			RestSubscriptionIdle: 30 * time.Second,
+			StatusPollInterval:   1 * time.Second,
+			RequestTimeout:       10 * time.Second,
+		},
+		CometD: CometDOptions{Timeout: 30 * time.Second, MaxInterval: 10 * time.Second},
+	}
 }
 
 // Queue returns the queue service maps to, and false when [endpoints] lists
@@ -76,10 +94,14 @@ func (o WebAPIOptions) validate() []*Error {
 		}
 	}
 	errs = collect("endpoints", errs...)
-	return append(errs, collect("settings",
+	errs = append(errs, collect("settings",
 		secondsIn("rest-subscription-idle", o.Settings.RestSubscriptionIdle, 1, 3600),
 		secondsIn("status-poll-interval", o.Settings.StatusPollInterval, 1, 60),
 		secondsIn("request-timeout", o.Settings.RequestTimeout, 1, 120),
+	)...)
+	return append(errs, collect("cometd",
+		secondsIn("timeout", o.CometD.Timeout, 1, 600),
+		secondsIn("max-interval", o.CometD.MaxInterval, 1, 3600),
 	)...)
 }
 
@@ -89,6 +111,10 @@ func (s *WebAPISettings) section() section {
 		"status-poll-interval":   &s.StatusPollInterval,
 		"request-timeout":        &s.RequestTimeout,
 	}
+}
+
+func (c *CometDOptions) section() section {
+	return section{"timeout": &c.Timeout, "max-interval": &c.MaxInterval}
 }
 
 // setEndpoints reads [endpoints], whose option names are not fixed: each is
@@ -109,17 +135,28 @@ func (o *WebAPIOptions) setEndpoints(raw map[string]yaml.Node) []*Error {
 	return errs
 }
 
-// checkWebConnections refuses a web API connection to anything but a chat
-// server; connections to no application are reported by checkConnections.
+// checkWebConnections refuses a web API connection to anything but chat
+// servers and at most two interaction servers (a primary/backup pair, which
+// agent desktops log in to through the web API); connections to no
+// application are reported by checkConnections.
 func (d *Deployment) checkWebConnections(a *Application) []*Error {
 	if a.Type != WebAPI {
 		return nil
 	}
 	var errs []*Error
+	ixns := 0
 	for _, c := range a.Connections {
-		if other, ok := d.Applications[c]; ok && other.Type != ChatServer && c != a.Name {
+		other, ok := d.Applications[c]
+		switch {
+		case !ok || c == a.Name || other.Type == ChatServer:
+		case other.Type == InteractionServer:
+			if ixns++; ixns > 2 {
+				errs = append(errs, &Error{Option: "connections", Value: c,
+					Msg: "at most two interaction servers (a primary/backup pair)"})
+			}
+		default:
 			errs = append(errs, &Error{Option: "connections", Value: c,
-				Msg: fmt.Sprintf("a web-api connects to chat servers only (this is a %s)", other.Type)})
+				Msg: fmt.Sprintf("a web-api connects to chat servers and interaction servers only (this is a %s)", other.Type)})
 		}
 	}
 	return errs

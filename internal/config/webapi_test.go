@@ -18,6 +18,8 @@ applications:
   chat-1: {type: chat-server, listen: 127.0.0.1:7021, database: main}
   chat-2: {type: chat-server, listen: 127.0.0.1:7022, database: main}
   ixn-1: {type: interaction-server, listen: 127.0.0.1:7010}
+  ixn-2: {type: interaction-server, listen: 127.0.0.1:7011}
+  ixn-3: {type: interaction-server, listen: 127.0.0.1:7012}
   gms-1: {type: web-api, listen: 127.0.0.1:8080, connections: ` + connections + `, options: ` + opts + `}
 `)
 }
@@ -82,8 +84,8 @@ func TestWebAPIOptionChecks(t *testing.T) {
 		{"[chat-1]", "{endpoints: {sales: ''}}", "[endpoints] sales", "empty queue"},
 		{"[chat-1]", "{endpoints: {'a/b': q}}", "[endpoints] a/b", "invalid service name"},
 		{"[chat-1]", "{endpoints: {sales: [a]}}", "[endpoints] sales", "want a single value"},
-		{"[chat-1]", "{inactivity-control: {}}", "", "unknown section for web-api (want endpoints, log, settings)"},
-		{"[chat-1, ixn-1]", "{}", "connections = ixn-1", "a web-api connects to chat servers only (this is a interaction-server)"},
+		{"[chat-1]", "{inactivity-control: {}}", "", "unknown section for web-api (want cometd, endpoints, log, settings)"},
+		{"[chat-1, ixn-1, ixn-2, ixn-3]", "{}", "connections = ixn-3", "at most two interaction servers (a primary/backup pair)"},
 	}
 	for _, tt := range tests {
 		_, err := config.Parse("x.yaml", webDoc(tt.connections, tt.opts))
@@ -103,5 +105,29 @@ func TestWebAPIValidate(t *testing.T) {
 	want := "[endpoints] sales: empty queue\n[settings] status-poll-interval = 1.5s: not a whole number of seconds"
 	if err == nil || strings.ReplaceAll(err.Error(), ": [", "[") != want {
 		t.Errorf("Validate() = %v, want\n%s", err, want)
+	}
+}
+
+func TestCometDSection(t *testing.T) {
+	d, err := config.Parse("t.yaml", []byte(`
+applications:
+  chat-1: {type: chat-server, listen: "127.0.0.1:7021", database: main}
+  gms-1: {type: web-api, listen: "127.0.0.1:8080", connections: [chat-1], options: {cometd: {timeout: 20, max-interval: 15}}}
+databases: {main: {driver: sqlite, dsn: p.db}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := d.Applications["gms-1"].Web.CometD; c.Timeout != 20*time.Second || c.MaxInterval != 15*time.Second {
+		t.Errorf("[cometd] = %+v", c)
+	}
+	_, err = config.Parse("t.yaml", []byte(`
+applications:
+  chat-1: {type: chat-server, listen: "127.0.0.1:7021", database: main}
+  gms-1: {type: web-api, listen: "127.0.0.1:8080", connections: [chat-1], options: {cometd: {timeout: 0}}}
+databases: {main: {driver: sqlite, dsn: p.db}}
+`))
+	if err == nil || !strings.Contains(err.Error(), "[cometd] timeout") {
+		t.Errorf("timeout 0: err = %v", err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/service"
+	"github.com/parley-chat/parley/web"
 )
 
 // shutdownGrace bounds how long in-flight requests may finish at shutdown.
@@ -34,6 +35,11 @@ type Config struct {
 	// ChatServers maps the name (the alias) of each chat server the web API
 	// connects to to its listen address.
 	ChatServers map[string]string
+	// IxnServers are the listen addresses of the interaction server agent
+	// desktops log in to through the bridge at /desktop/ws: one, or the two
+	// of a primary/backup pair (the one that registers the agent is used).
+	// Empty means agents cannot log in.
+	IxnServers []string
 	// Options are the application's [endpoints] and [settings].
 	Options config.WebAPIOptions
 	// Logger receives the role's logs; nil discards them.
@@ -47,6 +53,8 @@ type Server struct {
 	mux     *http.ServeMux
 	pool    *pool
 	targets *targets
+	comet   *cometd
+	desk    *desktops
 	metrics *metrics
 	serving atomic.Bool
 	stopped atomic.Bool // the listener is shutting down: /healthz fails
@@ -69,11 +77,18 @@ func New(cfg Config) (*Server, error) {
 	s.pool = newPool(cfg.ChatServers, cfg.Options.Settings, log, wireHandler(s.targets))
 	s.mux = service.NewMux(reg, s.health)
 	s.routes()
+	s.comet = newCometd(s)
+	s.handle(cometPath, s.comet.bx)
+	s.handle(cometPath+"/", s.comet.bx) // clients that append /handshake, /connect
+	s.handle("/widget/", web.Widget("/widget/"))
+	s.desk = newDesktops(s)
+	s.handle(desktopPath, s.desk)
+	s.handle("/desktop/", web.Desktop("/desktop/"))
 	return s, nil
 }
 
-// Handler returns the server's HTTP handler: the REST API, /healthz and
-// /metrics.
+// Handler returns the server's HTTP handler: the REST API, CometD, the
+// widget, the agent desktop and its bridge, /healthz and /metrics.
 func (s *Server) Handler() http.Handler { return s.mux }
 
 // handle adds a route to the listener, for the transports that share it
@@ -110,6 +125,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	s.pool.start(bg, &wg)
 	wg.Go(func() { s.sweep(bg) })
+	// CometD stops with ctx, not bg: its held connects must be answered
+	// for the HTTP shutdown to finish.
+	s.comet.start(ctx, &wg)
+	s.desk.start(ctx, &wg) // agent desktops' sessions, as CometD's, end with ctx
 	stopHealth := context.AfterFunc(ctx, func() { s.stopped.Store(true) })
 	defer stopHealth()
 	err := service.ServeHTTP(ctx, ln, s.mux, shutdownGrace, s.log)

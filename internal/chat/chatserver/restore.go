@@ -93,31 +93,36 @@ func (s *Server) takeOver(ctx context.Context, e *entry, req restoreRequest) (st
 	}
 	// The old owner may have appended between our load and our claim; now
 	// that it is fenced off, the transcript can no longer change under us.
+	previous := snap.Session.Owner
 	lctx, cancel = context.WithTimeout(ctx, storeTimeout)
 	snap, err = s.cfg.Transcripts.Load(lctx, e.id)
 	cancel()
 	if err != nil {
 		return status{}, wire.Errorf(wire.CodeStoreFailed, "the transcript could not be loaded")
 	}
-	return s.rebuild(ctx, e, snap, epoch, req)
+	if snap.Session.Epoch != epoch {
+		return s.lostRace(ctx, e.id, req.UserID) // claimed again since
+	}
+	return s.rebuild(ctx, e, snap, previous, req)
 }
 
-// rebuild turns the loaded transcript into a live session at the new epoch.
-func (s *Server) rebuild(ctx context.Context, e *entry, snap transcript.Snapshot, epoch int64, req restoreRequest) (status, error) {
+// rebuild turns the loaded transcript, read after the claim, into a live
+// session at the claimed epoch; previous is the owner it is taken from.
+func (s *Server) rebuild(ctx context.Context, e *entry, snap transcript.Snapshot, previous string, req restoreRequest) (status, error) {
 	sess, st, err := chat.Restore(snap, s.now(), chat.Options{SaveNotices: s.saveNotices, Rules: s.rules})
 	if err != nil {
 		return status{}, wire.Errorf(wire.CodeSessionClosed, "the session has ended")
 	}
-	e.sess, e.epoch = sess, epoch
+	e.sess, e.epoch = sess, snap.Session.Epoch
 	if err := s.commit(ctx, e, st); err != nil {
 		return status{}, err
 	}
 	s.kpi.restored.Add(1)
 	s.kpi.current.Add(1)
 	s.ixn.relocate(e.id)
-	s.log.Info("session restored", "session", e.id, "from", snap.Session.Owner, "epoch", epoch)
-	if s.cfg.Options.Settings.SessionRestoreDoPurge && snap.Session.Owner != s.cfg.Name {
-		s.purgeOn(snap.Session.Owner, e.id)
+	s.log.Info("session restored", "session", e.id, "from", previous, "epoch", e.epoch)
+	if s.cfg.Options.Settings.SessionRestoreDoPurge && previous != s.cfg.Name {
+		s.purgeOn(previous, e.id)
 	}
 	return s.status(e, req.UserID, sess.Visible(req.TranscriptPosition, transcript.Client)), nil
 }

@@ -1,0 +1,131 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"time"
+)
+
+// Transport is how simulated customers reach the web API.
+type Transport string
+
+// The transports of Chat API v2.
+const (
+	REST        Transport = "rest"         // short polling
+	WebSocket   Transport = "websocket"    // CometD over websocket
+	LongPolling Transport = "long-polling" // CometD over HTTP long polling
+)
+
+// ParseTransport returns the transport called s.
+func ParseTransport(s string) (Transport, error) {
+	switch t := Transport(s); t {
+	case REST, WebSocket, LongPolling:
+		return t, nil
+	}
+	return "", fmt.Errorf("bench: unknown transport %q (rest, websocket or long-polling)", s)
+}
+
+// cometd reports whether t is a CometD transport.
+func (t Transport) cometd() bool { return t == WebSocket || t == LongPolling }
+
+// Config is one run of the load generator. Zero durations take the seed's
+// defaults in Defaults; Validate says what is wrong with the rest.
+type Config struct {
+	// Target is the web API's base URL, http://host:port.
+	Target string
+	// Service is the Chat API v2 service name customers request chats on.
+	Service string
+	// ChatServers maps each chat server's name (a chat's alias) to the
+	// host:port of its listener, where agents join.
+	ChatServers map[string]string
+	Transport   Transport
+	// Sessions is the number of active sessions kept open; Dormant the
+	// number of dormant async sessions created before them.
+	Sessions, Dormant int
+	// DormantPoll is a dormant REST customer's poll interval.
+	DormantPoll time.Duration
+	// Ramp is how long it takes to open the active sessions; Duration is
+	// the measured window that follows it.
+	Ramp, Duration time.Duration
+	// Poll is an active REST customer's poll interval.
+	Poll time.Duration
+	// SessionLength and Messages (per party) make the scenario; Think, the
+	// pause between two messages, is SessionLength / (2*Messages+1) when zero.
+	SessionLength time.Duration
+	Messages      int
+	Think         time.Duration
+	// AgentsPerConn is how many agents share one wire connection.
+	AgentsPerConn int
+	// P99Bound is the p99 delivery latency a step may have and pass.
+	P99Bound time.Duration
+	// Processes are the deployment's processes whose CPU and memory the
+	// result reports; the generator itself is always added.
+	Processes []Process
+	// Progress receives a line of live figures every second; nil discards it.
+	Progress io.Writer
+}
+
+// Process is one process of the deployment under test.
+type Process struct {
+	Name string `json:"name"`
+	Role string `json:"role"` // chat-server, web-api or bench
+	PID  int    `json:"pid"`
+}
+
+// Defaults returns the seed's scenario: 35 s sessions with 3 messages from
+// each party, REST polling every 3 s, a 10 s ramp and a 60 s window.
+func Defaults() Config {
+	return Config{
+		Service: "customer-support", Transport: REST,
+		DormantPoll: 30 * time.Second, Ramp: 10 * time.Second, Duration: 60 * time.Second,
+		Poll: 3 * time.Second, SessionLength: 35 * time.Second, Messages: 3, AgentsPerConn: 100,
+		P99Bound: time.Second,
+	}
+}
+
+// Quick shrinks c to a run that finishes within a minute: 20 active and 10
+// dormant sessions, 5 s sessions, a 1 s ramp and a 6 s window.
+func (c Config) Quick() Config {
+	c.Sessions, c.Dormant = 20, 10
+	c.Ramp, c.Duration = time.Second, 6*time.Second
+	c.SessionLength, c.Messages, c.Think = 5*time.Second, 2, 0
+	c.Poll, c.DormantPoll = 500*time.Millisecond, 2*time.Second
+	return c
+}
+
+// think returns the pause between two messages of a session.
+func (c Config) think() time.Duration {
+	if c.Think > 0 {
+		return c.Think
+	}
+	return c.SessionLength / time.Duration(2*c.Messages+1)
+}
+
+// Validate returns what is wrong with c, or nil.
+func (c Config) Validate() error {
+	var errs []error
+	if u, err := url.Parse(c.Target); err != nil || u.Scheme != "http" || u.Host == "" {
+		errs = append(errs, fmt.Errorf("bench: target %q is not http://host:port", c.Target))
+	}
+	if c.Sessions > 0 && len(c.ChatServers) == 0 {
+		errs = append(errs, errors.New("bench: active sessions need the chat servers' addresses (agents join there)"))
+	}
+	if c.Sessions < 0 || c.Dormant < 0 || c.Sessions+c.Dormant == 0 {
+		errs = append(errs, errors.New("bench: need some sessions (active or dormant), none negative"))
+	}
+	if c.Messages < 1 || c.AgentsPerConn < 1 || c.Service == "" {
+		errs = append(errs, errors.New("bench: messages and agents per connection must be at least 1, service set"))
+	}
+	for name, d := range map[string]time.Duration{"poll": c.Poll, "dormant-poll": c.DormantPoll,
+		"duration": c.Duration, "session-length": c.SessionLength, "p99-bound": c.P99Bound} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("bench: %s must be positive", name))
+		}
+	}
+	if c.Ramp < 0 || c.Think < 0 {
+		errs = append(errs, errors.New("bench: ramp and think must not be negative"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,102 @@
+package bench
+
+import (
+	"fmt"
+	"strings"
+)
+
+// seedRow is one cell of the seed's sizing table (003, "Performance
+// benchmarks"): Genesys Chat Server on an Intel Xeon E7-8880L 2 GHz, one
+// core, with two GMS instances; 35 s sessions, 3 messages per party.
+type seedRow struct {
+	transport       string
+	active, dormant int
+}
+
+var seedRows = []seedRow{
+	{"short polling", 1000, 0}, {"short polling", 800, 7200}, {"short polling", 700, 34300},
+	{"CometD", 1500, 0}, {"CometD", 1000, 10000}, {"CometD", 900, 38100},
+}
+
+// Report returns the markdown table of results, the seed's figures first;
+// labels name each result (a file name, say).
+func Report(results []Result, labels []string) string {
+	var b strings.Builder
+	b.WriteString("| source | transport | store | active | dormant | msg/s | p50 ms | p99 ms | gate p99 ms | chat server CPU (% of a core) | chat server µs/msg | web API CPU (%) | web API µs/msg | generator CPU (%) | errors | lost / dup | verdict |\n")
+	b.WriteString("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	for _, s := range seedRows {
+		fmt.Fprintf(&b, "| seed (Genesys, Xeon E7-8880L 2 GHz) | %s | — | %s | %s | — | — | — | — | ≈ 100 | — | < 100 ×2 | — | — | — | — | the seed's sizing |\n",
+			s.transport, num(s.active), num(s.dormant))
+	}
+	for i, r := range results {
+		for _, s := range r.Steps {
+			b.WriteString(row(labels[i], r, s))
+		}
+	}
+	return b.String()
+}
+
+// row is one step's line of the table.
+func row(label string, r Result, s Step) string {
+	chat, web, gen := roleStat(s, "chat-server"), roleStat(s, "web-api"), roleStat(s, "bench")
+	verdict := "fail"
+	switch {
+	case s.Passed && r.Capacity == s.Sessions:
+		verdict = "**pass: capacity**"
+	case s.Passed:
+		verdict = "pass"
+	}
+	store := r.Setup.Store
+	if store == "" {
+		store = "?"
+	}
+	return fmt.Sprintf("| parley `%s` | %s | %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %s | %s | %s | %s | %s | %d | %d / %d | %s |\n",
+		label, r.Setup.Transport, store, num(s.Sessions), num(s.Dormant), s.MessagesPerSecond, s.Latency.P50,
+		s.Latency.P99, s.GateP99Ms, chat, perMsg(s.PerMessage, "chat"), web, perMsg(s.PerMessage, "web"), gen,
+		s.Errors, s.Lost, s.Duplicated, verdict)
+}
+
+// roleStat returns the CPU percentage of a step's processes of role, or "—".
+func roleStat(s Step, role string) string {
+	if pct, ok := roleCPU(s, role); ok {
+		return fmt.Sprintf("%.0f", pct)
+	}
+	return "—"
+}
+
+// roleCPU returns the CPU percentage of a step's processes of role, and
+// false when none was measured.
+func roleCPU(s Step, role string) (float64, bool) {
+	var pct float64
+	found := false
+	for _, p := range s.Processes {
+		if p.Role == role {
+			pct += p.CPUPercent
+			found = true
+		}
+	}
+	return pct, found
+}
+
+func perMsg(pm *PerMessage, which string) string {
+	if pm == nil {
+		return "—"
+	}
+	v := pm.ChatServerCPUMicros
+	if which == "web" {
+		v = pm.WebAPICPUMicros
+	}
+	if v == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f", *v)
+}
+
+// num writes n with thousands separators.
+func num(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

@@ -1,0 +1,248 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/parley-chat/parley/internal/wire"
+)
+
+// checkPace is how often a session ending looks for the deliveries it still
+// waits for.
+const checkPace = 20 * time.Millisecond
+
+// customer is a simulated customer of one chat, over REST or CometD.
+type customer interface {
+	chat() chatRef
+	send(ctx context.Context, text string) error
+	// poll refreshes the transcript; over CometD, where events are pushed,
+	// it does nothing.
+	poll(ctx context.Context) error
+	close()
+}
+
+func (r *restCustomer) chat() chatRef { return r.ref }
+func (r *restCustomer) close()        {}
+
+func (c *cometCustomer) chat() chatRef {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ref
+}
+func (c *cometCustomer) poll(context.Context) error { return nil }
+
+// session is one active session of a slot, from the customer's request to
+// the agent's close: the seed's scenario.
+type session struct {
+	r                   *runner
+	slot                int
+	toAgent, toCustomer *tracker
+	cust                customer
+	pollTimer           *time.Timer // REST only
+
+	mu      sync.Mutex // guards id
+	id      string
+	agent   *wire.Conn
+	agentID string
+}
+
+func newSession(r *runner, slot int) *session {
+	n := r.cfg.Messages
+	return &session{r: r, slot: slot, toAgent: newTracker(n), toCustomer: newTracker(n)}
+}
+
+func (s *session) chatID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.id
+}
+
+// run plays the session; it returns false when the chat could not be
+// opened, so that the slot pauses before the next attempt.
+func (s *session) run() bool {
+	st := s.r.st
+	if err := s.open(); err != nil {
+		st.fail("request-chat", err)
+		return false
+	}
+	defer s.cust.close()
+	st.open.Add(1)
+	defer st.open.Add(-1)
+	if err := s.join(); err != nil {
+		st.fail("join", err)
+		return false
+	}
+	defer s.r.agents.forget(s.chatID())
+	s.talk()
+	s.drain()
+	s.release()
+	st.lost.Add(int64(s.toAgent.missing() + s.toCustomer.missing()))
+	st.completed.Add(1)
+	return true
+}
+
+// open requests the chat as a customer of the run's transport.
+func (s *session) open() error {
+	ctx, r := s.r.hard, s.r
+	name := fmt.Sprintf("customer %d", s.slot)
+	if r.comet != nil {
+		c, err := r.comet.dial(ctx, s.customerEvents)
+		if err != nil {
+			return err
+		}
+		if err := c.open(ctx, map[string]any{"nickname": name, "subject": "bench"}); err != nil {
+			c.close()
+			return err
+		}
+		s.cust = c
+	} else {
+		c := &restCustomer{c: r.rest, onEvents: s.customerEvents}
+		if err := c.open(ctx, url.Values{"nickname": {name}, "subject": {"bench"}}); err != nil {
+			return err
+		}
+		s.cust = c
+		// A random phase, so that polls spread evenly over the interval.
+		s.pollTimer = time.NewTimer(rand.N(r.cfg.Poll))
+	}
+	s.mu.Lock()
+	s.id = s.cust.chat().id
+	s.mu.Unlock()
+	return nil
+}
+
+// join adds the agent on the chat server named by the chat's alias.
+func (s *session) join() error {
+	c, id, err := s.r.agents.join(s.r.hard, s, s.cust.chat().alias)
+	if err != nil {
+		return err
+	}
+	s.agent, s.agentID = c, id
+	return nil
+}
+
+// talk alternates the customer's and the agent's messages, Think apart,
+// then waits one more Think, until the window ends.
+func (s *session) talk() {
+	think := s.r.cfg.think()
+	for k := 1; k <= 2*s.r.cfg.Messages; k++ {
+		if !s.wait(s.r.soft, think) {
+			return
+		}
+		if k%2 == 1 {
+			s.customerSends((k + 1) / 2)
+		} else {
+			s.agentSends(k / 2)
+		}
+	}
+	s.wait(s.r.soft, think)
+}
+
+func (s *session) customerSends(seq int) {
+	start := time.Now()
+	err := s.cust.send(s.r.hard, messageText(seq, start))
+	s.r.st.request(time.Since(start))
+	if err != nil {
+		s.r.st.fail("send", err)
+		return
+	}
+	s.toAgent.ack(seq)
+	s.r.st.sentOne()
+}
+
+func (s *session) agentSends(seq int) {
+	body := map[string]any{"sessionId": s.chatID(), "userId": s.agentID, "text": messageText(seq, time.Now())}
+	if err := agentRequest(s.r.hard, s.agent, wire.RequestMessage, body, nil); err != nil {
+		s.r.st.fail("agent-send", err)
+		return
+	}
+	s.toCustomer.ack(seq)
+	s.r.st.sentOne()
+}
+
+// wait waits d, polling when a poll is due, and reports false when ctx
+// ended first.
+func (s *session) wait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			return true
+		case <-s.pollDue():
+			s.poll()
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// pollDue is the REST poll timer's channel; nil (never ready) over CometD.
+func (s *session) pollDue() <-chan time.Time {
+	if s.pollTimer == nil {
+		return nil
+	}
+	return s.pollTimer.C
+}
+
+func (s *session) poll() {
+	start := time.Now()
+	err := s.cust.poll(s.r.hard)
+	s.r.st.request(time.Since(start))
+	if err != nil {
+		s.r.st.fail("refresh", err)
+	}
+	s.pollTimer.Reset(s.r.cfg.Poll)
+}
+
+// drain waits, polling on, until every acknowledged message has arrived or
+// the grace period passes: what is still missing then is lost.
+func (s *session) drain() {
+	ctx, cancel := context.WithTimeout(s.r.hard, s.r.grace())
+	defer cancel()
+	for s.toAgent.missing()+s.toCustomer.missing() > 0 && s.wait(ctx, checkPace) {
+	}
+}
+
+// release has the agent close the chat for everyone.
+func (s *session) release() {
+	body := map[string]any{"sessionId": s.chatID(), "userId": s.agentID, "afterAction": "ForceClose"}
+	if err := agentRequest(s.r.hard, s.agent, wire.RequestReleaseParty, body, nil); err != nil {
+		s.r.st.fail("release", err)
+	}
+	if s.pollTimer != nil {
+		s.pollTimer.Stop()
+	}
+}
+
+// agentEvents takes events pushed to the agent: the customer's messages.
+func (s *session) agentEvents(evs []event) { s.receive(evs, "Client", s.toAgent, true) }
+
+// customerEvents takes events the customer received: the agent's messages.
+func (s *session) customerEvents(evs []event) { s.receive(evs, "Agent", s.toCustomer, false) }
+
+func (s *session) receive(evs []event, from string, tr *tracker, toAgent bool) {
+	now := time.Now()
+	for _, e := range evs {
+		if e.Type != "Message" || e.From.Type != from {
+			continue
+		}
+		seq, sent, ok := parseText(e.Text)
+		if !ok {
+			continue
+		}
+		dup, reordered := tr.receive(seq)
+		switch {
+		case dup:
+			s.r.st.duplicated.Add(1)
+		case reordered:
+			s.r.st.reorder.Add(1)
+			fallthrough
+		default:
+			s.r.st.delivered(now.Sub(sent), toAgent)
+		}
+	}
+}

@@ -1,0 +1,560 @@
+// parley agent desktop. It talks to the web API's bridge at /desktop/ws in
+// parley's wire protocol: JSON messages {name, ref, body}, one per line in a
+// WebSocket text frame; a request gets EventAck or EventError with its ref,
+// events come with no ref. docs/desktop.md describes every message.
+
+const $ = (sel, root = document) => root.querySelector(sel);
+
+// friendly turns a bridge error into a sentence for the agent.
+const messages = {
+  2105: "Wrong agent id or password.",
+  2111: "That agent is not available (logged out or at capacity).",
+  2104: "There is no such agent.",
+  2102: "There is no such queue.",
+  2107: "The invitation is no longer valid.",
+  108: "The server did not answer in time. Try again.",
+};
+function friendly(err) {
+  if (err && messages[err.code]) return messages[err.code];
+  const text = (err && err.text) || "Something went wrong. Try again.";
+  return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
+}
+
+function showAlert(text) {
+  const el = $("#alert");
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(showAlert.timer);
+  showAlert.timer = setTimeout(() => { el.hidden = true; }, 8000);
+}
+
+// Bridge is the WebSocket to the web API, with request/reply by ref.
+class Bridge {
+  constructor(onEvent, onClose) {
+    this.ref = 0;
+    this.pending = new Map();
+    this.onEvent = onEvent;
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    this.ws = new WebSocket(`${proto}//${location.host}/desktop/ws`);
+    this.open = new Promise((resolve, reject) => {
+      this.ws.onopen = resolve;
+      this.ws.onerror = () => reject({ code: 106, text: "The server is not reachable. Try again." });
+    });
+    this.ws.onmessage = (e) => String(e.data).split("\n").forEach((line) => line.trim() && this.receive(JSON.parse(line)));
+    this.ws.onclose = () => {
+      for (const p of this.pending.values()) p.reject({ code: 106, text: "The connection to the server was lost." });
+      this.pending.clear();
+      onClose();
+    };
+  }
+
+  receive(m) {
+    const p = m.ref && this.pending.get(m.ref);
+    if (p) {
+      this.pending.delete(m.ref);
+      if (m.name === "EventError") p.reject(m.body || {});
+      else p.resolve(m.body || {});
+      return;
+    }
+    this.onEvent(m.name, m.body || {});
+  }
+
+  async request(name, body = {}) {
+    await this.open;
+    const ref = ++this.ref;
+    return new Promise((resolve, reject) => {
+      this.pending.set(ref, { resolve, reject });
+      this.ws.send(JSON.stringify({ name, ref, body }));
+    });
+  }
+
+  close() { this.ws.close(); }
+}
+
+const state = { bridge: null, agent: "", capacity: 0, chats: new Map(), invites: new Map(), current: "", loggingOut: false };
+
+function customerName(props = {}) {
+  return props.Nickname || [props.FirstName, props.LastName].filter(Boolean).join(" ") || "Customer";
+}
+
+function clock(ms) {
+  const d = ms ? new Date(ms) : new Date();
+  return { iso: d.toISOString(), text: d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) };
+}
+
+// ---- login and agent state ----
+
+async function login(e) {
+  e.preventDefault();
+  const agentId = $("#agent-id").value.trim();
+  const password = $("#password").value;
+  $("#login-button").disabled = true;
+  state.loggingOut = false;
+  state.bridge = new Bridge(onEvent, onClosed);
+  try {
+    const reply = await state.bridge.request("RequestAgentLogin", { agentId, password });
+    $("#password").value = "";
+    state.agent = reply.agentId || agentId;
+    state.capacity = reply.capacity || 0;
+    $("#agent-name").textContent = state.agent;
+    $("#state").value = reply.ready ? "ready" : (reply.reason || "Break");
+    $("#login").hidden = true;
+    $("#agent-bar").hidden = false;
+    $("#work").hidden = false;
+    $("#alert").hidden = true;
+    updateLoad();
+    refreshWorkbin();
+  } catch (err) {
+    showAlert(friendly(err));
+    state.bridge.close();
+  } finally {
+    $("#login-button").disabled = false;
+  }
+}
+
+function onClosed() {
+  if (!state.agent) return;
+  if (!state.loggingOut) showAlert("You were disconnected from the server. Log in again.");
+  state.agent = "";
+  state.chats.clear();
+  state.invites.forEach((inv) => clearInterval(inv.timer));
+  state.invites.clear();
+  $("#tabs").replaceChildren();
+  $("#panels").replaceChildren();
+  $("#invites").replaceChildren();
+  $("#workbin").replaceChildren();
+  $("#agent-bar").hidden = true;
+  $("#work").hidden = true;
+  $("#login").hidden = false;
+  $("#agent-id").focus();
+}
+
+async function changeState() {
+  const v = $("#state").value;
+  try {
+    if (v === "ready") await state.bridge.request("RequestAgentAvailable");
+    else await state.bridge.request("RequestAgentNotAvailable", { reason: v });
+  } catch (err) {
+    showAlert(friendly(err));
+  }
+}
+
+async function logout() {
+  state.loggingOut = true;
+  try { await state.bridge.request("RequestAgentLogout"); } catch { /* the close follows */ }
+  state.bridge.close();
+}
+
+function updateLoad() {
+  const open = [...state.chats.values()].filter((c) => !c.done).length;
+  $("#load").textContent = `${open} of ${state.capacity} chats`;
+  $("#no-chats").hidden = state.chats.size > 0;
+}
+
+// ---- events ----
+
+function onEvent(name, body) {
+  switch (name) {
+    case "EventInvite": return addInvite(body);
+    case "EventRevoked": return removeInvite(body.interactionId, "The invitation was withdrawn.");
+    case "EventRejected": return showAlert(`${body.agentId || "The agent"} did not take the chat.`);
+    case "EventSessionInfo": return chatEvents(body);
+    case "EventLocationChanged": return moved(body);
+    case "EventPartyAdded": return partyNote(body, "joined");
+    case "EventPartyRemoved": return partyRemoved(body);
+    case "EventProcessingStopped": return chatDone(body.interactionId, "The chat was closed.");
+    case "EventWorkbinContentChanged": return refreshWorkbin();
+    case "EventError": return chatError(body);
+    case "EventAgentLogout":
+    case "EventForcedDisconnect":
+      return showAlert(body.reason || "You were logged out.");
+  }
+}
+
+// ---- invitations ----
+
+function addInvite(body) {
+  const id = body.interactionId;
+  removeInvite(id);
+  const props = body.properties || {};
+  const li = document.createElement("li");
+  li.dataset.id = id;
+  li.className = "invite";
+  const what = { transfer: "Transfer", conference: "Conference" }[body.kind] || "Chat";
+  const from = body.fromAgentId ? ` from ${body.fromAgentId}` : "";
+  li.innerHTML = `<div><b></b> <span class="subject"></span></div><div class="countdown" aria-live="off"></div>
+    <div class="row"><button type="button" class="accept">Accept</button><button type="button" class="reject secondary">Reject</button></div>`;
+  $("b", li).textContent = `${what}${from}: ${customerName(props)}`;
+  $(".subject", li).textContent = props.Subject ? `(${props.Subject})` : "";
+  const deadline = Date.now() + (body.timeout || 30) * 1000;
+  const tick = () => {
+    const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+    $(".countdown", li).textContent = `${left} s left to accept`;
+    if (left === 0) removeInvite(id, "An invitation timed out.");
+  };
+  tick();
+  const inv = { timer: setInterval(tick, 1000), props, li };
+  state.invites.set(id, inv);
+  $(".accept", li).onclick = () => accept(id);
+  $(".reject", li).onclick = () => reject(id);
+  $("#invites").append(li);
+  $("#no-invites").hidden = true;
+  $(".accept", li).focus();
+}
+
+function removeInvite(id, why) {
+  const inv = state.invites.get(id);
+  if (!inv) return;
+  clearInterval(inv.timer);
+  inv.li.remove();
+  state.invites.delete(id);
+  $("#no-invites").hidden = state.invites.size > 0;
+  if (why) showAlert(why);
+}
+
+async function accept(id) {
+  const inv = state.invites.get(id);
+  try {
+    const reply = await state.bridge.request("RequestAccept", { interactionId: id });
+    removeInvite(id);
+    const chat = openChat(id, (reply.interaction || {}).properties || (inv && inv.props));
+    select(chat.id);
+    $(".entry", chat.panel).focus();
+  } catch (err) {
+    removeInvite(id);
+    showAlert(friendly(err));
+  }
+}
+
+async function reject(id) {
+  try { await state.bridge.request("RequestReject", { interactionId: id }); } catch (err) { showAlert(friendly(err)); }
+  removeInvite(id);
+}
+
+// ---- chats ----
+
+function openChat(id, props) {
+  let chat = state.chats.get(id);
+  if (chat) {
+    if (props) chat.setProps(props);
+    if (chat.done) chat.reopen();
+    return chat;
+  }
+  chat = new Chat(id, props);
+  state.chats.set(id, chat);
+  if (!state.current) select(id);
+  updateLoad();
+  return chat;
+}
+
+function select(id) {
+  state.current = id;
+  for (const chat of state.chats.values()) {
+    const on = chat.id === id;
+    chat.tab.setAttribute("aria-selected", String(on));
+    chat.tab.tabIndex = on ? 0 : -1;
+    chat.panel.hidden = !on;
+    if (on) chat.tab.classList.remove("unread");
+  }
+}
+
+class Chat {
+  constructor(id, props) {
+    this.id = id;
+    this.events = new Map(); // index -> li, so that a resend after a move is not shown twice
+    this.parties = new Map();
+    this.done = false;
+    this.typingTimer = 0;
+    this.tab = document.createElement("button");
+    this.tab.type = "button";
+    this.tab.setAttribute("role", "tab");
+    this.tab.id = `tab-${id}`;
+    this.tab.dataset.id = id;
+    this.tab.onclick = () => select(id);
+    this.tab.onkeydown = (e) => tabKeys(e, id);
+    this.panel = $("#chat-template").content.firstElementChild.cloneNode(true);
+    this.panel.id = `chat-${id}`;
+    this.panel.dataset.id = id;
+    this.panel.setAttribute("aria-labelledby", this.tab.id);
+    this.tab.setAttribute("aria-controls", this.panel.id);
+    const textId = `text-${id}`;
+    $(".entry", this.panel).id = textId;
+    $("label.sr", this.panel).htmlFor = textId;
+    this.setProps(props);
+    this.wire();
+    $("#tabs").append(this.tab);
+    $("#panels").append(this.panel);
+  }
+
+  setProps(props = {}) {
+    this.props = props;
+    this.tab.textContent = customerName(props);
+    $(".customer", this.panel).textContent = customerName(props) + (props.Subject ? ` — ${props.Subject}` : "");
+    if (props.ChatServerApplication) this.setServer(props.ChatServerApplication);
+  }
+
+  setServer(name) { $(".server", this.panel).textContent = `on ${name}`; }
+
+  wire() {
+    const p = this.panel;
+    const text = $(".entry", p);
+    $(".composer", p).onsubmit = (e) => { e.preventDefault(); this.send(); };
+    text.onkeydown = (e) => {
+      if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); this.send(); }
+    };
+    text.oninput = () => this.typing();
+    $(".transfer-agent", p).onclick = () => this.act("RequestTransfer", { agentId: this.target() }, "Transfer sent; the chat leaves you when it is accepted.");
+    $(".transfer-queue", p).onclick = () => this.act("RequestTransfer", { queue: this.target() }, "The chat went back to the queue.");
+    $(".conference", p).onclick = () => this.act("RequestConference", { agentId: this.target() }, "Conference invitation sent.");
+    $(".hold", p).onclick = () => this.act("RequestPlaceInWorkbin", {}, "The chat is on hold in your workbin.");
+    $(".end", p).onclick = () => this.end();
+    $(".close", p).onclick = () => this.remove();
+  }
+
+  target() { return $(".target", this.panel).value.trim(); }
+
+  async act(name, body, done) {
+    try {
+      await state.bridge.request(name, { interactionId: this.id, ...body });
+      this.note(done);
+    } catch (err) {
+      showAlert(friendly(err));
+    }
+  }
+
+  async send() {
+    const text = $(".entry", this.panel);
+    const value = text.value.trim();
+    if (!value || this.done) return;
+    const internal = $(".internal", this.panel).checked;
+    try {
+      clearTimeout(this.typingTimer);
+      this.typingTimer = 0;
+      await state.bridge.request("RequestMessage", { interactionId: this.id, text: value, visibility: internal ? "INT" : "ALL" });
+      text.value = "";
+    } catch (err) {
+      showAlert(friendly(err));
+    }
+  }
+
+  // typing sends TypingStarted once, and TypingStopped after 3 s without input.
+  typing() {
+    if (this.done) return;
+    if (!this.typingTimer) this.notice("TypingStarted");
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => { this.typingTimer = 0; this.notice("TypingStopped"); }, 3000);
+  }
+
+  notice(type) { state.bridge.request("RequestNotify", { interactionId: this.id, noticeType: type }).catch(() => {}); }
+
+  async end() {
+    try {
+      await state.bridge.request("RequestReleaseParty", { interactionId: this.id, afterAction: "ForceClose" });
+      this.finish("You ended the chat.");
+    } catch (err) {
+      showAlert(friendly(err));
+    }
+  }
+
+  add(m) {
+    if (this.events.has(m.index)) return;
+    const from = m.from || {};
+    if (from.participantId) this.parties.set(from.participantId, from);
+    const li = document.createElement("li");
+    li.dataset.index = m.index;
+    li.className = `ev-${m.type}`;
+    const t = clock(m.utcTime);
+    const time = document.createElement("time");
+    time.dateTime = t.iso;
+    time.textContent = t.text;
+    li.append(time);
+    if (m.type === "Message") {
+      if (m.visibility === "INT") {
+        li.classList.add("int");
+        const tag = document.createElement("span");
+        tag.className = "tag";
+        tag.textContent = "internal";
+        li.append(tag);
+      }
+      const who = document.createElement("span");
+      who.className = "from";
+      who.textContent = `${from.nickname || from.type || ""}:`;
+      const text = document.createElement("span");
+      text.className = "text";
+      text.textContent = m.text || "";
+      li.append(who, text);
+    } else {
+      const ev = document.createElement("span");
+      ev.className = "event";
+      ev.textContent = describe(m);
+      if (!ev.textContent) return;
+      li.append(ev);
+    }
+    this.events.set(m.index, li);
+    this.insert(li, m.index);
+  }
+
+  insert(li, index) {
+    const list = $(".transcript", this.panel);
+    const after = [...list.children].find((el) => el.dataset.index && Number(el.dataset.index) > index);
+    list.insertBefore(li, after || null);
+    list.scrollTop = list.scrollHeight;
+    if (state.current !== this.id) this.tab.classList.add("unread");
+  }
+
+  // note adds a line of the desktop's own (not from the transcript).
+  note(text) {
+    const li = document.createElement("li");
+    li.className = "note";
+    const t = clock();
+    li.innerHTML = `<time datetime="${t.iso}"></time><span class="text"></span>`;
+    $("time", li).textContent = t.text;
+    $(".text", li).textContent = text;
+    const list = $(".transcript", this.panel);
+    list.append(li);
+    list.scrollTop = list.scrollHeight;
+  }
+
+  showTyping(m) {
+    const from = m.from || {};
+    if (from.type !== "Client") return;
+    $(".typing", this.panel).textContent = m.type === "TypingStarted" ? `${from.nickname || "The customer"} is typing…` : "";
+  }
+
+  finish(why) {
+    if (this.done) return;
+    this.done = true;
+    this.note(why);
+    $(".typing", this.panel).textContent = "";
+    for (const el of this.panel.querySelectorAll("textarea, .composer button, .actions button:not(.close)")) el.disabled = true;
+    $(".close", this.panel).hidden = false;
+    updateLoad();
+  }
+
+  reopen() {
+    this.done = false;
+    for (const el of this.panel.querySelectorAll("textarea, .composer button, .actions button")) el.disabled = false;
+    $(".close", this.panel).hidden = true;
+    updateLoad();
+  }
+
+  remove() {
+    this.tab.remove();
+    this.panel.remove();
+    state.chats.delete(this.id);
+    if (state.current === this.id) {
+      state.current = "";
+      const next = state.chats.keys().next();
+      if (!next.done) select(next.value);
+    }
+    updateLoad();
+  }
+}
+
+// describe is the line shown for a transcript event other than a message.
+function describe(m) {
+  const who = (m.from && m.from.nickname) || "Someone";
+  switch (m.type) {
+    case "ParticipantJoined": return `${who} joined the chat.`;
+    case "ParticipantLeft": return `${who} left the chat.`;
+    case "PushUrl": return `${who} shared a link: ${m.text || ""}`;
+    case "NicknameUpdated": return `${who} is now called ${m.text || ""}.`;
+    case "FileUploaded": return `${who} sent a file.`;
+    case "CustomNotice": case "Notice": return m.text || "";
+    default: return "";
+  }
+}
+
+function tabKeys(e, id) {
+  const ids = [...state.chats.keys()];
+  const i = ids.indexOf(id);
+  let next = -1;
+  if (e.key === "ArrowRight") next = (i + 1) % ids.length;
+  if (e.key === "ArrowLeft") next = (i - 1 + ids.length) % ids.length;
+  if (next < 0) return;
+  e.preventDefault();
+  select(ids[next]);
+  state.chats.get(ids[next]).tab.focus();
+}
+
+function chatEvents(body) {
+  const chat = openChat(body.sessionId);
+  if (body.alias) chat.setServer(body.alias);
+  for (const m of body.messages || []) {
+    if (m.type === "TypingStarted" || m.type === "TypingStopped") chat.showTyping(m);
+    else chat.add(m);
+    if (m.type === "Message" && m.from && m.from.type === "Client") $(".typing", chat.panel).textContent = "";
+  }
+  if (body.chatEnded) chat.finish("The chat has ended.");
+}
+
+function moved(body) {
+  const chat = state.chats.get(body.interactionId);
+  if (!chat) return;
+  chat.setServer(body.chatServer);
+  chat.note(`Reconnected: the chat moved from ${body.previous} to ${body.chatServer} after a server failure. Nothing was lost.`);
+}
+
+function partyNote(body, what) {
+  const chat = state.chats.get(body.interactionId);
+  if (chat && body.agentId && body.agentId !== state.agent) chat.note(`Agent ${body.agentId} ${what}.`);
+}
+
+function partyRemoved(body) {
+  if (body.agentId !== state.agent) return partyNote(body, "left");
+  chatDone(body.interactionId, "You no longer handle this chat (transferred or on hold).");
+}
+
+function chatDone(id, why) {
+  const chat = state.chats.get(id);
+  if (chat) chat.finish(why);
+}
+
+function chatError(body) {
+  const chat = body.interactionId && state.chats.get(body.interactionId);
+  if (chat) chat.finish(friendly(body));
+  else showAlert(friendly(body));
+}
+
+// ---- workbin ----
+
+async function refreshWorkbin() {
+  if (!state.bridge) return;
+  try {
+    const reply = await state.bridge.request("RequestGetWorkbinContent", {});
+    const list = $("#workbin");
+    list.replaceChildren();
+    for (const it of reply.interactions || []) {
+      const li = document.createElement("li");
+      li.dataset.id = it.interactionId;
+      li.innerHTML = `<div><b></b> <span class="subject"></span></div><div class="row"><button type="button" class="pickup">Pick up</button></div>`;
+      $("b", li).textContent = customerName(it.properties);
+      $(".subject", li).textContent = it.properties && it.properties.Subject ? `(${it.properties.Subject})` : "";
+      $(".pickup", li).onclick = () => pickUp(it.interactionId, it.properties);
+      list.append(li);
+    }
+    $("#no-workbin").hidden = list.children.length > 0;
+  } catch (err) {
+    showAlert(friendly(err));
+  }
+}
+
+async function pickUp(id, props) {
+  try {
+    const old = state.chats.get(id);
+    if (old) old.remove(); // a new party joins with the whole transcript
+    await state.bridge.request("RequestPull", { interactionId: id });
+    const chat = openChat(id, props);
+    chat.note("You picked the chat up from your workbin.");
+    select(id);
+    refreshWorkbin();
+  } catch (err) {
+    showAlert(friendly(err));
+  }
+}
+
+// ---- start ----
+
+$("#login-form").addEventListener("submit", login);
+$("#state").addEventListener("change", changeState);
+$("#logout").addEventListener("click", logout);
