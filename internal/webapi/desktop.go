@@ -89,6 +89,7 @@ var deskOps = map[string]deskOp{
 	wire.RequestPlaceInWorkbin:    (*agentSession).placeInWorkbin,
 	wire.RequestGetWorkbinContent: (*agentSession).workbin,
 	wire.RequestPull:              (*agentSession).pull,
+	wire.RequestGetOverview:       (*agentSession).overview,
 }
 
 // desktops owns the bridge sessions of a web API.
@@ -408,6 +409,12 @@ func (a *agentSession) placeInWorkbin(ctx context.Context, req deskRequest) (any
 
 func (a *agentSession) workbin(ctx context.Context, req deskRequest) (any, error) {
 	return a.ixnCall(ctx, wire.RequestGetWorkbinContent, map[string]string{"workbin": req.Workbin})
+}
+
+// overview relays the supervisor view: the interaction server's queues and
+// logged-in agents, as the EventAck body.
+func (a *agentSession) overview(ctx context.Context, _ deskRequest) (any, error) {
+	return a.ixnCall(ctx, wire.RequestGetOverview, nil)
 }
 
 // accepted is the part of an interaction the bridge reads.

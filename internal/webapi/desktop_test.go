@@ -358,3 +358,39 @@ func TestDesktopTransferAndWorkbin(t *testing.T) {
 	bob.say(c.chatID, "back again", "ALL")
 	customerSees(t, &c, &seen, "back again")
 }
+
+// TestDesktopOverview asks for the supervisor view through the bridge: a
+// handled chat, a waiting one in its queue and both agents with their state.
+func TestDesktopOverview(t *testing.T) {
+	dc := startDeskCluster(t)
+	alice, bob := dc.desk(), dc.desk()
+	alice.wantCode(wire.RequestGetOverview, nil, wire.CodeNotLoggedIn)
+	alice.login("alice")
+	alice.must(wire.RequestAgentNotAvailable, map[string]string{"reason": "training"})
+	c := dc.web.requestChat(nil)
+	bob.login("bob")
+	bob.acceptNext(c.chatID)
+	bob.must(wire.RequestAgentNotAvailable, map[string]string{"reason": "wrap-up"})
+	waiting := dc.web.requestChat(nil)
+	var ov ixn.Overview
+	if err := json.Unmarshal(alice.must(wire.RequestGetOverview, nil), &ov); err != nil {
+		t.Fatal(err)
+	}
+	if len(ov.Agents) != 2 {
+		t.Fatalf("agents = %+v", ov.Agents)
+	}
+	a, b := ov.Agents[0], ov.Agents[1]
+	if a.ID != "alice" || a.Ready || a.Reason != "training" || a.Load != 0 || a.Capacity != 2 {
+		t.Errorf("alice = %+v", a)
+	}
+	if b.ID != "bob" || b.Ready || b.Reason != "wrap-up" || b.Load != 1 || b.Capacity != 2 {
+		t.Errorf("bob = %+v", b)
+	}
+	var ids []string
+	for _, q := range ov.Queues {
+		ids = append(ids, q.Interactions...)
+	}
+	if !slices.Equal(ids, []string{waiting.chatID}) {
+		t.Errorf("waiting = %v, want only %s (%s is handled)", ids, waiting.chatID, c.chatID)
+	}
+}

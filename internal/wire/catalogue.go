@@ -123,6 +123,11 @@ const (
 	// EventLocationChanged tells a party's connection that its session moved
 	// to another chat server.
 	EventLocationChanged = "EventLocationChanged"
+	// RequestGetOverview asks the interaction server for its queues and
+	// logged-in agents (the desktop's supervisor view).
+	RequestGetOverview = "RequestGetOverview"
+	// EventOverview answers RequestGetOverview.
+	EventOverview = "EventOverview"
 )
 
 // catalogue maps every known message name to its id.
@@ -233,6 +238,8 @@ var catalogue = map[string]int{
 	EventPing:                               314,
 	RequestCheckParty:                       315,
 	EventLocationChanged:                    316,
+	RequestGetOverview:                      317,
+	EventOverview:                           318,
 }
 
 // Known reports whether name is in the message catalogue.

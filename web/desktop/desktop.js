@@ -123,6 +123,8 @@ function onClosed() {
   $("#panels").replaceChildren();
   $("#invites").replaceChildren();
   $("#workbin").replaceChildren();
+  $("#overview-queues").replaceChildren();
+  $("#overview-agents").replaceChildren();
   $("#agent-bar").hidden = true;
   $("#work").hidden = true;
   $("#login").hidden = false;
@@ -552,6 +554,44 @@ async function pickUp(id, props) {
     showAlert(friendly(err));
   }
 }
+
+// ---- supervisor ----
+
+// waitText is a wait in seconds as a person reads it.
+function waitText(s) {
+  if (!s) return "—";
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+function row(...cells) {
+  const tr = document.createElement("tr");
+  for (const c of cells) {
+    const td = document.createElement("td");
+    td.textContent = c;
+    tr.append(td);
+  }
+  return tr;
+}
+
+async function refreshOverview() {
+  if (!state.agent || !$("#supervisor").open) return;
+  try {
+    const ov = await state.bridge.request("RequestGetOverview");
+    $("#overview-queues").replaceChildren(...(ov.queues || []).map((q) =>
+      row(q.name, String(q.waiting), waitText(q.oldestWait))));
+    $("#overview-agents").replaceChildren(...(ov.agents || []).map((a) =>
+      row(a.agentId, a.ready ? "Ready" : `Not ready${a.reason ? `: ${a.reason}` : ""}`, `${a.load} of ${a.capacity}`)));
+    $("#supervisor-updated").textContent = `Updated at ${clock().text}`;
+  } catch (err) {
+    showAlert(friendly(err));
+  }
+}
+
+// The supervisor view refreshes every 5 s while it is open and the page is
+// visible, and on demand.
+setInterval(() => { if (!document.hidden) refreshOverview(); }, 5000);
+$("#supervisor").addEventListener("toggle", refreshOverview);
+$("#supervisor-refresh").addEventListener("click", refreshOverview);
 
 // ---- start ----
 

@@ -60,6 +60,7 @@ var routes = map[string]route{
 	wire.RequestSubscribe:                {anyKind, subscribe},
 	wire.RequestUnsubscribe:              {anyKind, unsubscribe},
 	wire.RequestGetInteractionProperties: {anyKind, interactionProperties},
+	wire.RequestGetOverview:              {anyKind, overview},
 }
 
 // wireHandler serves the requests of p. Every answer, error or not, goes
@@ -264,6 +265,15 @@ func interactionProperties(s *Server, _ *peer, m wire.Message) (reply, error) {
 		return reply{}, wire.Errorf(wire.CodeNoSuchInteraction, "no such interaction: %s", req.InteractionID)
 	}
 	return reply{name: wire.EventInteractionProperties, body: map[string]any{"interaction": in}}, nil
+}
+
+// overview answers RequestGetOverview with EventOverview: the queues and
+// the logged-in agents, for a supervisor.
+func overview(s *Server, _ *peer, m wire.Message) (reply, error) {
+	if err := m.Bind(&empty{}); err != nil {
+		return reply{}, err
+	}
+	return reply{name: wire.EventOverview, body: s.engine.Overview(s.clock.Now())}, nil
 }
 
 func subscribe(s *Server, p *peer, m wire.Message) (reply, error) {
