@@ -79,7 +79,6 @@ func browserInstalled() bool {
 // submit their chats to it, and a web API connected to all three.
 func startDesktopCluster(t *testing.T) *cluster {
 	t.Helper()
-	bin := buildParley(t)
 	dir := t.TempDir()
 	names := []string{"ixn-1", "chat-1", "chat-2", "gms-1"}
 	c := &cluster{t: t, dataDir: filepath.Join(dir, "data"), out: &syncBuffer{}, addrs: map[string]string{}}
@@ -99,32 +98,7 @@ applications:
   chat-2: {type: chat-server, listen: "%s", database: main, connections: [ixn-1], options: {settings: %s}}
   gms-1: {type: web-api, listen: "%s", connections: [chat-1, chat-2, ixn-1], options: {settings: {request-timeout: 4}}}
 `, c.dataDir, c.addrs["ixn-1"], agent("alice"), agent("bob"), c.addrs["chat-1"], chat, c.addrs["chat-2"], chat, c.addrs["gms-1"])
-	file := filepath.Join(dir, "parley.yaml")
-	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c.up = exec.Command(bin, "up", "--config", file)
-	c.up.Stdout, c.up.Stderr = c.out, c.out
-	if err := c.up.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { c.up.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		c.up.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(20 * time.Second):
-			c.up.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("parley up output:\n%s", c.out.String())
-		}
-	})
-	for _, name := range names {
-		waitFor(t, c.out, ") ready on http://"+c.addrs[name])
-	}
+	c.launch(dir, yaml, names...)
 	return c
 }
 
