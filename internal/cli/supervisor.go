@@ -183,7 +183,11 @@ func (s *supervisor) awaitReady(ctx context.Context, c *child) {
 		case <-tick.C:
 		}
 	}
-	s.con.say("%s (%s) ready on http://%s", c.app.Name, c.app.Type, dialAddr(c.app.Listen))
+	addr := dialAddr(c.app.Listen)
+	s.con.say("%s (%s) ready on http://%s", c.app.Name, c.app.Type, addr)
+	if c.app.Type == config.WebAPI {
+		s.con.say("%s: customer widget http://%s/widget/ , agent desktop http://%s/desktop/", c.app.Name, addr, addr)
+	}
 }
 
 func (s *supervisor) healthy(ctx context.Context, url string) bool {

@@ -72,6 +72,9 @@ func (c *cli) up(ctx context.Context, file, apps string, grace time.Duration) er
 	}
 	s := newSupervisor(c, runDir, childConfig, grace, selected)
 	s.con.say("starting %d applications of %s (data-dir %s)", len(selected), d.File, d.DataDir)
+	if file == "" {
+		s.con.say("demo agent logins of the embedded deployment: alice (password alice), bob (password bob)")
+	}
 	return s.run(ctx, groups(selected))
 }
 
