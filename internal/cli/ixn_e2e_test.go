@@ -20,6 +20,7 @@ import (
 // chat server and the chat goes on.
 func TestAgentFollowsChatEndToEnd(t *testing.T) {
 	c := startIxnCluster(t)
+	waitFor(t, c.out, "gms-1: customer widget http://"+c.addrs["gms-1"]+"/widget/ , agent desktop http://"+c.addrs["gms-1"]+"/desktop/")
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 
