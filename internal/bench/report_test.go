@@ -6,7 +6,7 @@ import (
 )
 
 func TestReportAndPlot(t *testing.T) {
-	cpu := 12.5
+	cpu := 12.6
 	r := Result{Setup: Setup{Transport: WebSocket, Store: "SQLite"}, Capacity: 300, Steps: []Step{
 		{Sessions: 200, GateP99Ms: 3, Passed: true, MessagesPerSecond: 34,
 			Processes:  []ProcessStat{{Process: Process{Role: "chat-server"}, CPUPercent: 20}},
