@@ -39,8 +39,14 @@ func (s *Server) persist(ctx context.Context, e *entry, events []transcript.Even
 		return nil
 	}
 	batch := append(e.unsaved, events...)
+	failedBefore := false
 	err := s.retry(ctx, func(ctx context.Context) error {
-		return s.cfg.Transcripts.Append(ctx, e.id, e.epoch, batch)
+		err := s.cfg.Transcripts.Append(ctx, e.id, e.epoch, batch)
+		if errors.Is(err, transcript.ErrIndexConflict) && failedBefore && s.stored(ctx, e, batch) {
+			return nil // an earlier attempt timed out here but did commit
+		}
+		failedBefore = err != nil
+		return err
 	})
 	if err != nil {
 		e.unsaved = batch
@@ -48,6 +54,17 @@ func (s *Server) persist(ctx context.Context, e *entry, events []transcript.Even
 	}
 	e.unsaved = nil
 	return nil
+}
+
+// stored reports whether the last event of batch is in the store: after an
+// append that failed ambiguously (a timeout while its group commit went
+// through), retrying it meets its own events.
+func (s *Server) stored(ctx context.Context, e *entry, batch []transcript.Event) bool {
+	snap, err := s.cfg.Transcripts.Load(ctx, e.id)
+	if err != nil || len(snap.Events) == 0 {
+		return false
+	}
+	return snap.Session.Epoch == e.epoch && snap.Events[len(snap.Events)-1].Index >= batch[len(batch)-1].Index
 }
 
 // announce tells the agents of a save or a save failure when

@@ -34,6 +34,11 @@ const (
 // instead of holding a session forever.
 const storeTimeout = 15 * time.Second
 
+// outQueue bounds the messages queued to one connection. A web API's one
+// connection carries the pushes of thousands of chats, so the bound is
+// generous: only a peer that stopped reading for good is disconnected.
+const outQueue = 1 << 16
+
 // linger is how long an ended session stays readable, so that a client's last
 // refresh still receives the final events and chatEnded.
 const linger = time.Minute
@@ -115,6 +120,7 @@ func New(cfg Config) (*Server, error) {
 		wireOpts: wire.Options{
 			MaxMessageSize: int64(cfg.Options.Settings.MaxMessageSize),
 			PingInterval:   cfg.Options.Settings.ADDPTimeout,
+			QueueSize:      outQueue,
 		},
 		sessions: newRegistry(),
 		peers:    make(map[*peer]struct{}),

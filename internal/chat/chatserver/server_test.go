@@ -610,3 +610,45 @@ func TestAutoSave2NotifiesAgents(t *testing.T) {
 		}
 	}
 }
+
+// lostAck commits an append but reports a failure once, as a timeout while
+// its group commit goes through does.
+type lostAck struct {
+	transcript.Store
+	once  sync.Once
+	armed atomic.Bool
+}
+
+func (l *lostAck) Append(ctx context.Context, id string, epoch int64, events []transcript.Event) error {
+	err := l.Store.Append(ctx, id, epoch, events)
+	lost := false
+	if l.armed.Load() {
+		l.once.Do(func() { lost = true })
+	}
+	if err == nil && lost {
+		return context.DeadlineExceeded
+	}
+	return err
+}
+
+func TestAppendRetryAfterLostAck(t *testing.T) {
+	opts := defaultOptions(t)
+	opts.Settings.TranscriptResendDelay = time.Millisecond
+	la := &lostAck{}
+	h := start(t, opts, func(s transcript.Store) transcript.Store { la.Store = s; return la })
+	c := h.login(h.dial(chatserver.FlexPath))
+	la.armed.Store(true)
+	c.must(wire.RequestMessage, c.ref(map[string]any{"text": "committed once"}))
+	c.must(wire.RequestMessage, c.ref(map[string]any{"text": "and the next"}))
+	snap, err := h.ts.Load(context.Background(), c.sessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, e := range snap.Events {
+		texts = append(texts, e.Text)
+	}
+	if got := strings.Join(texts, "|"); got != "|committed once|and the next" {
+		t.Errorf("stored texts = %q", got)
+	}
+}
