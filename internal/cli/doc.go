@@ -1,5 +1,5 @@
 // Package cli is the parley command: its subcommands (up, run, check-config,
-// version, help), their flags and usage texts, and the one place that wires an
+// bench, bench report, version, help), their flags and usage texts, and the one place that wires an
 // application together, in order: deployment file, logger, stores, role, run.
 //
 // `parley run` runs one application in the foreground. `parley up` runs every
@@ -7,7 +7,8 @@
 // (`parley run --config FILE --app NAME`), prefixes each child's output with
 // its name, keeps a pid file per child under <data-dir>/run, reports each one
 // when its /healthz answers, and stops them all with SIGTERM, then SIGKILL
-// after a grace period, when it is interrupted.
+// after a grace period, when it is interrupted. `parley bench` runs the load
+// generator of internal/bench against a deployment it spawns or a running one.
 //
 // Exit codes: 0 success, 1 failure, 2 usage error. Errors are printed to
 // stderr as lines starting with "parley: ".
