@@ -394,3 +394,32 @@ func TestDesktopOverview(t *testing.T) {
 		t.Errorf("waiting = %v, want only %s (%s is handled)", ids, waiting.chatID, c.chatID)
 	}
 }
+
+// TestDesktopConference: alice brings bob into her chat; both are in it, an
+// INT message between them never reaches the customer, and the customer
+// sees both agents' messages to all.
+func TestDesktopConference(t *testing.T) {
+	dc := startDeskCluster(t)
+	alice, bob := dc.desk(), dc.desk()
+	alice.login("alice")
+	c := dc.web.requestChat(nil)
+	alice.acceptNext(c.chatID)
+	bob.login("bob")
+	alice.must(wire.RequestConference, map[string]string{"interactionId": c.chatID, "agentId": "bob"})
+	bob.waitEvent(wire.EventInvite, map[string]string{"interactionId": c.chatID, "kind": "conference", "fromAgentId": "alice"})
+	bob.must(wire.RequestAccept, map[string]string{"interactionId": c.chatID})
+	bob.waitEvent(wire.EventSessionInfo, map[string]string{"sessionId": c.chatID})
+
+	bob.say(c.chatID, "between us: refund approved", "INT")
+	eventually(t, "alice sees bob's internal note", func() bool { return alice.hasText(c.chatID, "between us: refund approved") })
+	alice.say(c.chatID, "your refund is approved", "ALL")
+	bob.say(c.chatID, "hello from bob", "ALL")
+	var seen []string
+	customerSees(t, &c, &seen, "hello from bob")
+	if !slices.Contains(seen, "your refund is approved") {
+		t.Errorf("customer transcript %q lacks alice's message", seen)
+	}
+	if slices.Contains(seen, "between us: refund approved") {
+		t.Error("the customer saw an INT message")
+	}
+}
