@@ -4,30 +4,22 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/parley-chat/parley/internal/store/storemigrate"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
-
-// migration is one numbered schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
 
 // migrate applies the migrations not yet recorded in schema_migrations in
 // one transaction. The advisory lock, keyed by schema, makes a second process
 // wait and then find nothing left to do; without it two concurrent
 // CREATE TABLE IF NOT EXISTS could still collide.
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	ms, err := loadMigrations()
+	ms, err := storemigrate.Load(migrations, "migrations")
 	if err != nil {
 		return err
 	}
@@ -43,7 +35,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		}
 		for _, m := range ms {
 			if err := apply(ctx, tx, m); err != nil {
-				return fmt.Errorf("migrate %s: %w", m.name, err)
+				return fmt.Errorf("migrate %s: %w", m.Name, err)
 			}
 		}
 		return nil
@@ -51,38 +43,15 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 }
 
 // apply runs m unless schema_migrations already records it.
-func apply(ctx context.Context, tx pgx.Tx, m migration) error {
+func apply(ctx context.Context, tx pgx.Tx, m storemigrate.Migration) error {
 	var done bool
-	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.version).Scan(&done)
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.Version).Scan(&done)
 	if err != nil || done {
 		return err
 	}
-	if _, err := tx.Exec(ctx, m.sql); err != nil { // no arguments: simple protocol, several statements allowed
+	if _, err := tx.Exec(ctx, m.SQL); err != nil { // no arguments: simple protocol, several statements allowed
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name)
+	_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name)
 	return err
-}
-
-// loadMigrations reads the embedded files, named NNNN_what.sql, in version order.
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	ms := make([]migration, 0, len(names))
-	for _, path := range names { // Glob returns names sorted, so versions ascend
-		name := strings.TrimPrefix(path, "migrations/")
-		prefix, _, _ := strings.Cut(name, "_")
-		v, err := strconv.Atoi(prefix)
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: no version number: %w", name, err)
-		}
-		body, err := migrations.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(body)})
-	}
-	return ms, nil
 }
