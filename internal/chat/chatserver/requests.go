@@ -92,6 +92,12 @@ func (s *Server) run(p *peer, m wire.Message, sd side, body any, ref *partyRef, 
 		s.reject(p, m, err)
 		return
 	}
+	s.asParty(p, m, sd, ref, op)
+}
+
+// asParty queues op on the session ref names, to run once the requester
+// is authenticated as ref's party; the op's result is the reply.
+func (s *Server) asParty(p *peer, m wire.Message, sd side, ref *partyRef, op partyOp) {
 	s.onSession(p, m, ref.SessionID, func(ctx context.Context, e *entry) (status, error) {
 		who, err := s.authenticate(ctx, p, e, *ref, sd)
 		if err != nil {

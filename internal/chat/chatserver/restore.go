@@ -38,7 +38,7 @@ func (s *Server) restore(p *peer, m wire.Message) {
 	}
 	if s.sessions.get(req.SessionID) != nil {
 		// Already here (an earlier restore, or a retry): serve it as a refresh.
-		s.run(p, m, flexSide, &req, &req.partyRef, func(_ context.Context, e *entry, who transcript.Party) (status, error) {
+		s.asParty(p, m, flexSide, &req.partyRef, func(_ context.Context, e *entry, who transcript.Party) (status, error) {
 			return s.status(e, who.ID, e.sess.Visible(req.TranscriptPosition, who.Type)), nil
 		})
 		return

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -112,7 +111,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg:         cfg,
-		log:         cmpLogger(cfg.Logger),
+		log:         cfg.Logger,
 		now:         cfg.Now,
 		saveNotices: save,
 		rules:       rules,
@@ -129,18 +128,14 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
 	s.wireOpts.Logger = s.log
 	s.ixn = newIxnLink(s)
 	s.work, s.stopWork = context.WithCancel(context.Background())
 	s.kpi.register(s.metrics)
 	return s, nil
-}
-
-func cmpLogger(l *slog.Logger) *slog.Logger {
-	if l == nil {
-		return slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	return l
 }
 
 // Run listens on the configured address and serves until ctx is done.

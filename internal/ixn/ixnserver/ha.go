@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -125,7 +124,7 @@ const lockSQL = `SELECT pg_advisory_lock(hashtextextended('parley/interaction-se
 func (l AdvisoryLock) Acquire(ctx context.Context) (<-chan struct{}, func(), error) {
 	log := l.Logger
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
 	for {
 		conn, err := l.lock(ctx)

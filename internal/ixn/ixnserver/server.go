@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -97,7 +96,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, clock: cfg.Clock, engine: eng, allow: cfg.Options.Settings.AllowMultipleAgentConnections,
 		rearm: make(chan struct{}, 1), peers: set{}, clients: index{}, agents: index{}, watchers: index{}, reporters: map[*peer]int64{}}
 	if s.log == nil {
-		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.clock == nil {
 		s.clock = realClock{}
