@@ -75,11 +75,14 @@ type Process struct {
 }
 
 // Defaults returns the seed's scenario: 35 s sessions with 3 messages from
-// each party, REST polling every 3 s, a 10 s ramp and a 60 s window.
+// each party, REST polling every 3 s, a 35 s ramp and a 60 s window. The
+// ramp is one session long so that session starts, and with them closes and
+// the messages between, are spread evenly in time: a shorter ramp bunches
+// them into waves that recur every session length.
 func Defaults() Config {
 	return Config{
 		Service: "customer-support", Transport: REST,
-		DormantPoll: 30 * time.Second, Ramp: 10 * time.Second, Duration: 60 * time.Second,
+		DormantPoll: 30 * time.Second, Ramp: 35 * time.Second, Duration: 60 * time.Second,
 		Poll: 3 * time.Second, SessionLength: 35 * time.Second, Messages: 3, AgentsPerConn: 100,
 		P99Bound: time.Second,
 	}

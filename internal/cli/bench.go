@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,7 +78,7 @@ func benchSetup(c *cli, fs *flag.FlagSet) func(context.Context, []string) error 
 	fs.StringVar(&o.chatServers, "chat-servers", "", "with --target: the chat servers agents join, `NAME=HOST:PORT,...`")
 	fs.StringVar(&o.config, "config", "", "with --target: read the chat servers (and the web API) from this deployment `FILE`")
 	fs.BoolVar(&o.spawn, "spawn", false, "start a deployment (one chat server, one web API) and measure it")
-	fs.StringVar(&o.db, "db", "", "with --spawn: a PostgreSQL `DSN` instead of SQLite")
+	fs.StringVar(&o.db, "db", "", "with --spawn: the database `DSN`, postgres://... for PostgreSQL, else SQLite (e.g. file:parley.db?_synchronous=NORMAL)")
 	fs.StringVar(&o.dataDir, "data-dir", "", "with --spawn: the deployment's data-dir, kept afterwards (default: a temporary one, removed)")
 	fs.BoolVar(&o.pin, "pin", true, "with --spawn: pin the chat server to CPU 0, the web API and the generator to the others")
 	fs.StringVar(&o.transport, "transport", "rest", "customers' transport: `rest`, websocket or long-polling")
@@ -273,12 +275,27 @@ func (c *cli) spawn(ctx context.Context, o *benchOptions) (*spawned, error) {
 	}
 	stop := s.stop
 	s.stop = func() { stop(); cleanup() }
-	s.store = "SQLite"
-	if o.db != "" {
-		s.store = "PostgreSQL"
-	}
+	s.store = storeName(o.db)
 	fmt.Fprintf(c.stdout, "deployment ready in %s (log: %s), %s, %s\n", dir, filepath.Join(dir, "deployment.log"), s.store, s.pinning)
 	return s, nil
+}
+
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// storeName names the store of a --db value for the result, with a SQLite
+// synchronous setting other than the default.
+func storeName(dsn string) string {
+	if isPostgres(dsn) {
+		return "PostgreSQL"
+	}
+	if _, q, ok := strings.Cut(dsn, "?"); ok {
+		if v, err := url.ParseQuery(q); err == nil && v.Get("_synchronous") != "" {
+			return "SQLite (synchronous=" + strings.ToUpper(v.Get("_synchronous")) + ")"
+		}
+	}
+	return "SQLite"
 }
 
 // benchDir returns the directory of a spawned deployment and what removes
@@ -310,8 +327,8 @@ func writeBenchDeployment(dir string, o *benchOptions) (string, error) {
 	if err := errors.Join(err1, err2); err != nil {
 		return "", err
 	}
-	db := "{driver: sqlite, dsn: parley.db}"
-	if o.db != "" {
+	db := fmt.Sprintf("{driver: sqlite, dsn: %q}", cmp.Or(o.db, "parley.db"))
+	if isPostgres(o.db) {
 		db = fmt.Sprintf("{driver: postgres, dsn: %q}", o.db)
 	}
 	idle := min(3600, max(30, int(3*o.cfg.DormantPoll.Seconds())))

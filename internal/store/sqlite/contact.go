@@ -17,6 +17,7 @@ import (
 // It is safe for concurrent use.
 type ContactStore struct {
 	db *sql.DB
+	w  *writer
 }
 
 // SaveInteraction stores in, replacing a record with the same id, and links
@@ -25,46 +26,58 @@ type ContactStore struct {
 // contact of the record being replaced, else a new contact from c. Contact
 // and interaction are written in one transaction.
 func (s *ContactStore) SaveInteraction(ctx context.Context, c contact.Contact, in contact.Interaction) (contact.Interaction, error) {
-	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+	parties, err := json.Marshal(in.Parties)
+	if err != nil {
+		return contact.Interaction{}, fmt.Errorf("sqlite: save interaction %s: %w", in.ID, err)
+	}
+	ud, err := json.Marshal(in.UserData)
+	if err != nil {
+		return contact.Interaction{}, fmt.Errorf("sqlite: save interaction %s: %w", in.ID, err)
+	}
+	var contactID string
+	err = s.w.do(ctx, func(ctx context.Context, tx *batchTx) error {
 		id, err := resolveContact(ctx, tx, c, in)
 		if err != nil {
 			return err
 		}
-		in.ContactID = id
-		return upsertInteraction(ctx, tx, in)
+		contactID = id
+		rec := in
+		rec.ContactID = id
+		return upsertInteraction(ctx, tx, rec, parties, ud)
 	})
 	if err != nil {
 		return contact.Interaction{}, fmt.Errorf("sqlite: save interaction %s: %w", in.ID, err)
 	}
+	in.ContactID = contactID
 	return in, nil
 }
 
 // resolveContact finds or creates the contact of in; the transaction holds
 // the write lock, so no other writer can insert the same email meanwhile.
-func resolveContact(ctx context.Context, tx *sql.Tx, c contact.Contact, in contact.Interaction) (string, error) {
+func resolveContact(ctx context.Context, tx *batchTx, c contact.Contact, in contact.Interaction) (string, error) {
 	if in.ContactID != "" {
 		return in.ContactID, exists(ctx, tx, `SELECT count(*) FROM contacts WHERE id = ?`, in.ContactID)
 	}
 	var id string
 	var err error
 	if c.EmailAddress != "" {
-		err = tx.QueryRowContext(ctx, `SELECT id FROM contacts WHERE email = ?`, c.EmailAddress).Scan(&id)
+		err = tx.queryRow(ctx, `SELECT id FROM contacts WHERE email = ?`, c.EmailAddress).Scan(&id)
 	} else {
-		err = tx.QueryRowContext(ctx, `SELECT contact_id FROM interactions WHERE id = ?`, in.ID).Scan(&id)
+		err = tx.queryRow(ctx, `SELECT contact_id FROM interactions WHERE id = ?`, in.ID).Scan(&id)
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return id, err
 	}
 	id = newID()
-	_, err = tx.ExecContext(ctx, `INSERT INTO contacts (id, first_name, last_name, email, nickname) VALUES (?, ?, ?, ?, ?)`,
+	_, err = tx.exec(ctx, `INSERT INTO contacts (id, first_name, last_name, email, nickname) VALUES (?, ?, ?, ?, ?)`,
 		id, c.FirstName, c.LastName, c.EmailAddress, c.Nickname)
 	return id, err
 }
 
 // exists returns contact.ErrNotFound unless query counts at least one row.
-func exists(ctx context.Context, tx *sql.Tx, query, id string) error {
+func exists(ctx context.Context, tx *batchTx, query, id string) error {
 	var n int
-	if err := tx.QueryRowContext(ctx, query, id).Scan(&n); err != nil {
+	if err := tx.queryRow(ctx, query, id).Scan(&n); err != nil {
 		return err
 	}
 	if n == 0 {
@@ -73,16 +86,10 @@ func exists(ctx context.Context, tx *sql.Tx, query, id string) error {
 	return nil
 }
 
-func upsertInteraction(ctx context.Context, tx *sql.Tx, in contact.Interaction) error {
-	parties, err := json.Marshal(in.Parties)
-	if err != nil {
-		return err
-	}
-	ud, err := json.Marshal(in.UserData)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO interactions (`+interactionCols+`)
+// upsertInteraction writes in, its parties and user data already encoded so
+// that the writer goroutine only writes.
+func upsertInteraction(ctx context.Context, tx *batchTx, in contact.Interaction, parties, ud []byte) error {
+	_, err := tx.exec(ctx, `INSERT OR REPLACE INTO interactions (`+interactionCols+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		in.ID, in.ContactID, in.MediaType, in.TypeID, in.SubtypeID, in.Subject,
 		millis(in.StartedAt), millis(in.EndedAt), in.Owner, string(parties), string(ud),

@@ -45,6 +45,7 @@ var forced = map[string]string{
 // concurrent use; Close releases it.
 type DB struct {
 	sql         *sql.DB
+	w           *writer
 	transcripts *TranscriptStore
 	contacts    *ContactStore
 	files       *FileStore
@@ -69,7 +70,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	for delay := 10 * time.Millisecond; ; delay = min(2*delay, time.Second) {
 		sdb, err := openOnce(ctx, uri)
 		if err == nil {
-			return &DB{sql: sdb, transcripts: newTranscriptStore(sdb), contacts: &ContactStore{db: sdb}, files: &FileStore{db: sdb}}, nil
+			w := newWriter(sdb)
+			return &DB{sql: sdb, w: w, transcripts: &TranscriptStore{db: sdb, w: w},
+				contacts: &ContactStore{db: sdb, w: w}, files: &FileStore{db: sdb, w: w}}, nil
 		}
 		if !isBusy(err) || time.Now().After(deadline) {
 			return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
@@ -111,11 +114,12 @@ func (db *DB) Contacts() *ContactStore { return db.contacts }
 // Files returns the store of the files uploaded into sessions.
 func (db *DB) Files() *FileStore { return db.files }
 
-// Close commits the appends already queued, stops the committer and closes
+// Close commits the writes already queued, stops the writer and closes
 // the database. It is idempotent; later calls return the first result.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
-		db.transcripts.close()
+		db.transcripts.markClosed()
+		db.w.close()
 		if err := db.sql.Close(); err != nil {
 			db.closeErr = fmt.Errorf("sqlite: close: %w", err)
 		}

@@ -14,6 +14,7 @@ import (
 // concurrent use.
 type FileStore struct {
 	db *sql.DB
+	w  *writer
 }
 
 // fileCols are the columns scanFile reads, in its order.
@@ -25,15 +26,15 @@ func (s *FileStore) PutFile(ctx context.Context, f transcript.File, data []byte)
 	if data == nil {
 		data = []byte{} // NULL content marks a deleted file
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO files (`+fileCols+`, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?) ON CONFLICT (id) DO NOTHING`,
-		f.ID, f.SessionID, f.Name, f.ContentType, f.Description, f.Size, f.UploadedBy, f.CreatedAt.UnixMilli(), data)
-	if err == nil {
-		var n int64
-		if n, err = res.RowsAffected(); err == nil && n == 0 {
-			err = transcript.ErrExists
+	err := s.w.do(ctx, func(ctx context.Context, tx *batchTx) error {
+		res, err := tx.exec(ctx, `INSERT INTO files (`+fileCols+`, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?) ON CONFLICT (id) DO NOTHING`,
+			f.ID, f.SessionID, f.Name, f.ContentType, f.Description, f.Size, f.UploadedBy, f.CreatedAt.UnixMilli(), data)
+		if err != nil {
+			return err
 		}
-	}
+		return affected(res, transcript.ErrExists)
+	})
 	if err != nil {
 		return fmt.Errorf("sqlite: put file %s: %w", f.ID, err)
 	}
@@ -45,13 +46,20 @@ func (s *FileStore) PutFile(ctx context.Context, f transcript.File, data []byte)
 // all counted; the returned Downloads includes it. An unknown or deleted
 // file, or one of another session, is transcript.ErrNotFound.
 func (s *FileStore) File(ctx context.Context, sessionID, fileID string, download bool) (transcript.File, []byte, error) {
-	query := `SELECT ` + fileCols + `, data FROM files WHERE id = ? AND session_id = ? AND deleted = 0`
-	if download {
-		query = `UPDATE files SET downloads = downloads + 1 WHERE id = ? AND session_id = ? AND deleted = 0
-			RETURNING ` + fileCols + `, data`
-	}
+	var f transcript.File
 	var data []byte
-	f, err := scanFile(s.db.QueryRowContext(ctx, query, fileID, sessionID), &data)
+	var err error
+	if download {
+		err = s.w.do(ctx, func(ctx context.Context, tx *batchTx) error {
+			var err error
+			f, err = scanFile(tx.queryRow(ctx, `UPDATE files SET downloads = downloads + 1
+				WHERE id = ? AND session_id = ? AND deleted = 0 RETURNING `+fileCols+`, data`, fileID, sessionID), &data)
+			return err
+		})
+	} else {
+		f, err = scanFile(s.db.QueryRowContext(ctx, `SELECT `+fileCols+`, data FROM files
+			WHERE id = ? AND session_id = ? AND deleted = 0`, fileID, sessionID), &data)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		err = transcript.ErrNotFound
 	}
@@ -64,14 +72,14 @@ func (s *FileStore) File(ctx context.Context, sessionID, fileID string, download
 // DeleteFile marks a live file of the session deleted and drops its content;
 // an unknown or already deleted file is transcript.ErrNotFound.
 func (s *FileStore) DeleteFile(ctx context.Context, sessionID, fileID string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE files SET deleted = 1, data = NULL
-		WHERE id = ? AND session_id = ? AND deleted = 0`, fileID, sessionID)
-	if err == nil {
-		var n int64
-		if n, err = res.RowsAffected(); err == nil && n == 0 {
-			err = transcript.ErrNotFound
+	err := s.w.do(ctx, func(ctx context.Context, tx *batchTx) error {
+		res, err := tx.exec(ctx, `UPDATE files SET deleted = 1, data = NULL
+			WHERE id = ? AND session_id = ? AND deleted = 0`, fileID, sessionID)
+		if err != nil {
+			return err
 		}
-	}
+		return affected(res, transcript.ErrNotFound)
+	})
 	if err != nil {
 		return fmt.Errorf("sqlite: delete file %s of %s: %w", fileID, sessionID, err)
 	}
@@ -103,7 +111,11 @@ func (s *FileStore) SessionFiles(ctx context.Context, sessionID string) ([]trans
 
 // DeleteSessionFiles removes every file of a session, rows and content.
 func (s *FileStore) DeleteSessionFiles(ctx context.Context, sessionID string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM files WHERE session_id = ?`, sessionID); err != nil {
+	err := s.w.do(ctx, func(ctx context.Context, tx *batchTx) error {
+		_, err := tx.exec(ctx, `DELETE FROM files WHERE session_id = ?`, sessionID)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("sqlite: delete files of %s: %w", sessionID, err)
 	}
 	return nil

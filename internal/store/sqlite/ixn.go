@@ -14,28 +14,29 @@ import (
 // reporting event log. It is safe for concurrent use.
 type IxnStore struct {
 	db *sql.DB
+	w  *writer
 }
 
 // Interactions returns the interaction server's store.
-func (db *DB) Interactions() *IxnStore { return &IxnStore{db: db.sql} }
+func (db *DB) Interactions() *IxnStore { return &IxnStore{db: db.sql, w: db.w} }
 
 // Commit writes b in one immediate transaction.
 func (s *IxnStore) Commit(ctx context.Context, b ixn.Batch) error {
 	if b.Empty() {
 		return nil
 	}
-	err := inTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := s.w.do(ctx, func(ctx context.Context, tx *batchTx) error {
 		for _, in := range b.Saves {
 			if err := saveIxn(ctx, tx, in); err != nil {
 				return err
 			}
 		}
 		for _, id := range b.Deletes {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM ixn_interactions WHERE id = ?`, id); err != nil {
+			if _, err := tx.exec(ctx, `DELETE FROM ixn_interactions WHERE id = ?`, id); err != nil {
 				return err
 			}
 		}
-		return appendEvents(ctx, tx, b.Events)
+		return appendLogEvents(ctx, tx, b.Events)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: commit interactions: %w", err)
@@ -43,23 +44,23 @@ func (s *IxnStore) Commit(ctx context.Context, b ixn.Batch) error {
 	return nil
 }
 
-func saveIxn(ctx context.Context, tx *sql.Tx, in ixn.Interaction) error {
+func saveIxn(ctx context.Context, tx *batchTx, in ixn.Interaction) error {
 	rec, err := json.Marshal(in)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO ixn_interactions (id, state, queue, submitted_at, record)
+	_, err = tx.exec(ctx, `INSERT INTO ixn_interactions (id, state, queue, submitted_at, record)
 		VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET state = excluded.state, queue = excluded.queue, record = excluded.record`,
 		in.ID, string(in.State), in.Queue, in.SubmittedAt.UnixMilli(), string(rec))
 	return err
 }
 
-// appendEvents inserts evs, failing with ixn.ErrDuplicateEvent on an id
+// appendLogEvents inserts evs, failing with ixn.ErrDuplicateEvent on an id
 // already in the log.
-func appendEvents(ctx context.Context, tx *sql.Tx, evs []ixn.LogEvent) error {
+func appendLogEvents(ctx context.Context, tx *batchTx, evs []ixn.LogEvent) error {
 	for _, ev := range evs {
-		res, err := tx.ExecContext(ctx, `INSERT INTO ixn_events (id, time_ms, name, body) VALUES (?, ?, ?, ?)
+		res, err := tx.exec(ctx, `INSERT INTO ixn_events (id, time_ms, name, body) VALUES (?, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`, ev.ID, ev.Time.UnixMilli(), ev.Name, string(ev.Body))
 		if err != nil {
 			return err

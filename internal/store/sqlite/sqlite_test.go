@@ -140,9 +140,10 @@ func appendN(ctx context.Context, s *TranscriptStore, id string, epoch int64, fr
 }
 
 // TestBatchItemsFailAlone commits one batch by hand, so that the refused
-// appends are certain to share a transaction with the good ones.
+// writes are certain to share a transaction with the good ones.
 func TestBatchItemsFailAlone(t *testing.T) {
-	ctx, s := t.Context(), openDB(t, tempPath(t)).Transcripts()
+	db := openDB(t, tempPath(t))
+	ctx, s := t.Context(), db.Transcripts()
 	for _, id := range []string{"good", "stale", "conflict"} {
 		if err := s.Create(ctx, transcript.Session{ID: id, Owner: "cs-1", Epoch: 1}); err != nil {
 			t.Fatal(err)
@@ -158,19 +159,31 @@ func TestBatchItemsFailAlone(t *testing.T) {
 		}
 		return out
 	}
-	batch := []appendReq{
-		{sessionID: "good", epoch: 1, events: rows(1, 2)},
-		{sessionID: "stale", epoch: 1, events: rows(1)},
-		{sessionID: "conflict", epoch: 1, events: rows(1)},
-		{sessionID: "conflict", epoch: 1, events: rows(1)}, // conflicts with the item before it
-		{sessionID: "missing", epoch: 1, events: rows(1)},
-		{sessionID: "good", epoch: 1, events: rows(3)},
+	errHalfDone := errors.New("failed after its first statement")
+	halfDone := func(ctx context.Context, tx *batchTx) error {
+		if _, err := tx.exec(ctx, `INSERT INTO sessions (id, owner, epoch, async, created_at, user_data)
+			VALUES ('half', 'cs-1', 1, 0, 0, '{}')`); err != nil {
+			return err
+		}
+		return errHalfDone
 	}
-	want := []error{nil, transcript.ErrStaleEpoch, nil, transcript.ErrIndexConflict, transcript.ErrNotFound, nil}
-	for i, err := range s.commitAppends(ctx, batch) {
+	batch := []writeFn{
+		appendEvents("good", 1, rows(1, 2)),
+		appendEvents("stale", 1, rows(1)),
+		appendEvents("conflict", 1, rows(1)),
+		appendEvents("conflict", 1, rows(1)), // conflicts with the item before it
+		appendEvents("missing", 1, rows(1)),
+		halfDone, // its insert is rolled back to its savepoint
+		appendEvents("good", 1, rows(3)),
+	}
+	want := []error{nil, transcript.ErrStaleEpoch, nil, transcript.ErrIndexConflict, transcript.ErrNotFound, errHalfDone, nil}
+	for i, err := range commitBatch(ctx, db.sql, batch) {
 		if !errors.Is(err, want[i]) || (want[i] == nil) != (err == nil) {
 			t.Errorf("item %d: got %v, want %v", i, err, want[i])
 		}
+	}
+	if _, err := s.Load(ctx, "half"); !errors.Is(err, transcript.ErrNotFound) {
+		t.Errorf("the failed write's statement was kept: Load(half) = %v", err)
 	}
 	for id, n := range map[string]int{"good": 3, "stale": 0, "conflict": 1} {
 		if snap, err := s.Load(ctx, id); err != nil || len(snap.Events) != n {

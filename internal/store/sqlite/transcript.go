@@ -9,28 +9,17 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/parley-chat/parley/internal/store/groupcommit"
 	"github.com/parley-chat/parley/internal/transcript"
 )
 
-// batchSize caps the appends committed in one transaction.
-const batchSize = 256
-
-// TranscriptStore is the intermediate transcript store. Appends from all
-// goroutines go through one committer that writes each batch in a single
+// TranscriptStore is the intermediate transcript store. Its writes go
+// through the database's one writer, so appends of many sessions share a
 // transaction; Append returns after that transaction has committed with
 // synchronous=FULL. It is safe for concurrent use.
 type TranscriptStore struct {
-	db        *sql.DB
-	committer *groupcommit.Committer[appendReq]
-	closed    atomic.Bool
-}
-
-// appendReq is one Append waiting for its batch, its events already encoded.
-type appendReq struct {
-	sessionID string
-	epoch     int64
-	events    []eventRow
+	db     *sql.DB
+	w      *writer
+	closed atomic.Bool
 }
 
 // eventRow is an event as stored: its index, UTC milliseconds and JSON.
@@ -40,17 +29,8 @@ type eventRow struct {
 	data   []byte
 }
 
-func newTranscriptStore(db *sql.DB) *TranscriptStore {
-	s := &TranscriptStore{db: db}
-	s.committer = groupcommit.New(s.commitAppends, batchSize)
-	return s
-}
-
-// close stops the committer once the queued appends are committed.
-func (s *TranscriptStore) close() {
-	s.closed.Store(true)
-	s.committer.Close()
-}
+// markClosed makes every later call fail with transcript.ErrClosed.
+func (s *TranscriptStore) markClosed() { s.closed.Store(true) }
 
 func (s *TranscriptStore) checkOpen() error {
 	if s.closed.Load() {
@@ -68,17 +48,26 @@ func (s *TranscriptStore) Create(ctx context.Context, sess transcript.Session) e
 	if err != nil {
 		return fmt.Errorf("sqlite: create %s: %w", sess.ID, err)
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id, owner, epoch, async, created_at, user_data)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-		sess.ID, sess.Owner, sess.Epoch, sess.Async, sess.CreatedAt.UnixMilli(), string(ud))
-	if err != nil {
-		return fmt.Errorf("sqlite: create %s: %w", sess.ID, err)
-	}
-	n, err := res.RowsAffected()
-	if err == nil && n == 0 {
-		err = transcript.ErrExists
-	}
+	err = s.write(ctx, func(ctx context.Context, tx *batchTx) error {
+		res, err := tx.exec(ctx, `INSERT INTO sessions (id, owner, epoch, async, created_at, user_data)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			sess.ID, sess.Owner, sess.Epoch, sess.Async, sess.CreatedAt.UnixMilli(), string(ud))
+		if err != nil {
+			return err
+		}
+		return affected(res, transcript.ErrExists)
+	})
 	return wrapErr("create", sess.ID, err)
+}
+
+// write runs fn through the writer, reporting a closed writer as
+// transcript.ErrClosed.
+func (s *TranscriptStore) write(ctx context.Context, fn writeFn) error {
+	err := s.w.do(ctx, fn)
+	if errors.Is(err, errWriterClosed) {
+		return transcript.ErrClosed
+	}
+	return err
 }
 
 // Append durably adds events to a session; see transcript.Store. Events of
@@ -93,11 +82,7 @@ func (s *TranscriptStore) Append(ctx context.Context, sessionID string, epoch in
 	if err != nil {
 		return fmt.Errorf("sqlite: append %s: %w", sessionID, err)
 	}
-	err = s.committer.Do(ctx, appendReq{sessionID: sessionID, epoch: epoch, events: rows})
-	if errors.Is(err, groupcommit.ErrClosed) {
-		return fmt.Errorf("sqlite: append %s: %w", sessionID, transcript.ErrClosed)
-	}
-	return err
+	return wrapErr("append", sessionID, s.write(ctx, appendEvents(sessionID, epoch, rows)))
 }
 
 // encodeEvents checks that indexes increase and marshals each event; it runs
@@ -166,27 +151,18 @@ func (s *TranscriptStore) Claim(ctx context.Context, sessionID, owner string, ep
 		return 0, err
 	}
 	var next int64
-	err := s.db.QueryRowContext(ctx, `UPDATE sessions SET epoch = epoch + 1, owner = ? WHERE id = ? AND epoch = ? RETURNING epoch`,
-		owner, sessionID, epoch).Scan(&next)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = s.missingOrStale(ctx, sessionID)
-	}
+	err := s.write(ctx, func(ctx context.Context, tx *batchTx) error {
+		err := tx.queryRow(ctx, `UPDATE sessions SET epoch = epoch + 1, owner = ? WHERE id = ? AND epoch = ? RETURNING epoch`,
+			owner, sessionID, epoch).Scan(&next)
+		if errors.Is(err, sql.ErrNoRows) {
+			return missingOrStale(ctx, tx, sessionID)
+		}
+		return err
+	})
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: claim %s: %w", sessionID, err)
+		return 0, wrapErr("claim", sessionID, err)
 	}
 	return next, nil
-}
-
-// missingOrStale tells why a fenced statement matched no row.
-func (s *TranscriptStore) missingOrStale(ctx context.Context, sessionID string) error {
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE id = ?`, sessionID).Scan(&n); err != nil {
-		return err
-	}
-	if n == 0 {
-		return transcript.ErrNotFound
-	}
-	return transcript.ErrStaleEpoch
 }
 
 // Delete removes a session and, by cascade, its events, unless epoch is
@@ -195,18 +171,19 @@ func (s *TranscriptStore) Delete(ctx context.Context, sessionID string, epoch in
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = ? AND epoch <= ?`, sessionID, epoch)
-	if err != nil {
-		return fmt.Errorf("sqlite: delete %s: %w", sessionID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n > 0 {
-		return wrapErr("delete", sessionID, err)
-	}
-	var found int
-	err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE id = ?`, sessionID).Scan(&found)
-	if err == nil && found > 0 {
-		err = transcript.ErrStaleEpoch
-	}
+	err := s.write(ctx, func(ctx context.Context, tx *batchTx) error {
+		res, err := tx.exec(ctx, `DELETE FROM sessions WHERE id = ? AND epoch <= ?`, sessionID, epoch)
+		if err != nil {
+			return err
+		}
+		if affected(res, transcript.ErrNotFound) == nil {
+			return nil
+		}
+		if err := missingOrStale(ctx, tx, sessionID); !errors.Is(err, transcript.ErrNotFound) {
+			return err
+		}
+		return nil // deleting a missing session is not an error
+	})
 	return wrapErr("delete", sessionID, err)
 }
 
