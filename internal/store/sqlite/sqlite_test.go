@@ -177,7 +177,7 @@ func TestBatchItemsFailAlone(t *testing.T) {
 		appendEvents("good", 1, rows(3)),
 	}
 	want := []error{nil, transcript.ErrStaleEpoch, nil, transcript.ErrIndexConflict, transcript.ErrNotFound, errHalfDone, nil}
-	for i, err := range commitBatch(ctx, db.sql, batch) {
+	for i, err := range commitBatch(ctx, db.w.cache, batch) {
 		if !errors.Is(err, want[i]) || (want[i] == nil) != (err == nil) {
 			t.Errorf("item %d: got %v, want %v", i, err, want[i])
 		}
@@ -212,3 +212,4 @@ func TestConcurrentCreate(t *testing.T) {
 		}
 	}
 }
+

@@ -20,6 +20,33 @@ const batchSize = 256
 // chat server writing on several connections stalls with an idle CPU.
 type writer struct {
 	committer *groupcommit.Committer[writeFn]
+	cache     *stmtCache
+}
+
+// stmtCache holds the writes' statements prepared on the database, so that
+// SQL is parsed once per connection, not once per batch. Only the writer
+// goroutine uses it.
+type stmtCache struct {
+	db    *sql.DB
+	stmts map[string]*sql.Stmt
+}
+
+func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := c.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.stmts[query] = st
+	return st, nil
+}
+
+func (c *stmtCache) close() {
+	for _, st := range c.stmts {
+		_ = st.Close()
+	}
 }
 
 // writeFn is one write. It runs inside its batch's transaction under its own
@@ -27,8 +54,9 @@ type writer struct {
 type writeFn func(ctx context.Context, tx *batchTx) error
 
 func newWriter(db *sql.DB) *writer {
-	return &writer{committer: groupcommit.New(func(ctx context.Context, fns []writeFn) []error {
-		return commitBatch(ctx, db, fns)
+	cache := &stmtCache{db: db, stmts: make(map[string]*sql.Stmt)}
+	return &writer{cache: cache, committer: groupcommit.New(func(ctx context.Context, fns []writeFn) []error {
+		return commitBatch(ctx, cache, fns)
 	}, batchSize)}
 }
 
@@ -44,18 +72,20 @@ func (w *writer) do(ctx context.Context, fn writeFn) error {
 }
 
 // close commits the writes already queued and stops the goroutine.
-func (w *writer) close() { w.committer.Close() }
+func (w *writer) close() {
+	w.committer.Close()
+	w.cache.close() // the goroutine has exited
+}
 
 var errWriterClosed = errors.New("sqlite: database closed")
 
 // commitBatch runs fns in one immediate transaction, each under a savepoint.
 // A failure of the transaction itself (begin, a savepoint, the commit) fails
 // every write of the batch.
-func commitBatch(ctx context.Context, db *sql.DB, fns []writeFn) []error {
+func commitBatch(ctx context.Context, cache *stmtCache, fns []writeFn) []error {
 	errs := make([]error, len(fns))
-	err := inTx(ctx, db, func(tx *sql.Tx) error {
-		btx := &batchTx{Tx: tx, stmts: make(map[string]*sql.Stmt)}
-		defer btx.closeStmts()
+	err := inTx(ctx, cache.db, func(tx *sql.Tx) error {
+		btx := &batchTx{Tx: tx, cache: cache, stmts: make(map[string]*sql.Stmt)}
 		for i, fn := range fns {
 			var err error
 			if errs[i], err = btx.apply(ctx, fn); err != nil {
@@ -72,10 +102,11 @@ func commitBatch(ctx context.Context, db *sql.DB, fns []writeFn) []error {
 	return errs
 }
 
-// batchTx is a batch's transaction with the statements its writes prepared,
-// kept for the rest of the batch.
+// batchTx is a batch's transaction with the writer's statements bound to it
+// (a transaction closes its statements when it ends).
 type batchTx struct {
 	*sql.Tx
+	cache *stmtCache
 	stmts map[string]*sql.Stmt
 }
 
@@ -94,15 +125,16 @@ func (b *batchTx) apply(ctx context.Context, fn writeFn) (itemErr, err error) {
 	return itemErr, err
 }
 
-// stmt returns query prepared in the transaction, preparing it once per batch.
+// stmt returns the writer's statement for query bound to the transaction.
 func (b *batchTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := b.stmts[query]; ok {
 		return st, nil
 	}
-	st, err := b.PrepareContext(ctx, query)
+	st, err := b.cache.get(ctx, query)
 	if err != nil {
 		return nil, err
 	}
+	st = b.StmtContext(ctx, st)
 	b.stmts[query] = st
 	return st, nil
 }
@@ -123,12 +155,6 @@ func (b *batchTx) queryRow(ctx context.Context, query string, args ...any) scann
 		return errRow{err}
 	}
 	return st.QueryRowContext(ctx, args...)
-}
-
-func (b *batchTx) closeStmts() {
-	for _, st := range b.stmts {
-		_ = st.Close()
-	}
 }
 
 // scanner is a row to scan: *sql.Row or a failed preparation.
