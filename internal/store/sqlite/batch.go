@@ -11,24 +11,20 @@ import (
 
 // appendEvents is the write of one Append: fenced against the session row as
 // it stands at that point of the batch (earlier writes of the batch included).
+// The fence and the move of last_index are one statement; the row is read
+// only to tell why an append is refused.
 func appendEvents(sessionID string, epoch int64, rows []eventRow) writeFn {
 	return func(ctx context.Context, tx *batchTx) error {
-		var stored, last int64
-		err := tx.queryRow(ctx, `SELECT epoch, last_index FROM sessions WHERE id = ?`, sessionID).Scan(&stored, &last)
-		if errors.Is(err, sql.ErrNoRows) {
-			err = transcript.ErrNotFound
+		if len(rows) == 0 {
+			return fence(ctx, tx, sessionID, epoch, 0)
 		}
+		res, err := tx.exec(ctx, `UPDATE sessions SET last_index = ? WHERE id = ? AND epoch = ? AND last_index < ?`,
+			rows[len(rows)-1].idx, sessionID, epoch, rows[0].idx)
 		if err != nil {
 			return err
 		}
-		if epoch != stored {
-			return fmt.Errorf("epoch %d, stored %d: %w", epoch, stored, transcript.ErrStaleEpoch)
-		}
-		if len(rows) == 0 {
-			return nil
-		}
-		if int64(rows[0].idx) <= last {
-			return fmt.Errorf("index %d, last stored %d: %w", rows[0].idx, last, transcript.ErrIndexConflict)
+		if affected(res, errRefused) != nil {
+			return fence(ctx, tx, sessionID, epoch, rows[0].idx)
 		}
 		for _, e := range rows {
 			if _, err := tx.exec(ctx, `INSERT INTO events (session_id, idx, time_ms, data) VALUES (?, ?, ?, ?)`,
@@ -36,9 +32,29 @@ func appendEvents(sessionID string, epoch int64, rows []eventRow) writeFn {
 				return err
 			}
 		}
-		_, err = tx.exec(ctx, `UPDATE sessions SET last_index = ? WHERE id = ?`, rows[len(rows)-1].idx, sessionID)
-		return err
+		return nil
 	}
+}
+
+// errRefused marks a fenced update that matched no row.
+var errRefused = errors.New("refused")
+
+// fence checks an append whose first event is first (0: none) against the
+// session row, and returns why it is refused, or nil.
+func fence(ctx context.Context, tx *batchTx, sessionID string, epoch int64, first int) error {
+	var stored, last int64
+	err := tx.queryRow(ctx, `SELECT epoch, last_index FROM sessions WHERE id = ?`, sessionID).Scan(&stored, &last)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return transcript.ErrNotFound
+	case err != nil:
+		return err
+	case epoch != stored:
+		return fmt.Errorf("epoch %d, stored %d: %w", epoch, stored, transcript.ErrStaleEpoch)
+	case first > 0 && int64(first) <= last:
+		return fmt.Errorf("index %d, last stored %d: %w", first, last, transcript.ErrIndexConflict)
+	}
+	return nil
 }
 
 // missingOrStale tells why a fenced statement of the batch matched no row.
