@@ -22,11 +22,11 @@ var seedRows = []seedRow{
 // labels name each result (a file name, say).
 func Report(results []Result, labels []string) string {
 	var b strings.Builder
-	b.WriteString("| source | transport | store | active | dormant | msg/s | p50 ms | p99 ms | gate p99 ms | chat server CPU (% of a core) | chat server µs/msg | web API CPU (%) | web API µs/msg | generator CPU (%) | errors | lost / dup | verdict |\n")
-	b.WriteString("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	b.WriteString("| source | transport | store | active | dormant | msg/s | p50 ms | p99 ms | gate p99 ms | chat server CPU (% of a core) | chat server µs/msg | active sessions per chat-server core (linear) | web API CPU (%) | web API µs/msg | generator CPU (%) | errors | lost / dup | verdict |\n")
+	b.WriteString("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, s := range seedRows {
-		fmt.Fprintf(&b, "| seed (Genesys, Xeon E7-8880L 2 GHz) | %s | — | %s | %s | — | — | — | — | ≈ 100 | — | < 100 ×2 | — | — | — | — | the seed's sizing |\n",
-			s.transport, num(s.active), num(s.dormant))
+		fmt.Fprintf(&b, "| seed (Genesys, Xeon E7-8880L 2 GHz) | %s | — | %s | %s | — | — | — | — | ≈ 100 | — | %s | < 100 ×2 | — | — | — | — | the seed's sizing |\n",
+			s.transport, num(s.active), num(s.dormant), seedPerCore(s))
 	}
 	for i, r := range results {
 		for _, s := range r.Steps {
@@ -50,10 +50,30 @@ func row(label string, r Result, s Step) string {
 	if store == "" {
 		store = "?"
 	}
-	return fmt.Sprintf("| parley `%s` | %s | %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %s | %s | %s | %s | %s | %d | %d / %d | %s |\n",
+	return fmt.Sprintf("| parley `%s` | %s | %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %s | %s | %s | %s | %s | %s | %d | %d / %d | %s |\n",
 		label, r.Setup.Transport, store, num(s.Sessions), num(s.Dormant), s.MessagesPerSecond, s.Latency.P50,
-		s.Latency.P99, s.GateP99Ms, chat, perMsg(s.PerMessage, "chat"), web, perMsg(s.PerMessage, "web"), gen,
+		s.Latency.P99, s.GateP99Ms, chat, perMsg(s.PerMessage, "chat"), perCore(s), web, perMsg(s.PerMessage, "web"), gen,
 		s.Errors, s.Lost, s.Duplicated, verdict)
+}
+
+// seedPerCore is the seed's all-active figure: it was one core's capacity.
+func seedPerCore(s seedRow) string {
+	if s.dormant > 0 {
+		return "—"
+	}
+	return num(s.active)
+}
+
+// perCore projects a step's active sessions onto one whole chat-server
+// core, in proportion to the CPU they used: what the chat server would carry
+// if the other processes (web API, generator, sharing the other core here)
+// kept up. It is linear, so an upper bound: latency grows near saturation.
+func perCore(s Step) string {
+	pct, ok := roleCPU(s, "chat-server")
+	if !ok || pct <= 0 || s.Dormant > 0 {
+		return "—"
+	}
+	return "≈ " + num(int(float64(s.Sessions)*100/pct/100)*100)
 }
 
 // roleStat returns the CPU percentage of a step's processes of role, or "—".

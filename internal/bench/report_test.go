@@ -18,7 +18,7 @@ func TestReportAndPlot(t *testing.T) {
 	for _, want := range []string{
 		"| seed (Genesys, Xeon E7-8880L 2 GHz) | CometD | — | 900 | 38,100 |",
 		"| parley `ws` | websocket | SQLite | 200 | 0 | 34 |",
-		"| 20 | 13 | — |", // chat server CPU and µs per message; no web API figure
+		"| 20 | 13 | ≈ 1,000 | — |", // chat server CPU, µs per message, sessions per core; no web API figure
 		"**pass: capacity**",
 		"| 2 | 0 / 0 | fail |",
 	} {
