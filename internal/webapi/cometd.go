@@ -213,11 +213,25 @@ func (c *cometd) requestChat(ctx context.Context, bc *bayeux.Client, channel str
 	t.subMu.Lock()
 	err = c.subscribe(ctx, q, t, false)
 	t.subMu.Unlock()
-	if err != nil {
+	if err != nil && errorEnvelope(err).StatusCode == statusFinal {
 		c.s.log.Warn("cometd: new chat not subscribed for pushes", "chat", q.ref.SessionID, "err", err)
 		return c.answer(bc, channel, "requestChat", q, nil, err)
 	}
 	bc.OnClose(func(error) { c.drop(t) })
+	if err != nil {
+		// The client has its chat id: it must not miss the chat's events
+		// for a chat server connection that failed just now. Its position
+		// is still 1, so the subscription, when it succeeds, brings them all.
+		c.s.log.Warn("cometd: new chat not subscribed for pushes yet, retrying", "chat", q.ref.SessionID, "err", err)
+		c.spawn(func(ctx context.Context) {
+			c.retryPush(ctx, t, func() *request {
+				if c.s.targets.get(t.key) != nil || !t.alive(time.Time{}) {
+					return nil // subscribed meanwhile (requestNotifications), or the client left
+				}
+				return &request{ref: q.ref, alias: q.alias}
+			})
+		})
+	}
 	return nil
 }
 
@@ -356,24 +370,37 @@ func (c *cometd) watch(t *cometTarget, conn *wire.Conn) {
 }
 
 // recoverPush re-subscribes t after its chat server connection dead
-// ended, restoring the chat on another chat server when it must, and
-// retrying until it succeeds, the chat cannot go on (the client is then
-// told), or t is no longer subscribed on dead.
+// ended, restoring the chat on another chat server when it must, for as
+// long as t is still subscribed on dead.
 func (c *cometd) recoverPush(ctx context.Context, t *cometTarget, dead *wire.Conn) {
+	c.retryPush(ctx, t, func() *request {
+		cur := c.s.targets.get(t.key)
+		if cur == nil || cur.t != t || cur.conn != dead {
+			return nil // re-subscribed by an operation, replaced or dropped
+		}
+		return &request{ref: cur.ref, alias: cur.server}
+	})
+}
+
+// retryPush subscribes t with the request next returns, retrying with a
+// growing delay until it succeeds, the chat cannot go on (the client is
+// then told), t's client is gone, or next returns nil: the subscription is
+// no longer needed. next runs with t.subMu held.
+func (c *cometd) retryPush(ctx context.Context, t *cometTarget, next func() *request) {
 	delay := resubscribeFirst
 	for {
 		t.subMu.Lock()
-		cur := c.s.targets.get(t.key)
-		if cur == nil || cur.t != t || cur.conn != dead {
+		q := next()
+		if q == nil {
 			t.subMu.Unlock()
-			return // re-subscribed by an operation, replaced or dropped
+			return
 		}
-		err := c.subscribe(ctx, &request{ref: cur.ref, alias: cur.server}, t, false)
+		err := c.subscribe(ctx, q, t, false)
 		t.subMu.Unlock()
 		if err == nil {
 			return
 		}
-		c.s.log.Debug("cometd: push not re-subscribed", "chat", cur.ref.SessionID, "err", err)
+		c.s.log.Debug("cometd: push not subscribed", "chat", q.ref.SessionID, "err", err)
 		if e := errorEnvelope(err); e.StatusCode == statusFinal {
 			_ = t.client.Deliver(t.channel, e)
 			c.drop(t)

@@ -30,6 +30,12 @@ const (
 	pingInterval = 10 * time.Second
 	// maxStatusBody bounds the GET /status body read.
 	maxStatusBody = 64 << 10
+	// requestQueue bounds the messages queued to one chat server. The one
+	// connection carries the requests of every chat of this web API there,
+	// so a burst of thousands must not count as a slow consumer (which
+	// would cut every chat's pushes at once); only a chat server that
+	// stopped reading for good is.
+	requestQueue = 1 << 16
 )
 
 // Why a chat server cannot take a request; each maps to an error envelope.
@@ -77,7 +83,8 @@ func newPool(addrs map[string]string, set config.WebAPISettings, log *slog.Logge
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.ResponseHeaderTimeout = set.RequestTimeout
 	p := &pool{servers: make(map[string]*chatServer, len(addrs)), set: set, http: &http.Client{Transport: tr}, log: log}
-	opts := wire.ClientOptions{Options: wire.Options{MaxMessageSize: maxWireMessage, PingInterval: pingInterval, Logger: log}}
+	opts := wire.ClientOptions{Options: wire.Options{MaxMessageSize: maxWireMessage, PingInterval: pingInterval,
+		QueueSize: requestQueue, Logger: log}}
 	for name, addr := range addrs {
 		p.servers[name] = &chatServer{name: name, addr: addr, client: wire.NewClient("ws://"+addr+flexPath, h, opts)}
 	}
