@@ -212,4 +212,3 @@ func TestConcurrentCreate(t *testing.T) {
 		}
 	}
 }
-
