@@ -218,10 +218,9 @@ func (s *Server) login(p *peer, m wire.Message) {
 		s.reject(p, m, wire.Errorf(wire.CodeUnavailable, "the chat server takes no new chats (disabled or at limit-for-sessions %d)", st.LimitForSessions))
 		return
 	}
-	e := &entry{id: newSessionID(), push: make(map[string]*peer)}
-	if !s.sessions.add(e) {
-		s.reject(p, m, wire.Errorf(wire.CodeInternal, "session id collision, retry"))
-		return
+	e := &entry{id: newSessionID(s.now()), push: make(map[string]*peer)}
+	for !s.sessions.add(e) {
+		e.id = newSessionID(s.now()) // a clash within one millisecond: draw again
 	}
 	if !s.exec(e, func(ctx context.Context) { s.create(ctx, p, m, e, req, nick) }) {
 		s.sessions.remove(e)

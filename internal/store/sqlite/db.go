@@ -41,6 +41,11 @@ var forced = map[string]string{
 	"_txlock":       "immediate",
 }
 
+// cacheSize is each connection's page cache unless the DSN sets one: 32 MiB
+// rather than SQLite's 2 MiB, so that the index pages a chat server writes
+// stay in memory as the store grows to hundreds of thousands of sessions.
+const cacheSize = "cache_size(-32768)"
+
 // DB is an open SQLite database holding every parley store. It is safe for
 // concurrent use; Close releases it.
 type DB struct {
@@ -155,6 +160,9 @@ func connString(dsn string) (string, error) {
 	}
 	for k, v := range forced {
 		q.Set(k, v)
+	}
+	if !strings.Contains(strings.Join(q["_pragma"], ","), "cache_size") {
+		q.Add("_pragma", cacheSize)
 	}
 	return base + "?" + q.Encode(), nil
 }

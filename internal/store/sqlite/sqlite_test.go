@@ -212,3 +212,17 @@ func TestConcurrentCreate(t *testing.T) {
 		}
 	}
 }
+
+// TestPageCache checks the default page cache and that a DSN's own wins.
+func TestPageCache(t *testing.T) {
+	for dsn, want := range map[string]int{
+		tempPath(t): -32768,
+		"file:" + filepath.Join(t.TempDir(), "p.db") + "?_pragma=cache_size(-1000)": -1000,
+	} {
+		db := openDB(t, dsn)
+		var got int
+		if err := db.sql.QueryRowContext(t.Context(), `PRAGMA cache_size`).Scan(&got); err != nil || got != want {
+			t.Errorf("%s: cache_size = %d, %v; want %d", dsn, got, err, want)
+		}
+	}
+}
