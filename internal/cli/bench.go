@@ -320,7 +320,8 @@ func benchDir(dataDir string) (string, func(), error) {
 
 // writeBenchDeployment writes dir/bench.yaml: chat-1 and gms-1 on free
 // loopback ports, no session limits, transcript-auto-save 1, and REST
-// subscriptions that outlive a dormant customer's poll interval.
+// subscriptions and flex-push-timeout that outlive a dormant customer's poll
+// interval (the seed advises a long flex-push-timeout for async chat).
 func writeBenchDeployment(dir string, o *benchOptions) (string, error) {
 	chat, err1 := freePort()
 	web, err2 := freePort()
@@ -341,14 +342,14 @@ applications:
     listen: %q
     database: main
     options:
-      settings: {transcript-auto-save: 1, limit-for-sessions: 1000000, limit-for-flex-users: 1000000}
+      settings: {transcript-auto-save: 1, limit-for-sessions: 1000000, limit-for-flex-users: 1000000, flex-push-timeout: %d}
   gms-1:
     type: web-api
     listen: %q
     connections: [chat-1]
     options:
       settings: {rest-subscription-idle: %d, request-timeout: 10}
-`, filepath.Join(dir, "data"), db, chat, web, idle)
+`, filepath.Join(dir, "data"), db, chat, idle, web, idle)
 	file := filepath.Join(dir, "bench.yaml")
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		return "", fmt.Errorf("bench: %w", err)
