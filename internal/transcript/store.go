@@ -2,7 +2,9 @@ package transcript
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -71,4 +73,37 @@ type Store interface {
 	Delete(ctx context.Context, sessionID string, epoch int64) error
 	// Sessions lists the headers of the sessions owned by owner.
 	Sessions(ctx context.Context, owner string) ([]Session, error)
+}
+
+// CheckOrder returns an error wrapping ErrIndexConflict unless the indexes of
+// events increase, as Store.Append requires of its argument.
+func CheckOrder(events []Event) error {
+	for i := 1; i < len(events); i++ {
+		if events[i].Index <= events[i-1].Index {
+			return fmt.Errorf("index %d after %d: %w", events[i].Index, events[i-1].Index, ErrIndexConflict)
+		}
+	}
+	return nil
+}
+
+// EncodeUserData is the JSON object stores keep user data as; nil encodes
+// as {} rather than null.
+func EncodeUserData(m map[string]string) ([]byte, error) {
+	if m == nil {
+		m = map[string]string{}
+	}
+	return json.Marshal(m)
+}
+
+// DecodeUserData decodes stored user data (a JSON object, or null); an empty
+// one is nil, as a session without user data holds it.
+func DecodeUserData(data []byte) (map[string]string, error) {
+	var m map[string]string
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return m, nil
 }

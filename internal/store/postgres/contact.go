@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/parley-chat/parley/internal/contact"
+	"github.com/parley-chat/parley/internal/transcript"
 )
 
 // ContactStore is the contact store: contacts and their interaction history.
@@ -153,7 +154,8 @@ func scanInteraction(row pgx.Row) (contact.Interaction, error) {
 	if err := json.Unmarshal(parties, &in.Parties); err != nil {
 		return in, err
 	}
-	return in, decodeUserData(ud, &in.UserData)
+	in.UserData, err = transcript.DecodeUserData(ud)
+	return in, err
 }
 
 // nullTime is t at millisecond precision, or NULL for the zero time.

@@ -66,7 +66,7 @@ func (s *TranscriptStore) Create(ctx context.Context, sess transcript.Session) e
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
-	ud, err := json.Marshal(nonNil(sess.UserData))
+	ud, err := transcript.EncodeUserData(sess.UserData)
 	if err != nil {
 		return fmt.Errorf("postgres: create %s: %w", sess.ID, err)
 	}
@@ -104,11 +104,11 @@ func (s *TranscriptStore) Append(ctx context.Context, sessionID string, epoch in
 // encodeEvents checks that indexes increase and marshals each event; it runs
 // in the caller's goroutine so that the committer only writes.
 func encodeEvents(events []transcript.Event) ([]eventRow, error) {
+	if err := transcript.CheckOrder(events); err != nil {
+		return nil, err
+	}
 	rows := make([]eventRow, len(events))
 	for i, e := range events {
-		if i > 0 && e.Index <= events[i-1].Index {
-			return nil, fmt.Errorf("index %d after %d: %w", e.Index, events[i-1].Index, transcript.ErrIndexConflict)
-		}
 		data, err := json.Marshal(e)
 		if err != nil {
 			return nil, fmt.Errorf("event %d: %w", e.Index, err)
@@ -229,7 +229,8 @@ func scanSession(row pgx.Row) (transcript.Session, error) {
 		return s, err
 	}
 	s.CreatedAt = s.CreatedAt.UTC()
-	return s, decodeUserData(ud, &s.UserData)
+	s.UserData, err = transcript.DecodeUserData(ud)
+	return s, err
 }
 
 func wrapErr(op, id string, err error) error {
@@ -241,24 +242,5 @@ func wrapErr(op, id string, err error) error {
 
 // toMillis truncates t to the millisecond precision parley keeps.
 func toMillis(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
-
-// nonNil makes a nil map encode as {} rather than null.
-func nonNil(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
-	}
-	return m
-}
-
-// decodeUserData decodes a JSON object, leaving *m nil when it is empty.
-func decodeUserData(data []byte, m *map[string]string) error {
-	if err := json.Unmarshal(data, m); err != nil {
-		return err
-	}
-	if len(*m) == 0 {
-		*m = nil
-	}
-	return nil
-}
 
 var _ transcript.Store = (*TranscriptStore)(nil)

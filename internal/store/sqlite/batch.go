@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -23,8 +24,8 @@ func appendEvents(sessionID string, epoch int64, rows []eventRow) writeFn {
 		if err != nil {
 			return err
 		}
-		if affected(res, errRefused) != nil {
-			return fence(ctx, tx, sessionID, epoch, rows[0].idx)
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return cmp.Or(err, fence(ctx, tx, sessionID, epoch, rows[0].idx))
 		}
 		for _, e := range rows {
 			if _, err := tx.exec(ctx, `INSERT INTO events (session_id, idx, time_ms, data) VALUES (?, ?, ?, ?)`,
@@ -36,11 +37,9 @@ func appendEvents(sessionID string, epoch int64, rows []eventRow) writeFn {
 	}
 }
 
-// errRefused marks a fenced update that matched no row.
-var errRefused = errors.New("refused")
-
-// fence checks an append whose first event is first (0: none) against the
-// session row, and returns why it is refused, or nil.
+// fence checks a write at epoch, and an append whose first event is first
+// (0: none), against the session row, and returns why it is refused, or nil.
+// Fenced statements that matched no row call it to tell why.
 func fence(ctx context.Context, tx *batchTx, sessionID string, epoch int64, first int) error {
 	var stored, last int64
 	err := tx.queryRow(ctx, `SELECT epoch, last_index FROM sessions WHERE id = ?`, sessionID).Scan(&stored, &last)
@@ -55,16 +54,4 @@ func fence(ctx context.Context, tx *batchTx, sessionID string, epoch int64, firs
 		return fmt.Errorf("index %d, last stored %d: %w", first, last, transcript.ErrIndexConflict)
 	}
 	return nil
-}
-
-// missingOrStale tells why a fenced statement of the batch matched no row.
-func missingOrStale(ctx context.Context, tx *batchTx, sessionID string) error {
-	var n int
-	if err := tx.queryRow(ctx, `SELECT count(*) FROM sessions WHERE id = ?`, sessionID).Scan(&n); err != nil {
-		return err
-	}
-	if n == 0 {
-		return transcript.ErrNotFound
-	}
-	return transcript.ErrStaleEpoch
 }

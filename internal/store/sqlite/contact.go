@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/contact"
+	"github.com/parley-chat/parley/internal/transcript"
 )
 
 // ContactStore is the contact store: contacts and their interaction history.
@@ -167,7 +168,8 @@ func scanInteraction(row interface{ Scan(...any) error }) (contact.Interaction, 
 	if err := json.Unmarshal(parties, &in.Parties); err != nil {
 		return in, err
 	}
-	return in, decodeUserData(ud, &in.UserData)
+	in.UserData, err = transcript.DecodeUserData(ud)
+	return in, err
 }
 
 // millis is t as UTC epoch milliseconds, NULL for the zero time.

@@ -44,7 +44,7 @@ func (s *TranscriptStore) Create(ctx context.Context, sess transcript.Session) e
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
-	ud, err := json.Marshal(nonNil(sess.UserData))
+	ud, err := transcript.EncodeUserData(sess.UserData)
 	if err != nil {
 		return fmt.Errorf("sqlite: create %s: %w", sess.ID, err)
 	}
@@ -88,11 +88,11 @@ func (s *TranscriptStore) Append(ctx context.Context, sessionID string, epoch in
 // encodeEvents checks that indexes increase and marshals each event; it runs
 // in the caller's goroutine so that the committer only writes.
 func encodeEvents(events []transcript.Event) ([]eventRow, error) {
+	if err := transcript.CheckOrder(events); err != nil {
+		return nil, err
+	}
 	rows := make([]eventRow, len(events))
 	for i, e := range events {
-		if i > 0 && e.Index <= events[i-1].Index {
-			return nil, fmt.Errorf("index %d after %d: %w", e.Index, events[i-1].Index, transcript.ErrIndexConflict)
-		}
 		data, err := json.Marshal(e)
 		if err != nil {
 			return nil, fmt.Errorf("event %d: %w", e.Index, err)
@@ -155,7 +155,7 @@ func (s *TranscriptStore) Claim(ctx context.Context, sessionID, owner string, ep
 		err := tx.queryRow(ctx, `UPDATE sessions SET epoch = epoch + 1, owner = ? WHERE id = ? AND epoch = ? RETURNING epoch`,
 			owner, sessionID, epoch).Scan(&next)
 		if errors.Is(err, sql.ErrNoRows) {
-			return missingOrStale(ctx, tx, sessionID)
+			return fence(ctx, tx, sessionID, epoch, 0)
 		}
 		return err
 	})
@@ -176,10 +176,10 @@ func (s *TranscriptStore) Delete(ctx context.Context, sessionID string, epoch in
 		if err != nil {
 			return err
 		}
-		if affected(res, transcript.ErrNotFound) == nil {
-			return nil
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return err
 		}
-		if err := missingOrStale(ctx, tx, sessionID); !errors.Is(err, transcript.ErrNotFound) {
+		if err := fence(ctx, tx, sessionID, epoch, 0); !errors.Is(err, transcript.ErrNotFound) {
 			return err
 		}
 		return nil // deleting a missing session is not an error
@@ -223,7 +223,8 @@ func scanSession(row interface{ Scan(...any) error }) (transcript.Session, error
 		return s, err
 	}
 	s.CreatedAt = time.UnixMilli(created).UTC()
-	return s, decodeUserData(ud, &s.UserData)
+	s.UserData, err = transcript.DecodeUserData(ud)
+	return s, err
 }
 
 func wrapErr(op, id string, err error) error {
@@ -231,25 +232,6 @@ func wrapErr(op, id string, err error) error {
 		return nil
 	}
 	return fmt.Errorf("sqlite: %s %s: %w", op, id, err)
-}
-
-// nonNil makes a nil map encode as {} rather than null.
-func nonNil(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
-	}
-	return m
-}
-
-// decodeUserData decodes a JSON object, leaving *m nil when it is empty.
-func decodeUserData(data []byte, m *map[string]string) error {
-	if err := json.Unmarshal(data, m); err != nil {
-		return err
-	}
-	if len(*m) == 0 {
-		*m = nil
-	}
-	return nil
 }
 
 var _ transcript.Store = (*TranscriptStore)(nil)
