@@ -41,33 +41,7 @@ func TestContactStore(t *testing.T) {
 }
 
 func TestReopenKeepsData(t *testing.T) {
-	ctx, dsn := t.Context(), testDSN(t)
-	db, err := Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := transcript.Event{Index: 1, Type: transcript.Message, Text: "hi", Visibility: transcript.VisAll}
-	if err := db.Transcripts().Create(ctx, transcript.Session{ID: "s-1", Owner: "cs-1", Epoch: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Transcripts().Append(ctx, "s-1", 1, []transcript.Event{ev}); err != nil {
-		t.Fatal(err)
-	}
-	in, err := db.Contacts().SaveInteraction(ctx, contact.Contact{EmailAddress: "a@example.com"}, contact.Interaction{ID: "s-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db = openDB(t, dsn)
-	snap, err := db.Transcripts().Load(ctx, "s-1")
-	if err != nil || len(snap.Events) != 1 || snap.Events[0].Text != "hi" {
-		t.Fatalf("after reopen: %+v, %v", snap, err)
-	}
-	if got, err := db.Contacts().Interaction(ctx, "s-1"); err != nil || got.ContactID != in.ContactID {
-		t.Fatalf("after reopen: %+v, %v", got, err)
-	}
+	storetest.TestReopenKeepsData(t, reopener(testDSN(t)))
 }
 
 // TestConcurrentOpen opens one schema from several pools at once, as
@@ -92,18 +66,17 @@ func TestConcurrentOpen(t *testing.T) {
 }
 
 func TestCloseIsIdempotentAndRefuses(t *testing.T) {
-	db, err := Open(t.Context(), testDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatalf("second Close: %v", err)
-	}
-	if err := db.Transcripts().Append(t.Context(), "s-1", 1, nil); !errors.Is(err, transcript.ErrClosed) {
-		t.Fatalf("Append after Close: got %v, want ErrClosed", err)
+	storetest.TestCloseIsIdempotentAndRefuses(t, reopener(testDSN(t)))
+}
+
+// reopener opens the database at dsn afresh at every call.
+func reopener(dsn string) func(t *testing.T) storetest.Stores {
+	return func(t *testing.T) storetest.Stores {
+		db, err := Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return storetest.Stores{Transcripts: db.Transcripts(), Contacts: db.Contacts(), Close: db.Close}
 	}
 }
 

@@ -1,5 +1,7 @@
 // Package storetest holds the conformance suites every store backend must
 // pass: TestTranscriptStore for transcript.Store and TestContactStore for
-// contact.Store. A backend's tests call them with a function that opens a
-// fresh, empty store.
+// contact.Store, called with a function that opens a fresh, empty store;
+// TestReopenKeepsData and TestCloseIsIdempotentAndRefuses, called with one
+// that opens the same database again; and the append benchmarks both
+// backends report (BenchAppend, BenchAppendSequential).
 package storetest
