@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,46 +14,21 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/parley-chat/parley/internal/settle"
 )
 
 // msg is a Bayeux message as a test sees it.
 type msg = map[string]any
 
-// eventually polls cond until it holds or the deadline passes.
+// eventually fails the test unless cond holds within 5 s.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	if !poll(5*time.Second, cond) {
-		t.Fatalf("timed out waiting for %s", what)
-	}
+	settle.Eventually(t, 5*time.Second, what, cond)
 }
 
-// poll checks cond every few milliseconds until it holds (true) or d passes.
-func poll(d time.Duration, cond func() bool) bool {
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline.C:
-			return cond()
-		case <-tick.C:
-		}
-	}
-	return true
-}
-
-// checkLeaks fails the test if goroutines started during it outlive it. Call
-// it first so that its cleanup runs last.
-func checkLeaks(t *testing.T) {
-	base := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		if !poll(5*time.Second, func() bool { return runtime.NumGoroutine() <= base }) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("goroutine leak: %d > %d\n%s", runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
-		}
-	})
-}
+// checkLeaks is settle.NoLeaks: call it first in a test.
+func checkLeaks(t *testing.T) { settle.NoLeaks(t) }
 
 // testServer is a Server mounted at /cometd and /cometd/ on a loopback
 // HTTP server.

@@ -23,6 +23,7 @@ import (
 	"github.com/parley-chat/parley/deploy"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/service"
+	"github.com/parley-chat/parley/internal/settle"
 )
 
 // The test binary doubles as the child of up: with GO_WANT_HELPER_PROCESS=1
@@ -210,16 +211,10 @@ func (r *upRun) stop(t *testing.T) int {
 	}
 }
 
-// eventually polls cond until it holds, failing the test after a deadline.
+// eventually fails the test unless cond holds within 20 s.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-time.After(10 * time.Millisecond)
-	}
+	settle.Eventually(t, 20*time.Second, what, cond)
 }
 
 func (r *upRun) waitOutput(t *testing.T, want string) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/parley-chat/parley/internal/chat/chatserver"
 	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/settle"
 	"github.com/parley-chat/parley/internal/store/sqlite"
 	"github.com/parley-chat/parley/internal/transcript"
 	"github.com/parley-chat/parley/internal/webapi"
@@ -277,16 +278,10 @@ func (a *agent) waitFor(what string, ok func(transcript.APIMessage) bool) transc
 	return found
 }
 
-// eventually polls cond until it holds or 10 s have passed.
+// eventually fails the test unless cond holds within 10 s.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	settle.Eventually(t, 10*time.Second, what, cond)
 }
 
 func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }

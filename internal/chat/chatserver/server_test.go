@@ -17,6 +17,7 @@ import (
 	"github.com/parley-chat/parley/internal/chat/chatserver"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/contact"
+	"github.com/parley-chat/parley/internal/settle"
 	"github.com/parley-chat/parley/internal/store/sqlite"
 	"github.com/parley-chat/parley/internal/transcript"
 	"github.com/parley-chat/parley/internal/wire"
@@ -211,15 +212,10 @@ func (p *peer) pushed() []transcript.APIMessage {
 	return out
 }
 
+// eventually fails the test unless cond holds within 10 s.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	settle.Eventually(t, 10*time.Second, what, cond)
 }
 
 func wireCode(err error) wire.Code {

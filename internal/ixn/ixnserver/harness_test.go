@@ -14,6 +14,7 @@ import (
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/ixn"
 	"github.com/parley-chat/parley/internal/ixn/ixnserver"
+	"github.com/parley-chat/parley/internal/settle"
 	"github.com/parley-chat/parley/internal/store/sqlite"
 	"github.com/parley-chat/parley/internal/wire"
 )
@@ -303,14 +304,8 @@ func (c *client) names() []string {
 
 func forID(id string) func(event) bool { return func(e event) bool { return e.InteractionID == id } }
 
-// eventually polls cond until it holds or fails the test.
+// eventually fails the test unless cond holds within 5 s.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not in time", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	settle.Eventually(t, 5*time.Second, what, cond)
 }
