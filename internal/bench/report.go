@@ -73,7 +73,8 @@ func perCore(s Step) string {
 	if !ok || pct <= 0 || s.Dormant > 0 {
 		return "—"
 	}
-	return "≈ " + num(int(float64(s.Sessions)*100/pct/100)*100)
+	sessions := int(float64(s.Sessions) * 100 / pct)
+	return "≈ " + num(sessions/100*100) // to the hundred below
 }
 
 // roleStat returns the CPU percentage of a step's processes of role, or "—".
