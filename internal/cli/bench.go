@@ -320,8 +320,10 @@ func benchDir(dataDir string) (string, func(), error) {
 
 // writeBenchDeployment writes dir/bench.yaml: chat-1 and gms-1 on free
 // loopback ports, no session limits, transcript-auto-save 1, and REST
-// subscriptions and flex-push-timeout that outlive a dormant customer's poll
-// interval (the seed advises a long flex-push-timeout for async chat).
+// subscriptions, flex-disconnect-timeout and flex-push-timeout that outlive a
+// dormant customer's poll interval (the seed advises long protocol timeouts
+// for async chat: a REST customer that polls every 300 s must not be removed
+// after the default 45 s).
 func writeBenchDeployment(dir string, o *benchOptions) (string, error) {
 	chat, err1 := freePort()
 	web, err2 := freePort()
@@ -342,14 +344,14 @@ applications:
     listen: %q
     database: main
     options:
-      settings: {transcript-auto-save: 1, limit-for-sessions: 1000000, limit-for-flex-users: 1000000, flex-push-timeout: %d}
+      settings: {transcript-auto-save: 1, limit-for-sessions: 1000000, limit-for-flex-users: 1000000, flex-disconnect-timeout: %d, flex-push-timeout: %d}
   gms-1:
     type: web-api
     listen: %q
     connections: [chat-1]
     options:
       settings: {rest-subscription-idle: %d, request-timeout: 10}
-`, filepath.Join(dir, "data"), db, chat, idle, web, idle)
+`, filepath.Join(dir, "data"), db, chat, idle, idle, web, idle)
 	file := filepath.Join(dir, "bench.yaml")
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		return "", fmt.Errorf("bench: %w", err)
