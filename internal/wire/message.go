@@ -24,6 +24,15 @@ type Message struct {
 // the ref could be read before the fault, the returned Message carries it so
 // that the error reply reaches the right request.
 func Decode(data []byte) (Message, error) {
+	if m, ok := decodeFast(data); ok {
+		return m, nil
+	}
+	return decodeStrict(data)
+}
+
+// decodeStrict is Decode by encoding/json's token reader: slower, and the
+// judge of every message the fast path leaves to it.
+func decodeStrict(data []byte) (Message, error) {
 	var m Message
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := decodeFields(dec, &m); err != nil {
@@ -119,24 +128,24 @@ func (m Message) Bind(v any) error {
 	return Errorf(CodeBadRequest, "invalid body of %s", m.Name)
 }
 
-// encode marshals one message as it goes on the wire.
+// encode marshals one message as it goes on the wire. json.Marshal compacts
+// the body and escapes control characters in strings, so the result never
+// holds a raw newline: the frame separator stays free.
 func encode(name string, ref uint64, body any) ([]byte, error) {
-	m := Message{Name: name, Ref: ref}
+	var raw []byte
 	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if raw, err = json.Marshal(body); err != nil {
 			return nil, err
 		}
 		if len(raw) == 0 || raw[0] != '{' && string(raw) != "null" {
 			return nil, Errorf(CodeBadRequest, "body of %s must be a JSON object", name)
 		}
-		if raw[0] == '{' {
-			m.Body = raw
+		if raw[0] != '{' {
+			raw = nil
 		}
 	}
-	// json.Marshal compacts Body and escapes control characters in strings,
-	// so the result never holds a raw newline: the frame separator stays free.
-	return json.Marshal(m)
+	return appendMessage(make([]byte, 0, len(raw)+len(name)+32), name, ref, raw), nil
 }
 
 // truncate shortens s for an error text that echoes peer input.
@@ -147,7 +156,14 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
-// encodeMessage marshals m as it goes on the wire.
+// encodeMessage marshals m as it goes on the wire. Its body comes from
+// elsewhere, so it is validated and compacted (no raw newline) first.
 func encodeMessage(m Message) ([]byte, error) {
-	return json.Marshal(m)
+	var body bytes.Buffer
+	if len(m.Body) > 0 {
+		if err := json.Compact(&body, m.Body); err != nil {
+			return nil, err
+		}
+	}
+	return appendMessage(make([]byte, 0, body.Len()+len(m.Name)+32), m.Name, m.Ref, body.Bytes()), nil
 }

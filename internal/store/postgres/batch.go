@@ -1,115 +1,117 @@
 package postgres
 
 import (
-	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/parley-chat/parley/internal/transcript"
 )
 
-// head is a session row as the batch sees it, locked for the transaction.
-type head struct {
-	epoch, last int64
-	dirty       bool // last changed in this batch
+// appendReq is one Append, its events already encoded.
+type appendReq struct {
+	sessionID string
+	epoch     int64
+	events    []eventRow
 }
 
-// commitAppends is the group-commit function: it writes a batch of appends in
-// one transaction of a few round trips. It locks the sessions of the batch
-// (in id order, so two committers never deadlock), checks each append
-// against the row as earlier appends of the batch left it, skips a refused
-// one so that it fails alone, and writes all accepted events at once. An
-// error of the transaction itself fails the whole batch.
-func (s *TranscriptStore) commitAppends(ctx context.Context, reqs []appendReq) []error {
-	errs := make([]error, len(reqs))
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		heads, err := lockHeads(ctx, tx, reqs)
-		if err != nil {
-			return err
-		}
-		var accepted []appendReq
-		for i, r := range reqs {
-			if errs[i] = admit(r, heads[r.sessionID]); errs[i] == nil {
-				accepted = append(accepted, r)
+// eventRow is an event as stored: its index, UTC milliseconds and JSON.
+type eventRow struct {
+	idx    int64
+	timeMS int64
+	data   string
+}
+
+// appendSQL fences and appends in one statement: it moves last_index only if
+// the epoch is current and the first new index follows the last stored one,
+// inserts the events only if it did, and returns whether it did with the
+// session's epoch and last index as they were before (all parts of a
+// statement share its snapshot), which explain a refusal.
+const appendSQL = `WITH h AS (
+		UPDATE sessions SET last_index = $4 WHERE id = $1 AND epoch = $2 AND last_index < $3 RETURNING id
+	), ins AS (
+		INSERT INTO events (session_id, idx, time_ms, data)
+		SELECT h.id, u.i, u.t, u.d::jsonb FROM h, unnest($5::bigint[], $6::bigint[], $7::text[]) AS u(i, t, d)
+	)
+	SELECT EXISTS (SELECT 1 FROM h), s.epoch, s.last_index FROM (VALUES (1)) AS one LEFT JOIN sessions s ON s.id = $1`
+
+// fenceSQL is appendSQL for an append of no events: it only checks the epoch.
+const fenceSQL = `SELECT s.epoch IS NOT DISTINCT FROM $2::bigint, s.epoch, s.last_index
+	FROM (VALUES (1)) AS one LEFT JOIN sessions s ON s.id = $1`
+
+// appendWrite is r as a write of the batch.
+func appendWrite(r appendReq) write {
+	return func(b *pgx.Batch, res *error) {
+		var q *pgx.QueuedQuery
+		if len(r.events) == 0 {
+			q = b.Queue(fenceSQL, r.sessionID, r.epoch)
+		} else {
+			idx, ms, data := make([]int64, len(r.events)), make([]int64, len(r.events)), make([]string, len(r.events))
+			for i, e := range r.events {
+				idx[i], ms[i], data[i] = e.idx, e.timeMS, e.data
 			}
+			q = b.Queue(appendSQL, r.sessionID, r.epoch, idx[0], idx[len(idx)-1], idx, ms, data)
 		}
-		return writeBatch(ctx, tx, accepted, heads)
-	})
-	if err != nil {
-		for i := range errs {
-			errs[i] = fmt.Errorf("postgres: append batch: %w", err)
-		}
+		q.QueryRow(func(row pgx.Row) error {
+			var ok bool
+			var epoch, last *int64
+			if err := row.Scan(&ok, &epoch, &last); err != nil {
+				return err
+			}
+			if !ok {
+				*res = refusal(r, epoch, last)
+			}
+			return nil
+		})
 	}
-	return errs
 }
 
-// lockHeads reads and locks the session rows the batch appends to.
-func lockHeads(ctx context.Context, tx pgx.Tx, reqs []appendReq) (map[string]*head, error) {
-	ids := make([]string, len(reqs))
-	for i, r := range reqs {
-		ids[i] = r.sessionID
-	}
-	rows, err := tx.Query(ctx, `SELECT id, epoch, last_index FROM sessions WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
-	if err != nil {
-		return nil, err
-	}
-	heads := make(map[string]*head, len(reqs))
-	var id string
-	var h head
-	_, err = pgx.ForEachRow(rows, []any{&id, &h.epoch, &h.last}, func() error {
-		heads[id] = &head{epoch: h.epoch, last: h.last}
-		return nil
-	})
-	return heads, err
-}
-
-// admit checks r against h, the session as the batch has left it so far, and
-// advances h when r is accepted.
-func admit(r appendReq, h *head) error {
+// refusal explains why r was not appended, from the session's epoch and last
+// index before it (nil: no such session).
+func refusal(r appendReq, epoch, last *int64) error {
+	var err error
 	switch {
-	case h == nil:
-		return refuse(r, transcript.ErrNotFound)
-	case r.epoch != h.epoch:
-		return refuse(r, fmt.Errorf("epoch %d, stored %d: %w", r.epoch, h.epoch, transcript.ErrStaleEpoch))
-	case len(r.events) > 0 && r.events[0].idx <= h.last:
-		return refuse(r, fmt.Errorf("index %d, last stored %d: %w", r.events[0].idx, h.last, transcript.ErrIndexConflict))
+	case epoch == nil:
+		err = transcript.ErrNotFound
+	case *epoch != r.epoch:
+		err = fmt.Errorf("epoch %d, stored %d: %w", r.epoch, *epoch, transcript.ErrStaleEpoch)
+	default:
+		err = fmt.Errorf("index %d, last stored %d: %w", r.events[0].idx, *last, transcript.ErrIndexConflict)
 	}
-	if len(r.events) > 0 {
-		h.last, h.dirty = r.events[len(r.events)-1].idx, true
-	}
-	return nil
-}
-
-func refuse(r appendReq, err error) error {
 	return fmt.Errorf("postgres: append %s: %w", r.sessionID, err)
 }
 
-// writeBatch inserts the accepted events and moves last_index, in two
-// set-based statements sent as one pipeline.
-func writeBatch(ctx context.Context, tx pgx.Tx, accepted []appendReq, heads map[string]*head) error {
-	var sid, data []string
-	var idx, ms []int64
-	for _, r := range accepted {
-		for _, e := range r.events {
-			sid, idx, ms, data = append(sid, r.sessionID), append(idx, e.idx), append(ms, e.timeMS), append(data, e.data)
-		}
+// createWrite inserts a session header; an existing id is ErrExists.
+func createWrite(sess transcript.Session, userData []byte) write {
+	return func(b *pgx.Batch, res *error) {
+		b.Queue(`INSERT INTO sessions (id, owner, epoch, async, created_at, user_data)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+			sess.ID, sess.Owner, sess.Epoch, sess.Async, toMillis(sess.CreatedAt), json.RawMessage(userData),
+		).Exec(func(tag pgconn.CommandTag) error {
+			if tag.RowsAffected() == 0 {
+				*res = transcript.ErrExists
+			}
+			return nil
+		})
 	}
-	if len(sid) == 0 {
-		return nil
+}
+
+// deleteWrite deletes a session, fenced by epoch, and its events by cascade.
+func deleteWrite(sessionID string, epoch int64) write {
+	return func(b *pgx.Batch, res *error) {
+		b.Queue(`WITH d AS (DELETE FROM sessions WHERE id = $1 AND epoch <= $2 RETURNING 1)
+			SELECT EXISTS (SELECT 1 FROM d), EXISTS (SELECT 1 FROM sessions WHERE id = $1)`, sessionID, epoch,
+		).QueryRow(func(row pgx.Row) error {
+			var deleted, found bool
+			if err := row.Scan(&deleted, &found); err != nil {
+				return err
+			}
+			if !deleted && found {
+				*res = transcript.ErrStaleEpoch
+			}
+			return nil
+		})
 	}
-	var ids []string
-	var lasts []int64
-	for id, h := range heads {
-		if h.dirty {
-			ids, lasts = append(ids, id), append(lasts, h.last)
-		}
-	}
-	var b pgx.Batch
-	b.Queue(`INSERT INTO events (session_id, idx, time_ms, data)
-		SELECT s, i, t, d::jsonb FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS u(s, i, t, d)`,
-		sid, idx, ms, data)
-	b.Queue(`UPDATE sessions SET last_index = u.last
-		FROM unnest($1::text[], $2::bigint[]) AS u(id, last) WHERE sessions.id = u.id`, ids, lasts)
-	return tx.SendBatch(ctx, &b).Close()
 }

@@ -20,76 +20,85 @@ import (
 // It is safe for concurrent use.
 type ContactStore struct {
 	pool *pgxpool.Pool
+	w    *writer
 }
 
 // SaveInteraction stores in, replacing a record with the same id, and links
 // it to a contact: in.ContactID when set (contact.ErrNotFound if unknown),
 // else the contact with c's email, created from c if there is none, else the
-// contact of the record being replaced, else a new contact from c. Contact
-// and interaction are written in one transaction.
+// contact of the record being replaced, else a new contact from c. It is one
+// statement, so one round trip, and atomic: a chat server files a final
+// transcript for every chat that ends, so it goes through the writer and
+// shares a batch with other chats' writes.
 func (s *ContactStore) SaveInteraction(ctx context.Context, c contact.Contact, in contact.Interaction) (contact.Interaction, error) {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		id, err := resolveContact(ctx, tx, c, in)
-		if err != nil {
+	args, err := interactionArgs(in)
+	if err != nil {
+		return contact.Interaction{}, fmt.Errorf("postgres: save interaction %s: %w", in.ID, err)
+	}
+	var sql string
+	switch {
+	case in.ContactID != "":
+		sql = `WITH c AS (SELECT id FROM contacts WHERE id = $13)`
+		args = append(args, in.ContactID)
+	case c.EmailAddress != "":
+		// Inserts or, on a taken email, returns the existing id: two
+		// concurrent saves for a new email end on one contact.
+		sql = `WITH c AS (INSERT INTO contacts (id, first_name, last_name, email, nickname)
+			VALUES ($13, $14, $15, $16, $17) ON CONFLICT (email) WHERE email <> '' DO UPDATE SET email = EXCLUDED.email
+			RETURNING id)`
+		args = append(args, newID(), c.FirstName, c.LastName, c.EmailAddress, c.Nickname)
+	default:
+		sql = `WITH prior AS (SELECT contact_id AS id FROM interactions WHERE id = $1),
+			fresh AS (INSERT INTO contacts (id, first_name, last_name, email, nickname)
+				SELECT $13, $14, $15, '', $16 WHERE NOT EXISTS (SELECT 1 FROM prior) RETURNING id),
+			c AS (SELECT id FROM prior UNION ALL SELECT id FROM fresh)`
+		args = append(args, newID(), c.FirstName, c.LastName, c.Nickname)
+	}
+	var id string
+	err = s.w.do(ctx, func(b *pgx.Batch, res *error) {
+		b.Queue(sql+upsertInteraction, args...).QueryRow(func(row pgx.Row) error {
+			err := row.Scan(&id)
+			if errors.Is(err, pgx.ErrNoRows) {
+				*res = fmt.Errorf("contact %s: %w", in.ContactID, contact.ErrNotFound)
+				return nil
+			}
 			return err
-		}
-		in.ContactID = id
-		return upsertInteraction(ctx, tx, in)
+		})
 	})
 	if err != nil {
 		return contact.Interaction{}, fmt.Errorf("postgres: save interaction %s: %w", in.ID, err)
 	}
+	in.ContactID = id
 	return in, nil
 }
 
-// resolveContact finds or creates the contact of in.
-func resolveContact(ctx context.Context, tx pgx.Tx, c contact.Contact, in contact.Interaction) (string, error) {
-	if in.ContactID != "" {
-		var found bool
-		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM contacts WHERE id = $1)`, in.ContactID).Scan(&found)
-		if err == nil && !found {
-			err = fmt.Errorf("contact %s: %w", in.ContactID, contact.ErrNotFound)
-		}
-		return in.ContactID, err
-	}
-	id := newID()
-	if c.EmailAddress != "" {
-		// One statement that inserts or, on a taken email, returns the existing
-		// id: two concurrent saves for a new email end on one contact.
-		err := tx.QueryRow(ctx, `INSERT INTO contacts (id, first_name, last_name, email, nickname)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) WHERE email <> '' DO UPDATE SET email = EXCLUDED.email
-			RETURNING id`, id, c.FirstName, c.LastName, c.EmailAddress, c.Nickname).Scan(&id)
-		return id, err
-	}
-	err := tx.QueryRow(ctx, `SELECT contact_id FROM interactions WHERE id = $1`, in.ID).Scan(&id)
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return id, err
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO contacts (id, first_name, last_name, email, nickname) VALUES ($1, $2, $3, '', $4)`,
-		id, c.FirstName, c.LastName, c.Nickname)
-	return id, err
-}
+// upsertInteraction follows a CTE c holding the contact's id; it inserts or
+// replaces the interaction of interactionArgs and returns the contact id, or
+// no row when c is empty (an unknown contact).
+const upsertInteraction = `
+	INSERT INTO interactions (` + interactionCols + `)
+	SELECT $1::text, c.id, $2::text, $3::text, $4::text, $5::text, $6::timestamptz, $7::timestamptz,
+		$8::text, $9::jsonb, $10::jsonb, $11::text, $12::text FROM c
+	ON CONFLICT (id) DO UPDATE SET contact_id = EXCLUDED.contact_id, media_type = EXCLUDED.media_type,
+		type_id = EXCLUDED.type_id, subtype_id = EXCLUDED.subtype_id, subject = EXCLUDED.subject,
+		started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at, owner = EXCLUDED.owner,
+		parties = EXCLUDED.parties, user_data = EXCLUDED.user_data,
+		transcript_xml = EXCLUDED.transcript_xml, transcript_json = EXCLUDED.transcript_json
+	RETURNING contact_id`
 
-func upsertInteraction(ctx context.Context, tx pgx.Tx, in contact.Interaction) error {
+// interactionArgs are $1-$12 of upsertInteraction.
+func interactionArgs(in contact.Interaction) ([]any, error) {
 	parties, err := json.Marshal(in.Parties)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ud, err := json.Marshal(in.UserData)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO interactions (`+interactionCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-		ON CONFLICT (id) DO UPDATE SET contact_id = EXCLUDED.contact_id, media_type = EXCLUDED.media_type,
-			type_id = EXCLUDED.type_id, subtype_id = EXCLUDED.subtype_id, subject = EXCLUDED.subject,
-			started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at, owner = EXCLUDED.owner,
-			parties = EXCLUDED.parties, user_data = EXCLUDED.user_data,
-			transcript_xml = EXCLUDED.transcript_xml, transcript_json = EXCLUDED.transcript_json`,
-		in.ID, in.ContactID, in.MediaType, in.TypeID, in.SubtypeID, in.Subject,
+	return []any{in.ID, in.MediaType, in.TypeID, in.SubtypeID, in.Subject,
 		nullTime(in.StartedAt), nullTime(in.EndedAt), in.Owner, json.RawMessage(parties), json.RawMessage(ud),
-		in.TranscriptXML, string(in.TranscriptJSON))
-	return err
+		in.TranscriptXML, string(in.TranscriptJSON)}, nil
 }
 
 // Interaction returns a stored interaction, or contact.ErrNotFound.

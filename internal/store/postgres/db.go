@@ -20,6 +20,7 @@ const defaultMaxConns = 32
 // concurrent use; Close releases it.
 type DB struct {
 	pool        *pgxpool.Pool
+	w           *writer
 	transcripts *TranscriptStore
 	contacts    *ContactStore
 	files       *FileStore
@@ -47,7 +48,13 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	return &DB{pool: pool, transcripts: newTranscriptStore(pool), contacts: &ContactStore{pool: pool}, files: &FileStore{pool: pool}}, nil
+	w := newWriter(pool)
+	return &DB{
+		pool: pool, w: w,
+		transcripts: &TranscriptStore{pool: pool, w: w},
+		contacts:    &ContactStore{pool: pool, w: w},
+		files:       &FileStore{pool: pool},
+	}, nil
 }
 
 // Transcripts returns the intermediate transcript store.
@@ -59,11 +66,11 @@ func (db *DB) Contacts() *ContactStore { return db.contacts }
 // Files returns the store of the files uploaded into sessions.
 func (db *DB) Files() *FileStore { return db.files }
 
-// Close commits the appends already queued, stops the committer and closes
-// the pool. It is idempotent.
+// Close commits the writes already queued, stops the writer and closes the
+// pool. It is idempotent.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
-		db.transcripts.close()
+		db.w.close()
 		db.pool.Close()
 	})
 	return nil

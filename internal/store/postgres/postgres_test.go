@@ -81,10 +81,10 @@ func reopener(dsn string) func(t *testing.T) storetest.Stores {
 }
 
 // TestBatchItemsFailAlone commits one batch by hand, so that the refused
-// appends are certain to share a transaction with the good ones.
+// writes are certain to share a transaction with the good ones.
 func TestBatchItemsFailAlone(t *testing.T) {
 	ctx, s := t.Context(), openDB(t, testDSN(t)).Transcripts()
-	for _, id := range []string{"good", "stale", "conflict"} {
+	for _, id := range []string{"good", "stale", "conflict", "gone"} {
 		if err := s.Create(ctx, transcript.Session{ID: id, Owner: "cs-1", Epoch: 1}); err != nil {
 			t.Fatal(err)
 		}
@@ -99,23 +99,37 @@ func TestBatchItemsFailAlone(t *testing.T) {
 		}
 		return out
 	}
-	batch := []appendReq{
-		{sessionID: "good", epoch: 1, events: rows(1, 2)},
-		{sessionID: "stale", epoch: 1, events: rows(1)},
-		{sessionID: "conflict", epoch: 1, events: rows(1)},
-		{sessionID: "conflict", epoch: 1, events: rows(1)}, // conflicts with the item before it
-		{sessionID: "missing", epoch: 1, events: rows(1)},
-		{sessionID: "good", epoch: 1, events: rows(3)},
+	batch := []struct {
+		w    write
+		want error
+	}{
+		{appendWrite(appendReq{sessionID: "good", epoch: 1, events: rows(1, 2)}), nil},
+		{appendWrite(appendReq{sessionID: "stale", epoch: 1, events: rows(1)}), transcript.ErrStaleEpoch},
+		{appendWrite(appendReq{sessionID: "conflict", epoch: 1, events: rows(1)}), nil},
+		{appendWrite(appendReq{sessionID: "conflict", epoch: 1, events: rows(1)}), transcript.ErrIndexConflict},
+		{appendWrite(appendReq{sessionID: "missing", epoch: 1, events: rows(1)}), transcript.ErrNotFound},
+		{appendWrite(appendReq{sessionID: "good", epoch: 1, events: rows(3)}), nil},
+		{appendWrite(appendReq{sessionID: "stale", epoch: 1}), transcript.ErrStaleEpoch},
+		{createWrite(transcript.Session{ID: "good", Owner: "cs-1", Epoch: 1}, []byte("{}")), transcript.ErrExists},
+		{deleteWrite("stale", 1), transcript.ErrStaleEpoch},
+		{deleteWrite("gone", 1), nil},
+		{appendWrite(appendReq{sessionID: "gone", epoch: 1, events: rows(1)}), transcript.ErrNotFound},
 	}
-	want := []error{nil, transcript.ErrStaleEpoch, nil, transcript.ErrIndexConflict, transcript.ErrNotFound, nil}
-	for i, err := range s.commitAppends(ctx, batch) {
-		if !errors.Is(err, want[i]) || (want[i] == nil) != (err == nil) {
-			t.Errorf("item %d: got %v, want %v", i, err, want[i])
+	writes := make([]write, len(batch))
+	for i, b := range batch {
+		writes[i] = b.w
+	}
+	for i, err := range commitWrites(ctx, s.pool, writes) {
+		if want := batch[i].want; !errors.Is(err, want) || (want == nil) != (err == nil) {
+			t.Errorf("item %d: got %v, want %v", i, err, want)
 		}
 	}
 	for id, n := range map[string]int{"good": 3, "stale": 0, "conflict": 1} {
 		if snap, err := s.Load(ctx, id); err != nil || len(snap.Events) != n {
 			t.Errorf("%s: %d events, %v; want %d", id, len(snap.Events), err, n)
 		}
+	}
+	if _, err := s.Load(ctx, "gone"); !errors.Is(err, transcript.ErrNotFound) {
+		t.Errorf("deleted session: Load got %v, want ErrNotFound", err)
 	}
 }

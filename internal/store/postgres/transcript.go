@@ -5,60 +5,37 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/parley-chat/parley/internal/store/groupcommit"
 	"github.com/parley-chat/parley/internal/transcript"
 )
 
-// batchSize caps the appends committed in one transaction.
-const batchSize = 256
-
-// TranscriptStore is the intermediate transcript store. Appends from all
-// goroutines go through one committer that writes each batch in a single
-// transaction; Append returns after that transaction has committed. It is
-// safe for concurrent use.
+// TranscriptStore is the intermediate transcript store. Its writes go
+// through the database's writer, which commits the writes of all goroutines
+// in batches; each returns after its batch has committed. It is safe for
+// concurrent use.
 type TranscriptStore struct {
-	pool      *pgxpool.Pool
-	committer *groupcommit.Committer[appendReq]
-	closed    atomic.Bool
-}
-
-// appendReq is one Append waiting for its batch, its events already encoded.
-type appendReq struct {
-	sessionID string
-	epoch     int64
-	events    []eventRow
-}
-
-// eventRow is an event as stored: its index, UTC milliseconds and JSON.
-type eventRow struct {
-	idx    int64
-	timeMS int64
-	data   string
-}
-
-func newTranscriptStore(pool *pgxpool.Pool) *TranscriptStore {
-	s := &TranscriptStore{pool: pool}
-	s.committer = groupcommit.New(s.commitAppends, batchSize)
-	return s
-}
-
-// close stops the committer once the queued appends are committed.
-func (s *TranscriptStore) close() {
-	s.closed.Store(true)
-	s.committer.Close()
+	pool *pgxpool.Pool
+	w    *writer
 }
 
 func (s *TranscriptStore) checkOpen() error {
-	if s.closed.Load() {
+	if s.w.closed.Load() {
 		return transcript.ErrClosed
 	}
 	return nil
+}
+
+// do runs wr through the writer, naming op and the session in its error.
+func (s *TranscriptStore) do(ctx context.Context, op, sessionID string, wr write) error {
+	err := s.w.do(ctx, wr)
+	if errors.Is(err, errWriterClosed) {
+		err = transcript.ErrClosed
+	}
+	return wrapErr(op, sessionID, err)
 }
 
 // Create stores a new session header, or returns transcript.ErrExists.
@@ -70,16 +47,7 @@ func (s *TranscriptStore) Create(ctx context.Context, sess transcript.Session) e
 	if err != nil {
 		return fmt.Errorf("postgres: create %s: %w", sess.ID, err)
 	}
-	tag, err := s.pool.Exec(ctx, `INSERT INTO sessions (id, owner, epoch, async, created_at, user_data)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
-		sess.ID, sess.Owner, sess.Epoch, sess.Async, toMillis(sess.CreatedAt), json.RawMessage(ud))
-	if err != nil {
-		return fmt.Errorf("postgres: create %s: %w", sess.ID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("postgres: create %s: %w", sess.ID, transcript.ErrExists)
-	}
-	return nil
+	return s.do(ctx, "create", sess.ID, createWrite(sess, ud))
 }
 
 // Append durably adds events to a session; see transcript.Store. Events of
@@ -94,8 +62,8 @@ func (s *TranscriptStore) Append(ctx context.Context, sessionID string, epoch in
 	if err != nil {
 		return fmt.Errorf("postgres: append %s: %w", sessionID, err)
 	}
-	err = s.committer.Do(ctx, appendReq{sessionID: sessionID, epoch: epoch, events: rows})
-	if errors.Is(err, groupcommit.ErrClosed) {
+	err = s.w.do(ctx, appendWrite(appendReq{sessionID: sessionID, epoch: epoch, events: rows}))
+	if errors.Is(err, errWriterClosed) {
 		return fmt.Errorf("postgres: append %s: %w", sessionID, transcript.ErrClosed)
 	}
 	return err
@@ -185,21 +153,13 @@ func (s *TranscriptStore) missingOrStale(ctx context.Context, sessionID string) 
 }
 
 // Delete removes a session and, by cascade, its events, unless epoch is
-// stale. The fence and the delete are one statement.
+// stale. The fence and the delete are one statement; deleting a session that
+// is not there succeeds.
 func (s *TranscriptStore) Delete(ctx context.Context, sessionID string, epoch int64) error {
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE id = $1 AND epoch <= $2`, sessionID, epoch)
-	if err != nil || tag.RowsAffected() > 0 {
-		return wrapErr("delete", sessionID, err)
-	}
-	var found bool
-	err = s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1)`, sessionID).Scan(&found)
-	if err == nil && found {
-		err = transcript.ErrStaleEpoch
-	}
-	return wrapErr("delete", sessionID, err)
+	return s.do(ctx, "delete", sessionID, deleteWrite(sessionID, epoch))
 }
 
 // Sessions lists the headers of owner's sessions, oldest first.
