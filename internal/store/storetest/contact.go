@@ -23,6 +23,7 @@ func TestContactStore(t *testing.T, open func(t *testing.T) contact.Store) {
 		{"ReplaceOnResave", testReplaceOnResave},
 		{"ListByContact", testListByContact},
 		{"NotFound", testContactNotFound},
+		{"FinalTranscriptXML", testFinalTranscriptXML},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
