@@ -78,6 +78,7 @@ func (a *Application) sections() map[string]section {
 		s["settings"] = a.Web.Settings.section()
 		s["endpoints"] = section{} // service names, read by setEndpoints
 		s["cometd"] = a.Web.CometD.section()
+		s["push"] = a.Web.Push.section()
 	}
 	if a.Ixn != nil {
 		s["settings"] = a.Ixn.Settings.section()

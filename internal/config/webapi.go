@@ -22,6 +22,7 @@ type WebAPIOptions struct {
 	Endpoints map[string]string
 	Settings  WebAPISettings // [settings]
 	CometD    CometDOptions  // [cometd]
+	Push      PushOptions    // [push]
 }
 
 // WebAPISettings is the [settings] section of a web API. Durations are whole
@@ -63,6 +64,7 @@ func DefaultWebAPIOptions() WebAPIOptions {
 			RequestTimeout:       10 * time.Second,
 		},
 		CometD: CometDOptions{Timeout: 30 * time.Second, MaxInterval: 10 * time.Second},
+		Push:   PushOptions{PushEnabled: "comet", CustomHTTPRetries: 3, CustomHTTPQueue: 10000},
 	}
 }
 
@@ -99,10 +101,11 @@ func (o WebAPIOptions) validate() []*Error {
 		secondsIn("status-poll-interval", o.Settings.StatusPollInterval, 1, 60),
 		secondsIn("request-timeout", o.Settings.RequestTimeout, 1, 120),
 	)...)
-	return append(errs, collect("cometd",
+	errs = append(errs, collect("cometd",
 		secondsIn("timeout", o.CometD.Timeout, 1, 600),
 		secondsIn("max-interval", o.CometD.MaxInterval, 1, 3600),
 	)...)
+	return append(errs, o.Push.validate()...)
 }
 
 func (s *WebAPISettings) section() section {
