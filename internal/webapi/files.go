@@ -56,9 +56,13 @@ func fileURL(cs *chatServer, ref partyRef, rest string, query bool) string {
 	return u
 }
 
-// fileID reads and checks the {fileId} path segment.
+// fileID reads and checks the {fileId} path segment, or the fileId field
+// of chat-ntf.
 func fileID(q *request) (string, error) {
 	id := q.r.PathValue("fileId")
+	if id == "" {
+		id = q.form.get("fileId")
+	}
 	if id == "" || len(id) > maxIDLen {
 		return "", wire.Errorf(wire.CodeBadRequest, "bad fileId")
 	}

@@ -17,16 +17,26 @@ import (
 // upload posts a multipart upload of content as name.
 func (c customer) upload(name, content string) envelope {
 	c.w.t.Helper()
+	ctype, body := multipartBody(map[string]string{"userId": c.userID, "secureKey": c.key, "alias": c.alias,
+		"userData[file-description]": "receipt"}, name, content)
+	_, env := do(c.w.t, http.MethodPost, c.w.base+"/"+c.chatID+"/file", ctype, body)
+	return env
+}
+
+// multipartBody returns the Content-Type and body of a multipart form of
+// fields and, unless name is empty, a file field with content.
+func multipartBody(fields map[string]string, name, content string) (string, io.Reader) {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	for k, v := range map[string]string{"userId": c.userID, "secureKey": c.key, "alias": c.alias, "userData[file-description]": "receipt"} {
+	for k, v := range fields {
 		mw.WriteField(k, v)
 	}
-	fw, _ := mw.CreateFormFile("file", name)
-	io.WriteString(fw, content)
+	if name != "" {
+		fw, _ := mw.CreateFormFile("file", name)
+		io.WriteString(fw, content)
+	}
 	mw.Close()
-	_, env := do(c.w.t, http.MethodPost, c.w.base+"/"+c.chatID+"/file", mw.FormDataContentType(), &body)
-	return env
+	return mw.FormDataContentType(), &body
 }
 
 // download returns the HTTP response of a download.
@@ -84,5 +94,55 @@ func TestFileDelete(t *testing.T) {
 	var env envelope
 	if err := jsonDecode(resp.Body, &env); err != nil || env.StatusCode != 2 {
 		t.Errorf("download after delete: HTTP %d %+v %v", resp.StatusCode, env, err)
+	}
+}
+
+// smallFileLimits are [client-file-transfer] limits a test reaches in a
+// few bytes: 10 per file, 15 per chat, 2 files, only .txt.
+func smallFileLimits(o *config.ChatServerOptions) {
+	ft := &o.ClientFileTransfer
+	ft.UploadMaxFileSize, ft.UploadMaxTotalSize, ft.UploadMaxFiles, ft.UploadFileTypes = 10, 15, 2, "txt"
+}
+
+// checkUploadLimits uploads, with up, files that reach each limit of
+// smallFileLimits in turn, and checks each refusal's error envelope.
+func checkUploadLimits(t *testing.T, up func(name, content string) envelope) {
+	t.Helper()
+	tests := []struct {
+		name, file, content string
+		code                wire.Code
+		option              string // named in the advice
+	}{
+		{"oversized file", "big.txt", strings.Repeat("x", 11), wire.CodeTooLarge, "upload-max-file-size"},
+		{"type not allowed", "run.exe", "x", wire.CodeBadRequest, "upload-file-types"},
+		{"first file", "a.txt", strings.Repeat("a", 8), 0, ""},
+		{"total size", "b.txt", strings.Repeat("b", 8), wire.CodeNotAllowed, "upload-max-total-size"},
+		{"second file", "c.txt", strings.Repeat("c", 7), 0, ""},
+		{"too many files", "d.txt", "d", wire.CodeNotAllowed, "upload-max-files"},
+	}
+	for _, tt := range tests {
+		env := up(tt.file, tt.content)
+		if tt.code == 0 {
+			if env.StatusCode != 0 || env.UserData["file-id"] == "" {
+				t.Fatalf("%s: %+v", tt.name, env)
+			}
+			continue
+		}
+		if env.StatusCode != 2 || env.code() != int(tt.code) || env.ChatEnded || env.ChatID != "" || len(env.Messages) != 0 ||
+			!strings.Contains(env.Errors[0].Advice, tt.option) {
+			t.Errorf("%s: %+v; want statusCode 2, code %d, advice naming %s", tt.name, env, tt.code, tt.option)
+		}
+	}
+}
+
+func TestFileUploadLimits(t *testing.T) {
+	cs := startChat(t, "chat-1", smallFileLimits)
+	w := startWeb(t, nil, cs)
+	c := w.requestChat(nil)
+	joinAgent(t, cs.addr, c.chatID)
+	checkUploadLimits(t, c.upload)
+	limits := c.must("file/limits").Messages[0].UserData
+	if limits["used-upload-max-files"] != "2" || limits["used-upload-max-total-size"] != "15" {
+		t.Errorf("limits after the uploads = %v", limits)
 	}
 }

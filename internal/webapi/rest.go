@@ -51,6 +51,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc(chatBase+"/{chatId}/file/{fileId}/{operation}", func(w http.ResponseWriter, r *http.Request) {
 		s.serve(s.fileOperation(r.PathValue("operation")), true)(w, r)
 	})
+	s.mux.HandleFunc(ntfPath, s.serveNtf)
 	s.mux.HandleFunc("/genesys/", func(w http.ResponseWriter, r *http.Request) {
 		writeEnvelope(w, http.StatusNotFound, errorEnvelope(wire.Errorf(wire.CodeBadRequest, "no such Chat API operation")))
 	})
@@ -95,32 +96,46 @@ func unknownOperation(context.Context, *request) (*envelope, error) {
 // failure is an error envelope.
 func (s *Server) serve(o op, party bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			s.reply(w, o.name, http.StatusMethodNotAllowed, errorEnvelope(wire.Errorf(wire.CodeNotAllowed, "use POST")))
+		if !s.posted(w, r, o.name) {
 			return
 		}
-		timeout := s.cfg.Options.Settings.RequestTimeout
-		if o.stream {
-			// A download may take longer; the chat server must still
-			// answer within the timeout (ResponseHeaderTimeout).
-			timeout = maxStream
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), timeout)
-		defer cancel()
 		q := &request{w: w, r: r, service: r.PathValue("serviceName")}
-		env, err := s.run(ctx, q, o, party)
-		switch {
-		case err != nil:
-			s.log.Debug("chat api request failed", "operation", o.name, "err", err)
-			e := errorEnvelope(err)
-			if q.moved {
-				e.Alias = q.alias // the chat moved: the client's retry goes there
-			}
-			s.reply(w, o.name, http.StatusOK, e)
-		case env != nil:
-			s.reply(w, o.name, http.StatusOK, *env)
+		s.answer(q, o, func(ctx context.Context) (*envelope, error) { return s.run(ctx, q, o, party) })
+	}
+}
+
+// posted reports whether r is a POST, and answers it when it is not.
+func (s *Server) posted(w http.ResponseWriter, r *http.Request, name string) bool {
+	if r.Method == http.MethodPost {
+		return true
+	}
+	w.Header().Set("Allow", http.MethodPost)
+	s.reply(w, name, http.StatusMethodNotAllowed, errorEnvelope(wire.Errorf(wire.CodeNotAllowed, "use POST")))
+	return false
+}
+
+// answer runs operation o of q through h within the request timeout (or
+// maxStream for a stream) and writes its envelope, or its error as one.
+func (s *Server) answer(q *request, o op, h func(context.Context) (*envelope, error)) {
+	timeout := s.cfg.Options.Settings.RequestTimeout
+	if o.stream {
+		// A download may take longer; the chat server must still
+		// answer within the timeout (ResponseHeaderTimeout).
+		timeout = maxStream
+	}
+	ctx, cancel := context.WithTimeout(q.r.Context(), timeout)
+	defer cancel()
+	env, err := h(ctx)
+	switch {
+	case err != nil:
+		s.log.Debug("chat api request failed", "operation", o.name, "err", err)
+		e := errorEnvelope(err)
+		if q.moved {
+			e.Alias = q.alias // the chat moved: the client's retry goes there
 		}
+		s.reply(q.w, o.name, http.StatusOK, e)
+	case env != nil:
+		s.reply(q.w, o.name, http.StatusOK, *env)
 	}
 }
 
