@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/ixn"
+	"github.com/parley-chat/parley/internal/wire"
 )
 
 // storeTimeout bounds one commit, so that a hung database cannot hold
@@ -17,7 +18,14 @@ const storeTimeout = 15 * time.Second
 type job struct {
 	batch ixn.Batch
 	after func(ctx context.Context) // replies and notices; may read the store
+	// refuse answers the request, if any, when its writes failed; nothing
+	// else of the job goes out.
+	refuse func(*wire.Error)
 }
+
+// errStoreWrite is what a request whose writes failed gets: 106, so that a
+// media server retries it with the server that takes over.
+var errStoreWrite = wire.Errorf(wire.CodeUnavailable, "the interaction store refused the write; this interaction server is stepping down")
 
 // committer writes jobs to the store in the order they were added, several
 // queued jobs in one transaction, and runs each job's after func once its
@@ -26,7 +34,8 @@ type job struct {
 type committer struct {
 	store  ixn.Store
 	log    *slog.Logger
-	failed func() // counts a failed commit
+	failed func(error) // counts a failed commit and makes the server step down
+	broken error       // the failed commit's error; only run touches it
 
 	mu     sync.Mutex // guards queue and closed
 	queue  []job
@@ -34,7 +43,7 @@ type committer struct {
 	wake   chan struct{} // capacity 1: the queue has jobs, or closed
 }
 
-func newCommitter(store ixn.Store, log *slog.Logger, failed func()) *committer {
+func newCommitter(store ixn.Store, log *slog.Logger, failed func(error)) *committer {
 	return &committer{store: store, log: log, failed: failed, wake: make(chan struct{}, 1)}
 }
 
@@ -88,21 +97,28 @@ func (c *committer) take() ([]job, bool) {
 }
 
 // do commits the jobs' batches in one transaction and runs their after
-// funcs in order. A failed commit is logged and counted, and the replies
-// still go out: the engine's state has changed and the interactions
-// concerned are written again with their next change.
+// funcs in order. After a failed commit the engine holds changes the store
+// does not, so nothing of those jobs, or of any later one, is announced:
+// each request gets EventError and the server steps down (failed), to be
+// started again, or replaced by its backup, from what the store holds.
 func (c *committer) do(jobs []job) {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	if b := merge(jobs); !b.Empty() {
+	if b := merge(jobs); !b.Empty() && c.broken == nil {
 		if err := c.store.Commit(ctx, b); err != nil {
-			c.failed()
-			c.log.Error("interaction store commit failed", "err", err,
+			c.log.Error("interaction store commit failed; stepping down", "err", err,
 				"saves", len(b.Saves), "deletes", len(b.Deletes), "events", len(b.Events))
+			c.broken = err
+			c.failed(err)
 		}
 	}
 	for _, j := range jobs {
-		if j.after != nil {
+		switch {
+		case c.broken != nil:
+			if j.refuse != nil {
+				j.refuse(errStoreWrite)
+			}
+		case j.after != nil:
 			j.after(ctx)
 		}
 	}

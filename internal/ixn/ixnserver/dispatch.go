@@ -29,8 +29,9 @@ func (sd send) do() {
 // dispatch queues out for the committer: its batch, then reply (may be nil)
 // and its notices and reporting events, resolved now to the connections
 // that must receive them so that later changes to who follows what do not
-// reorder them. s.mu must be held.
-func (s *Server) dispatch(out ixn.Output, reply func(ctx context.Context)) {
+// reorder them. If the batch is not written, only refuse (may be nil) runs.
+// s.mu must be held.
+func (s *Server) dispatch(out ixn.Output, reply func(ctx context.Context), refuse func(*wire.Error)) {
 	sends := s.resolve(out)
 	for _, id := range out.Batch.Deletes {
 		for p := range s.watchers[id] {
@@ -38,7 +39,7 @@ func (s *Server) dispatch(out ixn.Output, reply func(ctx context.Context)) {
 		}
 		delete(s.watchers, id)
 	}
-	s.commits.add(job{batch: out.Batch, after: func(ctx context.Context) {
+	s.commits.add(job{batch: out.Batch, refuse: refuse, after: func(ctx context.Context) {
 		if reply != nil {
 			reply(ctx)
 		}

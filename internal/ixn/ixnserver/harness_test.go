@@ -5,17 +5,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/ixn"
 	"github.com/parley-chat/parley/internal/ixn/ixnserver"
 	"github.com/parley-chat/parley/internal/settle"
+	"github.com/parley-chat/parley/internal/store/postgres"
 	"github.com/parley-chat/parley/internal/store/sqlite"
+	"github.com/parley-chat/parley/internal/store/storetest"
 	"github.com/parley-chat/parley/internal/wire"
 )
 
@@ -96,31 +101,92 @@ func defaultOptions(t *testing.T) config.InteractionServerOptions {
 	return parseOptions(t, testOptions+agentSection("alice", 2, "billing:5")+agentSection("bob", 1, "")+agentSection("carol", 1, ""))
 }
 
-// harness is an interaction server on a loopback port over a SQLite file.
+// backend is a database the tests run an interaction server on.
+type backend struct {
+	name string
+	// fresh returns the DSN of a new, empty database for t: a SQLite file,
+	// or a PostgreSQL schema of its own (the test is skipped, with the
+	// reason, when PostgreSQL is unreachable).
+	fresh func(t *testing.T) string
+	open  func(ctx context.Context, dsn string) (ixn.Store, io.Closer, error)
+	// breakWrites makes every later write of h's store fail, as a lost
+	// database would.
+	breakWrites func(t *testing.T, h *harness)
+}
+
+var (
+	onSQLite = backend{name: "sqlite",
+		fresh: func(t *testing.T) string { return filepath.Join(t.TempDir(), "parley.db") },
+		open: func(ctx context.Context, dsn string) (ixn.Store, io.Closer, error) {
+			db, err := sqlite.Open(ctx, dsn)
+			if err != nil {
+				return nil, nil, err
+			}
+			return db.Interactions(), db, nil
+		},
+		breakWrites: func(t *testing.T, h *harness) { h.db.Close() }}
+	onPostgres = backend{name: "postgres",
+		fresh: func(t *testing.T) string { return storetest.PostgresDSN(t) },
+		open: func(ctx context.Context, dsn string) (ixn.Store, io.Closer, error) {
+			db, err := postgres.Open(ctx, dsn)
+			if err != nil {
+				return nil, nil, err
+			}
+			return db.Interactions(), db, nil
+		},
+		breakWrites: func(t *testing.T, h *harness) {
+			conn, err := pgx.Connect(context.Background(), h.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(context.Background())
+			if _, err := conn.Exec(context.Background(), "DROP TABLE ixn_events"); err != nil {
+				t.Fatal(err)
+			}
+		}}
+)
+
+// eachBackend runs f as a subtest on SQLite and on PostgreSQL.
+func eachBackend(t *testing.T, f func(t *testing.T, b backend)) {
+	for _, b := range []backend{onSQLite, onPostgres} {
+		t.Run(b.name, func(t *testing.T) { f(t, b) })
+	}
+}
+
+// start starts a server on a fresh database of b.
+func (b backend) start(t *testing.T, opts config.InteractionServerOptions) *harness {
+	t.Helper()
+	return startAt(t, opts, b, b.fresh(t), newClock())
+}
+
+// harness is an interaction server on a loopback port over a database.
 type harness struct {
 	t     *testing.T
 	mu    sync.Mutex
 	dials []*client
 	addr  string
 	clock *fakeClock
-	db    *sqlite.DB
+	dsn   string
+	db    io.Closer
+	done  chan error // Serve's result, taken by stop
 	stop  func()
 }
 
+// start starts a server on a fresh SQLite file.
 func start(t *testing.T, opts config.InteractionServerOptions) *harness {
 	t.Helper()
-	return startAt(t, opts, filepath.Join(t.TempDir(), "parley.db"), newClock())
+	return onSQLite.start(t, opts)
 }
 
-// startAt starts a server over the SQLite file path; stop (also run at
+// startAt starts a server over the database dsn of b; stop (also run at
 // cleanup) stops it and closes the database.
-func startAt(t *testing.T, opts config.InteractionServerOptions, path string, clock *fakeClock) *harness {
+func startAt(t *testing.T, opts config.InteractionServerOptions, b backend, dsn string, clock *fakeClock) *harness {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), path)
+	st, db, err := b.open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := ixnserver.New(ixnserver.Config{Name: "ixn-1", Options: opts, Store: db.Interactions(), Clock: clock})
+	srv, err := ixnserver.New(ixnserver.Config{Name: "ixn-1", Options: opts, Store: st, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,14 +195,13 @@ func startAt(t *testing.T, opts config.InteractionServerOptions, path string, cl
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	h := &harness{t: t, addr: ln.Addr().String(), clock: clock, db: db}
+	h := &harness{t: t, addr: ln.Addr().String(), clock: clock, dsn: dsn, db: db, done: make(chan error, 1)}
+	go func() { h.done <- srv.Serve(ctx, ln) }()
 	var once sync.Once
 	h.stop = func() {
 		once.Do(func() {
 			cancel()
-			if err := <-done; err != nil {
+			if err := <-h.done; err != nil {
 				t.Errorf("serve: %v", err)
 			}
 			db.Close()

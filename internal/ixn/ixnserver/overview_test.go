@@ -12,8 +12,10 @@ import (
 
 // TestOverview asks a real server for its queues and agents, as a
 // supervisor's reporting client and as an agent desktop.
-func TestOverview(t *testing.T) {
-	h := start(t, defaultOptions(t))
+func TestOverview(t *testing.T) { eachBackend(t, testOverview) }
+
+func testOverview(t *testing.T, b backend) {
+	h := b.start(t, defaultOptions(t))
 	chat := h.register("chat-1", "media-server")
 	chat.ok(wire.RequestSubmit, map[string]any{"interactionId": "x1", "mediaType": "chat", "queue": "ext"})
 	h.clock.Advance(4 * time.Second)

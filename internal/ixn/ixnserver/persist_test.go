@@ -2,15 +2,19 @@ package ixnserver_test
 
 import (
 	"encoding/json"
-	"path/filepath"
+	"errors"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/parley-chat/parley/internal/ixn/ixnserver"
 	"github.com/parley-chat/parley/internal/wire"
 )
 
-func TestBadInput(t *testing.T) {
-	h := start(t, defaultOptions(t))
+func TestBadInput(t *testing.T) { eachBackend(t, testBadInput) }
+
+func testBadInput(t *testing.T, b backend) {
+	h := b.start(t, defaultOptions(t))
 	chat := h.register("chat-1", "media-server")
 	chat.ok(wire.RequestSubmit, map[string]any{"interactionId": "c1", "queue": "default"})
 	bob := h.agent("bob")
@@ -66,8 +70,10 @@ func TestBadInput(t *testing.T) {
 
 // TestReportingStream checks that a reporting client gets every event in
 // order with increasing ids, live and replayed from fromId.
-func TestReportingStream(t *testing.T) {
-	h := start(t, defaultOptions(t))
+func TestReportingStream(t *testing.T) { eachBackend(t, testReportingStream) }
+
+func testReportingStream(t *testing.T, b backend) {
+	h := b.start(t, defaultOptions(t))
 	live := h.register("stat-1", "reporting")
 	live.ok(wire.RequestSubscribe, map[string]string{"topic": "reporting"})
 	chat := h.register("chat-1", "media-server")
@@ -139,13 +145,15 @@ func increasing(ids []int64) bool {
 	return true
 }
 
-// TestRestartKeepsInteractions restarts the server on the same SQLite file:
+// TestRestartKeepsInteractions restarts the server on the same database:
 // interactions, their queues, properties and holders are intact, waiting
 // ones are routed again, and the event ids go on.
-func TestRestartKeepsInteractions(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "parley.db")
+func TestRestartKeepsInteractions(t *testing.T) { eachBackend(t, testRestartKeepsInteractions) }
+
+func testRestartKeepsInteractions(t *testing.T, b backend) {
+	dsn := b.fresh(t)
 	clock := newClock()
-	h := startAt(t, defaultOptions(t), path, clock)
+	h := startAt(t, defaultOptions(t), b, dsn, clock)
 	chat := h.register("chat-1", "media-server")
 	alice := h.agent("alice")
 	for _, id := range []string{"c1", "c2", "c3"} {
@@ -156,7 +164,7 @@ func TestRestartKeepsInteractions(t *testing.T) {
 	chat.ok(wire.RequestSubmit, map[string]any{"interactionId": "e1", "queue": "ext"})
 	h.stop()
 
-	h = startAt(t, defaultOptions(t), path, clock)
+	h = startAt(t, defaultOptions(t), b, dsn, clock)
 	chat = h.register("chat-1", "media-server")
 	for id, state := range map[string]string{"c1": "handling", "c2": "queued", "c3": "queued", "e1": "queued"} {
 		in := chat.ok(wire.RequestGetInteractionProperties, map[string]string{"interactionId": id})["interaction"].(map[string]any)
@@ -176,5 +184,37 @@ func TestRestartKeepsInteractions(t *testing.T) {
 	stat.wait(wire.EventProcessingStopped, forID("c1"))
 	if s := reportStream(t, stat); s.ids[0] != 1 || !increasing(s.ids) {
 		t.Errorf("event ids across the restart: %v", s.ids)
+	}
+}
+
+// TestFailedWriteIsRefused breaks the database under a serving server: the
+// request whose write fails gets EventError 106 (so that a media server
+// retries it with whoever serves next), nobody hears of its change, and the
+// server steps down with ErrStoreFailed instead of serving a state the
+// store does not hold.
+func TestFailedWriteIsRefused(t *testing.T) { eachBackend(t, testFailedWriteIsRefused) }
+
+func testFailedWriteIsRefused(t *testing.T, b backend) {
+	h := b.start(t, defaultOptions(t))
+	chat := h.register("chat-1", "media-server")
+	bob := h.agent("bob")
+	stat := h.register("stat", "reporting")
+	stat.ok(wire.RequestSubscribe, map[string]string{"topic": "reporting"})
+
+	b.breakWrites(t, h)
+	chat.fails(wire.RequestSubmit, map[string]any{"interactionId": "c1", "queue": "default"}, wire.CodeUnavailable)
+	select {
+	case err := <-h.done:
+		h.done <- nil // for stop at cleanup
+		if !errors.Is(err, ixnserver.ErrStoreFailed) {
+			t.Fatalf("server stopped with %v, want ErrStoreFailed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("server still serving after a failed write")
+	}
+	for _, c := range []*client{chat, bob, stat} {
+		if names := c.names(); len(names) > 0 {
+			t.Errorf("%s heard of the refused change: %v", c.name, names)
+		}
 	}
 }

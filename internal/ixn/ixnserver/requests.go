@@ -70,10 +70,11 @@ func (s *Server) wireHandler(p *peer) wire.HandlerFunc {
 		s.requests.WithLabelValues(m.Name).Inc()
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		r, err := s.serve(p, m)
+		refuse := func(werr *wire.Error) { _ = c.ReplyError(m, werr) }
+		r, err := s.request(p, m)
 		if err != nil {
 			werr := wireError(err)
-			s.dispatch(ixn.Output{}, func(context.Context) { _ = c.ReplyError(m, werr) })
+			s.dispatch(ixn.Output{}, func(context.Context) { refuse(werr) }, refuse)
 			return
 		}
 		name := cmp.Or(r.name, wire.EventAck)
@@ -82,12 +83,12 @@ func (s *Server) wireHandler(p *peer) wire.HandlerFunc {
 			if r.after != nil {
 				r.after(ctx)
 			}
-		})
+		}, refuse)
 	}
 }
 
-// serve checks that p may send m and runs its handler. s.mu must be held.
-func (s *Server) serve(p *peer, m wire.Message) (reply, error) {
+// request checks that p may send m and runs its handler. s.mu must be held.
+func (s *Server) request(p *peer, m wire.Message) (reply, error) {
 	rt, ok := routes[m.Name]
 	switch {
 	case !ok:

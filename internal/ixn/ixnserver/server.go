@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,8 +67,9 @@ type Server struct {
 	requests *prometheus.CounterVec
 	failures prometheus.Counter
 	commits  *committer
-	rearm    chan struct{}  // capacity 1: the engine's next deadline may have moved
-	conns    sync.WaitGroup // connection handlers; Add only under mu while !closing
+	rearm    chan struct{}                           // capacity 1: the engine's next deadline may have moved
+	stepDown atomic.Pointer[context.CancelCauseFunc] // ends Serve; set by Serve
+	conns    sync.WaitGroup                          // connection handlers; Add only under mu while !closing
 
 	// mu guards the engine and every field below. Engine operations are
 	// short and do no I/O; the store is written by the committer.
@@ -104,7 +106,7 @@ func New(cfg Config) (*Server, error) {
 	s.wireOpts = wire.Options{MaxMessageSize: int64(cfg.Options.Settings.MaxMessageSize),
 		PingInterval: cfg.Options.Settings.ADDPTimeout, QueueSize: 16384, Logger: s.log}
 	s.registerMetrics()
-	s.commits = newCommitter(cfg.Store, s.log, s.failures.Inc)
+	s.commits = newCommitter(cfg.Store, s.log, s.storeFailed)
 	return s, nil
 }
 
@@ -164,11 +166,37 @@ func (s *Server) Run(ctx context.Context) error {
 	return s.Serve(ctx, ln)
 }
 
+// ErrStoreFailed is returned by Serve when a write to the interaction store
+// failed: the server's state is then ahead of the store's, so it stops
+// serving rather than go on from a state nobody can restore. Started again
+// (or replaced by its backup) it serves what the store holds.
+var ErrStoreFailed = errors.New("ixnserver: interaction store write failed")
+
 // Serve loads the store, then serves on ln until ctx is done; it then
 // closes the connections, writes what is pending and returns. It closes ln.
 // With a Lock it first serves as a backup until it holds the lock, and
-// returns ErrLockLost if it loses it.
+// returns ErrLockLost if it loses it. It returns ErrStoreFailed after a
+// failed write.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	ctx, stepDown := context.WithCancelCause(ctx)
+	defer stepDown(nil)
+	s.stepDown.Store(&stepDown)
+	err := s.serve(ctx, ln)
+	if cause := context.Cause(ctx); errors.Is(cause, ErrStoreFailed) {
+		return cause
+	}
+	return err
+}
+
+// storeFailed counts a failed commit and makes Serve step down.
+func (s *Server) storeFailed(err error) {
+	s.failures.Inc()
+	if stop := s.stepDown.Load(); stop != nil {
+		(*stop)(fmt.Errorf("%w: %w", ErrStoreFailed, err))
+	}
+}
+
+func (s *Server) serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Go(s.commits.run)
 	defer func() {
@@ -203,7 +231,7 @@ func (s *Server) load(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.dispatch(s.engine.Restore(s.clock.Now(), ixns, last), nil)
+	s.dispatch(s.engine.Restore(s.clock.Now(), ixns, last), nil, nil)
 	s.ready = true
 	s.log.Info("interactions restored", "interactions", len(ixns), "last_event_id", last)
 	return nil
@@ -273,11 +301,11 @@ func (s *Server) dropPeer(p *peer) {
 	}
 	now := s.clock.Now()
 	if p.name != "" && s.clients.remove(p.name, p) && p.kind == kindRouting && !s.closing {
-		s.dispatch(s.engine.ReleaseClient(now, p.name), nil)
+		s.dispatch(s.engine.ReleaseClient(now, p.name), nil, nil)
 	}
 	if p.agent != "" && s.agents.remove(p.agent, p) && !s.closing {
 		if out, err := s.engine.Logout(now, p.agent); err == nil {
-			s.dispatch(out, nil)
+			s.dispatch(out, nil, nil)
 		}
 	}
 }
@@ -323,7 +351,7 @@ func (s *Server) runTimers(ctx context.Context) {
 		case <-fire:
 		}
 		s.mu.Lock()
-		s.dispatch(s.engine.Tick(s.clock.Now()), nil)
+		s.dispatch(s.engine.Tick(s.clock.Now()), nil, nil)
 		s.mu.Unlock()
 	}
 }

@@ -14,8 +14,10 @@ import (
 // TestChatLifecycle walks one chat through every agent request: routing,
 // accept, property changes, workbin and async wake-up, pull, conference,
 // transfer, leave and stop, checking who hears what.
-func TestChatLifecycle(t *testing.T) {
-	h := start(t, defaultOptions(t))
+func TestChatLifecycle(t *testing.T) { eachBackend(t, testChatLifecycle) }
+
+func testChatLifecycle(t *testing.T, b backend) {
+	h := b.start(t, defaultOptions(t))
 	chat := h.register("chat-1", "media-server")
 	alice := h.agent("alice")
 	watcher := h.register("supervisor", "reporting")
@@ -86,7 +88,11 @@ func TestChatLifecycle(t *testing.T) {
 }
 
 func TestRoutingClientPullsAndDelivers(t *testing.T) {
-	h := start(t, defaultOptions(t))
+	eachBackend(t, testRoutingClientPullsAndDelivers)
+}
+
+func testRoutingClientPullsAndDelivers(t *testing.T, b backend) {
+	h := b.start(t, defaultOptions(t))
 	chat := h.register("chat-1", "media-server")
 	urs := h.register("urs", "routing")
 	for _, p := range []string{"1", "9", "5"} {
@@ -115,8 +121,10 @@ func TestRoutingClientPullsAndDelivers(t *testing.T) {
 	})
 }
 
-func TestAgentStatesAndTimeout(t *testing.T) {
-	h := start(t, defaultOptions(t))
+func TestAgentStatesAndTimeout(t *testing.T) { eachBackend(t, testAgentStatesAndTimeout) }
+
+func testAgentStatesAndTimeout(t *testing.T, b backend) {
+	h := b.start(t, defaultOptions(t))
 	chat := h.register("chat-1", "media-server")
 	bob := h.agent("bob")
 	r := bob.ok(wire.RequestAgentNotAvailable, map[string]string{"reason": "break"})
