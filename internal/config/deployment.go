@@ -129,7 +129,7 @@ func decode(file string, data []byte) (*fileDoc, error) {
 		return nil, &Error{File: file, Msg: "empty deployment file"}
 	}
 	if err != nil {
-		return nil, yamlError(file, err)
+		return nil, yamlError(file, data, err)
 	}
 	var extra any
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -154,18 +154,75 @@ var goTypes = strings.NewReplacer(
 )
 
 // yamlError turns yaml's (possibly multi-line) error into one *Error per
-// problem, each on one line, with Go type names replaced by what a user wrote.
-func yamlError(file string, err error) error {
+// problem, each on one line, with Go type names replaced by what a user wrote
+// and, when the line lies inside an application, that application named.
+func yamlError(file string, data []byte, err error) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
 		return &Error{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
+	apps := appLines(data)
 	errs := make([]*Error, len(te.Errors))
 	for i, msg := range te.Errors {
 		msg = goTypes.Replace(unknownField.ReplaceAllString(msg, `$1: unknown key "$2"`))
-		errs[i] = &Error{File: file, Msg: msg}
+		errs[i] = &Error{File: file, App: apps.at(msg), Msg: msg}
 	}
 	return joinErrors(errs)
+}
+
+// appSpan is the first line of an application's entry in the file.
+type appSpan struct {
+	name string
+	line int
+}
+
+type appSpans []appSpan
+
+var errorLine = regexp.MustCompile(`^line (\d+):`)
+
+// appLines finds where each application starts in a well-formed YAML file;
+// the type errors it is used for come from a file that parsed as YAML.
+func appLines(data []byte) appSpans {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
+		return nil
+	}
+	doc := root.Content[0]
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		if doc.Content[i].Value != "applications" || doc.Content[i+1].Kind != yaml.MappingNode {
+			continue
+		}
+		var spans appSpans
+		apps := doc.Content[i+1].Content
+		for j := 0; j+1 < len(apps); j += 2 {
+			spans = append(spans, appSpan{name: apps[j].Value, line: apps[j].Line})
+		}
+		if i+2 < len(doc.Content) { // the key after applications ends the last one
+			spans = append(spans, appSpan{line: doc.Content[i+2].Line})
+		}
+		slices.SortFunc(spans, func(a, b appSpan) int { return a.line - b.line })
+		return spans
+	}
+	return nil
+}
+
+// at names the application whose entry holds the line msg starts with, the
+// last one starting at or before it; "" outside applications.
+func (s appSpans) at(msg string) string {
+	m := errorLine.FindStringSubmatch(msg)
+	if m == nil || len(s) == 0 {
+		return ""
+	}
+	var line int
+	fmt.Sscan(m[1], &line)
+	name := ""
+	for _, sp := range s {
+		if sp.line > line {
+			break
+		}
+		name = sp.name
+	}
+	return name
 }
 
 // Names returns the application names, sorted.
