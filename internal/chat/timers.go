@@ -77,7 +77,10 @@ func (c *countdown) stop() { *c = countdown{} }
 
 func (c countdown) due(now time.Time) bool { return !c.at.IsZero() && !now.Before(c.at) }
 
-// SetRules replaces the session's timeouts for what it arms from now on.
+// SetRules replaces the session's timeouts. A running countdown keeps its
+// deadline; the new rules apply from the session's next activity or timeout
+// (a countdown due after [inactivity-control] was disabled just stops), as
+// Genesys documents for a change of enabled.
 func (s *Session) SetRules(r Rules) { s.opts.Rules = r }
 
 // Properties returns the interaction properties the session set (the async
@@ -181,7 +184,13 @@ func (s *Session) Tick(now time.Time) (Step, []string) {
 		s.closeIfEmpty(&st, now)
 	}
 	if !s.closed && s.idle.due(now) {
-		s.fireIdle(&st, now)
+		// Rules changed at run time decide at the timeout: a countdown
+		// armed before [inactivity-control] was disabled ends silently.
+		if s.opts.Rules.Idle.Enabled {
+			s.fireIdle(&st, now)
+		} else {
+			s.idle.stop()
+		}
 	}
 	if !s.closed && s.async.due(now) {
 		s.fireAsync(&st, now)

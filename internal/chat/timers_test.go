@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -317,3 +318,242 @@ func TestAsyncCustomerActivityMarksForRouting(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestBothInactivityConfigurations: in an async chat with
+// [inactivity-control] on, both countdowns run at once and independently:
+// one's alert does not reset the other, the regular one stops when the last
+// agent leaves, and the async one keeps running with only the customer.
+func TestBothInactivityConfigurations(t *testing.T) {
+	r := rules()
+	r.FlexDisconnect = 0
+	r.Idle.Alert, r.Idle.Close = 100*sec, 1000*sec
+	r.AsyncAlert, r.AsyncClose = 300*sec, 50*sec
+	tm := newTimed(t, r, true)
+	tm.join("c", transcript.Client)
+	tm.join("a", transcript.Agent)
+	if st, _ := tm.advance(100 * sec); len(notices(st)) != 1 || len(st.Properties) != 0 {
+		t.Fatalf("at 100 s: notices %q properties %v, want the regular alert only", notices(st), st.Properties)
+	}
+	st, _ := tm.advance(200 * sec) // the regular alert did not reset the async countdown
+	if len(notices(st)) != 1 || st.Properties[AsyncStatusProperty] != AsyncStatusIdle {
+		t.Fatalf("at 300 s: notices %q properties %v, want the async alert", notices(st), st.Properties)
+	}
+	ok(t)(tm.s.Leave(tm.now, "a", "a", KeepAlive, "")) // qualified: the async countdown starts over
+	if st, _ := tm.advance(299 * sec); len(st.Events) != 0 {
+		t.Fatalf("fired %q with no agent left before async-idle-alert", notices(st))
+	}
+	if st, _ := tm.advance(sec); len(notices(st)) != 1 || st.Closed {
+		t.Fatalf("no async alert 300 s after the agent left: %q", notices(st))
+	}
+	st, _ = tm.advance(50 * sec)
+	if !st.Closed || leftReasons(st)["c"] != transcript.ReasonIdle {
+		t.Errorf("async close: closed=%v left=%v, want the client out with reason 7", st.Closed, leftReasons(st))
+	}
+}
+
+// TestEmptyMessageTexts: an empty message-alert, message-alert2 or
+// message-close sends no notice, and the countdown still alerts (setting the
+// async properties) and closes on time.
+func TestEmptyMessageTexts(t *testing.T) {
+	for _, async := range []bool{false, true} {
+		r := rules()
+		r.FlexDisconnect = 0
+		r.Idle = IdleRules{Enabled: !async, Alert: 10 * sec, Alert2: 5 * sec, Close: 5 * sec}
+		r.AsyncAlert, r.AsyncClose = 10*sec, 5*sec
+		tm := newTimed(t, r, async)
+		tm.join("c", transcript.Client)
+		tm.join("a", transcript.Agent)
+		st, _ := tm.advance(10 * sec)
+		if len(st.Events) != 0 {
+			t.Errorf("async=%v: alert with an empty text sent %+v", async, st.Events)
+		}
+		if async != (st.Properties[AsyncStatusProperty] == AsyncStatusIdle) {
+			t.Errorf("async=%v: alert properties %v", async, st.Properties)
+		}
+		if !async {
+			if st, _ := tm.advance(5 * sec); len(st.Events) != 0 || st.Closed {
+				t.Errorf("second alert with an empty text sent %+v", st.Events)
+			}
+		}
+		st, _ = tm.advance(5 * sec)
+		if !st.Closed || len(notices(st)) != 0 || leftReasons(st)["c"] != transcript.ReasonIdle {
+			t.Errorf("async=%v: close step %+v, want a silent close with reason 7", async, st.Events)
+		}
+	}
+}
+
+// TestTimeoutBoundaries drives each timer with the smallest and largest value
+// its option accepts (internal/config): it fires exactly then, not 1 ms
+// earlier.
+func TestTimeoutBoundaries(t *testing.T) {
+	const day, day20 = 86400 * sec, 1728000 * sec
+	type setup struct {
+		async bool
+		edit  func(r *Rules, d time.Duration)
+		// before runs once the parties are in, to reach the timer under test.
+		before func(tm *timed)
+		want   string // what fires: a notice text or a left reason
+	}
+	afterAlert := func(tm *timed) { tm.advance(tm.s.opts.Rules.Idle.Alert) }
+	options := map[string]setup{
+		"flex-disconnect-timeout": {edit: func(r *Rules, d time.Duration) { r.FlexDisconnect = d }, want: "left:3"},
+		"flex-push-timeout": {edit: func(r *Rules, d time.Duration) { r.FlexPush = d },
+			before: func(tm *timed) { tm.s.SetPush(tm.now, "c", true) }, want: "check"},
+		"timeout-alert":    {edit: func(r *Rules, d time.Duration) { r.Idle.Enabled, r.Idle.Alert = true, d }, want: "closing soon"},
+		"timeout-alert2":   {edit: func(r *Rules, d time.Duration) { r.Idle.Enabled, r.Idle.Alert2 = true, d }, before: afterAlert, want: "closing very soon"},
+		"timeout-close":    {edit: func(r *Rules, d time.Duration) { r.Idle.Enabled, r.Idle.Close = true, d }, before: afterAlert, want: "left:7"},
+		"async-idle-alert": {async: true, edit: func(r *Rules, d time.Duration) { r.AsyncAlert = d }, want: "closing soon"},
+		"async-idle-close": {async: true, edit: func(r *Rules, d time.Duration) { r.AsyncClose = d },
+			before: func(tm *timed) { tm.advance(tm.s.opts.Rules.AsyncAlert) }, want: "left:7"},
+	}
+	bounds := map[string][2]time.Duration{
+		"flex-disconnect-timeout": {sec, day20}, "flex-push-timeout": {sec, day20},
+		"timeout-alert": {sec, day}, "timeout-alert2": {sec, day}, "timeout-close": {sec, day},
+		"async-idle-alert": {sec, day20}, "async-idle-close": {sec, day20},
+	}
+	for name, o := range options {
+		for _, d := range bounds[name] {
+			t.Run(name+"="+d.String(), func(t *testing.T) {
+				r := Rules{Idle: IdleRules{Alert: 7 * sec, Close: 7 * sec, MessageAlert: "closing soon", MessageAlert2: "closing very soon"},
+					AsyncAlert: 7 * sec, AsyncClose: 7 * sec}
+				o.edit(&r, d)
+				tm := newTimed(t, r, o.async)
+				tm.join("c", transcript.Client)
+				tm.join("a", transcript.Agent)
+				if o.before != nil {
+					o.before(tm)
+				}
+				if st, checks := tm.advance(d - time.Millisecond); len(st.Events)+len(checks) != 0 {
+					t.Fatalf("fired 1 ms early: %+v %v", st.Events, checks)
+				}
+				st, checks := tm.advance(time.Millisecond)
+				var got []string
+				for _, e := range st.Events {
+					switch e.Type {
+					case transcript.Notice:
+						got = append(got, e.Text)
+					case transcript.ParticipantLeft:
+						got = append(got, "left:"+strconv.Itoa(int(e.Reason)))
+					}
+				}
+				if len(checks) > 0 {
+					got = append(got, "check")
+				}
+				if !slices.Contains(got, o.want) {
+					t.Errorf("at %s fired %q, want %q", d, got, o.want)
+				}
+			})
+		}
+	}
+}
+
+// TestTimeoutAlert2Zero: timeout-alert2 = 0 (its minimum) means no second
+// alert: timeout-close follows the first alert directly.
+func TestTimeoutAlert2Zero(t *testing.T) {
+	r := rules()
+	r.FlexDisconnect = 0
+	r.Idle.Alert2 = 0
+	tm := newTimed(t, r, false)
+	tm.join("c", transcript.Client)
+	tm.join("a", transcript.Agent)
+	tm.advance(255 * sec)
+	st, _ := tm.advance(45 * sec)
+	if got := notices(st); !st.Closed || len(got) != 1 || got[0] != IdleCloseNotice+":closed" {
+		t.Errorf("after the alert and timeout-close: notices %q closed=%v, want the close", got, st.Closed)
+	}
+}
+
+// TestClientSeesItsOwnLeaveReason: the ParticipantLeft a client reads in its
+// own transcript carries the quit-reason-code of why it was removed.
+func TestClientSeesItsOwnLeaveReason(t *testing.T) {
+	idle := rules()
+	idle.FlexDisconnect = 0
+	tests := []struct {
+		name  string
+		rules Rules
+		async bool
+		cause func(tm *timed)
+		want  string
+	}{
+		{"flex-disconnect-timeout", rules(), false, func(tm *timed) { tm.advance(45 * sec) }, "3"},
+		{"push not confirmed", rules(), false, func(tm *timed) {
+			tm.s.SetPush(tm.now, "c", true)
+			tm.advance(120 * sec)
+			ok(tm.t)(tm.s.Confirm(tm.now, "c", false))
+		}, "3"},
+		{"bad secure key", rules(), false, func(tm *timed) { ok(tm.t)(tm.s.Remove(tm.now, "c", transcript.ReasonBadKey)) }, "6"},
+		{"inactivity", idle, false, func(tm *timed) { tm.advance(255 * sec); tm.advance(45 * sec) }, "7"},
+		{"async inactivity", idle, true, func(tm *timed) { tm.advance(86400 * sec); tm.advance(3600 * sec) }, "7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.rules
+			r.Idle.Enabled = !tt.async
+			tm := newTimed(t, r, tt.async)
+			tm.join("c", transcript.Client)
+			tm.join("a", transcript.Agent)
+			tt.cause(tm)
+			var got []string
+			for _, e := range tm.s.Visible(1, transcript.Client) {
+				if e.Type == transcript.ParticipantLeft && e.PartyID == "c" {
+					got = append(got, transcript.NewAPIMessage(e, nil).EventAttributes["GCTI_SYSTEM"]["quit-reason-code"])
+				}
+			}
+			if len(got) != 1 || got[0] != tt.want {
+				t.Errorf("client's own leave reasons = %q, want [%s]", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRulesChangeAtTimeout: a change applies at the session's next timeout.
+// An alert due after [inactivity-control] was disabled does not fire; new
+// timeout lengths apply from the next stage on.
+func TestRulesChangeAtTimeout(t *testing.T) {
+	r := rules()
+	r.FlexDisconnect = 0
+	tm := newTimed(t, r, false)
+	tm.join("c", transcript.Client)
+	tm.join("a", transcript.Agent)
+	r.Idle.Close = 10 * sec
+	tm.s.SetRules(r)
+	if st, _ := tm.advance(255 * sec); len(notices(st)) != 1 {
+		t.Fatal("the alert armed before the change did not fire at its deadline")
+	}
+	if st, _ := tm.advance(10 * sec); !st.Closed {
+		t.Fatal("the new timeout-close did not apply to the stage after the change")
+	}
+
+	r = rules()
+	r.FlexDisconnect = 0
+	tm = newTimed(t, r, false)
+	tm.join("c", transcript.Client)
+	tm.join("a", transcript.Agent)
+	off := r
+	off.Idle.Enabled = false
+	tm.s.SetRules(off)
+	if st, _ := tm.advance(255 * sec); len(st.Events) != 0 {
+		t.Fatalf("an alert fired after [inactivity-control] was disabled: %q", notices(st))
+	}
+	if !tm.s.Deadline().IsZero() && tm.s.Deadline().Before(tm.now.Add(time.Hour)) {
+		t.Errorf("deadline %v: the disabled countdown still runs", tm.s.Deadline())
+	}
+}
+
+// TestFlexDisconnectChangeAtNextRequest: a new flex-disconnect-timeout
+// applies to a client from its next request.
+func TestFlexDisconnectChangeAtNextRequest(t *testing.T) {
+	tm := newTimed(t, rules(), false)
+	tm.join("c", transcript.Client)
+	tm.join("a", transcript.Agent)
+	r := rules()
+	r.FlexDisconnect = 5 * sec
+	tm.s.SetRules(r)
+	if st, _ := tm.advance(10 * sec); len(st.Events) != 0 {
+		t.Fatal("the new timeout applied before the client's next request")
+	}
+	tm.s.Touch(tm.now, "c")
+	if st, _ := tm.advance(5 * sec); leftReasons(st)["c"] != transcript.ReasonDisconnect {
+		t.Errorf("the new timeout did not apply after the next request: %+v", st.Events)
+	}
+}
