@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -59,10 +60,11 @@ func startDeskCluster(t *testing.T) *deskCluster {
 }
 
 // startIxn runs an interaction server with the agents alice and bob, whose
-// passwords are their names.
-func startIxn(t *testing.T, db *sqlite.DB) string {
+// passwords are their names, and the option sections of sections (lines
+// of YAML under options).
+func startIxn(t *testing.T, db *sqlite.DB, sections ...string) string {
 	t.Helper()
-	agents := ""
+	agents := strings.Join(sections, "")
 	for _, id := range []string{"alice", "bob"} {
 		agents += fmt.Sprintf("      agent:%s: {password-hash: %q, salt: s%s, capacity-chat: 2}\n", id, ixn.HashPassword("s"+id, id), id)
 	}

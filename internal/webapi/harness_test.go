@@ -25,6 +25,7 @@ import (
 // chatServer is an in-process chat server on a loopback port.
 type chatServer struct {
 	name, addr string
+	db         *sqlite.DB // its stores, when startChat made them
 }
 
 // startChat runs a chat server called name with SQLite stores until the
@@ -46,7 +47,7 @@ func startChat(t testing.TB, name string, edit func(*config.ChatServerOptions)) 
 	ln := listen(t)
 	serve(t, func(ctx context.Context) error { return srv.Serve(ctx, ln) })
 	t.Cleanup(func() { db.Close() }) // runs after the server stopped
-	return chatServer{name: name, addr: ln.Addr().String()}
+	return chatServer{name: name, addr: ln.Addr().String(), db: db}
 }
 
 // serve runs f until the test ends, then cancels it and checks its error.

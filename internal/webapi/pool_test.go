@@ -1,9 +1,11 @@
 package webapi_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,5 +101,44 @@ func TestPushSubscriptionLiveness(t *testing.T) {
 	})
 	if code := left.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"]; code != "3" {
 		t.Errorf("client left with reason %q, want 3 (disconnect)", code)
+	}
+}
+
+// TestFullChatServerIsSkipped: a chat server that reached its
+// limit-for-sessions since the web API last read its status refuses the
+// login as unavailable; the web API creates the chat on the next one, or,
+// with none left, answers statusCode 1 so the client retries.
+func TestFullChatServerIsSkipped(t *testing.T) {
+	c1 := startChat(t, "chat-1", func(o *config.ChatServerOptions) { o.Settings.LimitForSessions = 1 })
+	c2 := startChat(t, "chat-2", nil)
+	stale := func(o *config.WebAPIOptions) { o.Settings.StatusPollInterval = time.Minute }
+	w, only := startWeb(t, stale, c1, c2), startWeb(t, stale, c1)
+
+	// Fill chat-1 behind the web APIs' backs: the status they read says it
+	// is empty, so with chat-2 as empty it comes first (ties go by name).
+	flex, err := wire.Dial(context.Background(), "ws://"+c1.addr+"/wire/flex", wire.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, func(ctx context.Context) error {
+		flex.Serve(ctx, wire.HandlerFunc(func(context.Context, *wire.Conn, wire.Message) {}))
+		return nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := flex.Request(ctx, wire.RequestLogin, map[string]string{"nickname": "Direct", "queue": "default"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !w.srv.Accepting("chat-1") {
+		t.Fatal("the web API read chat-1's status again: the test needs it stale")
+	}
+
+	if c := w.requestChat(nil); c.alias != "chat-2" {
+		t.Errorf("request chat went to %s, want chat-2: a full chat-1 must be skipped", c.alias)
+	}
+	_, env := only.post("", url.Values{"nickname": {"Zed"}})
+	if env.StatusCode != 1 || env.code() != int(wire.CodeUnavailable) || env.ChatEnded ||
+		!strings.Contains(env.Errors[0].Advice, "limit-for-sessions") {
+		t.Errorf("request chat with the only chat server full = %+v", env)
 	}
 }

@@ -1,13 +1,16 @@
 package webapi_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/store/sqlite"
 	"github.com/parley-chat/parley/internal/transcript"
 	"github.com/parley-chat/parley/internal/wire"
 )
@@ -272,4 +275,84 @@ func manyUserData(n int) string {
 		fmt.Fprintf(&b, "&userData[k%d]=v", i)
 	}
 	return b.String()
+}
+
+// TestWrongUserID: a userId that is not a party of the chat is error 8201
+// over REST and CometD; it reveals nothing and the real client goes on.
+func TestWrongUserID(t *testing.T) {
+	w := startWeb(t, nil, startChat(t, "chat-1", nil))
+	c := w.requestChat(nil)
+	c.must("refresh", "transcriptPosition", "1") // the party has a push subscription now
+	stranger := c
+	stranger.userID = "00000000000000AA"
+	for _, op := range []string{"refresh", "send", "updateNickname", "file/limits"} {
+		env := stranger.call(op, "transcriptPosition", "1", "message", "hi", "nickname", "Eve")
+		if env.StatusCode != 2 || env.code() != int(wire.CodeNoSuchUser) || !env.ChatEnded || len(env.Messages) != 0 || env.ChatID != "" {
+			t.Errorf("%s with a wrong userId = %+v", op, env)
+		}
+	}
+	cm := dialComet(w, chatChannel)
+	cm.op(cometChat{chatID: c.chatID, userID: stranger.userID, key: c.key, alias: c.alias}, "sendMessage", "message", "hi")
+	if env := cm.waitEnvelope("8201 over CometD", func(e envelope) bool { return len(e.Errors) > 0 }); env.code() != int(wire.CodeNoSuchUser) {
+		t.Errorf("CometD sendMessage with a wrong userId = %+v", env)
+	}
+	if env := c.must("refresh", "transcriptPosition", "1"); len(env.Messages) != 1 || env.Messages[0].Type != transcript.ParticipantJoined {
+		t.Errorf("the real client sees %+v", env.Messages)
+	}
+}
+
+// TestUpdateDataMerges: updateData adds to and overwrites the chat's user
+// data, keeping the rest; the contact store's record of the chat has it.
+func TestUpdateDataMerges(t *testing.T) {
+	cs := startChat(t, "chat-1", nil)
+	w := startWeb(t, nil, cs)
+	c := w.requestChat(nil) // userData[Order]=42
+	if env := c.must("updateData", "userData[Priority]", "high", "userData[Order]", "43"); len(env.Messages) != 0 {
+		t.Errorf("updateData reply = %+v", env)
+	}
+	c.must("disconnect") // no agent: the chat ends and is saved
+	var ud map[string]string
+	eventually(t, "the chat in the contact store", func() bool {
+		in, err := cs.db.Contacts().Interaction(context.Background(), c.chatID)
+		ud = in.UserData
+		return err == nil
+	})
+	if ud["Priority"] != "high" || ud["Order"] != "43" || ud["FirstName"] != "Ann" {
+		t.Errorf("user data at the end of the chat = %v; want Priority high, Order 43 and FirstName Ann", ud)
+	}
+}
+
+// TestServicesMappedToQueues: with [endpoints] listing services, a chat
+// requested on a service (REST or CometD) is submitted to its queue.
+func TestServicesMappedToQueues(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ixnAddr := startIxn(t, db, "      queue:default: {routing: builtin}\n      queue:sales-queue: {routing: builtin}\n")
+	cs := startLinkedChat(t, db, "chat-1", ixnAddr)
+	w := startWeb(t, func(o *config.WebAPIOptions) {
+		o.Endpoints = map[string]string{"customer-support": "default", "sales": "sales-queue"}
+	}, cs.chatServer)
+	sales := *w
+	sales.base = strings.Replace(w.base, "customer-support", "sales", 1)
+	want := map[string]string{
+		w.requestChat(nil).chatID:                                  "default",
+		sales.requestChat(nil).chatID:                              "sales-queue",
+		dialComet(w, "/service/chatV2/sales").requestChat().chatID: "sales-queue",
+	}
+	got := map[string]string{}
+	eventually(t, "the chats in the interaction server", func() bool {
+		ins, err := db.Interactions().Interactions(context.Background())
+		for _, in := range ins {
+			got[in.ID] = in.Queue
+		}
+		return err == nil && len(got) >= len(want)
+	})
+	for id, q := range want {
+		if got[id] != q {
+			t.Errorf("chat %s is in queue %q, want %q", id, got[id], q)
+		}
+	}
 }
