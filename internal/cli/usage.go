@@ -23,7 +23,7 @@ type command struct {
 // commands returns every command, in the order help lists them.
 func commands() []*command {
 	return []*command{upCommand(), runCommand(), checkConfigCommand(), benchCommand(), benchReportCommand(),
-		versionCommand(), helpCommand()}
+		hashPasswordCommand(), versionCommand(), helpCommand()}
 }
 
 func lookup(name string) (*command, bool) {
@@ -97,9 +97,20 @@ func printUsage(w io.Writer, cmd *command, fs *flag.FlagSet) {
 	var flags strings.Builder
 	fs.VisitAll(func(f *flag.Flag) {
 		arg, usage := flag.UnquoteUsage(f)
-		fmt.Fprintf(&flags, "  --%s %s\n        %s", f.Name, arg, usage)
-		if f.DefValue != "" {
-			fmt.Fprintf(&flags, " (default %s)", f.DefValue)
+		def := f.DefValue
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			arg = "" // a switch takes no argument; only a default of true is news
+			if def == "false" {
+				def = ""
+			}
+		}
+		fmt.Fprintf(&flags, "  --%s", f.Name)
+		if arg != "" {
+			fmt.Fprintf(&flags, " %s", arg)
+		}
+		fmt.Fprintf(&flags, "\n        %s", usage)
+		if def != "" {
+			fmt.Fprintf(&flags, " (default %s)", def)
 		}
 		flags.WriteString("\n")
 	})
