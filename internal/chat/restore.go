@@ -27,6 +27,9 @@ func Restore(snap transcript.Snapshot, now time.Time, opts Options) (*Session, S
 		return nil, Step{}, fmt.Errorf("%w: no party left to restore", ErrClosed)
 	}
 	var st Step
+	// The normalisation is not activity: it must neither extend a dormant
+	// async chat nor mark it for routing again.
+	s.normalising = true
 	for _, m := range present {
 		m.present = false
 		s.add(&st, transcript.Event{Type: transcript.ParticipantLeft, PartyID: m.ID, Visibility: m.Visibility, Reason: transcript.ReasonRestored, AskerID: m.ID}, now, true)
@@ -38,10 +41,54 @@ func Restore(snap transcript.Snapshot, now time.Time, opts Options) (*Session, S
 			m.protocolAt = now.Add(opts.Rules.FlexDisconnect)
 		}
 	}
+	s.normalising = false
+	// A regular countdown (minutes) starts over: every party had to
+	// reconnect. An async one (days) continues, or a chat would outlive its
+	// async-idle-close by a day at each failover.
+	if opts.Rules.Idle.Enabled && s.hasPresent(transcript.Client) && s.hasPresent(transcript.Agent) {
+		s.idle.arm(now, opts.Rules.Idle.Alert, stageAlert)
+	}
 	if opts.Async {
-		s.async.arm(now, opts.Rules.AsyncAlert, stageAlert)
+		s.resumeAsync(snap.Session.CreatedAt)
 	}
 	return s, st, nil
+}
+
+// resumeAsync rebuilds the async countdown from the stored transcript: it
+// runs from the last stored qualified event (from the creation when there is
+// none), and is at its close stage when an alert notice was stored no
+// earlier than that event's async-idle-alert deadline. Earlier restorations'
+// leaves and joins do not count. A qualified notice that was not stored
+// (transcript-save-notices) is not seen, so the countdown may end earlier
+// than it would have; an alert with an empty message-alert leaves no trace,
+// so it is repeated.
+func (s *Session) resumeAsync(created time.Time) {
+	r := s.opts.Rules
+	last, alert := stamp(created), time.Time{}
+	seen := make(map[string]bool)
+	for _, le := range s.log {
+		e := le.Event
+		rejoin := e.Type == transcript.ParticipantJoined && e.Party != nil && seen[e.Party.ID]
+		if e.Type == transcript.ParticipantJoined && e.Party != nil {
+			seen[e.Party.ID] = true
+		}
+		sender := s.byID[e.PartyID]
+		switch {
+		case e.Visibility != transcript.VisAll || rejoin || e.Reason == transcript.ReasonRestored:
+		case e.NoticeType == IdleAlertNotice:
+			if !e.Time.Before(last.Add(r.AsyncAlert)) {
+				alert = e.Time
+			}
+		case e.NoticeType == IdleCloseNotice || (sender != nil && sender.Type == transcript.External):
+		case qualified(e, r.AsyncNotices):
+			last, alert = e.Time, time.Time{}
+		}
+	}
+	if alert.IsZero() {
+		s.async.arm(last, r.AsyncAlert, stageAlert)
+	} else {
+		s.async.arm(alert, r.AsyncClose, stageClose)
+	}
 }
 
 // replay applies one stored event to a session being rebuilt.

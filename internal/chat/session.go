@@ -91,6 +91,9 @@ type Session struct {
 	props    map[string]string
 	idle     countdown // [inactivity-control]
 	async    countdown // async-idle-alert and async-idle-close
+	// normalising is set while Restore adds its leaves and joins, which
+	// are not activity.
+	normalising bool
 }
 
 // New returns an empty, open session created at now.

@@ -263,7 +263,7 @@ func (s *Session) publish(st *Step, key, value string) {
 // visible to all) restarts a countdown; [inactivity-control] runs only while
 // a client and an agent are both present.
 func (s *Session) observe(st *Step, e transcript.Event, now time.Time) {
-	if e.Visibility != transcript.VisAll || e.NoticeType == IdleAlertNotice || e.NoticeType == IdleCloseNotice {
+	if s.normalising || e.Visibility != transcript.VisAll || e.NoticeType == IdleAlertNotice || e.NoticeType == IdleCloseNotice {
 		return
 	}
 	r := s.opts.Rules
