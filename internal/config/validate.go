@@ -53,9 +53,11 @@ func (d *Deployment) addApplications(apps map[string]fileApp) []*Error {
 		d.Applications[name] = a
 	}
 	listeners := map[string]string{} // listen address -> first application on it
+	ixnOn := map[string]string{}     // SQLite database -> first interaction server on it
 	for _, name := range names {
 		a := d.Applications[name]
-		for _, e := range slices.Concat(d.checkConnections(a), d.checkWebConnections(a), d.checkChatConnections(a), checkShared(a, listeners)) {
+		for _, e := range slices.Concat(d.checkConnections(a), d.checkWebConnections(a), d.checkChatConnections(a),
+			checkShared(a, listeners), d.checkSoleIxn(a, ixnOn)) {
 			e.App = name
 			errs = append(errs, e)
 		}
@@ -193,6 +195,22 @@ func checkShared(a *Application, listeners map[string]string) []*Error {
 		}
 	}
 	listeners[a.Listen] = a.Name
+	return nil
+}
+
+// checkSoleIxn refuses a second interaction server on one SQLite database:
+// only PostgreSQL has the lock that makes one of them a backup, so both
+// would serve and overwrite each other's interactions.
+func (d *Deployment) checkSoleIxn(a *Application, ixnOn map[string]string) []*Error {
+	db, ok := d.Databases[a.Database]
+	if a.Type != InteractionServer || !ok || db.Driver != "sqlite" {
+		return nil
+	}
+	if first, taken := ixnOn[db.Name]; taken {
+		return []*Error{{Option: "database", Value: db.Name,
+			Msg: fmt.Sprintf("also the database of interaction server %q; two interaction servers need a postgres database (only there does one wait as the other's backup)", first)}}
+	}
+	ixnOn[db.Name] = a.Name
 	return nil
 }
 
