@@ -62,9 +62,14 @@ func testBadInput(t *testing.T, b backend) {
 	// Nothing changed: the one interaction is still bob's invitation.
 	bob.t = t
 	bob.ok(wire.RequestAccept, map[string]string{"interactionId": "c1"})
+	bob.fails(wire.RequestTransfer, map[string]string{"interactionId": "c1", "queue": "nope"}, wire.CodeNoSuchQueue)
 	props := chat.ok(wire.RequestGetInteractionProperties, map[string]string{"interactionId": "c1"})
-	if p := props["interaction"].(map[string]any)["properties"].(map[string]any); len(p) != 2 { // QueuePosition, EstimatedWaitTime
+	in := props["interaction"].(map[string]any)
+	if p := in["properties"].(map[string]any); len(p) != 2 { // QueuePosition, EstimatedWaitTime
 		t.Errorf("properties changed by bad input: %v", p)
+	}
+	if agents, _ := in["agents"].([]any); in["state"] != "handling" || in["queue"] != "default" || len(agents) != 1 || agents[0] != "bob" {
+		t.Errorf("a transfer to an unknown queue moved the interaction: %v", in)
 	}
 }
 
