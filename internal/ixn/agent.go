@@ -99,7 +99,8 @@ func (e *Engine) Accept(now time.Time, agent, id string) (Output, error) {
 	if in.State == StateQueued { // routed or delivered from a queue
 		e.recordWait(in.Queue, now.Sub(in.PlacedAt))
 	}
-	in.State, in.PreferAgent, in.PreferAttempts = StateHandling, "", 0
+	in.State = StateHandling
+	e.anyAgent(in)
 	if inv.kind == "transfer" && in.holds(inv.from) {
 		e.release(now, in, inv.from)
 	}

@@ -13,8 +13,8 @@ const (
 	// PropQueuePosition is the 1-based position of a waiting interaction in
 	// its queue, published by the router.
 	PropQueuePosition = "QueuePosition"
-	// PropEstimatedWaitTime is the estimated wait in seconds: the average
-	// wait of the queue's last deliveries.
+	// PropEstimatedWaitTime is the estimated wait in seconds of a waiting
+	// interaction, from its position (see Engine.estimate).
 	PropEstimatedWaitTime = "EstimatedWaitTime"
 	// PropAsyncStatus is the async chat status; "2" from the chat server
 	// means customer activity, which wakes an interaction in a workbin.
@@ -23,7 +23,8 @@ const (
 	DefaultSkillKey = "RequiredSkill"
 )
 
-// recentWaits is how many deliveries a queue's estimated wait averages.
+// recentWaits is how many deliveries, and handled interactions, a queue's
+// estimated wait averages.
 const recentWaits = 20
 
 // Config is the engine's configuration.
@@ -39,6 +40,10 @@ type Config struct {
 	// AsyncLastAgentAttempts is how many invitations an interaction woken
 	// from a workbin makes to its last agent before anyone may get it.
 	AsyncLastAgentAttempts int
+	// AsyncLastAgentTimeout is how long such an interaction waits for its
+	// last agent at most, counted from its wake-up (or from a restore);
+	// zero means no limit.
+	AsyncLastAgentTimeout time.Duration
 	// SkillKey is the property holding a required skill; empty means
 	// DefaultSkillKey.
 	SkillKey string
@@ -75,6 +80,8 @@ type Engine struct {
 	invites     map[string]*invitation // by interaction id
 	excluded    map[exclusion]time.Time
 	waits       map[string][]time.Duration // per queue, the last deliveries' waits
+	handles     map[string][]time.Duration // per queue, the last handled interactions' handle times
+	preferUntil map[string]time.Time       // by interaction id: when waiting for its last agent ends
 	lastEventID int64
 	out         pending
 }
@@ -85,7 +92,7 @@ func New(cfg Config) (*Engine, error) {
 	cfg.SkillKey = cmp.Or(cfg.SkillKey, DefaultSkillKey)
 	e := &Engine{cfg: cfg, queues: map[string]Queue{}, views: map[string]*view{}, agents: map[string]*Agent{},
 		ixns: map[string]*Interaction{}, invites: map[string]*invitation{}, excluded: map[exclusion]time.Time{},
-		waits: map[string][]time.Duration{}}
+		waits: map[string][]time.Duration{}, handles: map[string][]time.Duration{}, preferUntil: map[string]time.Time{}}
 	for _, q := range cfg.Queues {
 		e.queues[q.Name] = q
 	}
@@ -141,6 +148,9 @@ func (e *Engine) Restore(now time.Time, ixns []Interaction, lastEventID int64) O
 			if a := e.agents[id]; a != nil {
 				a.held++
 			}
+		}
+		if in.PreferAgent != "" && in.State == StateQueued {
+			e.preferLast(now, &in, in.PreferAgent, in.PreferAttempts)
 		}
 	}
 	e.route(now)
@@ -229,13 +239,19 @@ func (e *Engine) Tick(now time.Time) Output {
 			delete(e.excluded, k)
 		}
 	}
+	for id, until := range e.preferUntil {
+		if in := e.ixns[id]; in != nil && !now.Before(until) {
+			e.anyAgent(in)
+		}
+	}
 	e.checkViews(now)
 	e.route(now)
 	return e.finish()
 }
 
 // NextDeadline returns the earliest time Tick has work: an invitation
-// timing out, an exclusion ending or a view check. ok is false when none.
+// timing out, an exclusion ending, the wait for a last agent ending or a
+// view check. ok is false when none.
 func (e *Engine) NextDeadline() (t time.Time, ok bool) {
 	earliest := func(d time.Time) {
 		if !ok || d.Before(t) {
@@ -246,6 +262,9 @@ func (e *Engine) NextDeadline() (t time.Time, ok bool) {
 		earliest(inv.deadline)
 	}
 	for _, until := range e.excluded {
+		earliest(until)
+	}
+	for _, until := range e.preferUntil {
 		earliest(until)
 	}
 	for _, v := range e.views {

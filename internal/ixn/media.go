@@ -137,7 +137,25 @@ func (e *Engine) wake(now time.Time, in *Interaction) {
 	agent := in.WorkbinOf
 	e.requeue(now, in, in.Queue, "customer activity")
 	if e.cfg.AsyncLastAgentAttempts > 0 && agent != "" {
-		in.PreferAgent, in.PreferAttempts = agent, e.cfg.AsyncLastAgentAttempts
+		e.preferLast(now, in, agent, e.cfg.AsyncLastAgentAttempts)
+	}
+}
+
+// preferLast makes the router wait for agent, for attempts invitations and
+// at most AsyncLastAgentTimeout, before anyone may get in.
+func (e *Engine) preferLast(now time.Time, in *Interaction, agent string, attempts int) {
+	in.PreferAgent, in.PreferAttempts = agent, attempts
+	if e.cfg.AsyncLastAgentTimeout > 0 {
+		e.preferUntil[in.ID] = now.Add(e.cfg.AsyncLastAgentTimeout)
+	}
+}
+
+// anyAgent stops waiting for in's last agent: any agent may get it now.
+func (e *Engine) anyAgent(in *Interaction) {
+	delete(e.preferUntil, in.ID)
+	if in.PreferAgent != "" {
+		in.PreferAgent, in.PreferAttempts = "", 0
+		e.save(in)
 	}
 }
 
@@ -166,6 +184,8 @@ func (e *Engine) Stop(now time.Time, by Actor, id, reason string) (Output, error
 
 func (e *Engine) stop(now time.Time, in *Interaction, reason string) {
 	e.revoke(now, in, "stopped")
+	e.recordHandle(now, in)
+	delete(e.preferUntil, in.ID)
 	to := e.parties(in)
 	e.takeOut(now, in)
 	for _, a := range slices.Clone(in.Agents) {
@@ -208,7 +228,7 @@ func (e *Engine) requeue(now time.Time, in *Interaction, queue, reason string) {
 		e.release(now, in, a)
 	}
 	in.State, in.Queue, in.Strategy, in.PlacedAt = StateQueued, queue, "", now
-	in.PreferAgent, in.PreferAttempts = "", 0
+	e.anyAgent(in)
 	e.save(in)
 	e.report(now, "EventPlacedInQueue", Body{InteractionID: in.ID, Queue: queue, Reason: reason})
 }

@@ -53,7 +53,8 @@ func (e *Engine) anyFree() bool {
 // pick returns the agent to invite to in, or nil: a free agent with the
 // required skill, not excluded for in, idle the longest. An interaction
 // woken from a workbin waits for its last agent while that agent is logged
-// in and attempts remain.
+// in, attempts remain and AsyncLastAgentTimeout has not passed (Tick ends
+// the wait then).
 func (e *Engine) pick(in *Interaction, now time.Time) *Agent {
 	if in.PreferAgent != "" && in.PreferAttempts > 0 {
 		if a := e.agents[in.PreferAgent]; a != nil && a.LoggedIn {
@@ -156,33 +157,66 @@ func (e *Engine) revoke(now time.Time, in *Interaction, reason string) {
 
 // recordWait keeps the wait of a delivery from queue for its estimate.
 func (e *Engine) recordWait(queue string, d time.Duration) {
-	w := append(e.waits[queue], d)
+	e.waits[queue] = keepRecent(e.waits[queue], d)
+}
+
+// recordHandle keeps, for its queue's estimate, how long the agents of in,
+// which stops now, have held it since the last of them joined.
+func (e *Engine) recordHandle(now time.Time, in *Interaction) {
+	if len(in.Agents) == 0 || len(in.Parties) == 0 {
+		return
+	}
+	e.handles[in.Queue] = keepRecent(e.handles[in.Queue], now.Sub(in.Parties[len(in.Parties)-1].Joined))
+}
+
+func keepRecent(w []time.Duration, d time.Duration) []time.Duration {
+	w = append(w, d)
 	if len(w) > recentWaits {
 		w = w[len(w)-recentWaits:]
 	}
-	e.waits[queue] = w
+	return w
 }
 
-// estimate returns the estimated wait of queue in whole seconds.
-func (e *Engine) estimate(queue string) int {
-	w := e.waits[queue]
+// estimator returns the estimated wait, in whole seconds, of the
+// interaction at position pos of queue: the queue's average handle time for
+// it and each one ahead of it, shared among the chat capacity of the ready
+// agents (at least one). Until a chat of the queue was handled, the average
+// wait of its last deliveries stands in for the handle time.
+func (e *Engine) estimator(queue string) func(pos int) int {
+	each, ok := average(e.handles[queue])
+	if !ok {
+		each, _ = average(e.waits[queue])
+	}
+	seats := 0
+	for _, a := range e.agents {
+		if a.LoggedIn && a.Ready {
+			seats += a.Capacity
+		}
+	}
+	return func(pos int) int {
+		total := each * time.Duration(pos) / time.Duration(max(seats, 1))
+		return int((total + time.Second/2) / time.Second)
+	}
+}
+
+func average(w []time.Duration) (time.Duration, bool) {
 	if len(w) == 0 {
-		return 0
+		return 0, false
 	}
 	var sum time.Duration
 	for _, d := range w {
 		sum += d
 	}
-	return int((sum/time.Duration(len(w)) + time.Second/2) / time.Second)
+	return sum / time.Duration(len(w)), true
 }
 
 // publishPositions sets QueuePosition and EstimatedWaitTime on the waiting
 // interactions where they changed. These derived properties go to the
 // interaction's followers but not to the reporting log.
 func (e *Engine) publishPositions(now time.Time, queue string, waiting []*Interaction) {
-	ewt := strconv.Itoa(e.estimate(queue))
+	estimate := e.estimator(queue)
 	for i, in := range waiting {
-		pos := strconv.Itoa(i + 1)
+		pos, ewt := strconv.Itoa(i+1), strconv.Itoa(estimate(i+1))
 		var changed []string
 		for k, v := range map[string]string{PropQueuePosition: pos, PropEstimatedWaitTime: ewt} {
 			if in.Properties[k] != v {
@@ -216,6 +250,8 @@ func (e *Engine) checkViews(now time.Time) {
 				e.stop(now, in, "view "+v.Name)
 			case in.State == StateInWorkbin:
 				e.requeue(now, in, in.Queue, "view "+v.Name)
+			default: // queued, maybe waiting for an absent last agent
+				e.anyAgent(in)
 			}
 		}
 	}
