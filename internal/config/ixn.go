@@ -37,6 +37,11 @@ type InteractionSettings struct {
 	// how many invitations an async chat woken by customer activity makes to
 	// its last agent before any agent may get it.
 	AsyncLastAgentAttempts int
+	// AsyncLastAgentTimeout is async-last-agent-timeout (parley's own
+	// option), 0-86400 s, default 300 s: how long such a chat waits for its
+	// last agent at most, from its wake-up, before any agent may get it; 0
+	// waits as long as attempts remain.
+	AsyncLastAgentTimeout time.Duration
 	// AllowMultipleAgentConnections is allow-multiple-agent-connections:
 	// "true" (default) lets an agent log in on several connections, "false"
 	// refuses later logins, "force-logout" closes the earlier connections.
@@ -102,6 +107,7 @@ func DefaultInteractionServerOptions() InteractionServerOptions {
 			InviteTimeout:                 30 * time.Second,
 			RerouteExclude:                60 * time.Second,
 			AsyncLastAgentAttempts:        3,
+			AsyncLastAgentTimeout:         300 * time.Second,
 			AllowMultipleAgentConnections: "true",
 			RequiredSkillKey:              ixn.DefaultSkillKey,
 			MaxMessageSize:                65536,
@@ -126,6 +132,7 @@ func (s *InteractionSettings) section() section {
 		"invite-timeout":                   &s.InviteTimeout,
 		"reroute-exclude":                  &s.RerouteExclude,
 		"async-last-agent-attempts":        &s.AsyncLastAgentAttempts,
+		"async-last-agent-timeout":         &s.AsyncLastAgentTimeout,
 		"allow-multiple-agent-connections": &s.AllowMultipleAgentConnections,
 		"required-skill-key":               &s.RequiredSkillKey,
 		"max-message-size":                 &s.MaxMessageSize,
@@ -174,6 +181,7 @@ func (o InteractionServerOptions) validate() []*Error {
 		secondsIn("invite-timeout", s.InviteTimeout, 1, 3600),
 		secondsIn("reroute-exclude", s.RerouteExclude, 0, 86400),
 		intIn("async-last-agent-attempts", s.AsyncLastAgentAttempts, 0, 100),
+		secondsIn("async-last-agent-timeout", s.AsyncLastAgentTimeout, 0, 86400),
 		oneOf("allow-multiple-agent-connections", s.AllowMultipleAgentConnections, "true", "false", "force-logout"),
 		nonEmpty("required-skill-key", s.RequiredSkillKey),
 		intIn("max-message-size", s.MaxMessageSize, 1024, 16777216),

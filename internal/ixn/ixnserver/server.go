@@ -113,7 +113,8 @@ func New(cfg Config) (*Server, error) {
 // engineConfig turns the application's options into the engine's.
 func engineConfig(o config.InteractionServerOptions) ixn.Config {
 	c := ixn.Config{InviteTimeout: o.Settings.InviteTimeout, RerouteExclude: o.Settings.RerouteExclude,
-		AsyncLastAgentAttempts: o.Settings.AsyncLastAgentAttempts, SkillKey: o.Settings.RequiredSkillKey}
+		AsyncLastAgentAttempts: o.Settings.AsyncLastAgentAttempts, AsyncLastAgentTimeout: o.Settings.AsyncLastAgentTimeout,
+		SkillKey: o.Settings.RequiredSkillKey}
 	for _, name := range o.QueueNames() {
 		routing := ixn.RoutingBuiltin
 		if q := o.Queues[name]; q != nil {
