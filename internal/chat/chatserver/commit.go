@@ -13,15 +13,15 @@ import (
 
 // commit makes a step durable, delivers its events and, when the session
 // ended, files its final transcript. The error is for the requester: the
-// step's events could not be saved, or the session now belongs to another
-// chat server.
+// step's events could not be saved (yet), or the session now belongs to
+// another chat server.
 func (s *Server) commit(ctx context.Context, e *entry, st chat.Step) error {
+	pending := len(e.unsaved) > 0
 	if err := s.persist(ctx, e, st.Store); err != nil {
-		s.announce(e, "ucs-save-fail")
 		return s.saveFailed(ctx, e, st, err)
 	}
 	s.deliver(e, st.Events)
-	if len(st.Store) > 0 {
+	if len(st.Store) > 0 || pending {
 		s.announce(e, "save")
 	}
 	s.ixn.change(e.id, st.Properties)
@@ -31,40 +31,59 @@ func (s *Server) commit(ctx context.Context, e *entry, st chat.Step) error {
 	return nil
 }
 
-// persist appends events, and any left unsaved by earlier failures, to the
-// intermediate store, retrying transcript-resend-attempts times.
+// persist appends events, after any left unsaved by earlier failures, to the
+// intermediate store, retrying transcript-resend-attempts times. On an error
+// they all stay in e.unsaved, in index order, for the next attempt: a later
+// append never overtakes an earlier one.
 func (s *Server) persist(ctx context.Context, e *entry, events []transcript.Event) error {
-	set := s.cfg.Options.Settings
-	if set.TranscriptAutoSave == 0 || len(events)+len(e.unsaved) == 0 {
+	if s.cfg.Options.Settings.TranscriptAutoSave == 0 {
 		return nil
 	}
-	batch := append(e.unsaved, events...)
-	failedBefore := false
-	err := s.retry(ctx, func(ctx context.Context) error {
-		err := s.cfg.Transcripts.Append(ctx, e.id, e.epoch, batch)
-		if errors.Is(err, transcript.ErrIndexConflict) && failedBefore && s.stored(ctx, e, batch) {
-			return nil // an earlier attempt timed out here but did commit
-		}
-		failedBefore = err != nil
-		return err
-	})
-	if err != nil {
-		e.unsaved = batch
-		return err
+	e.unsaved = append(e.unsaved, events...)
+	if len(e.unsaved) == 0 {
+		return nil
 	}
-	e.unsaved = nil
-	return nil
+	return s.retry(ctx, func(ctx context.Context) error { return s.appendUnsaved(ctx, e) })
 }
 
-// stored reports whether the last event of batch is in the store: after an
-// append that failed ambiguously (a timeout while its group commit went
-// through), retrying it meets its own events.
-func (s *Server) stored(ctx context.Context, e *entry, batch []transcript.Event) bool {
-	snap, err := s.cfg.Transcripts.Load(ctx, e.id)
-	if err != nil || len(snap.Events) == 0 {
-		return false
+// appendUnsaved makes e.unsaved durable in one append and empties it. An
+// index conflict means an earlier attempt that failed ambiguously (a timeout
+// while its group commit went through) did store a prefix: that prefix is
+// dropped and the rest appended, so that every event is stored exactly once.
+func (s *Server) appendUnsaved(ctx context.Context, e *entry) error {
+	e.tried = time.Now()
+	err := s.cfg.Transcripts.Append(ctx, e.id, e.epoch, e.unsaved)
+	if errors.Is(err, transcript.ErrIndexConflict) {
+		if err = s.dropStored(ctx, e); err == nil && len(e.unsaved) > 0 {
+			err = s.cfg.Transcripts.Append(ctx, e.id, e.epoch, e.unsaved)
+		}
 	}
-	return snap.Session.Epoch == e.epoch && snap.Events[len(snap.Events)-1].Index >= batch[len(batch)-1].Index
+	if err == nil {
+		e.unsaved = nil
+	}
+	return err
+}
+
+// dropStored removes from e.unsaved the events the store already holds.
+// Only this server writes at its epoch, and appends are atomic, so what is
+// stored is a prefix of e.unsaved.
+func (s *Server) dropStored(ctx context.Context, e *entry) error {
+	snap, err := s.cfg.Transcripts.Load(ctx, e.id)
+	switch {
+	case err != nil:
+		return err
+	case snap.Session.Epoch != e.epoch:
+		return transcript.ErrStaleEpoch
+	case len(snap.Events) == 0:
+		return transcript.ErrIndexConflict
+	}
+	last := snap.Events[len(snap.Events)-1].Index
+	i := 0
+	for i < len(e.unsaved) && e.unsaved[i].Index <= last {
+		i++
+	}
+	e.unsaved = e.unsaved[i:]
+	return nil
 }
 
 // announce tells the agents of a save or a save failure when
@@ -98,22 +117,28 @@ func (s *Server) retry(ctx context.Context, f func(context.Context) error) error
 // saveFailed applies the failure policy to a step whose events could not be
 // saved and returns the requester's error.
 func (s *Server) saveFailed(ctx context.Context, e *entry, st chat.Step, err error) error {
-	s.kpi.saveFailed.Add(1)
 	if errors.Is(err, transcript.ErrStaleEpoch) {
-		s.log.Warn("session fenced off by another chat server; dropping it", "session", e.id)
-		s.drop(e)
+		s.fence(e)
 		return wire.Errorf(wire.CodeStaleOwner, "the session is now served by another chat server")
 	}
-	s.log.Error("transcript save failed", "session", e.id, "err", err)
+	s.kpi.saveFailed.Add(1)
+	s.log.Error("transcript save failed", "session", e.id, "pending", len(e.unsaved), "err", err)
+	s.announce(e, "ucs-save-fail")
 	if s.cfg.Options.Settings.TranscriptSaveOnError == "continue" {
+		// The session goes on in memory and its events reach the other
+		// parties, but the requester is not told they are saved: they are
+		// saved later, in order, by the next commit or by resave.
 		s.deliver(e, st.Events)
+		s.ixn.change(e.id, st.Properties)
+		s.scheduleResave(e)
 		if st.Closed {
 			s.finish(ctx, e)
 		}
-		return nil
+		return wire.Errorf(wire.CodeStoreFailed, "the transcript is not saved yet; the session goes on and the save is retried")
 	}
 	// transcript-save-on-error = close: end the session without a final save.
 	e.failed = true
+	e.unsaved = nil
 	events := st.Events
 	if !e.sess.Closed() {
 		cl, _ := e.sess.Close(s.now(), transcript.ReasonServer)
@@ -122,6 +147,47 @@ func (s *Server) saveFailed(ctx context.Context, e *entry, st chat.Step, err err
 	s.deliver(e, events)
 	s.finish(ctx, e)
 	return wire.Errorf(wire.CodeStoreFailed, "the transcript could not be saved; the session was closed")
+}
+
+// scheduleResave retries the save of a session's unsaved events once every
+// transcript-resend-delay until they are durable, with no request needed:
+// a session nobody writes to is saved as soon as the store is back. The
+// attempt runs on the session's drainer, so it is ordered with the commits.
+func (s *Server) scheduleResave(e *entry) {
+	if e.resaving {
+		return
+	}
+	e.resaving = true
+	wait := s.cfg.Options.Settings.TranscriptResendDelay - time.Since(e.tried)
+	time.AfterFunc(max(wait, 0), func() {
+		s.exec(e, func(ctx context.Context) {
+			e.resaving = false
+			s.resave(ctx, e)
+		})
+	})
+}
+
+func (s *Server) resave(ctx context.Context, e *entry) {
+	if e.gone || len(e.unsaved) == 0 || s.sessions.get(e.id) != e {
+		return
+	}
+	if time.Since(e.tried) < s.cfg.Options.Settings.TranscriptResendDelay {
+		s.scheduleResave(e) // a commit tried them since this was scheduled
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	err := s.appendUnsaved(cctx, e)
+	cancel()
+	switch {
+	case err == nil:
+		s.log.Info("pending transcript events saved", "session", e.id)
+		s.announce(e, "save")
+	case errors.Is(err, transcript.ErrStaleEpoch):
+		s.fence(e)
+	default:
+		s.log.Warn("pending transcript events still not saved", "session", e.id, "pending", len(e.unsaved), "err", err)
+		s.scheduleResave(e)
+	}
 }
 
 // deliver pushes events to every bound party that may see them.
@@ -152,8 +218,10 @@ func (s *Server) deliver(e *entry, events []transcript.Event) {
 // finish files the final transcript of an ended session in the contact
 // store, deletes its intermediate transcript, and forgets it after a while.
 func (s *Server) finish(ctx context.Context, e *entry) {
-	s.kpi.closed.Add(1)
-	s.kpi.current.Add(-1)
+	if e.counted { // a session whose creation failed was never counted
+		s.kpi.closed.Add(1)
+	}
+	s.kpi.left(e)
 	s.ixn.stop(e.id)
 	if !e.failed {
 		if err := s.retry(ctx, func(ctx context.Context) error { return s.saveFinal(ctx, e) }); err != nil {
@@ -162,6 +230,7 @@ func (s *Server) finish(ctx context.Context, e *entry) {
 			s.lingerThenForget(e)
 			return
 		}
+		e.unsaved = nil // the final transcript holds them
 	}
 	if s.cfg.Options.Settings.TranscriptAutoSave > 0 {
 		dctx, cancel := context.WithTimeout(ctx, storeTimeout)
@@ -213,13 +282,20 @@ func (s *Server) lingerThenForget(e *entry) {
 	time.AfterFunc(linger, func() { s.sessions.remove(e) })
 }
 
-// drop forgets a session at once: another chat server owns it now.
+// fence drops a session another chat server has taken over: its store
+// refused a write of ours for a stale epoch, or the new owner purged it.
+func (s *Server) fence(e *entry) {
+	s.log.Warn("session fenced off by another chat server; dropping it", "session", e.id)
+	s.kpi.fenced.Add(1)
+	s.drop(e)
+}
+
+// drop forgets a session at once: another chat server owns it now, or it
+// never came to life here.
 func (s *Server) drop(e *entry) {
 	e.gone = true
 	s.sessions.remove(e)
-	if e.sess != nil && !e.sess.Closed() {
-		s.kpi.current.Add(-1)
-	}
+	s.kpi.left(e)
 }
 
 // status builds the EventStatus/EventSessionInfo body for a party.

@@ -8,10 +8,13 @@ import (
 	"github.com/parley-chat/parley/internal/transcript"
 )
 
-// kpi holds the counters served at GET /kpi and as Prometheus metrics.
+// kpi holds the counters served at GET /kpi and as Prometheus metrics; their
+// meanings are documented in docs/ha.md ("KPI counters").
 type kpi struct {
 	created, closed, restored, current atomic.Int64
-	messages, saveFailed               atomic.Int64
+	messages                           atomic.Int64
+	saveFailed                         atomic.Int64 // saves that failed after their retries
+	fenced                             atomic.Int64 // sessions dropped because another server took them
 	ixnSubmitFailed                    atomic.Int64 // chats whose submit failed at least once
 }
 
@@ -20,10 +23,27 @@ func (k *kpi) counters() map[string]*atomic.Int64 {
 		"session_created":        &k.created,
 		"session_closed":         &k.closed,
 		"session_restored":       &k.restored,
+		"session_fenced":         &k.fenced,
 		"sessions_current":       &k.current,
 		"messages_received":      &k.messages,
 		"transcript_save_failed": &k.saveFailed,
 		"ixn_submit_failed":      &k.ixnSubmitFailed,
+	}
+}
+
+// opened counts a session that came to life here, created or restored, in
+// sessions_current. Only the session's drainer calls it.
+func (k *kpi) opened(e *entry) {
+	e.counted = true
+	k.current.Add(1)
+}
+
+// left uncounts a session that ended or was dropped; a session that never
+// came to life (its creation or restoration failed) was never counted.
+func (k *kpi) left(e *entry) {
+	if e.counted {
+		e.counted = false
+		k.current.Add(-1)
 	}
 }
 

@@ -252,7 +252,7 @@ func (s *Server) create(ctx context.Context, p *peer, m wire.Message, e *entry, 
 		return
 	}
 	s.kpi.created.Add(1)
-	s.kpi.current.Add(1)
+	s.kpi.opened(e)
 	s.kpi.countMessages(st.Events)
 	s.ixn.submit(e, req.Queue) // durable now; the customer is answered after
 	reply := s.status(e, client.ID, e.sess.Visible(1, transcript.Client))

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/transcript"
 	"github.com/parley-chat/parley/internal/wire"
 )
@@ -71,7 +73,7 @@ func (s *Server) takeOver(ctx context.Context, e *entry, req restoreRequest) (st
 	cancel()
 	switch {
 	case errors.Is(err, transcript.ErrNotFound):
-		return status{}, wire.Errorf(wire.CodeNoSuchSession, "no such session, or it has ended")
+		return status{}, s.notRestorable(ctx, e.id, req.UserID)
 	case err != nil:
 		return status{}, wire.Errorf(wire.CodeStoreFailed, "the transcript could not be loaded")
 	}
@@ -118,13 +120,31 @@ func (s *Server) rebuild(ctx context.Context, e *entry, snap transcript.Snapshot
 		return status{}, err
 	}
 	s.kpi.restored.Add(1)
-	s.kpi.current.Add(1)
+	s.kpi.opened(e)
 	s.ixn.relocate(e.id)
 	s.log.Info("session restored", "session", e.id, "from", previous, "epoch", e.epoch)
 	if s.cfg.Options.Settings.SessionRestoreDoPurge && previous != s.cfg.Name {
 		s.purgeOn(previous, e.id)
 	}
 	return s.status(e, req.UserID, sess.Visible(req.TranscriptPosition, transcript.Client)), nil
+}
+
+// notRestorable is the refusal of a restore whose session has no
+// intermediate transcript: 8202 when the contact store holds the chat's
+// final transcript with this client in it (the chat ended: the client stops
+// polling), 8200 otherwise. The secure key cannot be checked once a chat
+// has ended, as the final transcript keeps no key; the client's userId is
+// the proof, and all it learns is that the chat is over.
+func (s *Server) notRestorable(ctx context.Context, id, userID string) error {
+	cctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	in, err := s.cfg.Contacts.Interaction(cctx, id)
+	cancel()
+	if err == nil && slices.ContainsFunc(in.Parties, func(p contact.Party) bool {
+		return p.UserID == userID && p.Type == string(transcript.Client)
+	}) {
+		return wire.Errorf(wire.CodeSessionClosed, "the session has ended")
+	}
+	return wire.Errorf(wire.CodeNoSuchSession, "no such session")
 }
 
 // lostRace answers a restore that another server won: the reply names it.
@@ -174,22 +194,67 @@ func (s *Server) purgeOn(owner, id string) {
 			return
 		}
 		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			s.log.Warn("purge refused by the previous owner", "owner", owner, "session", id, "status", resp.StatusCode)
+		}
 	})
 }
 
 // servePurge drops a session another chat server has taken over
-// (POST /admin/purge/{id}).
+// (POST /admin/purge/{id}), once the store confirms it: another server must
+// own the session at a higher epoch than the one held here, so that a
+// mistaken or forged purge cannot end a chat this server still owns. It
+// answers 204 when the copy is dropped or not here, 409 (code 104) when
+// this server still owns the session, 503 (8212) when the store cannot
+// tell, each error as a JSON wire error.
 func (s *Server) servePurge(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if e := s.sessions.get(id); e != nil {
-		s.exec(e, func(context.Context) {
-			if !e.gone {
-				s.log.Info("session purged: restored on another chat server", "session", id)
-				s.drop(e)
-			}
-		})
+	e := s.sessions.get(r.PathValue("id"))
+	if e == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	done := make(chan error, 1)
+	if !s.exec(e, func(ctx context.Context) { done <- s.purge(ctx, e) }) {
+		writeJSON(w, http.StatusServiceUnavailable, wire.Errorf(wire.CodeShuttingDown, "the chat server is shutting down"))
+		return
+	}
+	var err error
+	select {
+	case err = <-done:
+	case <-r.Context().Done():
+		return
+	}
+	var we *wire.Error
+	switch {
+	case err == nil:
+		w.WriteHeader(http.StatusNoContent)
+	case errors.As(err, &we) && we.Code == wire.CodeStoreFailed:
+		writeJSON(w, http.StatusServiceUnavailable, err)
+	default:
+		writeJSON(w, http.StatusConflict, err)
+	}
+}
+
+// purge drops e when the store names another owner at a higher epoch.
+func (s *Server) purge(ctx context.Context, e *entry) error {
+	if e.gone {
+		return nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	snap, err := s.cfg.Transcripts.Load(lctx, e.id)
+	cancel()
+	switch {
+	case errors.Is(err, transcript.ErrNotFound):
+		return wire.Errorf(wire.CodeNotAllowed, "not purged: the store does not hold the session, so no other owner is proven")
+	case err != nil:
+		return wire.Errorf(wire.CodeStoreFailed, "not purged: the store could not be read")
+	case snap.Session.Owner == s.cfg.Name || snap.Session.Epoch <= e.epoch:
+		return wire.Errorf(wire.CodeNotAllowed, "not purged: this chat server still owns the session at epoch %d", e.epoch)
+	}
+	s.log.Info("session purged: restored on another chat server", "session", e.id, "owner", snap.Session.Owner, "epoch", snap.Session.Epoch)
+	s.kpi.fenced.Add(1)
+	s.drop(e)
+	return nil
 }
 
 // Location is where a session lives, as GET /sessions/{id}/location answers:

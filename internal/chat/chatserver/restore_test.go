@@ -3,6 +3,7 @@ package chatserver_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -124,6 +125,13 @@ func TestRestoreRefusals(t *testing.T) {
 	hs := cluster(t, 2, false)
 	a, b := hs[0], hs[1]
 	c, _, _ := chatOn(t, a)
+	ended, agent, agentID := chatOn(t, a)
+	agent.must(wire.RequestReleaseParty, map[string]any{"sessionId": ended.sessionID, "userId": agentID, "afterAction": "ForceClose"})
+	waitInteraction(t, a, ended.sessionID)
+	eventually(t, "the ended chat's intermediate transcript deleted", func() bool {
+		_, err := a.ts.Load(context.Background(), ended.sessionID)
+		return errors.Is(err, transcript.ErrNotFound)
+	})
 	a.kill()
 	bad := c
 	bad.key = "not-the-key"
@@ -135,6 +143,8 @@ func TestRestoreRefusals(t *testing.T) {
 		{"wrong key", bad, wire.CodeBadSecureKey},
 		{"unknown user", client{sessionID: c.sessionID, userID: "NOPE", key: c.key}, wire.CodeBadSecureKey},
 		{"unknown session", client{sessionID: "NOPE", userID: c.userID, key: c.key}, wire.CodeNoSuchSession},
+		{"ended chat", ended, wire.CodeSessionClosed},
+		{"ended chat, unknown user", client{sessionID: ended.sessionID, userID: "NOPE", key: ended.key}, wire.CodeNoSuchSession},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -198,6 +208,53 @@ func TestSplitBrainOldOwnerFenced(t *testing.T) {
 		if e.Text == "split brain" || e.Text == "to the old owner" {
 			t.Errorf("the old owner stored %q after the takeover", e.Text)
 		}
+	}
+}
+
+// purge asks h to drop its copy of a session and returns the HTTP status
+// and the wire error code of the answer (0 when none).
+func purge(t *testing.T, h *harness, id string) (int, wire.Code) {
+	t.Helper()
+	resp, err := http.Post("http://"+h.addr+"/admin/purge/"+id, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var we wire.Error
+	json.NewDecoder(resp.Body).Decode(&we)
+	return resp.StatusCode, we.Code
+}
+
+func TestPurgeRefusedWhileOwner(t *testing.T) {
+	hs := cluster(t, 1, false)
+	c, _, _ := chatOn(t, hs[0])
+	if code, wc := purge(t, hs[0], c.sessionID); code != http.StatusConflict || wc != wire.CodeNotAllowed {
+		t.Errorf("purge of a session this server owns = %d, code %d; want 409, code %d", code, wc, wire.CodeNotAllowed)
+	}
+	c.must(wire.RequestMessage, c.ref(map[string]any{"text": "still here"}))
+	if k := hs[0].srv.KPI(); k["session_fenced"] != 0 || k["sessions_current"] != 1 {
+		t.Errorf("kpi = %v", k)
+	}
+	if code, _ := purge(t, hs[0], "NOPE"); code != http.StatusNoContent {
+		t.Errorf("purge of a session not held here = %d, want 204", code)
+	}
+}
+
+func TestPurgeAfterTakeover(t *testing.T) {
+	hs := cluster(t, 2, false)
+	a, b := hs[0], hs[1]
+	c, _, _ := chatOn(t, a)
+	if _, err := restoreOn(b, c, "chat-1", 1); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := purge(t, a, c.sessionID); code != http.StatusNoContent {
+		t.Fatalf("purge after the takeover = %d, want 204", code)
+	}
+	if _, err := c.do(wire.RequestRefresh, c.ref(nil)); wireCode(err) != wire.CodeNoSuchSession {
+		t.Errorf("the purged copy still serves the chat: err = %v", err)
+	}
+	if k := a.srv.KPI(); k["session_fenced"] != 1 || k["sessions_current"] != 0 || k["transcript_save_failed"] != 0 {
+		t.Errorf("kpi of the old owner = %v", k)
 	}
 }
 

@@ -31,7 +31,7 @@ type harness struct {
 	stop func() // stops the server; nil once stopped
 	addr string
 	srv  *chatserver.Server
-	db   *sqlite.DB
+	db   *sqlite.DB // nil when the stores are on PostgreSQL
 	ts   transcript.Store
 }
 
@@ -93,7 +93,10 @@ func serveOn(t testing.TB, cfg chatserver.Config, db *sqlite.DB, ln net.Listener
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
-	h := &harness{t: t, name: cfg.Name, opts: cfg.Options, addr: ln.Addr().String(), srv: srv, db: db, ts: db.Transcripts()}
+	h := &harness{t: t, name: cfg.Name, opts: cfg.Options, addr: ln.Addr().String(), srv: srv, db: db, ts: cfg.Transcripts}
+	if db != nil {
+		h.ts = db.Transcripts() // the store itself, not a test's wrapper
+	}
 	h.stop = func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -467,6 +470,9 @@ func TestStaleEpochDropsSession(t *testing.T) {
 	if _, err := c.do(wire.RequestRefresh, c.ref(nil)); wireCode(err) != wire.CodeNoSuchSession {
 		t.Errorf("the fenced-off server still serves the session: err = %v", err)
 	}
+	if k := h.srv.KPI(); k["session_fenced"] != 1 || k["transcript_save_failed"] != 0 || k["sessions_current"] != 0 {
+		t.Errorf("kpi = %v: a fence is not a save failure", k)
+	}
 	snap, err := h.ts.Load(context.Background(), c.sessionID)
 	if err != nil {
 		t.Fatal(err)
@@ -475,69 +481,6 @@ func TestStaleEpochDropsSession(t *testing.T) {
 		if e.Text == "hello?" {
 			t.Error("a write with a stale epoch reached the store")
 		}
-	}
-}
-
-// failingStore fails every Append after the first n, as a database that went away.
-type failingStore struct {
-	transcript.Store
-	mu sync.Mutex
-	n  int
-}
-
-func (f *failingStore) Append(ctx context.Context, id string, epoch int64, events []transcript.Event) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.n == 0 {
-		return errors.New("disk on fire")
-	}
-	f.n--
-	return f.Store.Append(ctx, id, epoch, events)
-}
-
-func TestSaveFailureClosesSession(t *testing.T) {
-	opts := defaultOptions(t)
-	opts.Settings.TranscriptResendAttempts = 1
-	opts.Settings.TranscriptResendDelay = time.Millisecond
-	h := start(t, opts, func(s transcript.Store) transcript.Store { return &failingStore{Store: s, n: 1} })
-	c := h.login(h.dial(chatserver.FlexPath))
-	if _, err := c.do(wire.RequestMessage, c.ref(map[string]any{"text": "lost?"})); wireCode(err) != wire.CodeStoreFailed {
-		t.Fatalf("err = %v, want code %d", err, wire.CodeStoreFailed)
-	}
-	st := c.must(wire.RequestRefresh, c.ref(nil))
-	if !st.ChatEnded {
-		t.Error("transcript-save-on-error=close did not close the session")
-	}
-	if k := h.srv.KPI(); k["transcript_save_failed"] == 0 || k["sessions_current"] != 0 {
-		t.Errorf("kpi = %v", k)
-	}
-	if _, err := h.db.Contacts().Interaction(context.Background(), c.sessionID); !errors.Is(err, contact.ErrNotFound) {
-		t.Errorf("a final transcript was saved after a save failure: %v", err)
-	}
-}
-
-func TestSaveFailureContinue(t *testing.T) {
-	opts := defaultOptions(t)
-	opts.Settings.TranscriptSaveOnError = "continue"
-	opts.Settings.TranscriptResendAttempts = 0
-	fs := &failingStore{n: 1}
-	h := start(t, opts, func(s transcript.Store) transcript.Store { fs.Store = s; return fs })
-	c := h.login(h.dial(chatserver.FlexPath))
-	c.must(wire.RequestMessage, c.ref(map[string]any{"text": "kept in memory"}))
-	fs.mu.Lock()
-	fs.n = 10
-	fs.mu.Unlock()
-	c.must(wire.RequestMessage, c.ref(map[string]any{"text": "and then saved"}))
-	snap, err := h.ts.Load(context.Background(), c.sessionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var texts []string
-	for _, e := range snap.Events {
-		texts = append(texts, e.Text)
-	}
-	if got := strings.Join(texts, "|"); got != "|kept in memory|and then saved" {
-		t.Errorf("stored texts = %q: the unsaved event was not saved with the next one", got)
 	}
 }
 
@@ -574,6 +517,66 @@ func TestDisableStopsNewChatsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.login(flex)
+}
+
+// kpiOf reads GET /kpi.
+func kpiOf(t *testing.T, h *harness) map[string]int64 {
+	t.Helper()
+	resp, err := http.Get("http://" + h.addr + "/kpi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var k map[string]int64
+	if err := json.NewDecoder(resp.Body).Decode(&k); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func TestDrainAfterDisable(t *testing.T) {
+	h := start(t, defaultOptions(t), nil)
+	flex := h.dial(chatserver.FlexPath)
+	type chat struct {
+		c       client
+		agent   *peer
+		agentID string
+	}
+	var chats []chat
+	for range 2 {
+		c := h.login(flex)
+		agent := h.dial(chatserver.BasicPath)
+		chats = append(chats, chat{c, agent, h.joinAgent(agent, c.sessionID, nil).UserID})
+	}
+	resp, err := http.Post("http://"+h.addr+"/admin/disable", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for i, ch := range chats {
+		if _, err := flex.do(wire.RequestLogin, map[string]any{"nickname": "New"}); wireCode(err) != wire.CodeUnavailable {
+			t.Fatalf("login while draining: err = %v, want code %d", err, wire.CodeUnavailable)
+		}
+		ch.c.must(wire.RequestMessage, ch.c.ref(map[string]any{"text": "current chats go on"}))
+		if k := kpiOf(t, h); k["session_created"]-k["session_closed"] != int64(len(chats)-i) {
+			t.Fatalf("kpi with %d chats left = %v", len(chats)-i, k)
+		}
+		ch.agent.must(wire.RequestReleaseParty, map[string]any{"sessionId": ch.c.sessionID, "userId": ch.agentID, "afterAction": "ForceClose"})
+	}
+	eventually(t, "the drain to end", func() bool {
+		k := kpiOf(t, h)
+		return k["session_created"] == 2 && k["session_closed"] == 2 && k["sessions_current"] == 0
+	})
+	var st chatserver.Status
+	resp, err = http.Get("http://" + h.addr + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if st.Accepting || st.SessionsCurrent != 0 {
+		t.Errorf("status after the drain = %+v", st)
+	}
 }
 
 func TestAutoSave2NotifiesAgents(t *testing.T) {

@@ -22,12 +22,15 @@ type entry struct {
 
 	// The fields below belong to the session's drainer: only operations
 	// passed to Server.exec touch them.
-	sess    *chat.Session // nil until the creating operation ran
-	gone    bool          // dropped from the registry (never created, or fenced off)
-	epoch   int64
-	unsaved []transcript.Event // stored events not yet durable (transcript-save-on-error=continue)
-	failed  bool               // ended by a store failure: no final save
-	push    map[string]*peer   // party id -> the connection its events are pushed to
+	sess     *chat.Session // nil until the creating operation ran
+	gone     bool          // dropped from the registry (never created, or fenced off)
+	epoch    int64
+	unsaved  []transcript.Event // stored events not yet durable (transcript-save-on-error=continue)
+	resaving bool               // a retry of unsaved is scheduled
+	tried    time.Time          // the last attempt to save unsaved
+	failed   bool               // ended by a store failure: no final save
+	counted  bool               // counted in sessions_current
+	push     map[string]*peer   // party id -> the connection its events are pushed to
 }
 
 // exec queues op on the session and starts its drainer when none runs. It
