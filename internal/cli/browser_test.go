@@ -86,7 +86,7 @@ func startDesktopCluster(t *testing.T) *cluster {
 		c.addrs[n] = freeAddr(t)
 	}
 	agent := func(id string) string {
-		return fmt.Sprintf("agent:%s: {password-hash: %q, salt: s%s, capacity-chat: 3}", id, ixn.HashPassword("s"+id, id), id)
+		return fmt.Sprintf("agent:%s: {password-hash: %q, capacity-chat: 3}", id, ixn.HashPassword(id, "parley-test-salt-"+id, ixn.MinPasswordIterations))
 	}
 	chat := "{session-restoration-mode: simple, transcript-auto-save: 1}"
 	yaml := fmt.Sprintf(`data-dir: %s

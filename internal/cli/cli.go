@@ -21,6 +21,7 @@ const (
 // cli holds what a command writes to and, for up, how it starts a child;
 // tests replace them.
 type cli struct {
+	stdin          io.Reader // hash-password reads the password from it
 	stdout, stderr io.Writer
 	// command returns the command that runs the parley binary with args; up
 	// starts its children with it.
@@ -32,7 +33,7 @@ type cli struct {
 // error. ctx is cancelled on SIGINT or SIGTERM; commands that run servers
 // stop gracefully when it is.
 func Main(ctx context.Context, args []string) int {
-	c := &cli{stdout: os.Stdout, stderr: os.Stderr, command: selfCommand}
+	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, command: selfCommand}
 	return c.main(ctx, args)
 }
 

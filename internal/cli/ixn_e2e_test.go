@@ -93,7 +93,7 @@ applications:
     listen: "%s"
     database: main
     options:
-      agent:alice: {password-hash: "sha256:ed2503e30dadbcc243358cf71a8736a8c97a15d03f159fe39e79b2a9bd7a9598", salt: parley-demo-alice, capacity-chat: 3}
+      agent:alice: {password-hash: "pbkdf2-sha256$1000$cGFybGV5LXRlc3Qtc2FsdC1hbGljZQ$eAr0mFoiHQh9dyB/Sk/MIr51rvCiPeCfzAtr3cGQ0fg", capacity-chat: 3}
   chat-1: {type: chat-server, listen: "%s", database: main, connections: [ixn-1]}
   chat-2: {type: chat-server, listen: "%s", database: main, connections: [ixn-1]}
   gms-1: {type: web-api, listen: "%s", connections: [chat-1, chat-2], options: {settings: {request-timeout: 4}}}

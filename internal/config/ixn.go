@@ -86,11 +86,10 @@ type ViewOptions struct {
 
 // AgentOptions is an agent:<id> section.
 type AgentOptions struct {
-	// PasswordHash is password-hash, required: "sha256:" and the hex SHA-256
-	// of Salt followed by the password (ixn.HashPassword).
+	// PasswordHash is password-hash, required: the password's salted PBKDF2
+	// hash, "pbkdf2-sha256$<iterations>$<salt>$<key>" (ixn.HashPassword,
+	// parley hash-password).
 	PasswordHash string
-	// Salt is salt, default empty: a per-agent random string.
-	Salt string
 	// Place is place, default the agent id: the place it logs in at.
 	Place string
 	// CapacityChat is capacity-chat, 0-100, default 1: chats at once.
@@ -161,7 +160,7 @@ func (o *InteractionServerOptions) section(name string) (section, bool) {
 	case "agent":
 		a := &AgentOptions{Place: key, CapacityChat: 1}
 		o.Agents[key] = a
-		return section{"password-hash": &a.PasswordHash, "salt": &a.Salt, "place": &a.Place,
+		return section{"password-hash": &a.PasswordHash, "place": &a.Place,
 			"capacity-chat": &a.CapacityChat, "skills": &a.Skills}, true
 	}
 	return nil, false
@@ -221,7 +220,7 @@ func (v *ViewOptions) checks(name string, queues []string) []*Error {
 func (a *AgentOptions) checks(id string) []*Error {
 	checks := []*Error{validKey(id), intIn("capacity-chat", a.CapacityChat, 0, 100)}
 	if err := ixn.CheckPasswordHash(a.PasswordHash); err != nil {
-		checks = append(checks, &Error{Option: "password-hash", Msg: "want sha256:<64 hex digits> (see docs/ixn.md)"})
+		checks = append(checks, &Error{Option: "password-hash", Msg: "want pbkdf2-sha256$<iterations>$<salt>$<key>, from parley hash-password (see docs/ixn.md)"})
 	}
 	if _, err := ixn.ParseSkills(a.Skills); err != nil {
 		checks = append(checks, &Error{Option: "skills", Value: fmt.Sprintf("%q", a.Skills), Msg: "want name:level,... with whole levels"})

@@ -32,7 +32,7 @@ func TestInteractionServerOptions(t *testing.T) {
         order: Priority desc, SubmittedAt
         check-interval: 60
         action: route
-      agent:alice: {password-hash: "`+ixn.HashPassword("salt", "alice")+`", salt: salt, capacity-chat: 3, skills: "billing:5,english:3"}
+      agent:alice: {password-hash: "`+ixn.HashPassword("alice", "parley-test-salt-alice", ixn.MinPasswordIterations)+`", capacity-chat: 3, skills: "billing:5,english:3"}
 `)
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +69,7 @@ func TestInteractionServerDefaults(t *testing.T) {
 }
 
 func TestInteractionServerErrors(t *testing.T) {
-	hash := ixn.HashPassword("", "x")
+	hash := ixn.HashPassword("x", "parley-test-salt-x", ixn.MinPasswordIterations)
 	tests := []struct {
 		options string
 		want    string
@@ -81,7 +81,9 @@ func TestInteractionServerErrors(t *testing.T) {
 		{"      view:v: {queue: default, order: \"a up\"}\n", `[view:v] order = "a up": want "name [asc|desc]"`},
 		{"      view:v: {queue: default, action: delete}\n", `[view:v] action = "delete": want one of none, route, stop`},
 		{"      view:v: {condition: \"a = 1\"}\n", `[view:v] queue: missing`},
-		{"      agent:bob: {password-hash: plain}\n", `[agent:bob] password-hash: want sha256:<64 hex digits>`},
+		{"      agent:bob: {password-hash: plain}\n", `[agent:bob] password-hash: want pbkdf2-sha256$<iterations>$<salt>$<key>, from parley hash-password`},
+		{"      agent:bob: {password-hash: \"sha256:" + strings.Repeat("0", 64) + "\"}\n", `[agent:bob] password-hash: want pbkdf2-sha256$`},
+		{"      agent:bob: {password-hash: \"" + hash + "\", salt: s}\n", `[agent:bob] salt: unknown option`},
 		{"      agent:bob: {password-hash: \"" + hash + "\", skills: \"a:b\"}\n", `[agent:bob] skills = "a:b": want name:level`},
 		{"      agent:bob: {password-hash: \"" + hash + "\", capacity-chat: 101}\n", `[agent:bob] capacity-chat = 101: out of range 0-100`},
 		{"      agent:b/b: {password-hash: \"" + hash + "\"}\n", `[agent:b/b]: invalid name`},

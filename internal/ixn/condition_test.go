@@ -139,19 +139,3 @@ func TestParseOrderAndSkills(t *testing.T) {
 		}
 	}
 }
-
-func TestPasswordHash(t *testing.T) {
-	h := HashPassword("pepper", "secret")
-	if err := CheckPasswordHash(h); err != nil {
-		t.Fatal(err)
-	}
-	a := AgentConfig{PasswordHash: h, Salt: "pepper"}
-	if !a.verify("secret") || a.verify("Secret") || a.verify("") {
-		t.Error("verify")
-	}
-	for _, bad := range []string{"", "sha256:", "md5:" + strings.Repeat("0", 64), "sha256:" + strings.Repeat("z", 64)} {
-		if CheckPasswordHash(bad) == nil {
-			t.Errorf("CheckPasswordHash(%q) = nil", bad)
-		}
-	}
-}

@@ -24,7 +24,7 @@ func agentCfg(id string, capacity int, skills string) AgentConfig {
 	if err != nil {
 		panic(err)
 	}
-	return AgentConfig{ID: id, Salt: "s-" + id, PasswordHash: HashPassword("s-"+id, id), Place: "place-" + id, Capacity: capacity, Skills: sk}
+	return AgentConfig{ID: id, PasswordHash: HashPassword(id, "parley-test-salt-"+id, MinPasswordIterations), Place: "place-" + id, Capacity: capacity, Skills: sk}
 }
 
 func newFixture(t *testing.T, agents ...AgentConfig) *fixture {

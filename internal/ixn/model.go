@@ -1,9 +1,6 @@
 package ixn
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"fmt"
 	"maps"
 	"slices"
@@ -215,34 +212,11 @@ func ParseSkills(s string) (map[string]int, error) {
 // can handle.
 type AgentConfig struct {
 	ID string
-	// PasswordHash is "sha256:" and the hex SHA-256 of Salt followed by the
-	// password (see HashPassword).
+	// PasswordHash is the password's salted PBKDF2 hash (see HashPassword).
 	PasswordHash string
-	Salt         string
 	Place        string         // the default place
 	Capacity     int            // chat interactions at once
 	Skills       map[string]int // skill name -> level
-}
-
-// HashPassword returns the PasswordHash of password with salt:
-// "sha256:" + hex(SHA-256(salt + password)).
-func HashPassword(salt, password string) string {
-	sum := sha256.Sum256([]byte(salt + password))
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-// CheckPasswordHash reports whether h is a well-formed PasswordHash.
-func CheckPasswordHash(h string) error {
-	hexSum, ok := strings.CutPrefix(h, "sha256:")
-	if b, err := hex.DecodeString(hexSum); !ok || err != nil || len(b) != sha256.Size {
-		return fmt.Errorf("%w: password hash: want sha256:<64 hex digits>", ErrInvalid)
-	}
-	return nil
-}
-
-// verify reports whether password is the agent's, in constant time.
-func (a *AgentConfig) verify(password string) bool {
-	return subtle.ConstantTimeCompare([]byte(HashPassword(a.Salt, password)), []byte(a.PasswordHash)) == 1
 }
 
 // Agent is an agent's current state.

@@ -66,7 +66,7 @@ func startIxn(t *testing.T, db *sqlite.DB, sections ...string) string {
 	t.Helper()
 	agents := strings.Join(sections, "")
 	for _, id := range []string{"alice", "bob"} {
-		agents += fmt.Sprintf("      agent:%s: {password-hash: %q, salt: s%s, capacity-chat: 2}\n", id, ixn.HashPassword("s"+id, id), id)
+		agents += fmt.Sprintf("      agent:%s: {password-hash: %q, capacity-chat: 2}\n", id, ixn.HashPassword(id, "parley-test-salt-"+id, ixn.MinPasswordIterations))
 	}
 	d, err := config.Parse("test.yaml", []byte("databases: {main: {driver: sqlite, dsn: x.db}}\napplications:\n"+
 		"  ixn-1:\n    type: interaction-server\n    listen: 127.0.0.1:1\n    database: main\n    options:\n"+agents))

@@ -88,8 +88,8 @@ applications:
     listen: 127.0.0.1:1
     database: main
     options:
-      agent:alice: {password-hash: %q, salt: parley-demo-alice, capacity-chat: 3}
-`, ixn.HashPassword("parley-demo-alice", "alice")))
+      agent:alice: {password-hash: %q, capacity-chat: 3}
+`, ixn.HashPassword("alice", "parley-test-salt-alice", ixn.MinPasswordIterations)))
 	if err != nil {
 		t.Fatal(err)
 	}

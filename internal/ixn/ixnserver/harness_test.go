@@ -82,8 +82,8 @@ const testOptions = `
 
 // agentSection returns an agent:<id> section whose password is the id.
 func agentSection(id string, capacity int, skills string) string {
-	return fmt.Sprintf("      agent:%s: {password-hash: %q, salt: s%s, capacity-chat: %d, skills: %q}\n",
-		id, ixn.HashPassword("s"+id, id), id, capacity, skills)
+	return fmt.Sprintf("      agent:%s: {password-hash: %q, capacity-chat: %d, skills: %q}\n",
+		id, ixn.HashPassword(id, "parley-test-salt-"+id, ixn.MinPasswordIterations), capacity, skills)
 }
 
 func parseOptions(t *testing.T, sections string) config.InteractionServerOptions {

@@ -130,7 +130,7 @@ func engineConfig(o config.InteractionServerOptions) ixn.Config {
 	}
 	for id, a := range o.Agents {
 		skills, _ := ixn.ParseSkills(a.Skills) // validated with the configuration
-		c.Agents = append(c.Agents, ixn.AgentConfig{ID: id, PasswordHash: a.PasswordHash, Salt: a.Salt,
+		c.Agents = append(c.Agents, ixn.AgentConfig{ID: id, PasswordHash: a.PasswordHash,
 			Place: a.Place, Capacity: a.CapacityChat, Skills: skills})
 	}
 	return c
