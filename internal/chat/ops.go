@@ -138,6 +138,18 @@ func (s *Session) Announce(now time.Time, noticeType string) Step {
 	return st
 }
 
+// Inform adds a notice from the server for every party (visibility ALL),
+// delivered but not stored, like a typing notice: a queue position. It is
+// not session activity.
+func (s *Session) Inform(now time.Time, noticeType, text string, userData map[string]string) Step {
+	var st Step
+	if !s.closed {
+		s.add(&st, transcript.Event{Type: transcript.Notice, Visibility: transcript.VisAll, Text: text,
+			NoticeType: noticeType, UserData: maps.Clone(userData)}, now, false)
+	}
+	return st
+}
+
 // UpdateData merges user data sent by a present party into the session's.
 func (s *Session) UpdateData(from string, data map[string]string) error {
 	if _, err := s.active(from); err != nil {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -159,18 +161,67 @@ func (l *ixnLink) onConnect(ctx context.Context, c *wire.Conn) error {
 }
 
 // ServeWire receives the interaction server's events on the connection's
-// read goroutine; closing a chat is handed to the chat's session queue.
+// read goroutine; what a chat does about one is handed to its session
+// queue: it closes when its interaction stopped, and tells the customer a
+// new queue position.
 func (l *ixnLink) ServeWire(_ context.Context, _ *wire.Conn, m wire.Message) {
-	if m.Name != wire.EventProcessingStopped {
-		return // property changes, parties: nothing for the chat to do
-	}
 	var ev struct {
-		InteractionID string `json:"interactionId"`
-		Reason        string `json:"reason"`
+		InteractionID string            `json:"interactionId"`
+		Reason        string            `json:"reason"`
+		Properties    map[string]string `json:"properties"`
+		Changed       []string          `json:"changed"`
 	}
-	if json.Unmarshal(m.Body, &ev) == nil && ev.InteractionID != "" {
+	if json.Unmarshal(m.Body, &ev) != nil || ev.InteractionID == "" {
+		return
+	}
+	switch {
+	case m.Name == wire.EventProcessingStopped:
 		l.s.interactionStopped(ev.InteractionID, ev.Reason)
+	case m.Name == wire.EventPropertiesChanged && ev.Properties[propQueuePosition] != "" &&
+		(slices.Contains(ev.Changed, propQueuePosition) || slices.Contains(ev.Changed, propEstimatedWaitTime)):
+		l.s.queuePosition(ev.InteractionID, ev.Properties[propQueuePosition], ev.Properties[propEstimatedWaitTime])
 	}
+}
+
+// The interaction properties the interaction server's router sets on a
+// waiting chat (ixn.PropQueuePosition, ixn.PropEstimatedWaitTime), which
+// are also the userData keys of the chat's queue position notice.
+const (
+	propQueuePosition     = "QueuePosition"
+	propEstimatedWaitTime = "EstimatedWaitTime" // whole seconds
+	// queueNoticeType is the notice type of the queue position notice.
+	queueNoticeType = "QUEUE_POSITION"
+)
+
+// queuePosition tells the parties of chat id, which waits in a queue, its
+// position and estimated wait, in a Notice that is delivered and not
+// stored: the web API shows it to the customer.
+func (s *Server) queuePosition(id, pos, ewt string) {
+	e := s.sessions.get(id)
+	if e == nil {
+		return
+	}
+	s.exec(e, func(context.Context) {
+		if e.gone || e.sess == nil || e.sess.Closed() {
+			return
+		}
+		data := map[string]string{propQueuePosition: pos}
+		if ewt != "" {
+			data[propEstimatedWaitTime] = ewt
+		}
+		s.deliver(e, e.sess.Inform(s.now(), queueNoticeType, queueText(pos, ewt), data).Events)
+	})
+}
+
+// queueText is the queue position notice's text, for example "You are
+// number 2 in the queue. Estimated wait: 1 min". An unknown or zero estimate
+// is left out.
+func queueText(pos, ewt string) string {
+	text := "You are number " + pos + " in the queue."
+	if secs, err := strconv.Atoi(ewt); err == nil && secs > 0 {
+		text += fmt.Sprintf(" Estimated wait: %d min", (secs+59)/60)
+	}
+	return text
 }
 
 // interactionStopped closes the chat whose interaction the interaction
