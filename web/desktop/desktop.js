@@ -71,7 +71,7 @@ class Bridge {
   close() { this.ws.close(); }
 }
 
-const state = { bridge: null, agent: "", capacity: 0, chats: new Map(), invites: new Map(), current: "", loggingOut: false };
+const state = { bridge: null, agent: "", capacity: 0, ready: false, reason: "", chats: new Map(), invites: new Map(), current: "", loggingOut: false };
 
 function customerName(props = {}) {
   return props.Nickname || [props.FirstName, props.LastName].filter(Boolean).join(" ") || "Customer";
@@ -97,7 +97,7 @@ async function login(e) {
     state.agent = reply.agentId || agentId;
     state.capacity = reply.capacity || 0;
     $("#agent-name").textContent = state.agent;
-    $("#state").value = reply.ready ? "ready" : (reply.reason || "Break");
+    showState(reply);
     $("#login").hidden = true;
     $("#agent-bar").hidden = false;
     $("#work").hidden = false;
@@ -131,12 +131,29 @@ function onClosed() {
   $("#agent-id").focus();
 }
 
+// showState selects the agent's state in the menu. A reason that is not
+// one of the menu's (set by an earlier login of the agent, or through the
+// interaction server) gets an option of its own rather than a blank menu.
+function showState(agent) {
+  state.ready = agent.ready;
+  state.reason = agent.reason || "";
+  const menu = $("#state");
+  const value = agent.ready ? "ready" : (agent.reason || "");
+  if (![...menu.options].some((o) => o.value === value)) {
+    menu.append(new Option(value ? `Not ready: ${value}` : "Not ready", value));
+  }
+  menu.value = value;
+}
+
 async function changeState() {
   const v = $("#state").value;
   try {
-    if (v === "ready") await state.bridge.request("RequestAgentAvailable");
-    else await state.bridge.request("RequestAgentNotAvailable", { reason: v });
+    const reply = v === "ready"
+      ? await state.bridge.request("RequestAgentAvailable")
+      : await state.bridge.request("RequestAgentNotAvailable", { reason: v });
+    showState(reply);
   } catch (err) {
+    showState(state); // the agent's state did not change
     showAlert(friendly(err));
   }
 }
@@ -265,6 +282,7 @@ class Chat {
     this.id = id;
     this.events = new Map(); // index -> li, so that a resend after a move is not shown twice
     this.parties = new Map();
+    this.rejoining = new Set(); // participantIds that left with reason 8 and have not joined again
     this.done = false;
     this.typingTimer = 0;
     this.tab = document.createElement("button");
@@ -362,6 +380,10 @@ class Chat {
     if (this.events.has(m.index)) return;
     const from = m.from || {};
     if (from.participantId) this.parties.set(from.participantId, from);
+    if (this.restoration(m, from.participantId)) {
+      this.events.set(m.index, null);
+      return;
+    }
     const li = document.createElement("li");
     li.dataset.index = m.index;
     li.className = `ev-${m.type}`;
@@ -394,6 +416,17 @@ class Chat {
     }
     this.events.set(m.index, li);
     this.insert(li, m.index);
+  }
+
+  // restoration reports whether m is half of a leave (quit-reason-code 8)
+  // and rejoin pair that a chat server writes for every party when it takes
+  // the chat over: EventLocationChanged already notes the move once, so the
+  // pair is not shown as the party leaving.
+  restoration(m, id) {
+    if (m.type === "ParticipantJoined") return this.rejoining.delete(id);
+    if (m.type !== "ParticipantLeft" || quitReason(m) !== "8") return false;
+    this.rejoining.add(id);
+    return true;
   }
 
   insert(li, index) {
@@ -451,6 +484,11 @@ class Chat {
     }
     updateLoad();
   }
+}
+
+function quitReason(m) {
+  const sys = m.eventAttributes && m.eventAttributes.GCTI_SYSTEM;
+  return sys ? sys["quit-reason-code"] : undefined;
 }
 
 // describe is the line shown for a transcript event other than a message.

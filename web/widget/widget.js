@@ -66,6 +66,32 @@ function partyForm(extra = {}) {
 const names = new Map(); // participantId -> nickname
 const seen = new Set();  // indexes shown (typing notices aside: they are not kept)
 
+// A chat server that takes over a chat after a failure makes every party
+// leave with quit-reason-code 8 and join again, all at one utcTime. The
+// customer did not leave: the pairs read as one note per restoration.
+const restoredReason = "8";
+const rejoining = new Set(); // participantIds that left with reason 8 and have not joined again
+let restoredAt = null;       // utcTime of the last restoration noted
+
+function quitReason(m) {
+  const sys = m.eventAttributes && m.eventAttributes.GCTI_SYSTEM;
+  return sys ? sys["quit-reason-code"] : undefined;
+}
+
+// restoration reports whether m is part of a restoration, noting the
+// restoration once.
+function restoration(m) {
+  const id = m.from && m.from.participantId;
+  if (m.type === "ParticipantJoined") return rejoining.delete(id);
+  if (m.type !== "ParticipantLeft" || quitReason(m) !== restoredReason) return false;
+  rejoining.add(id);
+  if (m.utcTime !== restoredAt) {
+    restoredAt = m.utcTime;
+    addLine("system reconnected", (li) => { li.textContent = `Reconnected — your chat continues · ${timeOf(m.utcTime)}`; });
+  }
+  return true;
+}
+
 function timeOf(utc) {
   return new Date(utc).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
@@ -117,6 +143,7 @@ function showMessage(m) {
     seen.add(m.index);
   }
   if (m.from && m.type === "ParticipantJoined") names.set(m.from.participantId, m.from.nickname);
+  if (restoration(m)) return;
   const mine = m.from && m.from.type === "Client";
   switch (m.type) {
     case "Message": bubble(m, (b) => { b.textContent = m.text || ""; }); break;
@@ -413,6 +440,8 @@ function restart() {
   chat = null;
   seen.clear();
   names.clear();
+  rejoining.clear();
+  restoredAt = null;
   ui.transcript.replaceChildren();
   for (const el of [ui.message, ui.send, ui.end, ui.file]) el.disabled = false;
   ui.restart.hidden = true;

@@ -102,6 +102,39 @@ export async function agentLogin(page, agent) {
   await page.waitForSelector("#agent-bar:not([hidden])");
 }
 
+// setState picks value in the desktop's state menu, then checks, in the
+// supervisor panel, that the interaction server has the agent in the state
+// shown (a refused change puts the menu back, with an alert).
+export async function setState(page, agent, value, shown) {
+  await page.selectOption("#state", value);
+  await supervisorShows(page, "agents", [agent, shown]);
+  const menu = await page.locator("#state").evaluate((s) => ({ value: s.value, text: s.selectedOptions[0].textContent }));
+  check(menu.value === value, `the state menu shows ${JSON.stringify(menu)}, want ${value}`);
+  check(await page.locator("#alert:not([hidden])").count() === 0, "the desktop shows an alert");
+}
+
+// supervisorShows opens the desktop's supervisor panel and refreshes it
+// until a row of table ("queues" or "agents") has a cell for each of cells.
+export async function supervisorShows(page, table, cells) {
+  const panel = page.locator("#supervisor");
+  if (!(await panel.evaluate((d) => d.open))) await panel.locator("summary").click();
+  let row = page.locator(`#overview-${table} tr`);
+  for (const c of cells) row = row.filter({ has: page.getByRole("cell", { name: c, exact: true }) });
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    await page.click("#supervisor-refresh");
+    try {
+      await row.first().waitFor({ timeout: 1000 });
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) {
+        const seen = await page.locator(`#overview-${table} tr`).allTextContents();
+        throw new Error(`the supervisor's ${table} never showed ${JSON.stringify(cells)}: ${JSON.stringify(seen)}`);
+      }
+    }
+  }
+}
+
 export async function customerStart(page, nickname, subject) {
   await page.goto(`${base}/widget/`);
   await page.fill("#nickname", nickname);

@@ -1,8 +1,11 @@
 // Scenario (a) and (d): the seed's "Run a Test" with a customer in the
-// widget and an agent in the desktop. They talk, the agent adds an internal
-// (INT) note, the chat server that owns the chat is killed, both pages show
-// the reconnect, they talk again, and each transcript is complete, in order,
-// without duplicates; the customer never sees the INT note.
+// widget and an agent in the desktop. The agent goes not ready, the chat
+// waits in the queue (the supervisor panel shows it), the agent goes ready
+// and gets it. They talk, the agent adds an internal (INT) note, the chat
+// server that owns the chat is killed, both pages show one reconnect note
+// (the customer does not see anybody leave), they talk again, and each
+// transcript is complete, in order, without duplicates; the customer never
+// sees the INT note.
 import * as t from "./common.mjs";
 
 const browser = await t.launch();
@@ -10,8 +13,13 @@ try {
   const agent = await t.newPage(browser, 1100, 760);
   const customer = await t.newPage(browser, 420, 760);
   await t.agentLogin(agent, "alice");
-  await t.screenshot(agent, "desktop-ready");
+  await t.setState(agent, "alice", "Lunch", "Not ready: Lunch");
+  await t.screenshot(agent, "desktop-not-ready");
   await t.customerStart(customer, "Ann", "Order 42");
+  await t.supervisorShows(agent, "queues", ["1"]);
+  t.check(await agent.locator(".invite").count() === 0, "a not ready agent was invited");
+  await t.screenshot(agent, "desktop-chat-waiting");
+  await t.setState(agent, "alice", "ready", "Ready");
   await agent.locator(".invite", { hasText: "Ann" }).waitFor();
   await t.screenshot(agent, "desktop-invitation");
   const panel = await t.accept(agent, "Ann");
@@ -27,7 +35,7 @@ try {
   const owner = (await panel.locator(".server").textContent()).replace(/^on /, "");
   await t.kill(owner);
   await panel.locator("li.note", { hasText: "Reconnected" }).waitFor();
-  await customer.locator("#transcript li", { hasText: "alice joined the chat" }).nth(1).waitFor();
+  await customer.locator("#transcript li.reconnected", { hasText: "Reconnected — your chat continues" }).waitFor();
   await t.screenshot(agent, "desktop-reconnected");
   await t.screenshot(customer, "widget-reconnected");
 
@@ -47,6 +55,16 @@ try {
   t.check(JSON.stringify(seenByAgent) === JSON.stringify(wantAgent), `agent transcript ${JSON.stringify(seenByAgent)}`);
   t.noDuplicates(seenByAgent, "the desktop");
   t.noDuplicates(seenByCustomer, "the widget");
+
+  // The restoration's leave (reason 8) and join of each party read as one
+  // note, not as people leaving.
+  const lines = await t.texts(customer, "#transcript li");
+  t.check(lines.filter((x) => x.startsWith("Reconnected")).length === 1, `the widget does not note the reconnect once: ${JSON.stringify(lines)}`);
+  t.check(!lines.some((x) => x.includes("left the chat")), `the widget shows a restored party leaving: ${JSON.stringify(lines)}`);
+  t.check(lines.filter((x) => x.startsWith("alice joined")).length === 1, `the widget shows alice joining again: ${JSON.stringify(lines)}`);
+  const events = await t.texts(agent, ".panel:not([hidden]) .transcript li");
+  t.check(events.filter((x) => x.includes("Reconnected")).length === 1, `the desktop does not note the reconnect once: ${JSON.stringify(events)}`);
+  t.check(!events.some((x) => x.includes("left the chat")), `the desktop shows a restored party leaving: ${JSON.stringify(events)}`);
   console.log(JSON.stringify({ done: "ha", owner }));
 } finally {
   await browser.close();
