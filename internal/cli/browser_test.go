@@ -154,14 +154,16 @@ func (c *cluster) obey(out io.Reader, in io.WriteCloser) {
 }
 
 // TestBrowserFailover is the seed's "Run a Test" in a real browser (a), with
-// an internal message the customer never sees (d).
+// an internal message the customer never sees (d); the agent first goes not
+// ready, then ready, checked in the supervisor panel.
 func TestBrowserFailover(t *testing.T) {
 	node := requireBrowser(t)
 	runScenario(t, startDesktopCluster(t), node, "ha")
 }
 
-// TestBrowserTransferAndHold transfers a chat to a second agent (b), who
-// holds it in the workbin and picks it up again (c).
+// TestBrowserTransferAndHold routes a chat that one agent rejected to the
+// other, who transfers it back (b); she holds it in the workbin and picks it
+// up again (c).
 func TestBrowserTransferAndHold(t *testing.T) {
 	node := requireBrowser(t)
 	runScenario(t, startDesktopCluster(t), node, "transfer")
