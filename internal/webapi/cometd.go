@@ -329,6 +329,9 @@ func (c *cometd) subscribeOnce(ctx context.Context, q *request, t *cometTarget, 
 		return fmt.Errorf("webapi: subscribe on %s: %w", cs.name, err)
 	}
 	t.release(okEnvelope(st), always)
+	if st.Push != nil {
+		t.setDevice(*st.Push)
+	}
 	c.watch(t, conn)
 	return nil
 }
@@ -414,9 +417,19 @@ func (c *cometd) retryPush(ctx context.Context, t *cometTarget, next func() *req
 }
 
 // drop ends t: it leaves the push table, and the chat server stops pushing
-// to it and goes back to flex-disconnect-timeout for its party.
+// to it and goes back to flex-disconnect-timeout for its party. A party
+// with a permanent push subscription is not unsubscribed: its pushes go on
+// to its device, from the first event t did not deliver.
 func (c *cometd) drop(t *cometTarget) {
 	t.close()
+	if dev := t.device(); dev != nil {
+		if cur := c.s.targets.get(t.key); cur != nil && cur.t == t {
+			next := &subscription{server: cur.server, conn: cur.conn, ref: cur.ref,
+				t: c.s.newPushTarget(*dev, t.key, t.position())}
+			c.s.targets.swap(t.key, cur, next)
+		}
+		return
+	}
 	if sub := c.s.targets.take(t.key, t); sub != nil {
 		c.s.unsubscribe(context.Background(), sub)
 	}
@@ -484,8 +497,9 @@ type cometTarget struct {
 	subMu   sync.Mutex // serialises (re)subscriptions; guards watched
 	watched *wire.Conn // the connection a watcher waits on
 
-	mu      sync.Mutex // guards the fields below; held while delivering, for order
-	next    int        // events before next were delivered (typing notices aside)
+	mu      sync.Mutex  // guards the fields below; held while delivering, for order
+	dev     *pushDevice // the party's permanent push subscription, if it has one
+	next    int         // events before next were delivered (typing notices aside)
 	typing  map[typingKey]struct{}
 	holding bool     // a subscription is in flight: pushes wait for its reply
 	held    []status // bounded by what one chat pushes within request-timeout
@@ -620,6 +634,20 @@ func (t *cometTarget) fresh(index int, utcTime int64, typing bool) bool {
 		}
 	}
 	return true
+}
+
+// setDevice records that the party has a permanent push subscription.
+func (t *cometTarget) setDevice(dev pushDevice) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.dev = &dev
+}
+
+// device returns the party's push device, or nil.
+func (t *cometTarget) device() *pushDevice {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.dev
 }
 
 // close ends the target's watchers.

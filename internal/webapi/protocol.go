@@ -29,6 +29,8 @@ type loginBody struct {
 type positionBody struct {
 	partyRef
 	TranscriptPosition int `json:"transcriptPosition"`
+	// Push makes a RequestSubscribe a permanent push subscription.
+	Push *pushDevice `json:"pushNotification,omitempty"`
 }
 
 // messageBody is RequestMessage.
@@ -63,4 +65,8 @@ type status struct {
 	ChatEnded    bool                    `json:"chatEnded"`
 	NextPosition int                     `json:"nextPosition"`
 	Messages     []transcript.APIMessage `json:"messages"`
+	// Push is the party's device when it has a permanent push
+	// subscription: on a subscription's reply, and on the push that hands
+	// the subscription to this web API.
+	Push *pushDevice `json:"pushNotification,omitempty"`
 }

@@ -34,7 +34,9 @@ func (s *Server) refreshOnce(ctx context.Context, q *request, pos int) (*envelop
 	}
 	k := partyKey{q.ref.SessionID, q.ref.UserID}
 	sub := s.targets.get(k)
-	if sub != nil && sub.server == cs.name && sub.conn == conn {
+	// A permanent push subscription is never replaced by a buffer: its
+	// refreshes go to the chat server.
+	if sub != nil && (sub.server == cs.name && sub.conn == conn || kept(sub.t)) {
 		rt, ok := sub.t.(*restTarget)
 		if !ok || !rt.keyMatches(q.ref.SecureKey) {
 			s.metrics.refresh.WithLabelValues("chat-server").Inc()

@@ -174,7 +174,11 @@ func (s *Server) requestChat(ctx context.Context, q *request) (*envelope, error)
 	if body.Nickname == "" && (body.FirstName == "" || body.LastName == "") {
 		return nil, wire.Errorf(wire.CodeBadRequest, "nickname, or firstName and lastName, required")
 	}
-	err := ErrNoChatServer
+	dev, err := s.pushOf(f.userData)
+	if err != nil {
+		return nil, err
+	}
+	err = ErrNoChatServer
 	for _, cs := range s.pool.candidates() {
 		conn := cs.client.Conn()
 		if conn == nil {
@@ -183,6 +187,13 @@ func (s *Server) requestChat(ctx context.Context, q *request) (*envelope, error)
 		cs.reserve()
 		var st status
 		if _, err = conn.Request(ctx, wire.RequestLogin, body, &st); err == nil {
+			if dev != nil {
+				if err := s.subscribePush(ctx, cs.name, conn, st, *dev); err != nil {
+					// The chat is there and the client has it: it goes on
+					// without pushes, on flex-disconnect-timeout.
+					s.log.Warn("new chat not subscribed for push notifications", "chat", st.SessionID, "err", err)
+				}
+			}
 			env := okEnvelope(st)
 			return &env, nil
 		}

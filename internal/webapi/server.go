@@ -53,6 +53,7 @@ type Server struct {
 	mux     *http.ServeMux
 	pool    *pool
 	targets *targets
+	pusher  *pusher
 	comet   *cometd
 	desk    *desktops
 	metrics *metrics
@@ -74,6 +75,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	reg := service.NewRegistry()
 	s := &Server{cfg: cfg, log: log, targets: newTargets(), metrics: newMetrics(reg)}
+	s.pusher = newPusher(cfg.Options.Push, cfg.Options.Settings.RequestTimeout, log)
+	s.targets.adopt = s.adoptPush
 	s.pool = newPool(cfg.ChatServers, cfg.Options.Settings, log, wireHandler(s.targets))
 	s.mux = service.NewMux(reg, s.health)
 	s.routes()
@@ -125,6 +128,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	s.pool.start(bg, &wg)
 	wg.Go(func() { s.sweep(bg) })
+	wg.Go(func() { s.pusher.run(bg) })
 	// CometD stops with ctx, not bg: its held connects must be answered
 	// for the HTTP shutdown to finish.
 	s.comet.start(ctx, &wg)

@@ -45,6 +45,9 @@ type subscription struct {
 type targets struct {
 	mu sync.Mutex // guards m
 	m  map[partyKey]*subscription
+	// adopt takes over a permanent push subscription a chat server hands
+	// over (a push that carries the device); set once, before use.
+	adopt func(*wire.Conn, status) *subscription
 }
 
 func newTargets() *targets { return &targets{m: make(map[partyKey]*subscription)} }
@@ -72,9 +75,14 @@ func (ts *targets) remove(k partyKey, sub *subscription) {
 }
 
 // push hands a push that arrived on c to the party's target, if its
-// subscription was made on c: a push of an older connection is stale.
+// subscription was made on c: a push of an older connection is stale. A
+// push that hands over a permanent push subscription makes one.
 func (ts *targets) push(c *wire.Conn, st status) {
-	if sub := ts.get(partyKey{st.SessionID, st.UserID}); sub != nil && sub.conn == c {
+	sub := ts.get(partyKey{st.SessionID, st.UserID})
+	if (sub == nil || sub.conn != c) && st.Push != nil && ts.adopt != nil {
+		sub = ts.adopt(c, st)
+	}
+	if sub != nil && sub.conn == c {
 		sub.t.push(st)
 	}
 }
@@ -85,13 +93,14 @@ func (ts *targets) alive(k partyKey, now time.Time) bool {
 	return sub != nil && sub.t.alive(now)
 }
 
-// expired removes and returns the subscriptions whose target is not alive.
+// expired removes and returns the subscriptions whose target is not alive
+// and not kept.
 func (ts *targets) expired(now time.Time) []*subscription {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	var out []*subscription
 	for k, sub := range ts.m {
-		if !sub.t.alive(now) {
+		if !kept(sub.t) && !sub.t.alive(now) {
 			delete(ts.m, k)
 			out = append(out, sub)
 		}

@@ -70,6 +70,16 @@ type updateDataRequest struct {
 type subscribeRequest struct {
 	partyRef
 	TranscriptPosition int `json:"transcriptPosition"`
+	// Push, when set, makes the subscription permanent: a mobile or
+	// custom-http push subscription that no web API ends (see push.go).
+	Push *pushDevice `json:"pushNotification,omitempty"`
+}
+
+// pushDevice is where a client party's push notifications go: Request
+// Chat's userData push_notification_deviceid and push_notification_type.
+type pushDevice struct {
+	DeviceID string `json:"deviceId"`
+	Type     string `json:"type"`
 }
 
 // joinRequest (RequestJoin) adds an agent, supervisor or bot party. With
@@ -106,4 +116,7 @@ type status struct {
 	ChatEnded    bool                    `json:"chatEnded"`
 	NextPosition int                     `json:"nextPosition"`
 	Messages     []transcript.APIMessage `json:"messages"`
+	// Push is set on a subscription's reply and on the push that hands a
+	// web API a permanent push subscription: the party's device.
+	Push *pushDevice `json:"pushNotification,omitempty"`
 }

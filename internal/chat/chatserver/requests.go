@@ -23,6 +23,7 @@ const (
 type partyOp func(ctx context.Context, e *entry, who transcript.Party) (status, error)
 
 func (s *Server) serveFlex(p *peer) wire.HandlerFunc {
+	s.watchFlex(p)
 	return func(_ context.Context, c *wire.Conn, m wire.Message) {
 		switch m.Name {
 		case wire.RequestLogin:
@@ -348,7 +349,7 @@ func (s *Server) subscribe(p *peer, m wire.Message) {
 		p.bind(binding{sessionID: e.id, partyID: who.ID})
 		e.push[who.ID] = p
 		e.sess.SetPush(s.now(), who.ID, true)
-		return s.status(e, who.ID, e.sess.Visible(req.TranscriptPosition, who.Type)), nil
+		return s.subscribed(e, who.ID, req), nil
 	})
 }
 
@@ -357,6 +358,10 @@ func (s *Server) unsubscribe(p *peer, m wire.Message) {
 	var req partyRef
 	s.run(p, m, flexSide, &req, &req, func(_ context.Context, e *entry, who transcript.Party) (status, error) {
 		s.unbindParty(e, who.ID)
+		if e.mobile[who.ID] != nil {
+			s.orphan(e, who.ID) // a permanent push subscription carries on
+			return s.status(e, who.ID, nil), nil
+		}
 		e.sess.SetPush(s.now(), who.ID, false)
 		return s.status(e, who.ID, nil), nil
 	})
@@ -382,6 +387,10 @@ func (s *Server) unbind(ctx context.Context, e *entry, p *peer, b binding) {
 		// flex-disconnect-timeout until a new subscription.
 		if e.push[b.partyID] == p {
 			delete(e.push, b.partyID)
+			if e.mobile[b.partyID] != nil {
+				s.orphan(e, b.partyID) // stays on flex-push-timeout
+				return
+			}
 			e.sess.SetPush(s.now(), b.partyID, false)
 		}
 		return

@@ -80,6 +80,9 @@ type Server struct {
 	ixn         *ixnLink // nil without an interaction server
 	kpi         kpi
 	metrics     *prometheus.Registry
+
+	pushes pushRegistry // web API connections, for permanent push subscriptions
+
 	// disabled is set by an operator: the server takes no new chats and
 	// keeps serving its current ones (the seed's graceful drain).
 	disabled atomic.Bool

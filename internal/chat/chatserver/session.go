@@ -31,6 +31,10 @@ type entry struct {
 	failed   bool               // ended by a store failure: no final save
 	counted  bool               // counted in sessions_current
 	push     map[string]*peer   // party id -> the connection its events are pushed to
+
+	// mobile holds the party's permanent push subscriptions, by party id
+	// (push.go); the drainer owns it too.
+	mobile map[string]*mobileSub
 }
 
 // exec queues op on the session and starts its drainer when none runs. It
