@@ -104,12 +104,12 @@ func (c *committer) take() ([]job, bool) {
 func (c *committer) do(jobs []job) {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
+	var failed error
 	if b := merge(jobs); !b.Empty() && c.broken == nil {
-		if err := c.store.Commit(ctx, b); err != nil {
-			c.log.Error("interaction store commit failed; stepping down", "err", err,
+		if failed = c.store.Commit(ctx, b); failed != nil {
+			c.log.Error("interaction store commit failed; stepping down", "err", failed,
 				"saves", len(b.Saves), "deletes", len(b.Deletes), "events", len(b.Events))
-			c.broken = err
-			c.failed(err)
+			c.broken = failed
 		}
 	}
 	for _, j := range jobs {
@@ -121,6 +121,9 @@ func (c *committer) do(jobs []job) {
 		case j.after != nil:
 			j.after(ctx)
 		}
+	}
+	if failed != nil {
+		c.failed(failed) // after the refusals, which the shutdown then flushes
 	}
 }
 
