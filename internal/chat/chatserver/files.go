@@ -89,7 +89,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 		writeFileError(w, wire.Errorf(wire.CodeNoSuchSession, "no such session"))
 		return
 	}
-	ft := s.cfg.Options.ClientFileTransfer
+	ft := s.options().ClientFileTransfer
 	maxFile := int64(ft.UploadMaxFileSize)
 	if r.ContentLength > maxFile+uploadMargin {
 		writeFileError(w, tooLarge(maxFile))
@@ -248,7 +248,7 @@ func (s *Server) upload(ctx context.Context, e *entry, who transcript.Party, up 
 // checkUpload refuses an upload of size bytes that the session's state or
 // its [client-file-transfer] limits do not allow.
 func (s *Server) checkUpload(ctx context.Context, e *entry, size int64) error {
-	ft := s.cfg.Options.ClientFileTransfer
+	ft := s.options().ClientFileTransfer
 	if e.sess.Closed() {
 		return wire.Errorf(wire.CodeSessionClosed, "the chat session is over")
 	}
@@ -276,7 +276,7 @@ func (s *Server) download(ctx context.Context, e *entry, fileID string) (content
 	if err != nil {
 		return content{}, err
 	}
-	if limit := s.cfg.Options.ClientFileTransfer.DownloadAttempts; limit > 0 && f.Downloads >= limit {
+	if limit := s.options().ClientFileTransfer.DownloadAttempts; limit > 0 && f.Downloads >= limit {
 		return content{}, wire.Errorf(wire.CodeNotAllowed, "the file was downloaded %d times (download-attempts)", limit)
 	}
 	var c content
@@ -290,7 +290,7 @@ func (s *Server) download(ctx context.Context, e *entry, fileID string) (content
 // deleteFile deletes a file the client uploaded and adds its FileDeleted
 // notice.
 func (s *Server) deleteFile(ctx context.Context, e *entry, who transcript.Party, fileID string) (status, error) {
-	if !s.cfg.Options.ClientFileTransfer.DeleteFile {
+	if !s.options().ClientFileTransfer.DeleteFile {
 		return status{}, wire.Errorf(wire.CodeNotAllowed, "deleting files is off (delete-file)")
 	}
 	if e.sess.Closed() {
@@ -319,7 +319,7 @@ func (s *Server) fileLimits(ctx context.Context, e *entry) (map[string]string, e
 	if err != nil {
 		return nil, err
 	}
-	ft, u := s.cfg.Options.ClientFileTransfer, usageOf(files)
+	ft, u := s.options().ClientFileTransfer, usageOf(files)
 	return map[string]string{
 		"download-attempts":          strconv.Itoa(ft.DownloadAttempts),
 		"upload-max-files":           strconv.Itoa(ft.UploadMaxFiles),

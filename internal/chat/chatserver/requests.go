@@ -232,7 +232,8 @@ func (s *Server) login(p *peer, m wire.Message) {
 func (s *Server) create(ctx context.Context, p *peer, m wire.Message, e *entry, req loginRequest, nick string) {
 	ud := sessionUserData(req, nick)
 	now := s.now()
-	e.sess = chat.New(e.id, now, chat.Options{Async: ud["GCTI_Chat_AsyncMode"] == "true", SaveNotices: s.saveNotices, UserData: ud, Rules: s.rules})
+	lo := s.options()
+	e.sess = chat.New(e.id, now, chat.Options{Async: ud["GCTI_Chat_AsyncMode"] == "true", SaveNotices: lo.saveNotices, UserData: ud, Rules: lo.rules})
 	e.epoch = 1
 	if err := s.createStored(ctx, e, ud); err != nil {
 		s.drop(e)

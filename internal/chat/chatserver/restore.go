@@ -111,7 +111,8 @@ func (s *Server) takeOver(ctx context.Context, e *entry, req restoreRequest) (st
 // rebuild turns the loaded transcript, read after the claim, into a live
 // session at the claimed epoch; previous is the owner it is taken from.
 func (s *Server) rebuild(ctx context.Context, e *entry, snap transcript.Snapshot, previous string, req restoreRequest) (status, error) {
-	sess, st, err := chat.Restore(snap, s.now(), chat.Options{SaveNotices: s.saveNotices, Rules: s.rules})
+	lo := s.options()
+	sess, st, err := chat.Restore(snap, s.now(), chat.Options{SaveNotices: lo.saveNotices, Rules: lo.rules})
 	if err != nil {
 		return status{}, wire.Errorf(wire.CodeSessionClosed, "the session has ended")
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/service"
@@ -69,17 +68,16 @@ type Config struct {
 
 // Server is a chat server. Create it with New, run it with Run or Serve.
 type Server struct {
-	cfg         Config
-	log         *slog.Logger
-	now         func() time.Time
-	saveNotices chat.NoticeSet
-	rules       chat.Rules
-	timers      *scheduler
-	wireOpts    wire.Options
-	sessions    *registry
-	ixn         *ixnLink // nil without an interaction server
-	kpi         kpi
-	metrics     *prometheus.Registry
+	cfg      Config // Options keeps the start-up values; see options
+	log      *slog.Logger
+	now      func() time.Time
+	live     atomic.Pointer[liveOptions] // the options in force (Reconfigure)
+	timers   *scheduler
+	wireOpts wire.Options
+	sessions *registry
+	ixn      *ixnLink // nil without an interaction server
+	kpi      kpi
+	metrics  *prometheus.Registry
 
 	pushes pushRegistry // web API connections, for permanent push subscriptions
 
@@ -104,21 +102,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Name == "" || cfg.Transcripts == nil || cfg.Contacts == nil {
 		return nil, errors.New("chatserver: config needs a name and both stores")
 	}
-	save, err := chat.ParseNoticeLevel(cfg.Options.Settings.TranscriptSaveNotices)
-	if err != nil {
-		return nil, fmt.Errorf("chatserver: [settings] transcript-save-notices: %w", err)
-	}
-	rules, err := rulesFrom(cfg.Options)
+	live, err := newLiveOptions(cfg.Options)
 	if err != nil {
 		return nil, fmt.Errorf("chatserver: %w", err)
 	}
 	s := &Server{
-		cfg:         cfg,
-		log:         cfg.Logger,
-		now:         cfg.Now,
-		saveNotices: save,
-		rules:       rules,
-		timers:      newScheduler(),
+		cfg:    cfg,
+		log:    cfg.Logger,
+		now:    cfg.Now,
+		timers: newScheduler(),
 		wireOpts: wire.Options{
 			MaxMessageSize: int64(cfg.Options.Settings.MaxMessageSize),
 			PingInterval:   cfg.Options.Settings.ADDPTimeout,
@@ -135,6 +127,7 @@ func New(cfg Config) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.wireOpts.Logger = s.log
+	s.live.Store(live)
 	s.ixn = newIxnLink(s)
 	s.work, s.stopWork = context.WithCancel(context.Background())
 	s.kpi.register(s.metrics)
@@ -212,7 +205,7 @@ func (s *Server) Status() Status {
 		Name:             s.cfg.Name,
 		Disabled:         s.disabled.Load(),
 		SessionsCurrent:  s.kpi.current.Load(),
-		LimitForSessions: s.cfg.Options.Settings.LimitForSessions,
+		LimitForSessions: s.options().Settings.LimitForSessions,
 	}
 	full := st.LimitForSessions > 0 && st.SessionsCurrent >= int64(st.LimitForSessions)
 	st.Accepting = !st.Disabled && !full && s.health() == nil

@@ -31,6 +31,7 @@ type entry struct {
 	failed   bool               // ended by a store failure: no final save
 	counted  bool               // counted in sessions_current
 	push     map[string]*peer   // party id -> the connection its events are pushed to
+	rules    *liveOptions       // the options sess last took its rules from (syncRules)
 
 	// mobile holds the party's permanent push subscriptions, by party id
 	// (push.go); the drainer owns it too.
@@ -72,6 +73,7 @@ func (s *Server) drain(e *entry) {
 		e.queue[0] = nil
 		e.queue = e.queue[1:]
 		e.mu.Unlock()
+		s.syncRules(e)
 		op(s.work)
 		s.timers.set(e, e.deadline())
 	}
