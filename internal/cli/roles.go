@@ -48,10 +48,10 @@ func newChatServer(ctx context.Context, d *config.Deployment, app *config.Applic
 		st.close()
 		return nil, fmt.Errorf("application %q: %w", app.Name, err)
 	}
-	return service.Func(func(ctx context.Context) error {
+	return chatApp{Func: func(ctx context.Context) error {
 		defer st.close()
 		return srv.Run(ctx)
-	}), nil
+	}, srv: srv}, nil
 }
 
 // stores are the stores of one opened database; close releases it.

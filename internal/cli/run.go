@@ -6,8 +6,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
+	"reflect"
+	"slices"
+	"strings"
+	"syscall"
 
+	"github.com/parley-chat/parley/internal/chat/chatserver"
 	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/service"
 )
 
 // runCommand returns the run command and its usage text.
@@ -19,7 +27,10 @@ func runCommand() *command {
 		doc: `Run runs the application NAME of a deployment in the foreground, logging to
 stderr at the level of its [log] verbose option, until it is interrupted
 (SIGINT or SIGTERM), when it stops gracefully. This is how production runs
-parley: one process per application, on any number of hosts.`,
+parley: one process per application, on any number of hosts. On SIGHUP it
+re-reads the deployment file: a chat server applies the options that can
+change at run time (docs/options.md) and logs those that need a restart; an
+invalid file is refused with check-config's errors and nothing changes.`,
 		example: "parley run --config deploy/postgres.yaml --app chat-1",
 		setup: func(c *cli, fs *flag.FlagSet) func(context.Context, []string) error {
 			file := configFlag(fs)
@@ -37,8 +48,11 @@ parley: one process per application, on any number of hosts.`,
 	}
 }
 
-// run wires and runs one application: deployment, logger, role, run.
+// run wires and runs one application: deployment, logger, role, run. On
+// SIGHUP it re-reads the deployment file (reload).
 func (c *cli) run(ctx context.Context, file, name string) error {
+	hup, stop := notifyHangup() // first: an early SIGHUP must not end the process
+	defer stop()
 	d, err := loadDeployment(file)
 	if err != nil {
 		return err
@@ -47,22 +61,117 @@ func (c *cli) run(ctx context.Context, file, name string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(c.stderr, app)
+	level := new(slog.LevelVar)
+	level.Set(app.Log.Level())
+	log := appLogger(c.stderr, app.Name, level)
 	svc, err := newApplication(ctx, d, app, log)
 	if err != nil {
 		return err
 	}
 	log.Info("starting", "type", app.Type, "listen", app.Listen, "config", d.File, "data-dir", d.DataDir)
-	if err := svc.Run(ctx); err != nil {
-		return fmt.Errorf("application %q: %w", name, err)
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("application %q: %w", name, err)
+			}
+			log.Info("stopped")
+			return nil
+		case <-hup:
+			reload(file, app, svc, level, log)
+		}
 	}
-	log.Info("stopped")
-	return nil
+}
+
+// notifyHangup returns the SIGHUPs the process receives, the conventional
+// request to re-read its configuration, and the function that stops that.
+func notifyHangup() (<-chan os.Signal, func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP)
+	return ch, func() { signal.Stop(ch) }
+}
+
+// reconfigurer is an application whose options may change while it runs.
+type reconfigurer interface {
+	// Reconfigure applies the options of app, re-read from the deployment
+	// file; it logs what needs a restart. An error changes nothing.
+	Reconfigure(app *config.Application) error
+}
+
+// chatApp is a chat server as run runs it: a reconfigurer.
+type chatApp struct {
+	service.Func
+	srv *chatserver.Server
+}
+
+func (a chatApp) Reconfigure(app *config.Application) error {
+	_, err := a.srv.Reconfigure(*app.Chat)
+	return err
+}
+
+// reload re-reads the deployment file and hands the application running as
+// started its new options and [log] verbose. An invalid file is refused with
+// the one-line errors check-config prints, and the running options stay.
+// Changes only a restart applies (listen, database, connections, the
+// options of an application that is not a reconfigurer) are logged.
+func reload(file string, started *config.Application, svc service.Service, level *slog.LevelVar, log *slog.Logger) {
+	log.Info("SIGHUP: re-reading the deployment file")
+	d, err := loadDeployment(file)
+	var app *config.Application
+	if err == nil {
+		app, err = d.App(started.Name)
+	}
+	if err == nil && app.Type != started.Type {
+		err = fmt.Errorf("application %q: type %s, running as %s", app.Name, app.Type, started.Type)
+	}
+	r, live := svc.(reconfigurer)
+	if err == nil && live {
+		err = r.Reconfigure(app)
+	}
+	if err != nil {
+		for line := range strings.SplitSeq(err.Error(), "\n") {
+			log.Error("deployment file refused; the running options stay", "err", line)
+		}
+		return
+	}
+	level.Set(app.Log.Level())
+	for _, name := range restartNeeded(started, app, live) {
+		log.Warn("option changed; it applies after a restart", "option", name)
+	}
+}
+
+// restartNeeded names what differs between the application as it started
+// and as the file now describes it, that a running process cannot take:
+// its place in the deployment, and all its options unless live.
+func restartNeeded(a, b *config.Application, live bool) []string {
+	var names []string
+	for _, o := range []struct {
+		name    string
+		changed bool
+	}{
+		{"listen", a.Listen != b.Listen},
+		{"database", a.Database != b.Database},
+		{"connections", !slices.Equal(a.Connections, b.Connections)},
+		{"options", !live && !(reflect.DeepEqual(a.Chat, b.Chat) && reflect.DeepEqual(a.Web, b.Web) && reflect.DeepEqual(a.Ixn, b.Ixn))},
+	} {
+		if o.changed {
+			names = append(names, o.name)
+		}
+	}
+	return names
 }
 
 // newLogger returns the logger of app: text to w, at the level of its [log]
 // verbose option, every record carrying app=NAME.
 func newLogger(w io.Writer, app *config.Application) *slog.Logger {
-	h := slog.NewTextHandler(w, &slog.HandlerOptions{Level: app.Log.Level()})
-	return slog.New(h).With("app", app.Name)
+	return appLogger(w, app.Name, app.Log.Level())
+}
+
+// appLogger returns the logger of application name: text to w at level,
+// every record carrying app=NAME.
+func appLogger(w io.Writer, name string, level slog.Leveler) *slog.Logger {
+	h := slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})
+	return slog.New(h).With("app", name)
 }

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/parley-chat/parley/internal/config"
@@ -33,6 +35,7 @@ type supervisor struct {
 	readyTimeout time.Duration
 	pollInterval time.Duration
 	probe        *http.Client
+	hup          <-chan os.Signal // SIGHUPs to forward to the children; nil for none
 
 	stopping atomic.Bool    // set once up stops its children: their exits are expected
 	children []*child       // appended to by run's goroutine only
@@ -88,12 +91,36 @@ func (s *supervisor) run(ctx context.Context, groups [][]*config.Application) er
 	}
 	allGone := make(chan struct{})
 	go func() { s.reapers.Wait(); close(allGone) }() // ends once stop has reaped everyone
-	select {
-	case <-allGone:
-	case <-ctx.Done():
+	// A SIGHUP during the start is forwarded once every group has started.
+	for waiting := true; waiting; {
+		select {
+		case <-allGone:
+			waiting = false
+		case <-ctx.Done():
+			waiting = false
+		case <-s.hup:
+			s.hangup()
+		}
 	}
 	s.stop()
 	return s.result()
+}
+
+// hangup forwards SIGHUP to every running child: each re-reads the
+// deployment file.
+func (s *supervisor) hangup() {
+	n := 0
+	for _, c := range s.children {
+		if c.exited() {
+			continue
+		}
+		if err := c.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			s.con.say("SIGHUP to %s: %v", c.app.Name, err)
+			continue
+		}
+		n++
+	}
+	s.con.say("SIGHUP sent to %d applications: they re-read %s", n, s.config)
 }
 
 // startGroup starts every application of g, then waits until each is ready,

@@ -33,8 +33,9 @@ answers GET /healthz. Each output line of a child is prefixed with its name;
 <data-dir>/run/<app>.pid holds each child's pid while it runs, and up refuses
 to start when one names a live process. A child that exits is reported and
 the others keep running. On Ctrl-C (SIGINT) or SIGTERM, up sends SIGTERM to
-every child, waits up to --grace, then kills what remains. Up exits when all
-children are gone: status 0 if none failed.`,
+every child, waits up to --grace, then kills what remains. On SIGHUP, up
+sends SIGHUP to every child, which re-reads the deployment file (see run).
+Up exits when all children are gone: status 0 if none failed.`,
 		example: "parley up --config deploy/embedded.yaml --apps chat-1,chat-2",
 		setup: func(c *cli, fs *flag.FlagSet) func(context.Context, []string) error {
 			file := configFlag(fs)
@@ -71,6 +72,9 @@ func (c *cli) up(ctx context.Context, file, apps string, grace time.Duration) er
 		return err
 	}
 	s := newSupervisor(c, runDir, childConfig, grace, selected)
+	hup, stop := notifyHangup()
+	defer stop()
+	s.hup = hup
 	s.con.say("starting %d applications of %s (data-dir %s)", len(selected), d.File, d.DataDir)
 	if file == "" {
 		s.con.say("demo agent logins of the embedded deployment: alice (password alice), bob (password bob)")
