@@ -57,8 +57,9 @@ type Settings struct {
 	// FlexDisconnectTimeout is flex-disconnect-timeout, 1-1728000 s, default
 	// 45 s: a flex (web API) client silent this long is removed.
 	FlexDisconnectTimeout time.Duration
-	// FlexPushTimeout is flex-push-timeout, 1-1728000 s, default 120 s: the
-	// same for a client subscribed to push notifications.
+	// FlexPushTimeout is flex-push-timeout, 1-1728000 s, default 120 s: for
+	// a client whose events are pushed, how often the web API is asked
+	// whether it is still connected (flex-disconnect-timeout is off for it).
 	FlexPushTimeout time.Duration
 	// AsyncIdleAlert is async-idle-alert, 1-1728000 s, default 86400 s: the
 	// idle time before an async session gets its alert.
