@@ -1,7 +1,10 @@
 package webapi
 
 import (
+	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -136,5 +139,79 @@ func FuzzForm(f *testing.F) {
 				t.Fatalf("field %q kept as a plain field", k)
 			}
 		}
+	})
+}
+
+// checkForm fails unless err is a wire error, or fm is what the decoders
+// promise: userData within its limits, no userData field kept as plain.
+func checkForm(t *testing.T, fm form, err error) {
+	t.Helper()
+	if err != nil {
+		if _, ok := errors.AsType[*wire.Error](err); !ok {
+			t.Fatalf("error %v is not a *wire.Error", err)
+		}
+		return
+	}
+	if len(fm.userData) > maxUserData {
+		t.Fatalf("%d userData fields accepted", len(fm.userData))
+	}
+	for k := range fm.userData {
+		if k == "" || len(k) > maxKeyLen {
+			t.Fatalf("bad userData key %q accepted", k)
+		}
+	}
+}
+
+// multipartBoundary is the boundary of FuzzMultipartForm's bodies.
+const multipartBoundary = "X-PARLEY-FUZZ"
+
+// FuzzMultipartForm feeds arbitrary multipart bodies, the upload and
+// chat-ntf path, to readForm: it never panics, refuses what is over the
+// limit as too large, and what it accepts is well-formed.
+func FuzzMultipartForm(f *testing.F) {
+	part := func(name, v string) string {
+		return "--" + multipartBoundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + v + "\r\n"
+	}
+	for _, s := range []string{
+		part("userId", "u1") + part("userData[file-description]", "receipt") +
+			"--" + multipartBoundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nhello\r\n--" + multipartBoundary + "--\r\n",
+		part("userData[a][b]", "1") + "--" + multipartBoundary + "--\r\n",
+		part("operation", "fileGetsLimits"),
+		"--" + multipartBoundary + "\r\nContent-Disposition: form-data\r\n\r\nx\r\n--" + multipartBoundary + "--\r\n",
+	} {
+		f.Add(s)
+	}
+	const limit = 4 << 10
+	f.Fuzz(func(t *testing.T, body string) {
+		r := httptest.NewRequest(http.MethodPost, ntfPath, strings.NewReader(body))
+		r.Header.Set("Content-Type", "multipart/form-data; boundary="+multipartBoundary)
+		fm, err := readForm(httptest.NewRecorder(), r, limit)
+		if r.MultipartForm != nil {
+			defer r.MultipartForm.RemoveAll()
+		}
+		if len(body) > limit && err == nil {
+			t.Fatalf("a body of %d bytes accepted with a limit of %d", len(body), limit)
+		}
+		checkForm(t, fm, err)
+	})
+}
+
+// FuzzDecodeData feeds arbitrary publish data to the CometD decoder
+// (decodeData and decodeUserData): it never panics, accepts only a JSON
+// object, and what it accepts is well-formed.
+func FuzzDecodeData(f *testing.F) {
+	for _, s := range []string{
+		`{"operation":"requestChat","nickname":"Ann","userData":{"Order":"42","Tier":2,"VIP":true}}`,
+		`{"operation":"requestNotifications","transcriptPosition":3,"secureKey":"k"}`,
+		`{"userData":{"":"x"}}`, `{"userData":{"a":{"b":1}}}`, `{"userData":[1]}`, `[]`, `null`, `"x"`, `{"a":1e999}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fm, err := decodeData(data)
+		if err == nil && !json.Valid(data) {
+			t.Fatalf("invalid JSON %q accepted", data)
+		}
+		checkForm(t, fm, err)
 	})
 }
