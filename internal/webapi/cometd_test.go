@@ -561,3 +561,30 @@ func TestWidgetServed(t *testing.T) {
 		}
 	}
 }
+
+// TestCometDResumeOnSecondWebAPI: a CometD client whose web API went away
+// (it stops without a word) resumes on another web API with
+// requestNotifications from its last nextPosition: nothing is lost or
+// delivered twice, and pushes go on there.
+func TestCometDResumeOnSecondWebAPI(t *testing.T) {
+	cs := startChat(t, "chat-1", nil)
+	w1, w2 := startWeb(t, nil, cs), startWeb(t, nil, cs)
+	first := dialComet(w1, chatChannel)
+	ch := first.requestChat()
+	a := joinAgent(t, cs.addr, ch.chatID)
+	a.say("one", transcript.VisAll)
+	first.waitMessage("one", isText("one"))
+	first.stop()
+	seen := first.messages()
+	got := first.deliveries()
+	pos := got[len(got)-1].env.NextPosition
+
+	a.say("two", transcript.VisAll)
+	a.say("three", transcript.VisAll)
+	second := dialComet(w2, chatChannel)
+	second.op(ch, "requestNotifications", "transcriptPosition", pos)
+	second.waitMessage("three", isText("three"))
+	a.say("four", transcript.VisAll)
+	second.waitMessage("four, pushed through the second web API", isText("four"))
+	checkSequence(t, append(seen, second.messages()...))
+}
