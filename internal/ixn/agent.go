@@ -8,14 +8,29 @@ import (
 	"time"
 )
 
-// Login logs agent in at place (empty: its configured place) with a chat
-// capacity (negative: its configured one; never more than that), ready.
-// Logging in an agent already logged in checks the password and changes
-// nothing else.
-func (e *Engine) Login(now time.Time, agent, password, place string, capacity int) (Agent, Output, error) {
+// Credential proves that an agent gave its password; only Authenticate
+// makes one.
+type Credential struct{ agent string }
+
+// Authenticate checks agent's password and returns the credential Login
+// takes. It is slow by design (PBKDF2) and reads only the agents'
+// configuration, fixed at NewEngine, so it is safe to call concurrently with
+// every other method: callers run it outside the lock they hold for the rest.
+func (e *Engine) Authenticate(agent, password string) (Credential, error) {
 	a, ok := e.agents[agent]
 	if !ok || !a.verify(password) {
-		return Agent{}, Output{}, fmt.Errorf("%w: %s", ErrLoginFailed, agent)
+		return Credential{}, fmt.Errorf("%w: %s", ErrLoginFailed, agent)
+	}
+	return Credential{agent: agent}, nil
+}
+
+// Login logs the agent of cred in at place (empty: its configured place)
+// with a chat capacity (negative: its configured one; never more than that),
+// ready. Logging in an agent already logged in changes nothing.
+func (e *Engine) Login(now time.Time, cred Credential, place string, capacity int) (Agent, Output, error) {
+	a, ok := e.agents[cred.agent]
+	if !ok {
+		return Agent{}, Output{}, fmt.Errorf("%w: no credential", ErrLoginFailed)
 	}
 	e.begin()
 	if !a.LoggedIn {

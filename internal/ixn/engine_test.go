@@ -56,7 +56,11 @@ func (f *fixture) must(o Output, err error) Output {
 
 func (f *fixture) login(id string) {
 	f.t.Helper()
-	if _, _, err := f.e.Login(f.now, id, id, "", -1); err != nil {
+	cred, err := f.e.Authenticate(id, id)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if _, _, err := f.e.Login(f.now, cred, "", -1); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -145,8 +149,9 @@ func TestBadInputChangesNothing(t *testing.T) {
 			return err
 		}},
 		{"unknown interaction", ErrNoSuchInteraction, func() error { _, err := f.e.Stop(f.now, Actor{Client: "c"}, "zz", ""); return err }},
-		{"bad password", ErrLoginFailed, func() error { _, _, err := f.e.Login(f.now, "alice", "bob", "", -1); return err }},
-		{"unknown agent", ErrLoginFailed, func() error { _, _, err := f.e.Login(f.now, "carol", "carol", "", -1); return err }},
+		{"bad password", ErrLoginFailed, func() error { _, err := f.e.Authenticate("alice", "bob"); return err }},
+		{"unknown agent", ErrLoginFailed, func() error { _, err := f.e.Authenticate("carol", "carol"); return err }},
+		{"no credential", ErrLoginFailed, func() error { _, _, err := f.e.Login(f.now, Credential{}, "", -1); return err }},
 		{"not logged in", ErrNotLoggedIn, func() error { _, err := f.e.Accept(f.now, "alice", "i1"); return err }},
 		{"requeue to unknown", ErrNoSuchQueue, func() error { _, err := f.e.PlaceInQueue(f.now, Actor{Client: "c"}, "i1", "nope"); return err }},
 		{"unknown view", ErrNoSuchView, func() error { _, _, err := f.e.Pull(f.now, Actor{Client: "r"}, "nope", "", 1); return err }},

@@ -30,7 +30,9 @@ func agentLogin(s *Server, p *peer, m wire.Message) (reply, error) {
 	if req.Media != nil {
 		capacity = req.Media["chat"]
 	}
-	a, out, err := s.engine.Login(s.clock.Now(), req.AgentID, req.Password, req.Place, capacity)
+	cred := p.cred
+	p.cred = ixn.Credential{}
+	a, out, err := s.engine.Login(s.clock.Now(), cred, req.Place, capacity)
 	if err != nil {
 		return reply{}, err
 	}
@@ -40,6 +42,22 @@ func agentLogin(s *Server, p *peer, m wire.Message) (reply, error) {
 	p.agent = req.AgentID
 	s.agents.add(p.agent, p)
 	return reply{body: agentBody(a), out: out}, nil
+}
+
+// authenticate checks the password of a RequestAgentLogin, before the
+// server's lock is taken: PBKDF2 is slow by design, and one login, or a
+// flood of wrong ones, must not stall every other request. Any other
+// message, or a login that fails, gets no credential, which Login refuses.
+func (s *Server) authenticate(m wire.Message) ixn.Credential {
+	if m.Name != wire.RequestAgentLogin {
+		return ixn.Credential{}
+	}
+	var req loginRequest
+	if m.Bind(&req) != nil {
+		return ixn.Credential{}
+	}
+	cred, _ := s.engine.Authenticate(req.AgentID, req.Password)
+	return cred
 }
 
 // forceLogout takes agent's other connections away from it and closes them.

@@ -1,6 +1,7 @@
 package ixnserver
 
 import (
+	"github.com/parley-chat/parley/internal/ixn"
 	"github.com/parley-chat/parley/internal/wire"
 )
 
@@ -15,9 +16,10 @@ const (
 // peer is one wire connection. Its fields are guarded by Server.mu.
 type peer struct {
 	conn     *wire.Conn
-	name     string // clientName; empty until registered
-	kind     string // clientType
-	agent    string // the agent logged in on it, if any
+	name     string         // clientName; empty until registered
+	kind     string         // clientType
+	agent    string         // the agent logged in on it, if any
+	cred     ixn.Credential // from the RequestAgentLogin being served, checked before s.mu was taken
 	watching map[string]bool
 }
 

@@ -68,8 +68,10 @@ var routes = map[string]route{
 func (s *Server) wireHandler(p *peer) wire.HandlerFunc {
 	return func(_ context.Context, c *wire.Conn, m wire.Message) {
 		s.requests.WithLabelValues(m.Name).Inc()
+		cred := s.authenticate(m)
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		p.cred = cred
 		refuse := func(werr *wire.Error) { _ = c.ReplyError(m, werr) }
 		r, err := s.request(p, m)
 		if err != nil {
