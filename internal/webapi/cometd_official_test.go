@@ -5,13 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/transcript"
 )
 
@@ -21,11 +25,13 @@ const chatJSDir = "testdata/cometd-chat"
 
 // chatJSResult is the last line chat.mjs prints.
 type chatJSResult struct {
-	Transports  []string `json:"transports"`
-	Handshakes  int      `json:"handshakes"`
-	ChatID      string   `json:"chatId"`
-	ResumedFrom int      `json:"resumedFrom"`
-	Messages    []struct {
+	Transports   []string `json:"transports"`
+	Handshakes   int      `json:"handshakes"`
+	ClientIDs    []string `json:"clientIds"`
+	Unsuccessful []string `json:"unsuccessful"`
+	ChatID       string   `json:"chatId"`
+	ResumedFrom  int      `json:"resumedFrom"`
+	Messages     []struct {
 		Index int    `json:"index"`
 		Type  string `json:"type"`
 		Text  string `json:"text"`
@@ -37,20 +43,29 @@ type chatJSResult struct {
 
 // TestOfficialChatClient runs the official CometD JavaScript client over
 // each transport through a whole chat: requestChat, sendMessage, an agent's
-// message pushed, a reconnect with a new handshake and requestNotifications
-// from the last position (what was said meanwhile arrives once), and the
-// disconnect operation.
+// message pushed, a forced reconnect (the client's connections are cut
+// until the server drops its session; the client handshakes again by
+// itself) resumed with requestNotifications from the last position (what
+// was said meanwhile arrives once), and the disconnect operation.
 func TestOfficialChatClient(t *testing.T) {
 	node := requireChatNode(t)
 	cs := startChat(t, "chat-1", nil)
-	w := startWeb(t, nil, cs)
-	url := strings.TrimSuffix(w.base, "/2/chat/customer-support") + "/cometd"
+	// A short max-interval: a client cut off is dropped soon.
+	w := startWeb(t, func(o *config.WebAPIOptions) { o.CometD.MaxInterval = 2 * time.Second }, cs)
 	for _, tr := range []string{"websocket", "long-polling"} {
 		t.Run(tr, func(t *testing.T) {
-			res := runChatClient(t, node, url, tr, cs.addr)
+			cut := startCutter(t, strings.TrimPrefix(strings.SplitN(w.base, "/genesys", 2)[0], "http://"))
+			url := "http://" + cut.addr() + "/genesys/cometd"
+			res := runChatClient(t, node, url, tr, func(out *bufio.Scanner, in io.WriteCloser) string {
+				return playAgent(t, out, in, cs.addr, w, cut)
+			})
 			if res.Handshakes != 2 || len(res.Transports) != 2 || res.Transports[0] != tr || res.Transports[1] != tr ||
+				len(res.ClientIDs) != 2 || res.ClientIDs[0] == res.ClientIDs[1] ||
 				!res.Disconnected || len(res.Errors) > 0 || len(res.EnvelopeErrors) > 0 {
 				t.Errorf("client results %+v", res)
+			}
+			if !slices.ContainsFunc(res.Unsuccessful, func(e string) bool { return strings.HasPrefix(e, "402::") }) {
+				t.Errorf("the client was not told its session was gone (402): %q", res.Unsuccessful)
 			}
 			var texts []string
 			for i, m := range res.Messages {
@@ -69,9 +84,9 @@ func TestOfficialChatClient(t *testing.T) {
 	}
 }
 
-// runChatClient runs chat.mjs over transport and plays the agent's part on
-// the chat server at chatAddr as the script goes.
-func runChatClient(t *testing.T, node, url, transport, chatAddr string) chatJSResult {
+// runChatClient runs chat.mjs over transport, with play answering its
+// lines, and returns its results.
+func runChatClient(t *testing.T, node, url, transport string, play func(*bufio.Scanner, io.WriteCloser) string) chatJSResult {
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "chat.mjs", url, transport, "customer-support")
@@ -89,7 +104,7 @@ func runChatClient(t *testing.T, node, url, transport, chatAddr string) chatJSRe
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	last := playAgent(t, bufio.NewScanner(stdout), stdin, chatAddr)
+	last := play(bufio.NewScanner(stdout), stdin)
 	io.Copy(io.Discard, stdout)
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("chat.mjs: %v\nstderr: %s", err, stderr.String())
@@ -104,15 +119,16 @@ func runChatClient(t *testing.T, node, url, transport, chatAddr string) chatJSRe
 
 // playAgent answers the script's events and returns its last line: on
 // "chat" an agent joins and greets once the client's message arrived; on
-// "away" it says something and lets the script come back; on "back" it
-// says welcome back.
-func playAgent(t *testing.T, out *bufio.Scanner, in io.WriteCloser, chatAddr string) string {
+// "drop" the client's connections are cut until the web API w dropped its
+// CometD session, then let through again; on "rehandshake" the agent says
+// something and lets the script resume; on "back" it says welcome back.
+func playAgent(t *testing.T, out *bufio.Scanner, in io.WriteCloser, chatAddr string, w *web, cut *cutter) string {
 	defer in.Close()
 	var a *agent
 	var line string
 	for out.Scan() {
 		line = out.Text()
-		var ev struct{ Event, ChatID string }
+		var ev struct{ Event, ChatID, ClientID string }
 		if json.Unmarshal([]byte(line), &ev) != nil {
 			continue
 		}
@@ -124,7 +140,11 @@ func playAgent(t *testing.T, out *bufio.Scanner, in io.WriteCloser, chatAddr str
 			a = joinAgent(t, chatAddr, ev.ChatID)
 			a.waitFor("the client's message", func(m transcript.APIMessage) bool { return m.Text == "hello from js" })
 			a.say("hello from the agent", transcript.VisAll)
-		case "away":
+		case "drop":
+			cut.set(true)
+			eventually(t, "the client's CometD session dropped", func() bool { return !w.srv.CometClient(ev.ClientID) })
+			cut.set(false)
+		case "rehandshake":
 			a.say("while you were away", transcript.VisAll)
 			io.WriteString(in, "go\n")
 		case "back":
@@ -132,6 +152,82 @@ func playAgent(t *testing.T, out *bufio.Scanner, in io.WriteCloser, chatAddr str
 		}
 	}
 	return line
+}
+
+// cutter is a TCP proxy to a listener that can cut every connection
+// through it and refuse new ones, as a network outage does.
+type cutter struct {
+	ln     net.Listener
+	target string
+
+	mu    sync.Mutex // guards cut and conns
+	cut   bool
+	conns map[net.Conn]struct{}
+}
+
+// startCutter proxies a loopback port to target until the test ends.
+func startCutter(t *testing.T, target string) *cutter {
+	c := &cutter{ln: listen(t), target: target, conns: map[net.Conn]struct{}{}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			conn, err := c.ln.Accept()
+			if err != nil {
+				return
+			}
+			go c.pipe(conn)
+		}
+	}()
+	t.Cleanup(func() {
+		c.ln.Close()
+		<-done
+		c.set(true)
+	})
+	return c
+}
+
+func (c *cutter) addr() string { return c.ln.Addr().String() }
+
+// pipe copies between conn and a new connection to the target, unless cut.
+func (c *cutter) pipe(conn net.Conn) {
+	up, err := net.Dial("tcp", c.target)
+	if err != nil || !c.track(conn, up) {
+		conn.Close()
+		if up != nil {
+			up.Close()
+		}
+		return
+	}
+	go func() { io.Copy(up, conn); up.Close() }()
+	io.Copy(conn, up)
+	conn.Close()
+}
+
+// track records a proxied pair, unless the cutter is cut.
+func (c *cutter) track(conns ...net.Conn) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cut {
+		return false
+	}
+	for _, n := range conns {
+		c.conns[n] = struct{}{}
+	}
+	return true
+}
+
+// set cuts (closing every connection) or restores the proxy.
+func (c *cutter) set(cut bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cut = cut
+	if cut {
+		for n := range c.conns {
+			n.Close()
+		}
+		clear(c.conns)
+	}
 }
 
 // requireChatNode returns the path of node after installing the pinned npm

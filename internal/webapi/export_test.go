@@ -30,3 +30,6 @@ func (s *Server) Connected(name string) bool {
 	c := cs.client.Conn()
 	return c != nil && !closed(c)
 }
+
+// CometClient reports whether the CometD server holds the session id.
+func (s *Server) CometClient(id string) bool { return s.comet.bx.Client(id) != nil }
