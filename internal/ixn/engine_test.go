@@ -233,7 +233,7 @@ func TestSkillsAndPositions(t *testing.T) {
 		t.Errorf("i4 to alice: %+v", o.Notices)
 	}
 	if p := f.state("i3").Properties; p[PropQueuePosition] != "1" || p[PropEstimatedWaitTime] != "4" {
-		t.Errorf("i3 properties %v, want position 1 and the average wait (0+8)/2", p)
+		t.Errorf("i3 properties %v, want position 1 and the 8 s handle time of i1 shared by 2 ready seats", p)
 	}
 }
 
