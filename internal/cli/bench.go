@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,8 +60,9 @@ taskset exist), one web API and the generator on the other CPUs, SQLite (or
 deployment; the chat servers come from --chat-servers or --config, and
 without pid files no CPU figures are reported for them.
 
-The chat server has no profiling endpoint: --cpuprofile profiles the
-generator. Profile a chat server with perf, e.g.
+--cpuprofile FILE writes the generator's CPU profile to FILE and, with
+--spawn, each application's to FILE.APP (FILE.chat-1 for the chat server),
+for 'go tool pprof'. A running chat server can also be profiled with perf:
   perf record -g -p $(cat <data-dir>/run/chat-1.pid) -- sleep 30
 (with --spawn --data-dir DIR; Go binaries keep frame pointers).
 
@@ -99,7 +101,7 @@ func benchSetup(c *cli, fs *flag.FlagSet) func(context.Context, []string) error 
 	fs.DurationVar(&cfg.P99Bound, "p99-bound", cfg.P99Bound, "a step passes with p99 latency within this, and no error, loss or duplicate")
 	fs.BoolVar(&o.quick, "quick", false, "a small run that ends within a minute (overrides the sizes and times)")
 	fs.StringVar(&o.out, "out", "", "write the result to this JSON `FILE`")
-	fs.StringVar(&o.profile, "cpuprofile", "", "write the generator's CPU profile to `FILE`")
+	fs.StringVar(&o.profile, "cpuprofile", "", "write the generator's CPU profile to `FILE` and, with --spawn, each application's to FILE.APP")
 	return func(ctx context.Context, args []string) error {
 		if err := noArgs(args); err != nil {
 			return err
@@ -228,7 +230,8 @@ func (c *cli) summary(res bench.Result) {
 	}
 }
 
-// startProfile starts the generator's CPU profile into file, when named.
+// startProfile starts this process's CPU profile into file, when named, and
+// returns what stops it.
 func startProfile(file string) (func(), error) {
 	if file == "" {
 		return func() {}, nil
@@ -268,7 +271,7 @@ func (c *cli) spawn(ctx context.Context, o *benchOptions) (*spawned, error) {
 		cleanup()
 		return nil, err
 	}
-	s, err := c.startDeployment(ctx, dir, file, newPinPlan(o.pin))
+	s, err := c.startDeployment(ctx, dir, file, newPinPlan(o.pin), o.profile)
 	if err != nil {
 		cleanup()
 		return nil, err
@@ -370,8 +373,9 @@ func freePort() (string, error) {
 }
 
 // startDeployment runs the deployment file under a supervisor, as up
-// does, and waits until the web API opens a chat.
-func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan) (*spawned, error) {
+// does, and waits until the web API opens a chat. With profile named, each
+// application writes its CPU profile to profile.APP when it stops.
+func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan, profile string) (*spawned, error) {
 	d, err := loadDeployment(file)
 	if err != nil {
 		return nil, err
@@ -388,7 +392,11 @@ func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	apps, _ := selectApps(d, "")
-	sub := &cli{stdout: log, stderr: log, command: pin.command(c.command, d)}
+	command, err := profiled(pin.command(c.command, d), profile)
+	if err != nil {
+		return nil, err
+	}
+	sub := &cli{stdout: log, stderr: log, command: command}
 	sup := newSupervisor(sub, runDir, file, 10*time.Second, apps)
 	supCtx, stopSup := context.WithCancel(context.WithoutCancel(ctx)) // stopped after the bench, not by Ctrl-C
 	finished := make(chan struct{})
@@ -476,6 +484,24 @@ func (p pinPlan) command(base func(...string) (*exec.Cmd, error), d *config.Depl
 		pinned.Env = cmd.Env
 		return pinned, nil
 	}
+}
+
+// profiled adds --cpuprofile FILE.APP to each application's run command line
+// when file is named, so that every spawned process profiles itself.
+func profiled(base func(...string) (*exec.Cmd, error), file string) (func(...string) (*exec.Cmd, error), error) {
+	if file == "" {
+		return base, nil
+	}
+	abs, err := filepath.Abs(file) // the children may run elsewhere
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	return func(args ...string) (*exec.Cmd, error) {
+		if app := appArg(args); app != "" {
+			args = append(slices.Clip(args), "--cpuprofile", abs+"."+app)
+		}
+		return base(args...)
+	}, nil
 }
 
 // appArg returns the value of --app in a run command line.

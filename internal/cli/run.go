@@ -35,6 +35,7 @@ invalid file is refused with check-config's errors and nothing changes.`,
 		setup: func(c *cli, fs *flag.FlagSet) func(context.Context, []string) error {
 			file := configFlag(fs)
 			app := fs.String("app", "", "the `NAME` of the application to run (required)")
+			profile := fs.String("cpuprofile", "", "write the process's CPU profile, from start to stop, to `FILE` (for go tool pprof)")
 			return func(ctx context.Context, args []string) error {
 				if err := noArgs(args); err != nil {
 					return err
@@ -42,6 +43,11 @@ invalid file is refused with check-config's errors and nothing changes.`,
 				if *app == "" {
 					return usageErrorf("--app is required")
 				}
+				stopProfile, err := startProfile(*profile)
+				if err != nil {
+					return err
+				}
+				defer stopProfile()
 				return c.run(ctx, *file, *app)
 			}
 		},
