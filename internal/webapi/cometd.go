@@ -342,7 +342,7 @@ func (c *cometd) resubscribe(ctx context.Context, t *cometTarget, q *request) er
 	t.subMu.Lock()
 	defer t.subMu.Unlock()
 	sub := c.s.targets.get(t.key)
-	if sub == nil || sub.t != t || (sub.server == q.alias && !closed(sub.conn)) {
+	if sub == nil || sub.t != t || (sub.server == q.alias && sub.conn.Err() == nil) {
 		return nil
 	}
 	return c.subscribe(ctx, q, t, false)

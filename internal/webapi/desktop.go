@@ -514,7 +514,7 @@ func (a *agentSession) link(ctx context.Context, server string) (*wire.Conn, err
 	a.mu.Lock()
 	c := a.links[server]
 	a.mu.Unlock()
-	if c != nil && !closed(c) {
+	if c != nil && c.Err() == nil {
 		return c, nil
 	}
 	c, err := wire.Dial(ctx, "ws://"+addr+basicWirePath, wire.Options{MaxMessageSize: maxWireMessage, PingInterval: pingInterval, Logger: a.log})
@@ -523,7 +523,7 @@ func (a *agentSession) link(ctx context.Context, server string) (*wire.Conn, err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if old := a.links[server]; old != nil && !closed(old) {
+	if old := a.links[server]; old != nil && old.Err() == nil {
 		c.Close() // another request dialled it meanwhile
 		return old, nil
 	}

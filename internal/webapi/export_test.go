@@ -28,7 +28,7 @@ func (s *Server) Connected(name string) bool {
 		return false
 	}
 	c := cs.client.Conn()
-	return c != nil && !closed(c)
+	return c != nil && c.Err() == nil
 }
 
 // CometClient reports whether the CometD server holds the session id.

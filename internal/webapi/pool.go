@@ -197,19 +197,8 @@ func (p *pool) owner(alias string) (*chatServer, *wire.Conn, error) {
 		return nil, nil, errUnknownAlias
 	}
 	conn := cs.client.Conn()
-	if conn == nil || closed(conn) {
+	if conn == nil || conn.Err() != nil {
 		return nil, nil, errUnreachable
 	}
 	return cs, conn, nil
-}
-
-// closed reports whether a connection has ended (its client may not have
-// noticed yet).
-func closed(c *wire.Conn) bool {
-	select {
-	case <-c.Done():
-		return true
-	default:
-		return false
-	}
 }

@@ -50,7 +50,7 @@ func (r *pushRegistry) pick(id string) *peer {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for p := range r.flex {
-		if !closed(p.conn) {
+		if p.conn.Err() == nil {
 			return p
 		}
 		delete(r.flex, p)
@@ -60,15 +60,6 @@ func (r *pushRegistry) pick(id string) *peer {
 	}
 	r.orphans[id] = struct{}{}
 	return nil
-}
-
-func closed(c *wire.Conn) bool {
-	select {
-	case <-c.Done():
-		return true
-	default:
-		return false
-	}
 }
 
 // watchFlex makes p a web API connection: the permanent push subscriptions
@@ -86,7 +77,7 @@ func (s *Server) watchFlex(p *peer) {
 // calls it.
 func (s *Server) adoptAll(e *entry) {
 	for id := range e.mobile {
-		if p := e.push[id]; p == nil || closed(p.conn) {
+		if p := e.push[id]; p == nil || p.conn.Err() != nil {
 			s.adopt(e, id)
 		}
 	}
