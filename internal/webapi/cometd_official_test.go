@@ -5,17 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/partition"
 	"github.com/parley-chat/parley/internal/transcript"
 )
 
@@ -54,8 +53,8 @@ func TestOfficialChatClient(t *testing.T) {
 	w := startWeb(t, func(o *config.WebAPIOptions) { o.CometD.MaxInterval = 2 * time.Second }, cs)
 	for _, tr := range []string{"websocket", "long-polling"} {
 		t.Run(tr, func(t *testing.T) {
-			cut := startCutter(t, strings.TrimPrefix(strings.SplitN(w.base, "/genesys", 2)[0], "http://"))
-			url := "http://" + cut.addr() + "/genesys/cometd"
+			cut := partition.Start(t, strings.TrimPrefix(strings.SplitN(w.base, "/genesys", 2)[0], "http://"))
+			url := "http://" + cut.Addr() + "/genesys/cometd"
 			res := runChatClient(t, node, url, tr, func(out *bufio.Scanner, in io.WriteCloser) string {
 				return playAgent(t, out, in, cs.addr, w, cut)
 			})
@@ -122,7 +121,7 @@ func runChatClient(t *testing.T, node, url, transport string, play func(*bufio.S
 // "drop" the client's connections are cut until the web API w dropped its
 // CometD session, then let through again; on "rehandshake" the agent says
 // something and lets the script resume; on "back" it says welcome back.
-func playAgent(t *testing.T, out *bufio.Scanner, in io.WriteCloser, chatAddr string, w *web, cut *cutter) string {
+func playAgent(t *testing.T, out *bufio.Scanner, in io.WriteCloser, chatAddr string, w *web, cut *partition.Proxy) string {
 	defer in.Close()
 	var a *agent
 	var line string
@@ -141,9 +140,9 @@ func playAgent(t *testing.T, out *bufio.Scanner, in io.WriteCloser, chatAddr str
 			a.waitFor("the client's message", func(m transcript.APIMessage) bool { return m.Text == "hello from js" })
 			a.say("hello from the agent", transcript.VisAll)
 		case "drop":
-			cut.set(true)
+			cut.Cut()
 			eventually(t, "the client's CometD session dropped", func() bool { return !w.srv.CometClient(ev.ClientID) })
-			cut.set(false)
+			cut.Mend()
 		case "rehandshake":
 			a.say("while you were away", transcript.VisAll)
 			io.WriteString(in, "go\n")
@@ -152,82 +151,6 @@ func playAgent(t *testing.T, out *bufio.Scanner, in io.WriteCloser, chatAddr str
 		}
 	}
 	return line
-}
-
-// cutter is a TCP proxy to a listener that can cut every connection
-// through it and refuse new ones, as a network outage does.
-type cutter struct {
-	ln     net.Listener
-	target string
-
-	mu    sync.Mutex // guards cut and conns
-	cut   bool
-	conns map[net.Conn]struct{}
-}
-
-// startCutter proxies a loopback port to target until the test ends.
-func startCutter(t *testing.T, target string) *cutter {
-	c := &cutter{ln: listen(t), target: target, conns: map[net.Conn]struct{}{}}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			conn, err := c.ln.Accept()
-			if err != nil {
-				return
-			}
-			go c.pipe(conn)
-		}
-	}()
-	t.Cleanup(func() {
-		c.ln.Close()
-		<-done
-		c.set(true)
-	})
-	return c
-}
-
-func (c *cutter) addr() string { return c.ln.Addr().String() }
-
-// pipe copies between conn and a new connection to the target, unless cut.
-func (c *cutter) pipe(conn net.Conn) {
-	up, err := net.Dial("tcp", c.target)
-	if err != nil || !c.track(conn, up) {
-		conn.Close()
-		if up != nil {
-			up.Close()
-		}
-		return
-	}
-	go func() { io.Copy(up, conn); up.Close() }()
-	io.Copy(conn, up)
-	conn.Close()
-}
-
-// track records a proxied pair, unless the cutter is cut.
-func (c *cutter) track(conns ...net.Conn) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.cut {
-		return false
-	}
-	for _, n := range conns {
-		c.conns[n] = struct{}{}
-	}
-	return true
-}
-
-// set cuts (closing every connection) or restores the proxy.
-func (c *cutter) set(cut bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.cut = cut
-	if cut {
-		for n := range c.conns {
-			n.Close()
-		}
-		clear(c.conns)
-	}
 }
 
 // requireChatNode returns the path of node after installing the pinned npm

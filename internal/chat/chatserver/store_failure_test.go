@@ -3,8 +3,6 @@ package chatserver_test
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/parley-chat/parley/internal/chat/chatserver"
 	"github.com/parley-chat/parley/internal/contact"
+	"github.com/parley-chat/parley/internal/partition"
 	"github.com/parley-chat/parley/internal/store/postgres"
 	"github.com/parley-chat/parley/internal/store/storetest"
 	"github.com/parley-chat/parley/internal/transcript"
@@ -184,91 +183,6 @@ func TestSaveFailureContinue(t *testing.T) {
 	}
 }
 
-// tcpProxy forwards connections to a backend until it is cut: then its open
-// connections are closed and new ones dropped, as by a network cut.
-type tcpProxy struct {
-	ln      net.Listener
-	backend string
-	wg      sync.WaitGroup
-	mu      sync.Mutex // guards cutOff and conns
-	cutOff  bool
-	conns   map[net.Conn]struct{}
-}
-
-func startProxy(t *testing.T, backend string) *tcpProxy {
-	t.Helper()
-	p := &tcpProxy{ln: listen(t), backend: backend, conns: map[net.Conn]struct{}{}}
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(func() {
-		p.ln.Close()
-		p.cut(true)
-		p.wg.Wait()
-	})
-	return p
-}
-
-func (p *tcpProxy) accept() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.wg.Add(1)
-		go p.forward(c)
-	}
-}
-
-func (p *tcpProxy) forward(c net.Conn) {
-	defer p.wg.Done()
-	b, err := net.Dial("tcp", p.backend)
-	if err != nil {
-		c.Close()
-		return
-	}
-	if !p.track(c, b) {
-		c.Close()
-		b.Close()
-		return
-	}
-	var copies sync.WaitGroup
-	pipe := func(dst, src net.Conn) {
-		defer copies.Done()
-		io.Copy(dst, src)
-		dst.Close()
-		src.Close()
-	}
-	copies.Add(2)
-	go pipe(b, c)
-	go pipe(c, b)
-	copies.Wait()
-}
-
-// track registers a forwarded pair, unless the proxy is cut.
-func (p *tcpProxy) track(c, b net.Conn) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.cutOff {
-		return false
-	}
-	p.conns[c], p.conns[b] = struct{}{}, struct{}{}
-	return true
-}
-
-// cut cuts the network (true) or mends it (false).
-func (p *tcpProxy) cut(cut bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.cutOff = cut
-	if cut {
-		for c := range p.conns {
-			c.Close()
-		}
-		clear(p.conns)
-	}
-}
-
 // TestPostgresOutage runs a chat server on PostgreSQL reached through a
 // proxy that is cut for a while, for each value of transcript-save-on-error.
 func TestPostgresOutage(t *testing.T) {
@@ -279,8 +193,8 @@ func TestPostgresOutage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			proxy := startProxy(t, u.Host)
-			u.Host = proxy.ln.Addr().String()
+			proxy := partition.Start(t, u.Host)
+			u.Host = proxy.Addr()
 			q := u.Query()
 			q.Set("connect_timeout", "2")
 			u.RawQuery = q.Encode()
@@ -303,11 +217,11 @@ func TestPostgresOutage(t *testing.T) {
 			c := h.login(h.dial(chatserver.FlexPath))
 			c.must(wire.RequestMessage, c.ref(map[string]any{"text": "before"}))
 
-			proxy.cut(true)
+			proxy.Cut()
 			if _, err := c.do(wire.RequestMessage, c.ref(map[string]any{"text": "during"})); wireCode(err) != wire.CodeStoreFailed {
 				t.Fatalf("message during the outage: err = %v, want code %d", err, wire.CodeStoreFailed)
 			}
-			proxy.cut(false)
+			proxy.Mend()
 
 			if mode == "close" {
 				if st := c.must(wire.RequestRefresh, c.ref(nil)); !st.ChatEnded {
