@@ -46,6 +46,17 @@ var forced = map[string]string{
 // stay in memory as the store grows to hundreds of thousands of sessions.
 const cacheSize = "cache_size(-32768)"
 
+// noAutoCheckpoint stops SQLite from checkpointing the WAL inside a commit:
+// a checkpoint copies the WAL into the database file and fsyncs it, which
+// would stall every write queued behind that commit. A goroutine of each
+// DB checkpoints instead, beside the writer (see checkpoints).
+const noAutoCheckpoint = "wal_autocheckpoint(0)"
+
+// checkpointEvery is how often a DB checkpoints the WAL. A PASSIVE
+// checkpoint never blocks the writer and copies what no reader still needs,
+// so the WAL stays small and, once fully copied, is reused from its start.
+const checkpointEvery = 200 * time.Millisecond
+
 // DB is an open SQLite database holding every parley store. It is safe for
 // concurrent use; Close releases it.
 type DB struct {
@@ -54,6 +65,8 @@ type DB struct {
 	transcripts *TranscriptStore
 	contacts    *ContactStore
 	files       *FileStore
+	stopCkpt    context.CancelFunc
+	ckptDone    chan struct{}
 	closeOnce   sync.Once
 	closeErr    error
 }
@@ -76,8 +89,12 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		sdb, err := openOnce(ctx, uri)
 		if err == nil {
 			w := newWriter(sdb)
-			return &DB{sql: sdb, w: w, transcripts: &TranscriptStore{db: sdb, w: w},
-				contacts: &ContactStore{db: sdb, w: w}, files: &FileStore{db: sdb, w: w}}, nil
+			db := &DB{sql: sdb, w: w, transcripts: &TranscriptStore{db: sdb, w: w},
+				contacts: &ContactStore{db: sdb, w: w}, files: &FileStore{db: sdb, w: w}, ckptDone: make(chan struct{})}
+			var cctx context.Context
+			cctx, db.stopCkpt = context.WithCancel(context.Background())
+			go db.checkpoints(cctx)
+			return db, nil
 		}
 		if !isBusy(err) || time.Now().After(deadline) {
 			return nil, fmt.Errorf("sqlite: open %s: %w", dsn, err)
@@ -125,11 +142,30 @@ func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		db.transcripts.markClosed()
 		db.w.close()
+		db.stopCkpt()
+		<-db.ckptDone
 		if err := db.sql.Close(); err != nil {
 			db.closeErr = fmt.Errorf("sqlite: close: %w", err)
 		}
 	})
 	return db.closeErr
+}
+
+// checkpoints checkpoints the WAL every checkpointEvery until ctx ends. A
+// failure (SQLITE_BUSY while another process checkpoints) is retried at the
+// next tick; a WAL that could not be copied meanwhile only grows a little.
+func (db *DB) checkpoints(ctx context.Context) {
+	defer close(db.ckptDone)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_, _ = db.sql.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}
 }
 
 // connString turns a path or a "file:" URI into the driver's DSN with
@@ -163,6 +199,9 @@ func connString(dsn string) (string, error) {
 	}
 	if !strings.Contains(strings.Join(q["_pragma"], ","), "cache_size") {
 		q.Add("_pragma", cacheSize)
+	}
+	if !strings.Contains(strings.Join(q["_pragma"], ","), "wal_autocheckpoint") {
+		q.Add("_pragma", noAutoCheckpoint)
 	}
 	return base + "?" + q.Encode(), nil
 }
