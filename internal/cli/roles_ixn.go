@@ -22,7 +22,7 @@ func newInteractionServer(ctx context.Context, d *config.Deployment, app *config
 	}
 	srv, err := ixnserver.New(ixnserver.Config{
 		Name: app.Name, Listen: app.Listen, Options: *app.Ixn, Store: st.interactions, Logger: log,
-		Lock: primaryLock(d, app, log),
+		Lock: primaryLock(d, app, st.interactions, log),
 	})
 	if err != nil {
 		st.close()
@@ -38,12 +38,16 @@ func newInteractionServer(ctx context.Context, d *config.Deployment, app *config
 // number of them may run on one database, one serves and the others wait
 // as its backups (docs/ha.md). On SQLite there is no lock: one interaction
 // server runs.
-func primaryLock(d *config.Deployment, app *config.Application, log *slog.Logger) ixnserver.Lock {
+func primaryLock(d *config.Deployment, app *config.Application, store any, log *slog.Logger) ixnserver.Lock {
 	db := d.Databases[app.Database]
 	if db.Driver != "postgres" {
 		return nil
 	}
-	return ixnserver.AdvisoryLock{DSN: d.DSN(db), Logger: log}
+	lock := ixnserver.AdvisoryLock{DSN: d.DSN(db), Logger: log}
+	if f, ok := store.(interface{ FenceTo(pid uint32) }); ok {
+		lock.Acquired = f.FenceTo // writes stop with the lock, not a check later
+	}
+	return lock
 }
 
 // ixnAddrs returns where a chat server reaches the interaction servers it

@@ -115,6 +115,10 @@ type AdvisoryLock struct {
 	Retry time.Duration
 	// Logger receives connection failures; nil discards them.
 	Logger *slog.Logger
+	// Acquired, if set, is called with the database session (backend pid)
+	// that holds the lock each time it is acquired, before Acquire returns:
+	// the interaction store fences its writes to it (postgres.IxnStore.FenceTo).
+	Acquired func(pid uint32)
 }
 
 // lockSQL takes the pair's lock, waiting for it as long as needed.
@@ -129,6 +133,9 @@ func (l AdvisoryLock) Acquire(ctx context.Context) (<-chan struct{}, func(), err
 	for {
 		conn, err := l.lock(ctx)
 		if err == nil {
+			if l.Acquired != nil {
+				l.Acquired(conn.PgConn().PID())
+			}
 			lost, release := l.hold(conn)
 			return lost, release, nil
 		}

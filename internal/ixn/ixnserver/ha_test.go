@@ -30,12 +30,22 @@ type member struct {
 // error; it also runs at cleanup.
 func startMember(t *testing.T, dsn string) *member {
 	t.Helper()
+	return startMemberLock(t, dsn, ixnserver.AdvisoryLock{DSN: dsn, Check: 100 * time.Millisecond, Retry: 100 * time.Millisecond}, false)
+}
+
+// startMemberLock is startMember with lock and, if fenced, its store's
+// writes fenced to the lock's database session, as parley run wires them.
+func startMemberLock(t *testing.T, dsn string, lock ixnserver.AdvisoryLock, fenced bool) *member {
+	t.Helper()
 	db, err := postgres.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := ixnserver.New(ixnserver.Config{Name: "ixn", Options: defaultOptions(t), Store: db.Interactions(),
-		Lock: ixnserver.AdvisoryLock{DSN: dsn, Check: 100 * time.Millisecond, Retry: 100 * time.Millisecond}})
+	store := db.Interactions()
+	if fenced {
+		lock.Acquired = store.FenceTo
+	}
+	srv, err := ixnserver.New(ixnserver.Config{Name: "ixn", Options: defaultOptions(t), Store: store, Lock: lock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,6 +143,57 @@ func TestPrimaryStopsWhenItsLockConnectionDrops(t *testing.T) {
 	b.register("chat-1", "media-server").ok(wire.RequestGetInteractionProperties, map[string]string{"interactionId": "i1"})
 }
 
+// TestFencedPrimaryWritesNothingOnceItsLockIsGone cuts the primary's lock
+// connection while its liveness check is an hour away: the next write is
+// refused by the store's fence, the request gets EventError 106 and the
+// primary steps down, instead of writing beside a backup that may serve.
+func TestFencedPrimaryWritesNothingOnceItsLockIsGone(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	a := startMemberLock(t, dsn, ixnserver.AdvisoryLock{DSN: dsn, Check: time.Hour}, true)
+	a.waitHealth(http.StatusOK, "ok")
+	chat := a.register("chat-1", "media-server")
+	chat.ok(wire.RequestSubmit, map[string]any{"interactionId": "i1", "queue": "default"})
+
+	terminateLockHolder(t, dsn)
+	eventually(t, "the lock freed", func() bool { return !lockHeld(t, dsn) }) // termination is a signal
+	chat.fails(wire.RequestSubmit, map[string]any{"interactionId": "i2", "queue": "default"}, wire.CodeUnavailable)
+	select {
+	case err := <-a.done:
+		a.done <- err // for kill at cleanup
+		if !errors.Is(err, ixnserver.ErrStoreFailed) {
+			t.Fatalf("primary stopped with %v, want ErrStoreFailed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("primary still serving after a write was fenced off")
+	}
+	b := startMember(t, dsn)
+	b.waitHealth(http.StatusOK, "ok")
+	chat = b.register("chat-1", "media-server")
+	chat.ok(wire.RequestGetInteractionProperties, map[string]string{"interactionId": "i1"})
+	chat.fails(wire.RequestGetInteractionProperties, map[string]string{"interactionId": "i2"}, wire.CodeNoSuchInteraction)
+}
+
+// lockSessions counts the database sessions holding the pair's lock.
+const lockSessions = `FROM pg_locks l
+		WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+		AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended('parley/interaction-server/' || current_schema(), 0)`
+
+// lockHeld reports whether a database session holds the pair's lock.
+func lockHeld(t *testing.T, dsn string) bool {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) `+lockSessions).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n > 0
+}
+
 // terminateLockHolder ends the database session holding the pair's lock,
 // as a network cut between the primary and the database would.
 func terminateLockHolder(t *testing.T, dsn string) {
@@ -144,9 +205,7 @@ func terminateLockHolder(t *testing.T, dsn string) {
 	}
 	defer conn.Close(ctx)
 	var n int
-	err = conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(l.pid)) FROM pg_locks l
-		WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-		AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended('parley/interaction-server/' || current_schema(), 0)`).Scan(&n)
+	err = conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(l.pid)) `+lockSessions).Scan(&n)
 	if err != nil || n != 1 {
 		t.Fatalf("terminate the lock holder: %d sessions, %v", n, err)
 	}

@@ -3,7 +3,9 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,11 +17,23 @@ import (
 // IxnStore is the interaction server's store: live interactions and the
 // reporting event log. It is safe for concurrent use.
 type IxnStore struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	fence atomic.Uint32 // the backend pid that must hold the pair's lock; 0: none
 }
+
+// ErrNotPrimary is returned by Commit once the database session FenceTo
+// named no longer holds an advisory lock: the backup may already serve.
+var ErrNotPrimary = errors.New("postgres: the primary lock is no longer held; nothing was written")
 
 // Interactions returns the interaction server's store.
 func (db *DB) Interactions() *IxnStore { return &IxnStore{pool: db.pool} }
+
+// FenceTo makes every later Commit check, in its transaction, that the
+// database session pid (the backend holding a primary/backup pair's
+// advisory lock) still holds it, and write nothing otherwise. The lock's own
+// liveness check runs only every second or so; this closes that window for
+// writes, down to the time between the check and the commit.
+func (s *IxnStore) FenceTo(pid uint32) { s.fence.Store(pid) }
 
 // Commit writes b in one transaction.
 func (s *IxnStore) Commit(ctx context.Context, b ixn.Batch) error {
@@ -27,6 +41,9 @@ func (s *IxnStore) Commit(ctx context.Context, b ixn.Batch) error {
 		return nil
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := s.checkFence(ctx, tx); err != nil {
+			return err
+		}
 		for _, in := range b.Saves {
 			if err := saveIxn(ctx, tx, in); err != nil {
 				return err
@@ -41,6 +58,24 @@ func (s *IxnStore) Commit(ctx context.Context, b ixn.Batch) error {
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: commit interactions: %w", err)
+	}
+	return nil
+}
+
+// checkFence refuses the transaction unless the fenced session holds its lock.
+func (s *IxnStore) checkFence(ctx context.Context, tx pgx.Tx) error {
+	pid := s.fence.Load()
+	if pid == 0 {
+		return nil
+	}
+	var held bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1)`,
+		int32(pid)).Scan(&held)
+	switch {
+	case err != nil:
+		return err
+	case !held:
+		return ErrNotPrimary
 	}
 	return nil
 }
