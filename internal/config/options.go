@@ -45,6 +45,16 @@ type Settings struct {
 	TranscriptSaveNotices string
 	// SessionRestoreDoPurge is session-restore-do-purge, default false.
 	SessionRestoreDoPurge bool
+	// SessionRestorePushSend is session-restore-push-send, default false:
+	// whether a chat restored here keeps its client's permanent push
+	// subscription (the session's push_notification_* userData), with
+	// flex-push-timeout rather than flex-disconnect-timeout for the client.
+	SessionRestorePushSend bool
+	// FlexPushOnJoin is flex-push-on-join, default false: whether a chat may
+	// get a permanent push subscription when it is created (Request Chat
+	// with the push_notification_* userData). Off, such a chat is created
+	// without one.
+	FlexPushOnJoin bool
 	// IxnSubmittedByName is ixn-submittedby-name, default "": the client
 	// name this chat server registers with at the interaction server and
 	// submits its chats under. Empty means the application name; one name

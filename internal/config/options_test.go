@@ -59,12 +59,12 @@ func TestDefaultValues(t *testing.T) {
 	s, ic, ft := o.Settings, o.InactivityControl, o.ClientFileTransfer
 	got := fmt.Sprintln(s.SessionRestorationMode, s.TranscriptAutoSave, s.TranscriptSaveOnError,
 		s.TranscriptResendAttempts, s.TranscriptResendDelay, s.TranscriptSaveNotices, s.SessionRestoreDoPurge,
-		s.SessionRestoreExtendBy, s.FlexDisconnectTimeout, s.FlexPushTimeout, s.AsyncIdleAlert, s.AsyncIdleClose,
-		s.AsyncIdleNotices, s.LimitForSessions, s.LimitForFlexUsers, s.MaxMessageSize, s.ADDPTimeout,
+		s.SessionRestorePushSend, s.FlexPushOnJoin, s.SessionRestoreExtendBy, s.FlexDisconnectTimeout, s.FlexPushTimeout,
+		s.AsyncIdleAlert, s.AsyncIdleClose, s.AsyncIdleNotices, s.LimitForSessions, s.LimitForFlexUsers, s.MaxMessageSize, s.ADDPTimeout,
 		ic.Enabled, ic.IncludeNotices, ic.TimeoutAlert, ic.TimeoutAlert2, ic.TimeoutClose,
 		ft.UploadMaxFileSize, ft.UploadMaxTotalSize, ft.UploadMaxFiles, ft.UploadFileTypes, ft.DownloadAttempts,
 		ft.DeleteFile, ft.UploadNeedAgent)
-	want := "simple 1 close 3 1s major2 false none 45s 2m0s 24h0m0s 1h0m0s major 1000 1001 65536 10s " +
+	want := "simple 1 close 3 1s major2 false false false none 45s 2m0s 24h0m0s 1h0m0s major 1000 1001 65536 10s " +
 		"false major 4m15s 0s 45s 2097152 5242880 3 " +
 		"bmp:csv:doc:docx:gif:jpeg:jpg:pdf:png:ppt:pptx:rtf:tif:tiff:txt:xls:xlsx 5 true true\n"
 	if got != want {
@@ -79,12 +79,14 @@ func TestDefaultValues(t *testing.T) {
 
 func TestOptionValues(t *testing.T) {
 	a := parseChat(t, `{settings: {transcript-auto-save: 2, flex-disconnect-timeout: "300", session-restore-do-purge: yes,
-		transcript-save-notices: all, addp-timeout: 0, ixn-submittedby-name: chat-pool},
+		session-restore-push-send: true, flex-push-on-join: "yes", transcript-save-notices: all, addp-timeout: 0,
+		ixn-submittedby-name: chat-pool},
 		inactivity-control: {enabled: 1, timeout-alert2: 30, message-alert: "", message-close: ~},
 		client-file-transfer: {upload-max-files: 0}, log: {verbose: debug}}`)
 	s, ic := a.Chat.Settings, a.Chat.InactivityControl
 	if s.TranscriptAutoSave != 2 || s.FlexDisconnectTimeout != 300*time.Second || !s.SessionRestoreDoPurge ||
-		s.TranscriptSaveNotices != "all" || s.ADDPTimeout != 0 || s.IxnSubmittedByName != "chat-pool" {
+		!s.SessionRestorePushSend || !s.FlexPushOnJoin || s.TranscriptSaveNotices != "all" || s.ADDPTimeout != 0 ||
+		s.IxnSubmittedByName != "chat-pool" {
 		t.Errorf("settings = %+v", s)
 	}
 	if !ic.Enabled || ic.TimeoutAlert2 != 30*time.Second || ic.MessageAlert != "" || ic.MessageClose != "" {
@@ -125,6 +127,8 @@ func TestOptionChecks(t *testing.T) {
 		{"settings", "transcript-resend-delay", []string{"1", "3600"}, []string{"0", "3601"}, "out of range 1-3600"},
 		{"settings", "transcript-save-notices", []string{"none", "major", "major2", "typing", "all"}, []string{"some"}, "want one of"},
 		{"settings", "session-restore-do-purge", []string{"true", "no"}, []string{"maybe", "2"}, "not a boolean"},
+		{"settings", "session-restore-push-send", []string{"false", "yes"}, []string{"on", "2"}, "not a boolean"},
+		{"settings", "flex-push-on-join", []string{"true", "0"}, []string{"maybe"}, "not a boolean"},
 		{"settings", "session-restore-extend-by", []string{"none", "agent", "esp", "both"}, []string{"all"}, "want one of"},
 		{"settings", "flex-disconnect-timeout", []string{"1", "1728000"}, []string{"0", "1728001", "1.5", "45s"}, ""},
 		{"settings", "flex-push-timeout", []string{"1", "1728000"}, []string{"0", "1728001"}, "out of range 1-1728000"},

@@ -25,6 +25,8 @@ func (s *Settings) section() section {
 		"transcript-resend-delay":    &s.TranscriptResendDelay,
 		"transcript-save-notices":    &s.TranscriptSaveNotices,
 		"session-restore-do-purge":   &s.SessionRestoreDoPurge,
+		"session-restore-push-send":  &s.SessionRestorePushSend,
+		"flex-push-on-join":          &s.FlexPushOnJoin,
 		"session-restore-extend-by":  &s.SessionRestoreExtendBy,
 		"ixn-submittedby-name":       &s.IxnSubmittedByName,
 		"flex-disconnect-timeout":    &s.FlexDisconnectTimeout,
