@@ -502,7 +502,7 @@ func TestCometDFailover(t *testing.T) {
 }
 
 // rejoinAgent joins agent party userID again, on the chat server a chat was
-// restored on.
+// restored on; the agent records what is pushed to it from then on.
 func rejoinAgent(t *testing.T, addr, sessionID, userID string) *agent {
 	t.Helper()
 	conn, err := wire.Dial(context.Background(), "ws://"+addr+chatserver.BasicPath, wire.Options{})
@@ -511,7 +511,7 @@ func rejoinAgent(t *testing.T, addr, sessionID, userID string) *agent {
 	}
 	a := &agent{t: t, conn: conn, sessionID: sessionID, userID: userID}
 	serve(t, func(ctx context.Context) error {
-		conn.Serve(ctx, wire.HandlerFunc(func(context.Context, *wire.Conn, wire.Message) {}))
+		conn.Serve(ctx, wire.HandlerFunc(a.record))
 		return nil
 	})
 	a.request(wire.RequestJoin, map[string]any{"sessionId": sessionID, "userId": userID, "transcriptPosition": 1}, nil)

@@ -224,14 +224,7 @@ func joinAgent(t testing.TB, addr, sessionID string) *agent {
 	}
 	a := &agent{t: t, conn: c, sessionID: sessionID}
 	serve(t, func(ctx context.Context) error {
-		c.Serve(ctx, wire.HandlerFunc(func(_ context.Context, _ *wire.Conn, m wire.Message) {
-			var st struct{ Messages []transcript.APIMessage }
-			if m.Name == wire.EventSessionInfo && json.Unmarshal(m.Body, &st) == nil {
-				a.mu.Lock()
-				a.seen = append(a.seen, st.Messages...)
-				a.mu.Unlock()
-			}
-		}))
+		c.Serve(ctx, wire.HandlerFunc(a.record))
 		return nil
 	})
 	var st struct {
@@ -244,6 +237,16 @@ func joinAgent(t testing.TB, addr, sessionID string) *agent {
 	a.seen = append(a.seen, st.Messages...)
 	a.mu.Unlock()
 	return a
+}
+
+// record keeps the events pushed to the agent.
+func (a *agent) record(_ context.Context, _ *wire.Conn, m wire.Message) {
+	var st struct{ Messages []transcript.APIMessage }
+	if m.Name == wire.EventSessionInfo && json.Unmarshal(m.Body, &st) == nil {
+		a.mu.Lock()
+		a.seen = append(a.seen, st.Messages...)
+		a.mu.Unlock()
+	}
 }
 
 func (a *agent) request(name string, body map[string]any, reply any) {

@@ -92,11 +92,30 @@ func (s *Server) subscribePush(ctx context.Context, server string, conn *wire.Co
 // another web API, or when the connection it was on dropped.
 func (s *Server) adoptPush(c *wire.Conn, st status) *subscription {
 	k := partyKey{st.SessionID, st.UserID}
+	if cur := s.targets.get(k); cur != nil {
+		if t, ok := cur.t.(*cometTarget); ok && !t.closed() && t.alive(time.Now()) {
+			// Its CometD client is still here (a chat restored elsewhere):
+			// the client keeps the party and re-subscribes from its own
+			// position; the device takes over when the client goes.
+			t.setDevice(*st.Push)
+			return nil
+		}
+	}
 	sub := &subscription{server: st.Alias, conn: c, ref: partyRef{SessionID: st.SessionID, UserID: st.UserID},
 		t: s.newPushTarget(*st.Push, k, 0)}
 	s.targets.put(k, sub)
 	s.log.Info("push subscription taken over", "chat", st.SessionID, "type", st.Push.Type)
 	return sub
+}
+
+// closed reports whether t was dropped.
+func (t *cometTarget) closed() bool {
+	select {
+	case <-t.stop:
+		return true
+	default:
+		return false
+	}
 }
 
 // keeper is a target the sweeper keeps while keep reports true, alive or

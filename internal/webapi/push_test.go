@@ -3,6 +3,7 @@ package webapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -107,10 +108,12 @@ func withPush(r *receiver) func(*config.WebAPIOptions) {
 }
 
 // pushTimeouts makes a client that is not pushed leave after 1 s, and asks
-// the web API about a pushed one every 2 s.
+// the web API about a pushed one every 2 s; new chats may ask for push
+// (flex-push-on-join, off by default as in Genesys).
 func pushTimeouts(o *config.ChatServerOptions) {
 	o.Settings.FlexDisconnectTimeout = time.Second
 	o.Settings.FlexPushTimeout = 2 * time.Second
+	o.Settings.FlexPushOnJoin = true
 }
 
 func pushForm(device, typ string) url.Values {
@@ -279,4 +282,144 @@ func TestPushBadInput(t *testing.T) {
 			t.Errorf("envelope = %+v", env)
 		}
 	})
+}
+
+// TestFlexPushOnJoin: with flex-push-on-join off (the default) a chat
+// requested with a device is created all the same, without a push
+// subscription: nothing is notified, and the client, which does not poll, is
+// removed after flex-disconnect-timeout. On, its events go to the device and
+// it outlives flex-disconnect-timeout.
+func TestFlexPushOnJoin(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run(fmt.Sprintf("flex-push-on-join=%v", on), func(t *testing.T) {
+			r := newReceiver(t)
+			cs := startChat(t, "chat-1", func(o *config.ChatServerOptions) {
+				pushTimeouts(o)
+				o.Settings.FlexDisconnectTimeout = 2 * time.Second // room to join the agent first
+				o.Settings.FlexPushOnJoin = on
+			})
+			w := startWeb(t, withPush(r), cs)
+			c := w.requestChat(pushForm("dev-j", "customhttp"))
+			a := joinAgent(t, cs.addr, c.chatID)
+			a.say("hello", transcript.VisAll)
+			if on {
+				r.waitText("hello")
+				a.stays(3 * time.Second)
+				r.check(c.chatID, "dev-j")
+				return
+			}
+			left := a.waitFor("the client is removed", clientLeft)
+			if code := left.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"]; code != "3" {
+				t.Errorf("client left with reason %q, want 3", code)
+			}
+			if got := r.messages(); len(got) != 0 {
+				t.Errorf("notified without a push subscription: %+v", got)
+			}
+		})
+	}
+}
+
+// TestPushAfterRestore: session-restore-push-send decides whether a chat
+// restored on another chat server keeps its client's permanent push
+// subscription. On, the device is notified of the restoration and of what
+// follows, from the new server, and the client, which polls no more, stays
+// on flex-push-timeout; off, nothing more is notified and the client is
+// removed after flex-disconnect-timeout (reason 3).
+func TestPushAfterRestore(t *testing.T) {
+	for _, send := range []bool{false, true} {
+		t.Run(fmt.Sprintf("session-restore-push-send=%v", send), func(t *testing.T) {
+			r := newReceiver(t)
+			cs := startSharedWith(t, func(o *config.ChatServerOptions) {
+				pushTimeouts(o)
+				o.Settings.FlexDisconnectTimeout = 2 * time.Second // room to rejoin the agent first
+				o.Settings.SessionRestorePushSend = send
+			}, "chat-1", "chat-2")
+			w := startWeb(t, withPush(r), cs[0].chatServer, cs[1].chatServer)
+			c := w.requestChat(pushForm("dev-r", "customhttp"))
+			owner, other := cs[0], cs[1]
+			if c.alias == other.name {
+				owner, other = other, owner
+			}
+			a := joinAgent(t, owner.addr, c.chatID)
+			a.say("before", transcript.VisAll)
+			r.waitText("before")
+
+			owner.kill()
+			eventually(t, "the web API sees "+owner.name+" gone", func() bool { return !w.srv.Connected(owner.name) })
+			// The app comes to the foreground once: its refresh restores the chat.
+			if env := c.must("refresh", "transcriptPosition", "1"); env.Alias != other.name {
+				t.Fatalf("alias after the restore = %q, want %q", env.Alias, other.name)
+			}
+			b := rejoinAgent(t, other.addr, c.chatID, a.userID)
+			b.say("after", transcript.VisAll)
+			if !send {
+				b.waitFor("the client is removed", clientLeft)
+				for _, m := range r.messages() {
+					if m.Text == "after" || m.Type == transcript.ParticipantLeft {
+						t.Errorf("event %d (%s %q) notified after the restore", m.Index, m.Type, m.Text)
+					}
+				}
+				return
+			}
+			r.waitText("after")
+			b.stays(3 * time.Second)
+			r.check(c.chatID, "dev-r")
+			restored := 0
+			for _, m := range r.messages() {
+				if m.Type == transcript.ParticipantLeft && m.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"] == "8" {
+					restored++
+				}
+			}
+			if restored != 2 {
+				t.Errorf("%d restoration leaves notified, want 2 (client and agent)", restored)
+			}
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if last := r.got[len(r.got)-1]; last.Alias != other.name {
+				t.Errorf("notification alias = %q, want %q", last.Alias, other.name)
+			}
+		})
+	}
+}
+
+// TestPushCometDAfterRestore: a CometD client with a permanent push
+// subscription whose chat is restored elsewhere keeps its events: the
+// subscription the new server resumes does not take them to the device
+// while the client is connected, and the device takes over when it goes.
+func TestPushCometDAfterRestore(t *testing.T) {
+	r := newReceiver(t)
+	cs := startSharedWith(t, func(o *config.ChatServerOptions) {
+		pushTimeouts(o)
+		o.Settings.SessionRestorePushSend = true
+	}, "chat-1", "chat-2")
+	w := startWeb(t, withPush(r), cs[0].chatServer, cs[1].chatServer)
+	c := dialComet(w, chatChannel)
+	c.publish(map[string]any{"operation": "requestChat", "nickname": "Ann",
+		"userData": map[string]any{"push_notification_deviceid": "dev-c", "push_notification_type": "customhttp"}})
+	env := c.waitEnvelope("requestChat reply", func(e envelope) bool { return e.SecureKey != "" || len(e.Errors) > 0 })
+	if env.StatusCode != 0 {
+		t.Fatalf("requestChat = %+v", env)
+	}
+	owner, other := cs[0], cs[1]
+	if env.Alias == other.name {
+		owner, other = other, owner
+	}
+	a := joinAgent(t, owner.addr, env.ChatID)
+	a.say("before", transcript.VisAll)
+	c.waitMessage("before", isText("before"))
+
+	owner.kill()
+	c.waitEnvelope("the restoration events", func(e envelope) bool { return e.Alias == other.name && len(e.Messages) > 0 })
+	b := rejoinAgent(t, other.addr, env.ChatID, a.userID)
+	b.say("after", transcript.VisAll)
+	c.waitMessage("after", isText("after"))
+	c.disconnect()
+	b.say("in background", transcript.VisAll)
+	r.waitText("in background")
+	r.check(env.ChatID, "dev-c")
+	for _, m := range r.messages() {
+		if m.Type == transcript.ParticipantLeft || m.Text == "before" || m.Text == "after" {
+			t.Errorf("event %d (%s %q), which the CometD client had, notified", m.Index, m.Type, m.Text)
+		}
+	}
 }

@@ -21,6 +21,16 @@ type killable struct {
 // startShared runs chat servers named names on one SQLite database.
 func startShared(t *testing.T, names ...string) []killable {
 	t.Helper()
+	return startSharedWith(t, nil, names...)
+}
+
+// startSharedWith is startShared with options changed by edit.
+func startSharedWith(t *testing.T, edit func(*config.ChatServerOptions), names ...string) []killable {
+	t.Helper()
+	opts := config.DefaultChatServerOptions()
+	if edit != nil {
+		edit(&opts)
+	}
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +38,7 @@ func startShared(t *testing.T, names ...string) []killable {
 	t.Cleanup(func() { db.Close() })
 	var out []killable
 	for _, name := range names {
-		srv, err := chatserver.New(chatserver.Config{Name: name, Options: config.DefaultChatServerOptions(),
+		srv, err := chatserver.New(chatserver.Config{Name: name, Options: opts,
 			Transcripts: db.Transcripts(), Contacts: db.Contacts(), Files: db.Files()})
 		if err != nil {
 			t.Fatal(err)

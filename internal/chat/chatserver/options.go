@@ -75,6 +75,8 @@ func setLive(dst *config.Settings, src config.Settings) {
 	dst.AsyncIdleNotices = src.AsyncIdleNotices
 	dst.LimitForSessions = src.LimitForSessions
 	dst.LimitForFlexUsers = src.LimitForFlexUsers
+	dst.FlexPushOnJoin = src.FlexPushOnJoin                 // read at each new chat's push subscription
+	dst.SessionRestorePushSend = src.SessionRestorePushSend // read at each restoration
 }
 
 // restartOnly names the [settings] options that differ between the running

@@ -142,3 +142,32 @@ func (s *Server) subscribed(e *entry, id string, req subscribeRequest) status {
 	}
 	return st
 }
+
+// The session userData keys of Request Chat that name the client's device.
+const (
+	pushDeviceKey = "push_notification_deviceid"
+	pushTypeKey   = "push_notification_type"
+)
+
+// resumePush gives the client party userID of a session just restored here
+// the permanent push subscription it had on its previous owner
+// (session-restore-push-send): the device is the one its Request Chat named,
+// which the stored session userData keeps, and flex-push-on-join must be on
+// here too, since no subscription was made without it. The device is
+// notified from the first restoration event: what came before was the
+// previous owner's to push. Only the session's drainer calls it.
+func (s *Server) resumePush(e *entry, userID string, from int) {
+	lo := s.options().Settings
+	ud := e.sess.UserData()
+	dev := pushDevice{DeviceID: ud[pushDeviceKey], Type: ud[pushTypeKey]}
+	if !lo.SessionRestorePushSend || !lo.FlexPushOnJoin || dev.DeviceID == "" || dev.Type == "" {
+		return
+	}
+	if e.mobile == nil {
+		e.mobile = make(map[string]*mobileSub)
+	}
+	e.mobile[userID] = &mobileSub{dev: dev, from: from}
+	e.sess.SetPush(s.now(), userID, true) // flex-push-timeout, not flex-disconnect-timeout
+	s.adopt(e, userID)
+	s.log.Info("push subscription resumed after restoration", "session", e.id, "party", userID, "type", dev.Type)
+}

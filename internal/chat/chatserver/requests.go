@@ -347,6 +347,11 @@ func (s *Server) rejoin(p *peer, e *entry, req joinRequest) (status, error) {
 func (s *Server) subscribe(p *peer, m wire.Message) {
 	var req subscribeRequest
 	s.run(p, m, flexSide, &req, &req.partyRef, func(_ context.Context, e *entry, who transcript.Party) (status, error) {
+		if req.Push != nil && !s.options().Settings.FlexPushOnJoin {
+			// The web API then creates the chat without push (docs/api.md).
+			return status{}, wire.Errorf(wire.CodeNotAllowed,
+				"push subscriptions at chat creation are off on this chat server (flex-push-on-join)")
+		}
 		p.bind(binding{sessionID: e.id, partyID: who.ID})
 		e.push[who.ID] = p
 		e.sess.SetPush(s.now(), who.ID, true)

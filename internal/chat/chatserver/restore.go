@@ -120,6 +120,9 @@ func (s *Server) rebuild(ctx context.Context, e *entry, snap transcript.Snapshot
 	if err := s.commit(ctx, e, st); err != nil {
 		return status{}, err
 	}
+	if len(st.Events) > 0 {
+		s.resumePush(e, req.UserID, st.Events[0].Index)
+	}
 	s.kpi.restored.Add(1)
 	s.kpi.opened(e)
 	s.ixn.relocate(e.id)
