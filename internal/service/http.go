@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,17 +21,21 @@ const readHeaderTimeout = 10 * time.Second
 
 // ServeHTTP serves h on ln until ctx is done, then shuts the server down:
 // it stops accepting, lets in-flight requests finish for up to grace, and
-// closes whatever remains. Hijacked connections (WebSockets) are not tracked
+// closes whatever remains. Connections that never sent a request (a client's
+// spare, pre-opened ones) are closed at once: http.Server would count them as
+// busy for five seconds. Hijacked connections (WebSockets) are not tracked
 // by the server: h must end them itself, for instance from its own ctx.
 //
 // ServeHTTP closes ln. It returns nil after a graceful stop, an error wrapping
 // context.DeadlineExceeded when connections had to be closed after grace, and
 // the server's error if serving fails.
 func ServeHTTP(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration, log *slog.Logger) error {
+	var fresh freshConns
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState:         fresh.track,
 	}
 	addr := ln.Addr().String()
 	served := make(chan error, 1)
@@ -41,12 +46,48 @@ func ServeHTTP(ctx context.Context, ln net.Listener, h http.Handler, grace time.
 	case <-ctx.Done():
 	}
 	log.Debug("http shutdown", "addr", addr, "grace", grace)
+	fresh.closeAll()
 	err := shutdown(srv, grace)
 	<-served // Serve returns ErrServerClosed as soon as Shutdown starts
 	if err != nil {
 		return fmt.Errorf("service: shut down http on %s: %w", addr, err)
 	}
 	return nil
+}
+
+// freshConns tracks the connections that have not sent a request yet.
+type freshConns struct {
+	mu     sync.Mutex // guards conns and closed
+	conns  map[net.Conn]struct{}
+	closed bool
+}
+
+// track is the server's ConnState hook.
+func (f *freshConns) track(c net.Conn, st http.ConnState) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case st == http.StateNew && f.closed:
+		c.Close() // accepted as the listener closed: no request will be served
+	case st == http.StateNew:
+		if f.conns == nil {
+			f.conns = make(map[net.Conn]struct{})
+		}
+		f.conns[c] = struct{}{}
+	default:
+		delete(f.conns, c)
+	}
+}
+
+// closeAll closes the fresh connections, and any accepted from now on.
+func (f *freshConns) closeAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = true
+	for c := range f.conns {
+		c.Close()
+	}
+	clear(f.conns)
 }
 
 // shutdown stops srv gracefully within grace, then closes it.

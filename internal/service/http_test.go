@@ -120,3 +120,32 @@ func TestServeHTTPForcedStop(t *testing.T) {
 	}
 	<-clientDone
 }
+
+// TestServeHTTPStopsDespiteASpareConnection: a connection that never sent a
+// request (an HTTP client's spare one, a browser's pre-connect) does not
+// hold the graceful stop until the grace is spent.
+func TestServeHTTPStopsDespiteASpareConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() {
+		served <- service.ServeHTTP(ctx, ln, service.NewMux(nil, nil), 3*time.Second, slog.New(slog.DiscardHandler))
+	}()
+	spare, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spare.Close()
+	resp, err := http.Get("http://" + ln.Addr().String() + "/healthz") // the server has accepted the spare by now
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cancel()
+	if err := <-served; err != nil {
+		t.Fatalf("ServeHTTP = %v, want a graceful stop", err)
+	}
+}
