@@ -62,6 +62,9 @@ type Store interface {
 	Append(ctx context.Context, sessionID string, epoch int64, events []Event) error
 	// Load returns the session header and all its events, or ErrNotFound.
 	Load(ctx context.Context, sessionID string) (Snapshot, error)
+	// Header returns the session header alone (its owner and epoch, for a
+	// location lookup), or ErrNotFound: one row, however long the transcript.
+	Header(ctx context.Context, sessionID string) (Session, error)
 	// Claim makes owner the session's owner with epoch+1 and returns the new
 	// epoch, provided the stored epoch is still epoch (the one the claimer
 	// loaded): of two servers claiming at once exactly one wins, the other

@@ -155,11 +155,11 @@ func (s *Server) notRestorable(ctx context.Context, id, userID string) error {
 func (s *Server) lostRace(ctx context.Context, id, userID string) (status, error) {
 	lctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
-	snap, err := s.cfg.Transcripts.Load(lctx, id)
+	head, err := s.cfg.Transcripts.Header(lctx, id)
 	if err != nil {
 		return status{}, wire.Errorf(wire.CodeUnavailable, "the session is being restored elsewhere; retry")
 	}
-	return moved(snap.Session.Owner, id, userID), nil
+	return moved(head.Owner, id, userID), nil
 }
 
 // moved is the reply that sends the web API to the session's owner.
@@ -245,17 +245,17 @@ func (s *Server) purge(ctx context.Context, e *entry) error {
 		return nil
 	}
 	lctx, cancel := context.WithTimeout(ctx, storeTimeout)
-	snap, err := s.cfg.Transcripts.Load(lctx, e.id)
+	head, err := s.cfg.Transcripts.Header(lctx, e.id)
 	cancel()
 	switch {
 	case errors.Is(err, transcript.ErrNotFound):
 		return wire.Errorf(wire.CodeNotAllowed, "not purged: the store does not hold the session, so no other owner is proven")
 	case err != nil:
 		return wire.Errorf(wire.CodeStoreFailed, "not purged: the store could not be read")
-	case snap.Session.Owner == s.cfg.Name || snap.Session.Epoch <= e.epoch:
+	case head.Owner == s.cfg.Name || head.Epoch <= e.epoch:
 		return wire.Errorf(wire.CodeNotAllowed, "not purged: this chat server still owns the session at epoch %d", e.epoch)
 	}
-	s.log.Info("session purged: restored on another chat server", "session", e.id, "owner", snap.Session.Owner, "epoch", snap.Session.Epoch)
+	s.log.Info("session purged: restored on another chat server", "session", e.id, "owner", head.Owner, "epoch", head.Epoch)
 	s.kpi.fenced.Add(1)
 	s.drop(e)
 	return nil
@@ -273,14 +273,14 @@ type Location struct {
 func (s *Server) serveLocation(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 	defer cancel()
-	snap, err := s.cfg.Transcripts.Load(ctx, r.PathValue("id"))
+	head, err := s.cfg.Transcripts.Header(ctx, r.PathValue("id"))
 	switch {
 	case errors.Is(err, transcript.ErrNotFound):
 		writeJSON(w, http.StatusNotFound, wire.Errorf(wire.CodeNoSuchSession, "no such session"))
 	case err != nil:
 		writeJSON(w, http.StatusServiceUnavailable, wire.Errorf(wire.CodeStoreFailed, "the store is unavailable"))
 	default:
-		writeJSON(w, http.StatusOK, Location{SessionID: snap.Session.ID, Owner: snap.Session.Owner, Epoch: snap.Session.Epoch})
+		writeJSON(w, http.StatusOK, Location{SessionID: head.ID, Owner: head.Owner, Epoch: head.Epoch})
 	}
 }
 

@@ -86,6 +86,18 @@ func encodeEvents(events []transcript.Event) ([]eventRow, error) {
 	return rows, nil
 }
 
+// Header returns the session header without its events.
+func (s *TranscriptStore) Header(ctx context.Context, sessionID string) (transcript.Session, error) {
+	if err := s.checkOpen(); err != nil {
+		return transcript.Session{}, err
+	}
+	sess, err := scanSession(s.pool.QueryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = $1`, sessionID))
+	if err != nil {
+		return transcript.Session{}, fmt.Errorf("postgres: header %s: %w", sessionID, err)
+	}
+	return sess, nil
+}
+
 // Load returns the session header and its events in index order. The two
 // reads need no common snapshot: events are only ever added after the
 // header, so a concurrent append at worst shows up already.
@@ -93,9 +105,9 @@ func (s *TranscriptStore) Load(ctx context.Context, sessionID string) (transcrip
 	if err := s.checkOpen(); err != nil {
 		return transcript.Snapshot{}, err
 	}
-	sess, err := scanSession(s.pool.QueryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = $1`, sessionID))
+	sess, err := s.Header(ctx, sessionID)
 	if err != nil {
-		return transcript.Snapshot{}, fmt.Errorf("postgres: load %s: %w", sessionID, err)
+		return transcript.Snapshot{}, err
 	}
 	events, err := s.loadEvents(ctx, sessionID)
 	if err != nil {

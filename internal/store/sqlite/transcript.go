@@ -102,6 +102,18 @@ func encodeEvents(events []transcript.Event) ([]eventRow, error) {
 	return rows, nil
 }
 
+// Header returns the session header without its events.
+func (s *TranscriptStore) Header(ctx context.Context, sessionID string) (transcript.Session, error) {
+	if err := s.checkOpen(); err != nil {
+		return transcript.Session{}, err
+	}
+	sess, err := scanSession(s.db.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, sessionID))
+	if err != nil {
+		return transcript.Session{}, fmt.Errorf("sqlite: header %s: %w", sessionID, err)
+	}
+	return sess, nil
+}
+
 // Load returns the session header and its events in index order. The two
 // reads need no common snapshot: events are only ever added after the
 // header, so a concurrent append at worst shows up already.
@@ -109,10 +121,9 @@ func (s *TranscriptStore) Load(ctx context.Context, sessionID string) (transcrip
 	if err := s.checkOpen(); err != nil {
 		return transcript.Snapshot{}, err
 	}
-	row := s.db.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, sessionID)
-	sess, err := scanSession(row)
+	sess, err := s.Header(ctx, sessionID)
 	if err != nil {
-		return transcript.Snapshot{}, fmt.Errorf("sqlite: load %s: %w", sessionID, err)
+		return transcript.Snapshot{}, err
 	}
 	events, err := s.loadEvents(ctx, sessionID)
 	if err != nil {

@@ -204,12 +204,19 @@ func testFencing(t *testing.T, s transcript.Store) {
 	if snap.Session.Owner != "cs-2" || snap.Session.Epoch != 2 || len(snap.Events) != 1 {
 		t.Errorf("after claim: owner %s epoch %d, %d events", snap.Session.Owner, snap.Session.Epoch, len(snap.Events))
 	}
+	head, err := s.Header(t.Context(), sess.ID)
+	if err != nil || !reflect.DeepEqual(head, snap.Session) {
+		t.Errorf("Header = %+v, %v; want Load's %+v", head, err, snap.Session)
+	}
 }
 
 func testNotFound(t *testing.T, s transcript.Store) {
 	ctx, id := t.Context(), NewID("missing")
 	if _, err := s.Load(ctx, id); !errors.Is(err, transcript.ErrNotFound) {
 		t.Errorf("Load: got %v", err)
+	}
+	if _, err := s.Header(ctx, id); !errors.Is(err, transcript.ErrNotFound) {
+		t.Errorf("Header: got %v", err)
 	}
 	if err := s.Append(ctx, id, 1, []transcript.Event{msg(1)}); !errors.Is(err, transcript.ErrNotFound) {
 		t.Errorf("Append: got %v", err)
