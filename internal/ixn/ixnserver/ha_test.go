@@ -130,17 +130,23 @@ func TestPrimaryStopsWhenItsLockConnectionDrops(t *testing.T) {
 	a.register("chat-1", "media-server").ok(wire.RequestSubmit, map[string]any{"interactionId": "i1", "queue": "default"})
 
 	terminateLockHolder(t, dsn)
-	select {
-	case err := <-a.done:
-		a.done <- err // for kill at cleanup
-		if !errors.Is(err, ixnserver.ErrLockLost) {
-			t.Fatalf("primary stopped with %v, want ErrLockLost", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("primary still serving after losing its lock")
-	}
+	a.waitStopped(ixnserver.ErrLockLost)
 	b.waitHealth(http.StatusOK, "ok")
 	b.register("chat-1", "media-server").ok(wire.RequestGetInteractionProperties, map[string]string{"interactionId": "i1"})
+}
+
+// waitStopped waits for m's Serve to return an error wrapping want.
+func (m *member) waitStopped(want error) {
+	m.t.Helper()
+	select {
+	case err := <-m.done:
+		m.done <- err // for kill at cleanup
+		if !errors.Is(err, want) {
+			m.t.Fatalf("primary stopped with %v, want %v", err, want)
+		}
+	case <-time.After(10 * time.Second):
+		m.t.Fatalf("primary still serving; want it stopped with %v", want)
+	}
 }
 
 // TestFencedPrimaryWritesNothingOnceItsLockIsGone cuts the primary's lock
@@ -157,15 +163,7 @@ func TestFencedPrimaryWritesNothingOnceItsLockIsGone(t *testing.T) {
 	terminateLockHolder(t, dsn)
 	eventually(t, "the lock freed", func() bool { return !lockHeld(t, dsn) }) // termination is a signal
 	chat.fails(wire.RequestSubmit, map[string]any{"interactionId": "i2", "queue": "default"}, wire.CodeUnavailable)
-	select {
-	case err := <-a.done:
-		a.done <- err // for kill at cleanup
-		if !errors.Is(err, ixnserver.ErrStoreFailed) {
-			t.Fatalf("primary stopped with %v, want ErrStoreFailed", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("primary still serving after a write was fenced off")
-	}
+	a.waitStopped(ixnserver.ErrStoreFailed)
 	b := startMember(t, dsn)
 	b.waitHealth(http.StatusOK, "ok")
 	chat = b.register("chat-1", "media-server")
