@@ -223,23 +223,49 @@ func (s *Server) finish(ctx context.Context, e *entry) {
 	}
 	s.kpi.left(e)
 	s.ixn.stop(e.id)
-	if !e.failed {
+	s.cleanUp(ctx, e)
+}
+
+// cleanUp files the final transcript of an ended session (unless a store
+// failure ended it) and deletes its intermediate one. While the store
+// refuses, it tries again every transcript-resend-delay, and the ended
+// session stays here meanwhile: a request for it is answered "closed"
+// rather than "no such session", which would have it restored, alive, from
+// the intermediate transcript on another chat server.
+func (s *Server) cleanUp(ctx context.Context, e *entry) {
+	if !e.failed && !e.filed {
 		if err := s.retry(ctx, func(ctx context.Context) error { return s.saveFinal(ctx, e) }); err != nil {
-			s.log.Error("final transcript not saved; the intermediate one is kept", "session", e.id, "err", err)
+			s.log.Error("final transcript not saved yet; retrying", "session", e.id, "err", err)
 			s.kpi.saveFailed.Add(1)
-			s.lingerThenForget(e)
+			s.retryCleanUp(e)
 			return
 		}
+		e.filed = true
 		e.unsaved = nil // the final transcript holds them
 	}
 	if s.cfg.Options.Settings.TranscriptAutoSave > 0 {
 		dctx, cancel := context.WithTimeout(ctx, storeTimeout)
-		if err := s.cfg.Transcripts.Delete(dctx, e.id, e.epoch); err != nil {
-			s.log.Warn("intermediate transcript not deleted", "session", e.id, "err", err)
-		}
+		err := s.cfg.Transcripts.Delete(dctx, e.id, e.epoch)
 		cancel()
+		if err != nil && !errors.Is(err, transcript.ErrStaleEpoch) { // stale: the new owner's to delete
+			s.log.Warn("intermediate transcript not deleted yet; retrying", "session", e.id, "err", err)
+			s.retryCleanUp(e)
+			return
+		}
 	}
 	s.lingerThenForget(e)
+}
+
+// retryCleanUp runs cleanUp again after transcript-resend-delay, on the
+// session's drainer.
+func (s *Server) retryCleanUp(e *entry) {
+	time.AfterFunc(s.cfg.Options.Settings.TranscriptResendDelay, func() {
+		s.exec(e, func(ctx context.Context) {
+			if !e.gone {
+				s.cleanUp(ctx, e)
+			}
+		})
+	})
 }
 
 func (s *Server) saveFinal(ctx context.Context, e *entry) error {

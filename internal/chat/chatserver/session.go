@@ -29,6 +29,7 @@ type entry struct {
 	resaving bool               // a retry of unsaved is scheduled
 	tried    time.Time          // the last attempt to save unsaved
 	failed   bool               // ended by a store failure: no final save
+	filed    bool               // its final transcript is in the contact store
 	counted  bool               // counted in sessions_current
 	push     map[string]*peer   // party id -> the connection its events are pushed to
 	rules    *liveOptions       // the options sess last took its rules from (syncRules)

@@ -18,8 +18,8 @@ import (
 	"github.com/parley-chat/parley/internal/wire"
 )
 
-// failingStore fails every Append while it is down, as a database that went
-// away, and records when each failed attempt came.
+// failingStore fails every Append and Delete while it is down, as a database
+// that went away, and records when each failed append came.
 type failingStore struct {
 	transcript.Store
 	mu       sync.Mutex // guards isDown and attempts
@@ -36,6 +36,16 @@ func (f *failingStore) Append(ctx context.Context, id string, epoch int64, event
 	}
 	f.mu.Unlock()
 	return f.Store.Append(ctx, id, epoch, events)
+}
+
+func (f *failingStore) Delete(ctx context.Context, id string, epoch int64) error {
+	f.mu.Lock()
+	down := f.isDown
+	f.mu.Unlock()
+	if down {
+		return errors.New("disk on fire")
+	}
+	return f.Store.Delete(ctx, id, epoch)
 }
 
 func (f *failingStore) down(down bool) {
@@ -119,6 +129,21 @@ func TestSaveFailureClosesSession(t *testing.T) {
 	if _, err := h.db.Contacts().Interaction(context.Background(), c.sessionID); !errors.Is(err, contact.ErrNotFound) {
 		t.Errorf("a final transcript was saved after a save failure: %v", err)
 	}
+
+	// Its intermediate transcript could not be deleted: until it is, the
+	// closed session stays, so that no request finds it missing and has it
+	// restored alive elsewhere; once the store is back it is deleted.
+	if _, err := fs.Store.Header(context.Background(), c.sessionID); err != nil {
+		t.Fatalf("intermediate transcript while the store is down: %v", err)
+	}
+	if _, err := c.do(wire.RequestMessage, c.ref(map[string]any{"text": "anyone?"})); wireCode(err) != wire.CodeSessionClosed {
+		t.Errorf("a message to the closed session: err = %v, want code %d", err, wire.CodeSessionClosed)
+	}
+	fs.down(false)
+	eventually(t, "the intermediate transcript deleted", func() bool {
+		_, err := fs.Store.Header(context.Background(), c.sessionID)
+		return errors.Is(err, transcript.ErrNotFound)
+	})
 }
 
 func TestSaveFailureContinue(t *testing.T) {
