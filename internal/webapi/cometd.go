@@ -501,8 +501,7 @@ type cometTarget struct {
 	dev     *pushDevice // the party's permanent push subscription, if it has one
 	next    int         // events before next were delivered (typing notices aside)
 	typing  map[typingKey]struct{}
-	holding bool     // a subscription is in flight: pushes wait for its reply
-	held    []status // bounded by what one chat pushes within request-timeout
+	waiting holdQueue // pushes while a subscription is in flight
 }
 
 // typingKey names a typing notice. Typing notices are usually not stored,
@@ -524,11 +523,19 @@ func newCometTarget(bc *bayeux.Client, channel string, ref partyRef) *cometTarge
 func (t *cometTarget) push(st status) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.holding {
-		t.held = append(t.held, st)
-		return
+	if !t.waiting.keep(st) {
+		t.emitLocked(okEnvelope(st), false)
 	}
-	t.emitLocked(okEnvelope(st), false)
+}
+
+// closed reports whether t was dropped.
+func (t *cometTarget) closed() bool {
+	select {
+	case <-t.stop:
+		return true
+	default:
+		return false
+	}
 }
 
 // alive reports whether the CometD client is still there.
@@ -553,7 +560,7 @@ func (t *cometTarget) reply(env envelope) {
 func (t *cometTarget) hold() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.holding, t.held = true, nil
+	t.waiting.hold()
 }
 
 // release delivers a subscription's reply env, then the pushes that
@@ -562,10 +569,9 @@ func (t *cometTarget) release(env envelope, always bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.emitLocked(env, always)
-	for _, st := range t.held {
+	for _, st := range t.waiting.take() {
 		t.emitLocked(okEnvelope(st), false)
 	}
-	t.holding, t.held = false, nil
 }
 
 // discard lets pushes through again and returns those that waited, after
@@ -573,9 +579,7 @@ func (t *cometTarget) release(env envelope, always bool) {
 func (t *cometTarget) discard() []status {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	held := t.held
-	t.holding, t.held = false, nil
-	return held
+	return t.waiting.take()
 }
 
 // rewind makes the next subscription start at pos: the client asked for

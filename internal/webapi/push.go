@@ -108,16 +108,6 @@ func (s *Server) adoptPush(c *wire.Conn, st status) *subscription {
 	return sub
 }
 
-// closed reports whether t was dropped.
-func (t *cometTarget) closed() bool {
-	select {
-	case <-t.stop:
-		return true
-	default:
-		return false
-	}
-}
-
 // keeper is a target the sweeper keeps while keep reports true, alive or
 // not: a permanent push subscription is never unsubscribed.
 type keeper interface{ keep() bool }
@@ -138,8 +128,7 @@ type pushTarget struct {
 	mu      sync.Mutex // guards the fields below
 	next    int        // events before next were sent
 	ended   bool
-	holding bool     // a subscription is in flight: pushes wait for its reply
-	held    []status // bounded by what one chat pushes within request-timeout
+	waiting holdQueue // pushes while a subscription is in flight
 }
 
 var (
@@ -154,11 +143,9 @@ func (s *Server) newPushTarget(dev pushDevice, k partyKey, next int) *pushTarget
 func (t *pushTarget) push(st status) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.holding {
-		t.held = append(t.held, st)
-		return
+	if !t.waiting.keep(st) {
+		t.emitLocked(st)
 	}
-	t.emitLocked(st)
 }
 
 // alive reports whether the device's notifications are deliverable: the
@@ -174,7 +161,7 @@ func (t *pushTarget) keep() bool {
 func (t *pushTarget) hold() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.holding = true
+	t.waiting.hold()
 }
 
 // release sends reply's new events, then the pushes that waited for it.
@@ -182,10 +169,9 @@ func (t *pushTarget) release(reply status) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.emitLocked(reply)
-	for _, st := range t.held {
+	for _, st := range t.waiting.take() {
 		t.emitLocked(st)
 	}
-	t.holding, t.held = false, nil
 }
 
 // emitLocked sends the events of st not sent yet. Typing notices are not

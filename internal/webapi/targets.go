@@ -29,6 +29,32 @@ type target interface {
 	alive(now time.Time) bool
 }
 
+// holdQueue keeps a target's pushes while one of its subscriptions is in
+// flight, so that none overtakes the subscription's reply. The target's
+// mutex guards it.
+type holdQueue struct {
+	holding bool
+	held    []status // bounded by what one chat pushes within request-timeout
+}
+
+// hold starts keeping pushes.
+func (q *holdQueue) hold() { q.holding, q.held = true, nil }
+
+// keep takes st while holding and reports whether it did.
+func (q *holdQueue) keep(st status) bool {
+	if q.holding {
+		q.held = append(q.held, st)
+	}
+	return q.holding
+}
+
+// take stops holding and returns the pushes kept meanwhile, in order.
+func (q *holdQueue) take() []status {
+	held := q.held
+	q.holding, q.held = false, nil
+	return held
+}
+
 // partyKey names a client party across chat servers.
 type partyKey struct{ sessionID, userID string }
 
