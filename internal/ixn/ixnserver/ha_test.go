@@ -177,25 +177,21 @@ const lockSessions = `FROM pg_locks l
 		AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended('parley/interaction-server/' || current_schema(), 0)`
 
 // lockHeld reports whether a database session holds the pair's lock.
-func lockHeld(t *testing.T, dsn string) bool {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var n int
-	if err := conn.QueryRow(ctx, `SELECT count(*) `+lockSessions).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n > 0
-}
+func lockHeld(t *testing.T, dsn string) bool { return countLockSessions(t, dsn, "*") > 0 }
 
 // terminateLockHolder ends the database session holding the pair's lock,
 // as a network cut between the primary and the database would.
 func terminateLockHolder(t *testing.T, dsn string) {
 	t.Helper()
+	if n := countLockSessions(t, dsn, "pg_terminate_backend(l.pid)"); n != 1 {
+		t.Fatalf("terminate the lock holder: %d sessions", n)
+	}
+}
+
+// countLockSessions returns count(expr) over the sessions holding the
+// pair's lock (l in pg_locks).
+func countLockSessions(t *testing.T, dsn, expr string) int {
+	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -203,8 +199,8 @@ func terminateLockHolder(t *testing.T, dsn string) {
 	}
 	defer conn.Close(ctx)
 	var n int
-	err = conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(l.pid)) `+lockSessions).Scan(&n)
-	if err != nil || n != 1 {
-		t.Fatalf("terminate the lock holder: %d sessions, %v", n, err)
+	if err := conn.QueryRow(ctx, `SELECT count(`+expr+`) `+lockSessions).Scan(&n); err != nil {
+		t.Fatal(err)
 	}
+	return n
 }
