@@ -223,7 +223,7 @@ func (s *Server) finish(ctx context.Context, e *entry) {
 	}
 	s.kpi.left(e)
 	s.ixn.stop(e.id)
-	s.cleanUp(ctx, e)
+	s.cleanUp(ctx, e, true)
 }
 
 // cleanUp files the final transcript of an ended session (unless a store
@@ -231,12 +231,15 @@ func (s *Server) finish(ctx context.Context, e *entry) {
 // refuses, it tries again every transcript-resend-delay, and the ended
 // session stays here meanwhile: a request for it is answered "closed"
 // rather than "no such session", which would have it restored, alive, from
-// the intermediate transcript on another chat server.
-func (s *Server) cleanUp(ctx context.Context, e *entry) {
+// the intermediate transcript on another chat server. A final save that
+// fails counts once in transcript_save_failed: on its first attempt.
+func (s *Server) cleanUp(ctx context.Context, e *entry, first bool) {
 	if !e.failed && !e.filed {
 		if err := s.retry(ctx, func(ctx context.Context) error { return s.saveFinal(ctx, e) }); err != nil {
 			s.log.Error("final transcript not saved yet; retrying", "session", e.id, "err", err)
-			s.kpi.saveFailed.Add(1)
+			if first {
+				s.kpi.saveFailed.Add(1)
+			}
 			s.retryCleanUp(e)
 			return
 		}
@@ -262,7 +265,7 @@ func (s *Server) retryCleanUp(e *entry) {
 	time.AfterFunc(s.cfg.Options.Settings.TranscriptResendDelay, func() {
 		s.exec(e, func(ctx context.Context) {
 			if !e.gone {
-				s.cleanUp(ctx, e)
+				s.cleanUp(ctx, e, false)
 			}
 		})
 	})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/chat/chatserver"
+	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/partition"
 	"github.com/parley-chat/parley/internal/store/postgres"
@@ -91,17 +92,25 @@ func messageTexts(t *testing.T, ts transcript.Store, id string) []string {
 	return texts
 }
 
+// failingChat starts a chat server with opts over a failingStore, and a
+// chat in it whose client is subscribed and whose agent has joined.
+func failingChat(t *testing.T, opts config.ChatServerOptions) (h *harness, fs *failingStore, c client, agent *peer, joined status) {
+	t.Helper()
+	fs = &failingStore{}
+	h = start(t, opts, func(s transcript.Store) transcript.Store { fs.Store = s; return fs })
+	c = h.login(h.dial(chatserver.FlexPath))
+	c.must(wire.RequestSubscribe, c.ref(nil))
+	agent = h.dial(chatserver.BasicPath)
+	joined = h.joinAgent(agent, c.sessionID, nil)
+	return h, fs, c, agent, joined
+}
+
 func TestSaveFailureClosesSession(t *testing.T) {
 	const delay = 20 * time.Millisecond
 	opts := defaultOptions(t)
 	opts.Settings.TranscriptResendAttempts = 2
 	opts.Settings.TranscriptResendDelay = delay
-	fs := &failingStore{}
-	h := start(t, opts, func(s transcript.Store) transcript.Store { fs.Store = s; return fs })
-	c := h.login(h.dial(chatserver.FlexPath))
-	c.must(wire.RequestSubscribe, c.ref(nil))
-	agent := h.dial(chatserver.BasicPath)
-	h.joinAgent(agent, c.sessionID, nil)
+	h, fs, c, agent, _ := failingChat(t, opts)
 
 	fs.down(true)
 	if _, err := c.do(wire.RequestMessage, c.ref(map[string]any{"text": "lost?"})); wireCode(err) != wire.CodeStoreFailed {
@@ -153,12 +162,7 @@ func TestSaveFailureContinue(t *testing.T) {
 	opts.Settings.TranscriptAutoSave = 2
 	opts.Settings.TranscriptResendAttempts = 1
 	opts.Settings.TranscriptResendDelay = delay
-	fs := &failingStore{}
-	h := start(t, opts, func(s transcript.Store) transcript.Store { fs.Store = s; return fs })
-	c := h.login(h.dial(chatserver.FlexPath))
-	c.must(wire.RequestSubscribe, c.ref(nil))
-	agent := h.dial(chatserver.BasicPath)
-	joined := h.joinAgent(agent, c.sessionID, nil)
+	h, fs, c, agent, joined := failingChat(t, opts)
 	c.must(wire.RequestMessage, c.ref(map[string]any{"text": "one"}))
 
 	fs.down(true)
