@@ -81,29 +81,32 @@ func TestInactivityResetByNoticeLevel(t *testing.T) {
 // count at every include-notices level, even none; what is not visible to
 // all never counts.
 func TestInactivityResetRulesAtNone(t *testing.T) {
+	withSecondAgent := func(tm *timed) { tm.join("a2", transcript.Agent) }
+	withVIPSupervisor := func(tm *timed) { tm.joinAs("sup", transcript.Supervisor, transcript.VisVIP) }
 	tests := []struct {
 		name   string
 		act    func(tm *timed)
 		resets bool
+		before func(tm *timed) // what must be in the session first; may be nil
 	}{
-		{"client message", func(tm *timed) { tm.send("c", "x") }, true},
-		{"agent message", func(tm *timed) { tm.send("a", "x") }, true},
+		{"client message", func(tm *timed) { tm.send("c", "x") }, true, nil},
+		{"agent message", func(tm *timed) { tm.send("a", "x") }, true, nil},
 		{"agent INT message", func(tm *timed) {
 			ok(tm.t)(tm.s.Send(tm.now, "a", Message{Text: "x", Visibility: transcript.VisInt}))
-		}, false},
-		{"second agent joins", func(tm *timed) { tm.join("a2", transcript.Agent) }, true},
-		{"second agent leaves", func(tm *timed) { ok(tm.t)(tm.s.Leave(tm.now, "a2", "a2", KeepAlive, "")) }, true},
-		{"agent removes a second agent", func(tm *timed) { ok(tm.t)(tm.s.Leave(tm.now, "a2", "a", KeepAlive, "")) }, true},
-		{"bot joins", func(tm *timed) { tm.join("bot", transcript.External) }, true},
-		{"supervisor joins unseen (VIP)", func(tm *timed) { tm.joinAs("sup", transcript.Supervisor, transcript.VisVIP) }, false},
-		{"supervisor leaves unseen (VIP)", func(tm *timed) { ok(tm.t)(tm.s.Leave(tm.now, "sup", "sup", KeepAlive, "")) }, false},
+		}, false, nil},
+		{"second agent joins", func(tm *timed) { tm.join("a2", transcript.Agent) }, true, nil},
+		{"second agent leaves", func(tm *timed) { ok(tm.t)(tm.s.Leave(tm.now, "a2", "a2", KeepAlive, "")) }, true, withSecondAgent},
+		{"agent removes a second agent", func(tm *timed) { ok(tm.t)(tm.s.Leave(tm.now, "a2", "a", KeepAlive, "")) }, true, withSecondAgent},
+		{"bot joins", func(tm *timed) { tm.join("bot", transcript.External) }, true, nil},
+		{"supervisor joins unseen (VIP)", func(tm *timed) { tm.joinAs("sup", transcript.Supervisor, transcript.VisVIP) }, false, nil},
+		{"supervisor leaves unseen (VIP)", func(tm *timed) { ok(tm.t)(tm.s.Leave(tm.now, "sup", "sup", KeepAlive, "")) }, false, withVIPSupervisor},
 		{"agent INT notice", func(tm *timed) {
 			ok(tm.t)(tm.s.Notify(tm.now, "a", transcript.PushURL, "u", transcript.VisInt, nil))
-		}, false},
-		{"system notice", func(tm *timed) { ok(tm.t)(tm.s.SystemNotice(tm.now, transcript.Notice, "x")) }, false},
-		{"INT announcement", func(tm *timed) { tm.s.Announce(tm.now, "save") }, false},
-		{"user data update", func(tm *timed) { tm.s.UpdateData("c", map[string]string{"k": "v"}) }, false},
-		{"client polls", func(tm *timed) { tm.s.Touch(tm.now, "c") }, false},
+		}, false, nil},
+		{"system notice", func(tm *timed) { ok(tm.t)(tm.s.SystemNotice(tm.now, transcript.Notice, "x")) }, false, nil},
+		{"INT announcement", func(tm *timed) { tm.s.Announce(tm.now, "save") }, false, nil},
+		{"user data update", func(tm *timed) { tm.s.UpdateData("c", map[string]string{"k": "v"}) }, false, nil},
+		{"client polls", func(tm *timed) { tm.s.Touch(tm.now, "c") }, false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,11 +115,8 @@ func TestInactivityResetRulesAtNone(t *testing.T) {
 			tm := newTimed(t, r, false)
 			tm.join("c", transcript.Client)
 			tm.join("a", transcript.Agent)
-			if tt.name == "second agent leaves" || tt.name == "agent removes a second agent" {
-				tm.join("a2", transcript.Agent)
-			}
-			if tt.name == "supervisor leaves unseen (VIP)" {
-				tm.joinAs("sup", transcript.Supervisor, transcript.VisVIP)
+			if tt.before != nil {
+				tt.before(tm)
 			}
 			if got := tm.resets(func() { tt.act(tm) }); got != tt.resets {
 				t.Errorf("resets = %v, want %v", got, tt.resets)
