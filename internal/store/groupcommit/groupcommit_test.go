@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 )
 
 // recorder is a CommitFunc that records batches and refuses odd items.
@@ -44,7 +45,7 @@ func (r *recorder) commit(_ context.Context, items []int) []error {
 
 func TestDoReturnsPerItemErrors(t *testing.T) {
 	rec := &recorder{}
-	c := New(rec.commit, 8)
+	c := New(rec.commit, 8, 0)
 	defer c.Close()
 	var wg sync.WaitGroup
 	errs := make([]error, 100)
@@ -71,7 +72,7 @@ func TestDoReturnsPerItemErrors(t *testing.T) {
 
 func TestBatchesFormWhileACommitRuns(t *testing.T) {
 	rec := newHeldRecorder()
-	c := New(rec.commit, 256)
+	c := New(rec.commit, 256, 0)
 	defer c.Close()
 	first := make(chan error, 1)
 	go func() { first <- c.Do(t.Context(), 0) }()
@@ -105,7 +106,7 @@ func waitQueued[T any](c *Committer[T], n int) {
 
 func TestCloseDrainsThenRefuses(t *testing.T) {
 	rec := newHeldRecorder()
-	c := New(rec.commit, 4)
+	c := New(rec.commit, 4, 0)
 	res := make(chan error, 3)
 	go func() { res <- c.Do(context.Background(), 0) }()
 	<-rec.entered
@@ -130,7 +131,7 @@ func TestCloseDrainsThenRefuses(t *testing.T) {
 
 func TestDoHonoursContext(t *testing.T) {
 	rec := newHeldRecorder()
-	c := New(rec.commit, 4)
+	c := New(rec.commit, 4, 0)
 	defer c.Close()
 	defer close(rec.release)
 	go c.Do(context.Background(), 0)
@@ -143,9 +144,45 @@ func TestDoHonoursContext(t *testing.T) {
 }
 
 func TestWrongResultCountFailsEveryItem(t *testing.T) {
-	c := New(func(context.Context, []int) []error { return nil }, 4)
+	c := New(func(context.Context, []int) []error { return nil }, 4, 0)
 	defer c.Close()
 	if err := c.Do(t.Context(), 1); err == nil {
 		t.Fatal("want an error when commit returns no results")
+	}
+}
+
+func TestLingerGathersUnderLoad(t *testing.T) {
+	rec := newHeldRecorder()
+	c := New(rec.commit, 256, 300*time.Millisecond)
+	defer c.Close()
+	go c.Do(t.Context(), 0)
+	<-rec.entered // held, alone: the next two queue behind it
+	var wg sync.WaitGroup
+	for _, it := range []int{2, 4} {
+		wg.Go(func() { _ = c.Do(t.Context(), it) })
+	}
+	waitQueued(c, 2)
+	close(rec.release)
+	wg.Wait() // [2 4] was a batch of more than one: the next one lingers
+	wg.Go(func() { _ = c.Do(t.Context(), 6) })
+	time.Sleep(50 * time.Millisecond)
+	wg.Go(func() { _ = c.Do(t.Context(), 8) })
+	wg.Wait()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if n := len(rec.batches); n != 3 || len(rec.batches[2]) != 2 {
+		t.Errorf("batches %v, want [0], 2 and 4, then 6 and 8 together: 6 should have waited for 8", rec.batches)
+	}
+}
+
+func TestLoneWriterDoesNotLinger(t *testing.T) {
+	c := New((&recorder{}).commit, 256, time.Hour)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	for i := range 3 {
+		if err := c.Do(ctx, i*2); err != nil {
+			t.Fatalf("write %d of a lone writer: %v", i, err)
+		}
 	}
 }
