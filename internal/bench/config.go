@@ -8,32 +8,51 @@ import (
 	"time"
 )
 
-// Transport is how simulated customers reach the web API.
+// Transport is how simulated customers reach the chat: one of Chat API
+// v2's to the web API, or Wire, past it.
 type Transport string
 
-// The transports of Chat API v2.
+// The transports of Chat API v2, and Wire.
 const (
 	REST        Transport = "rest"         // short polling
 	WebSocket   Transport = "websocket"    // CometD over websocket
 	LongPolling Transport = "long-polling" // CometD over HTTP long polling
+	// Wire has customers speak the chat server's customer side (the
+	// framed protocol's /wire/flex) themselves, sending what a web API
+	// would send for them: no web API, so it measures the chat server
+	// alone, not the GMS path.
+	Wire Transport = "wire"
 )
 
 // ParseTransport returns the transport called s.
 func ParseTransport(s string) (Transport, error) {
 	switch t := Transport(s); t {
-	case REST, WebSocket, LongPolling:
+	case REST, WebSocket, LongPolling, Wire:
 		return t, nil
 	}
-	return "", fmt.Errorf("bench: unknown transport %q (rest, websocket or long-polling)", s)
+	return "", fmt.Errorf("bench: unknown transport %q (rest, websocket, long-polling or wire)", s)
 }
 
 // cometd reports whether t is a CometD transport.
 func (t Transport) cometd() bool { return t == WebSocket || t == LongPolling }
 
+// pushed reports whether t's customers receive events as they happen,
+// rather than at their next poll.
+func (t Transport) pushed() bool { return t != REST }
+
+// Measures says what a run over t measures, for the result and its reader.
+func (t Transport) Measures() string {
+	if t == Wire {
+		return "the chat server alone: customers on its wire side (what a web API would send it), not the GMS path"
+	}
+	return "the GMS path: customers on Chat API v2 to the web API, which speaks to the chat server"
+}
+
 // Config is one run of the load generator. Zero durations take the seed's
 // defaults in Defaults; Validate says what is wrong with the rest.
 type Config struct {
-	// Target is the web API's base URL, http://host:port.
+	// Target is the web API's base URL, http://host:port; the Wire
+	// transport has none.
 	Target string
 	// Service is the Chat API v2 service name customers request chats on.
 	Service string
@@ -58,6 +77,14 @@ type Config struct {
 	Think         time.Duration
 	// AgentsPerConn is how many agents share one wire connection.
 	AgentsPerConn int
+	// CustomersPerConn is how many customers of the Wire transport share
+	// one connection. Zero, the default, puts all of a chat server's on
+	// one: a web API multiplexes all its customers over its one connection
+	// to each chat server, so the chat server then reads and writes the
+	// same large batched frames it would behind a web API, where a
+	// connection per hundred customers would cost it more writes per
+	// message than production does.
+	CustomersPerConn int
 	// P99Bound is the p99 delivery latency a step may have and pass.
 	P99Bound time.Duration
 	// Processes are the deployment's processes whose CPU and memory the
@@ -109,7 +136,11 @@ func (c Config) think() time.Duration {
 // Validate returns what is wrong with c, or nil.
 func (c Config) Validate() error {
 	var errs []error
-	if u, err := url.Parse(c.Target); err != nil || u.Scheme != "http" || u.Host == "" {
+	if c.Transport == Wire {
+		if len(c.ChatServers) == 0 {
+			errs = append(errs, errors.New("bench: the wire transport needs the chat servers' addresses (customers speak to them)"))
+		}
+	} else if u, err := url.Parse(c.Target); err != nil || u.Scheme != "http" || u.Host == "" {
 		errs = append(errs, fmt.Errorf("bench: target %q is not http://host:port", c.Target))
 	}
 	if c.Sessions > 0 && len(c.ChatServers) == 0 {
@@ -118,8 +149,8 @@ func (c Config) Validate() error {
 	if c.Sessions < 0 || c.Dormant < 0 || c.Sessions+c.Dormant == 0 {
 		errs = append(errs, errors.New("bench: need some sessions (active or dormant), none negative"))
 	}
-	if c.Messages < 1 || c.AgentsPerConn < 1 || c.Service == "" {
-		errs = append(errs, errors.New("bench: messages and agents per connection must be at least 1, service set"))
+	if c.Messages < 1 || c.AgentsPerConn < 1 || c.CustomersPerConn < 0 || c.Service == "" {
+		errs = append(errs, errors.New("bench: messages and agents per connection must be at least 1, customers per connection not negative, service set"))
 	}
 	for name, d := range map[string]time.Duration{"poll": c.Poll, "dormant-poll": c.DormantPoll,
 		"duration": c.Duration, "session-length": c.SessionLength, "p99-bound": c.P99Bound} {

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"sync"
 	"time"
 )
@@ -18,53 +17,26 @@ const (
 // dormantSet is the run's dormant async sessions.
 type dormantSet struct {
 	r     *runner
-	rest  []*restCustomer
-	comet []*cometCustomer
+	chats []customer     // by index; nil where the chat could not be opened
 	wg    sync.WaitGroup // the poller
-}
-
-// asyncForm asks for an async chat: it lives on with no agent.
-func asyncForm(i int) url.Values {
-	return url.Values{"nickname": {fmt.Sprintf("dormant %d", i)}, "userData[GCTI_Chat_AsyncMode]": {"true"}}
 }
 
 // createDormant opens cfg.Dormant async chats, dormantWorkers at a time,
 // until they are all open or ctx ends.
 func createDormant(ctx context.Context, r *runner) *dormantSet {
-	d := &dormantSet{r: r}
-	n := r.cfg.Dormant
-	if r.comet != nil {
-		d.comet = make([]*cometCustomer, n)
-	} else {
-		d.rest = make([]*restCustomer, n)
-	}
-	forEach(ctx, n, func(i int) { d.create(ctx, i) })
+	d := &dormantSet{r: r, chats: make([]customer, r.cfg.Dormant)}
+	forEach(ctx, len(d.chats), func(i int) { d.create(ctx, i) })
 	return d
 }
 
 // create opens dormant chat i.
 func (d *dormantSet) create(ctx context.Context, i int) {
-	if d.comet != nil {
-		c, err := d.r.comet.dial(ctx, nil)
-		if err == nil {
-			if err = c.open(ctx, map[string]any{"nickname": fmt.Sprintf("dormant %d", i),
-				"userData": map[string]string{"GCTI_Chat_AsyncMode": "true"}}); err != nil {
-				c.close()
-			}
-		}
-		if err != nil {
-			d.r.st.fail("dormant-create", err)
-			return
-		}
-		d.comet[i] = c
-	} else {
-		c := &restCustomer{c: d.r.rest}
-		if err := c.open(ctx, asyncForm(i)); err != nil {
-			d.r.st.fail("dormant-create", err)
-			return
-		}
-		d.rest[i] = c
+	c, err := d.r.openCustomer(ctx, i, chatRequest{nickname: fmt.Sprintf("dormant %d", i), async: true}, nil)
+	if err != nil {
+		d.r.st.fail("dormant-create", err)
+		return
 	}
+	d.chats[i] = c
 	d.r.st.dormant.Add(1)
 }
 
@@ -92,28 +64,28 @@ func forEach(ctx context.Context, n int, f func(i int)) {
 
 // poll keeps the REST customers polling, each every DormantPoll, until ctx
 // ends: every tick the pacer hands the next share of them to the workers.
-// A CometD customer needs nothing: its connect stays held.
+// A pushed customer (CometD, wire) needs nothing: it stays subscribed.
 func (d *dormantSet) poll(ctx context.Context) {
-	if len(d.rest) == 0 {
+	if d.r.cfg.Transport != REST || len(d.chats) == 0 {
 		return
 	}
 	d.wg.Go(func() {
-		per := max(1, int(int64(len(d.rest))*int64(dormantTick)/int64(d.r.cfg.DormantPoll)))
+		per := max(1, int(int64(len(d.chats))*int64(dormantTick)/int64(d.r.cfg.DormantPoll)))
 		t := time.NewTicker(dormantTick)
 		defer t.Stop()
-		for cursor := 0; ; cursor = (cursor + per) % len(d.rest) {
+		for cursor := 0; ; cursor = (cursor + per) % len(d.chats) {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
 			}
-			forEach(ctx, per, func(i int) { d.pollOne(ctx, d.rest[(cursor+i)%len(d.rest)]) })
+			forEach(ctx, per, func(i int) { d.pollOne(ctx, d.chats[(cursor+i)%len(d.chats)]) })
 		}
 	})
 }
 
-func (d *dormantSet) pollOne(ctx context.Context, c *restCustomer) {
-	if c == nil || c.ended {
+func (d *dormantSet) pollOne(ctx context.Context, c customer) {
+	if rc, _ := c.(*restCustomer); rc == nil || rc.ended {
 		return
 	}
 	start := time.Now()
@@ -124,20 +96,22 @@ func (d *dormantSet) pollOne(ctx context.Context, c *restCustomer) {
 	}
 }
 
-// close stops the poller and ends every dormant chat: REST customers
-// disconnect (within cleanupTimeout; the chat server's timeouts end the
-// rest), CometD customers close their Bayeux client.
+// close stops the poller and ends every dormant chat: a customer that can
+// leaves it (within cleanupTimeout; the chat server's timeouts end the
+// rest), and every customer's client is closed.
 func (d *dormantSet) close() {
 	d.wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
-	forEach(ctx, max(len(d.rest), len(d.comet)), func(i int) {
-		if d.comet != nil && d.comet[i] != nil {
-			d.comet[i].close()
+	forEach(ctx, len(d.chats), func(i int) {
+		c := d.chats[i]
+		if c == nil {
+			return
 		}
-		if d.rest != nil && d.rest[i] != nil {
-			_ = d.rest[i].disconnect(ctx) // best effort: the run is over
+		if l, ok := c.(leaver); ok {
+			_ = l.leave(ctx) // best effort: the run is over
 		}
+		c.close()
 	})
 	d.r.st.dormant.Store(0)
 }

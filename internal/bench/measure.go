@@ -50,7 +50,7 @@ func (r *runner) fill(s *Step) {
 	s.Latency, s.ToAgent = st.all.Summary(), st.toAgent.Summary()
 	s.ToCustomer, s.Requests = st.toCustomer.Summary(), st.requests.Summary()
 	s.GateP99Ms = max(s.ToAgent.P99, s.Requests.P99)
-	if r.comet != nil {
+	if r.cfg.Transport.pushed() {
 		s.GateP99Ms = max(s.GateP99Ms, s.ToCustomer.P99)
 	}
 	s.Passed = s.Errors == 0 && s.Lost == 0 && s.Duplicated == 0 &&

@@ -28,10 +28,15 @@ func Report(results []Result, labels []string) string {
 		fmt.Fprintf(&b, "| seed (Genesys, Xeon E7-8880L 2 GHz) | %s | — | %s | %s | — | — | — | — | ≈ 100 | — | %s | < 100 ×2 | — | — | — | — | the seed's sizing |\n",
 			s.transport, num(s.active), num(s.dormant), seedPerCore(s))
 	}
+	wire := false
 	for i, r := range results {
 		for _, s := range r.Steps {
 			b.WriteString(row(labels[i], r, s))
 		}
+		wire = wire || r.Setup.Transport == Wire
+	}
+	if wire {
+		b.WriteString("\nTransport `wire`: " + Wire.Measures() + ". Its rows have no web API; the others measure the GMS path.\n")
 	}
 	return b.String()
 }

@@ -46,3 +46,19 @@ func TestNiceMaxAndShort(t *testing.T) {
 		t.Errorf("num: %s %s", num(1234567), num(12))
 	}
 }
+
+// TestReportWire says under the table that a wire row measures the chat
+// server alone, and only when there is one.
+func TestReportWire(t *testing.T) {
+	step := []Step{{Sessions: 100}}
+	ws := Result{Setup: Setup{Transport: WebSocket}, Steps: step}
+	wire := Result{Setup: Setup{Transport: Wire}, Steps: step}
+	note := "Transport `wire`: " + Wire.Measures()
+	if table := Report([]Result{ws}, []string{"ws"}); strings.Contains(table, note) {
+		t.Errorf("a table without wire rows has the note:\n%s", table)
+	}
+	table := Report([]Result{ws, wire}, []string{"ws", "wire"})
+	if !strings.Contains(table, "| parley `wire` | wire | ? | 100 |") || !strings.Contains(table, note) {
+		t.Errorf("table:\n%s", table)
+	}
+}

@@ -134,8 +134,8 @@ func (r *restCustomer) send(ctx context.Context, text string) error {
 // poll refreshes from the last position.
 func (r *restCustomer) poll(ctx context.Context) error { return r.call(ctx, "/refresh") }
 
-// disconnect leaves the chat.
-func (r *restCustomer) disconnect(ctx context.Context) error { return r.call(ctx, "/disconnect") }
+// leave leaves the chat.
+func (r *restCustomer) leave(ctx context.Context) error { return r.call(ctx, "/disconnect") }
 
 func (r *restCustomer) call(ctx context.Context, op string, kv ...string) error {
 	f := url.Values{"userId": {r.ref.user}, "secureKey": {r.ref.key}, "alias": {r.ref.alias},

@@ -32,19 +32,22 @@ type Setup struct {
 	Target string `json:"target"`
 	// Spawned says the generator started the deployment itself; Store and
 	// Pinning then describe it (Pinning empty: processes not pinned).
-	Spawned       bool      `json:"spawned"`
-	Store         string    `json:"store,omitempty"`
-	Pinning       string    `json:"pinning,omitempty"`
-	AutoSave      int       `json:"transcript_auto_save,omitempty"`
-	Transport     Transport `json:"transport"`
-	PollS         float64   `json:"poll_s"`
-	DormantPollS  float64   `json:"dormant_poll_s"`
-	SessionLength float64   `json:"session_length_s"`
-	Messages      int       `json:"messages_per_party"`
-	ThinkS        float64   `json:"think_s"`
-	RampS         float64   `json:"ramp_s"`
-	DurationS     float64   `json:"duration_s"`
-	P99BoundMs    float64   `json:"p99_bound_ms"`
+	Spawned   bool      `json:"spawned"`
+	Store     string    `json:"store,omitempty"`
+	Pinning   string    `json:"pinning,omitempty"`
+	AutoSave  int       `json:"transcript_auto_save,omitempty"`
+	Transport Transport `json:"transport"`
+	// Measures says what the transport measures: the GMS path, or the
+	// chat server alone (Wire).
+	Measures      string  `json:"measures"`
+	PollS         float64 `json:"poll_s"`
+	DormantPollS  float64 `json:"dormant_poll_s"`
+	SessionLength float64 `json:"session_length_s"`
+	Messages      int     `json:"messages_per_party"`
+	ThinkS        float64 `json:"think_s"`
+	RampS         float64 `json:"ramp_s"`
+	DurationS     float64 `json:"duration_s"`
+	P99BoundMs    float64 `json:"p99_bound_ms"`
 }
 
 // Step is one measured load level.
@@ -72,7 +75,8 @@ type Step struct {
 	Requests   Latency `json:"request_round_trip"`
 	// GateP99Ms is the p99 the pass criterion looks at: deliveries to
 	// agents and customer request round trips, plus deliveries to
-	// customers over CometD (over REST they include the poll wait).
+	// customers where they are pushed (over REST they include the poll
+	// wait).
 	GateP99Ms  float64       `json:"gate_p99_ms"`
 	Passed     bool          `json:"passed"`
 	Processes  []ProcessStat `json:"processes"`
@@ -103,7 +107,7 @@ func NewResult(cfg Config, bound time.Duration) Result {
 		Date: time.Now().UTC().Format(time.DateOnly),
 		Machine: Machine{CPUs: runtime.NumCPU(), CPUModel: cpuModel(), GoVersion: runtime.Version(),
 			OS: runtime.GOOS + "/" + runtime.GOARCH},
-		Setup: Setup{Target: cfg.Target, Transport: cfg.Transport, PollS: cfg.Poll.Seconds(),
+		Setup: Setup{Target: cfg.Target, Transport: cfg.Transport, Measures: cfg.Transport.Measures(), PollS: cfg.Poll.Seconds(),
 			DormantPollS: cfg.DormantPoll.Seconds(), SessionLength: cfg.SessionLength.Seconds(),
 			Messages: cfg.Messages, ThinkS: cfg.think().Seconds(), RampS: cfg.Ramp.Seconds(),
 			DurationS: cfg.Duration.Seconds(), P99BoundMs: ms(bound)},

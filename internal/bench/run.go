@@ -22,7 +22,8 @@ type runner struct {
 	cfg    Config
 	st     *stats
 	rest   *restClient
-	comet  *cometEndpoint // nil over REST
+	comet  *cometEndpoint // nil but over CometD
+	flex   *flexCustomers // nil but over Wire
 	agents *agents
 	slots  sync.WaitGroup // the active slots
 	soft   context.Context
@@ -31,7 +32,7 @@ type runner struct {
 
 // grace is how long a closing session waits for the deliveries it misses.
 func (r *runner) grace() time.Duration {
-	if r.comet != nil {
+	if r.cfg.Transport.pushed() {
 		return minGrace
 	}
 	return 2*r.cfg.Poll + minGrace
@@ -54,6 +55,10 @@ func Run(ctx context.Context, cfg Config) (Step, error) {
 	if cfg.Transport.cometd() {
 		r.comet = newCometEndpoint(cfg.Target, cfg.Service, cfg.Transport)
 		defer r.comet.http.CloseIdleConnections()
+	}
+	if cfg.Transport == Wire {
+		r.flex = newFlexCustomers(cfg)
+		defer r.flex.close()
 	}
 	defer r.rest.close()
 	defer r.agents.close()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"sync"
 	"time"
 
@@ -14,26 +13,6 @@ import (
 // checkPace is how often a session ending looks for the deliveries it still
 // waits for.
 const checkPace = 20 * time.Millisecond
-
-// customer is a simulated customer of one chat, over REST or CometD.
-type customer interface {
-	chat() chatRef
-	send(ctx context.Context, text string) error
-	// poll refreshes the transcript; over CometD, where events are pushed,
-	// it does nothing.
-	poll(ctx context.Context) error
-	close()
-}
-
-func (r *restCustomer) chat() chatRef { return r.ref }
-func (r *restCustomer) close()        {}
-
-func (c *cometCustomer) chat() chatRef {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ref
-}
-func (c *cometCustomer) poll(context.Context) error { return nil }
 
 // session is one active session of a slot, from the customer's request to
 // the agent's close: the seed's scenario.
@@ -87,29 +66,19 @@ func (s *session) run() bool {
 
 // open requests the chat as a customer of the run's transport.
 func (s *session) open() error {
-	ctx, r := s.r.hard, s.r
-	name := fmt.Sprintf("customer %d", s.slot)
-	if r.comet != nil {
-		c, err := r.comet.dial(ctx, s.customerEvents)
-		if err != nil {
-			return err
-		}
-		if err := c.open(ctx, map[string]any{"nickname": name, "subject": "bench"}); err != nil {
-			c.close()
-			return err
-		}
-		s.cust = c
-	} else {
-		c := &restCustomer{c: r.rest, onEvents: s.customerEvents}
-		if err := c.open(ctx, url.Values{"nickname": {name}, "subject": {"bench"}}); err != nil {
-			return err
-		}
-		s.cust = c
+	r := s.r
+	c, err := r.openCustomer(r.hard, r.cfg.Dormant+s.slot, chatRequest{nickname: fmt.Sprintf("customer %d", s.slot),
+		subject: "bench"}, s.customerEvents)
+	if err != nil {
+		return err
+	}
+	s.cust = c
+	if r.cfg.Transport == REST {
 		// A random phase, so that polls spread evenly over the interval.
 		s.pollTimer = time.NewTimer(rand.N(r.cfg.Poll))
 	}
 	s.mu.Lock()
-	s.id = s.cust.chat().id
+	s.id = c.chat().id
 	s.mu.Unlock()
 	return nil
 }
@@ -154,8 +123,8 @@ func (s *session) customerSends(seq int) {
 }
 
 func (s *session) agentSends(seq int) {
-	body := map[string]any{"sessionId": s.chatID(), "userId": s.agentID, "text": messageText(seq, time.Now())}
-	if err := agentRequest(s.r.hard, s.agent, wire.RequestMessage, body, nil); err != nil {
+	body := partyBody{SessionID: s.chatID(), UserID: s.agentID, Text: messageText(seq, time.Now())}
+	if err := wireRequest(s.r.hard, s.agent, wire.RequestMessage, body, nil); err != nil {
 		s.r.st.fail("agent-send", err)
 		return
 	}
@@ -209,8 +178,8 @@ func (s *session) drain() {
 
 // release has the agent close the chat for everyone.
 func (s *session) release() {
-	body := map[string]any{"sessionId": s.chatID(), "userId": s.agentID, "afterAction": "ForceClose"}
-	if err := agentRequest(s.r.hard, s.agent, wire.RequestReleaseParty, body, nil); err != nil {
+	body := partyBody{SessionID: s.chatID(), UserID: s.agentID, AfterAction: "ForceClose"}
+	if err := wireRequest(s.r.hard, s.agent, wire.RequestReleaseParty, body, nil); err != nil {
 		s.r.st.fail("release", err)
 	}
 	if s.pollTimer != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -41,7 +42,7 @@ type benchOptions struct {
 func benchCommand() *command {
 	return &command{
 		name:     "bench",
-		synopsis: "(--target URL [--chat-servers NAME=ADDR,... | --config FILE] | --spawn) [flags]",
+		synopsis: "(--target URL [--chat-servers NAME=ADDR,... | --config FILE] | --spawn) [flags]\n  or: --transport wire (--chat-servers NAME=ADDR,... | --config FILE | --spawn) [flags]",
 		summary:  "measure a deployment under the seed's chat load (and 'bench report')",
 		doc: `Bench plays simulated customers (Chat API v2 over REST short polling or
 CometD) and agents (the chat server's basic wire side) against a web API and
@@ -49,16 +50,24 @@ its chat servers, and measures delivery latency, losses, duplicates and, for
 processes it knows, CPU and peak memory. Each active session follows the
 seed's scenario: request chat, agent joins, --messages messages from each
 party --think apart, agent closes; dormant sessions are async chats with no
-agent that poll every --dormant-poll (REST) or stay subscribed (CometD).
-A line of live figures is printed every second; --out writes the result
-file that 'parley bench report' turns into a table and a plot.
+agent that poll every --dormant-poll (REST) or stay subscribed (CometD,
+wire). A line of live figures is printed every second; --out writes the
+result file that 'parley bench report' turns into a table and a plot.
+
+--transport wire measures the chat server alone: customers speak its
+customer side of the wire protocol themselves (RequestLogin,
+RequestSubscribe, RequestMessage, RequestLogout), sending what a web API
+would send for them, with no web API and so not the GMS path. Its customers
+share connections as a web API's do: all of a chat server's on one, or
+--customers-per-conn on each.
 
 --spawn starts a deployment itself, as 'parley up' would, under --data-dir:
 one chat server (GOMAXPROCS=1, pinned to CPU 0 with taskset when --pin and
-taskset exist), one web API and the generator on the other CPUs, SQLite (or
---db postgres://...), transcript-auto-save 1. --target measures a running
-deployment; the chat servers come from --chat-servers or --config, and
-without pid files no CPU figures are reported for them.
+taskset exist), one web API (none with --transport wire) and the generator
+on the other CPUs, SQLite (or --db postgres://...), transcript-auto-save 1.
+--target measures a running deployment; the chat servers come from
+--chat-servers or --config (with --transport wire they are the target),
+and without pid files no CPU figures are reported for them.
 
 --cpuprofile FILE writes the generator's CPU profile to FILE and, with
 --spawn, each application's to FILE.APP (FILE.chat-1 for the chat server),
@@ -83,7 +92,7 @@ func benchSetup(c *cli, fs *flag.FlagSet) func(context.Context, []string) error 
 	fs.StringVar(&o.db, "db", "", "with --spawn: the database `DSN`, postgres://... for PostgreSQL, else SQLite (e.g. file:parley.db?_synchronous=NORMAL)")
 	fs.StringVar(&o.dataDir, "data-dir", "", "with --spawn: the deployment's data-dir, kept afterwards (default: a temporary one, removed)")
 	fs.BoolVar(&o.pin, "pin", true, "with --spawn: pin the chat server to CPU 0, the web API and the generator to the others")
-	fs.StringVar(&o.transport, "transport", "rest", "customers' transport: `rest`, websocket or long-polling")
+	fs.StringVar(&o.transport, "transport", "rest", "customers' transport: `rest`, websocket, long-polling, or wire (the chat server's customer side, no web API)")
 	fs.StringVar(&cfg.Service, "service", cfg.Service, "the Chat API v2 `SERVICE` to request chats on")
 	fs.IntVar(&cfg.Sessions, "sessions", 1000, "active sessions kept open (with --find-capacity: the first step)")
 	fs.IntVar(&cfg.Dormant, "dormant", 0, "dormant async sessions opened before the active ones")
@@ -95,6 +104,7 @@ func benchSetup(c *cli, fs *flag.FlagSet) func(context.Context, []string) error 
 	fs.IntVar(&cfg.Messages, "messages", cfg.Messages, "messages per party per session")
 	fs.DurationVar(&cfg.Think, "think", 0, "pause between two messages (default: session-length/(2*messages+1))")
 	fs.IntVar(&cfg.AgentsPerConn, "agents-per-conn", cfg.AgentsPerConn, "agents sharing one wire connection")
+	fs.IntVar(&cfg.CustomersPerConn, "customers-per-conn", 0, "with --transport wire: customers sharing one wire connection (0: all of a chat server's on one, as a web API has)")
 	fs.BoolVar(&o.findCapacity, "find-capacity", false, "raise --sessions by --step until a step fails, and report the largest that passed")
 	fs.Float64Var(&o.step, "step", 1.5, "with --find-capacity: the `FACTOR` between two steps")
 	fs.IntVar(&o.maxSessions, "max-sessions", 100000, "with --find-capacity: the largest step tried")
@@ -153,7 +163,14 @@ func (o *benchOptions) check() error {
 	if o.quick {
 		o.cfg = o.cfg.Quick()
 	}
-	if o.spawn == (o.cfg.Target != "") {
+	if t == bench.Wire {
+		if o.cfg.Target != "" {
+			return usageErrorf("--transport wire speaks to the chat servers: give --chat-servers or --config, not --target")
+		}
+		if o.spawn == (o.chatServers != "" || o.config != "") {
+			return usageErrorf("--transport wire: give either --spawn or the chat servers (--chat-servers or --config)")
+		}
+	} else if o.spawn == (o.cfg.Target != "") {
 		return usageErrorf("give either --target or --spawn")
 	}
 	if !o.spawn {
@@ -211,8 +228,9 @@ func (c *cli) measure(ctx context.Context, o *benchOptions, res *bench.Result) e
 	return err
 }
 
-// summary prints each step's main figures.
+// summary prints what was measured and each step's main figures.
 func (c *cli) summary(res bench.Result) {
+	fmt.Fprintf(c.stdout, "measured: %s\n", res.Setup.Measures)
 	for _, s := range res.Steps {
 		verdict := "FAIL"
 		if s.Passed {
@@ -271,7 +289,7 @@ func (c *cli) spawn(ctx context.Context, o *benchOptions) (*spawned, error) {
 		cleanup()
 		return nil, err
 	}
-	s, err := c.startDeployment(ctx, dir, file, newPinPlan(o.pin), o.profile)
+	s, err := c.startDeployment(ctx, dir, file, newPinPlan(o.pin, o.cfg.Transport != bench.Wire), o.profile)
 	if err != nil {
 		cleanup()
 		return nil, err
@@ -321,8 +339,9 @@ func benchDir(dataDir string) (string, func(), error) {
 	return dir, func() { os.RemoveAll(dir) }, nil
 }
 
-// writeBenchDeployment writes dir/bench.yaml: chat-1 and gms-1 on free
-// loopback ports, no session limits, transcript-auto-save 1, and REST
+// writeBenchDeployment writes dir/bench.yaml: chat-1 and, unless customers
+// speak wire, gms-1 on free loopback ports, no session limits,
+// transcript-auto-save 1, and REST
 // subscriptions, flex-disconnect-timeout and flex-push-timeout that outlive a
 // dormant customer's poll interval (the seed advises long protocol timeouts
 // for async chat: a REST customer that polls every 300 s must not be removed
@@ -348,13 +367,16 @@ applications:
     database: main
     options:
       settings: {transcript-auto-save: 1, limit-for-sessions: 1000000, limit-for-flex-users: 1000000, flex-disconnect-timeout: %d, flex-push-timeout: %d}
-  gms-1:
+`, filepath.Join(dir, "data"), db, chat, idle, idle)
+	if o.cfg.Transport != bench.Wire {
+		yaml += fmt.Sprintf(`  gms-1:
     type: web-api
     listen: %q
     connections: [chat-1]
     options:
       settings: {rest-subscription-idle: %d, request-timeout: 10}
-`, filepath.Join(dir, "data"), db, chat, idle, idle, web, idle)
+`, web, idle)
+	}
 	file := filepath.Join(dir, "bench.yaml")
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		return "", fmt.Errorf("bench: %w", err)
@@ -373,7 +395,8 @@ func freePort() (string, error) {
 }
 
 // startDeployment runs the deployment file under a supervisor, as up
-// does, and waits until the web API opens a chat. With profile named, each
+// does, and waits until the web API, or the chat server when there is no web
+// API, opens a chat. With profile named, each
 // application writes its CPU profile to profile.APP when it stops.
 func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan, profile string) (*spawned, error) {
 	d, err := loadDeployment(file)
@@ -401,9 +424,12 @@ func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan
 	supCtx, stopSup := context.WithCancel(context.WithoutCancel(ctx)) // stopped after the bench, not by Ctrl-C
 	finished := make(chan struct{})
 	go func() { _ = sup.run(supCtx, groups(apps)); close(finished) }()
-	s := &spawned{target: "http://" + appAddrs(d, config.WebAPI)["gms-1"], chats: appAddrs(d, config.ChatServer),
-		pinning: pin.desc, stop: func() { stopSup(); <-finished; log.Close() }}
-	if err := s.await(ctx, runDir, finished); err != nil {
+	s := &spawned{chats: appAddrs(d, config.ChatServer), pinning: pin.desc,
+		stop: func() { stopSup(); <-finished; log.Close() }}
+	if web, ok := appAddrs(d, config.WebAPI)["gms-1"]; ok {
+		s.target = "http://" + web
+	}
+	if err := s.await(ctx, d, runDir, finished); err != nil {
 		s.stop()
 		return nil, fmt.Errorf("%w (see %s)", err, log.Name())
 	}
@@ -414,9 +440,9 @@ func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan
 	return s, nil
 }
 
-// await waits until the web API opens a chat or the supervisor ends, then
-// reads the pids of the two applications.
-func (s *spawned) await(ctx context.Context, runDir string, finished <-chan struct{}) error {
+// await waits until the web API (or with none, chat-1) opens a chat or the
+// supervisor ends, then reads the pids of d's applications.
+func (s *spawned) await(ctx context.Context, d *config.Deployment, runDir string, finished <-chan struct{}) error {
 	ctx, cancel := context.WithTimeout(ctx, spawnReady)
 	defer cancel()
 	go func() {
@@ -426,21 +452,30 @@ func (s *spawned) await(ctx context.Context, runDir string, finished <-chan stru
 		case <-ctx.Done():
 		}
 	}()
-	if err := bench.Ready(ctx, s.target, bench.Defaults().Service); err != nil {
+	if err := s.ready(ctx); err != nil {
 		return err
 	}
-	for name, role := range map[string]string{"chat-1": "chat-server", "gms-1": "web-api"} {
+	for _, name := range slices.Sorted(maps.Keys(d.Applications)) {
 		pid, err := readPID(filepath.Join(runDir, name+".pid"))
 		if err != nil {
 			return err
 		}
-		s.procs = append(s.procs, bench.Process{Name: name, Role: role, PID: pid})
+		s.procs = append(s.procs, bench.Process{Name: name, Role: string(d.Applications[name].Type), PID: pid})
 	}
 	return nil
 }
 
+// ready waits until the web API, or with none chat-1, opens a chat.
+func (s *spawned) ready(ctx context.Context) error {
+	service := bench.Defaults().Service
+	if s.target == "" {
+		return bench.ReadyChatServer(ctx, s.chats["chat-1"], service)
+	}
+	return bench.Ready(ctx, s.target, service)
+}
+
 // pinPlan is where the spawned processes run: the chat server alone on CPU
-// 0, the web API and the generator on the other CPUs.
+// 0, the web API (if any) and the generator on the other CPUs.
 type pinPlan struct {
 	taskset string // the taskset program; empty: no pinning
 	chat    string // taskset CPU lists
@@ -450,8 +485,9 @@ type pinPlan struct {
 }
 
 // newPinPlan pins when asked to, taskset exists and there are two CPUs or
-// more. The chat server runs with GOMAXPROCS=1 in every case.
-func newPinPlan(pin bool) pinPlan {
+// more; webAPI says whether a web API runs beside the generator. The chat
+// server runs with GOMAXPROCS=1 in every case.
+func newPinPlan(pin, webAPI bool) pinPlan {
 	n := runtime.NumCPU()
 	path, err := exec.LookPath("taskset")
 	if !pin || err != nil || n < 2 {
@@ -461,7 +497,11 @@ func newPinPlan(pin bool) pinPlan {
 	for cpu := 1; cpu < n; cpu++ {
 		p.self = append(p.self, cpu)
 	}
-	p.desc = fmt.Sprintf("chat server taskset -c 0 GOMAXPROCS=1; web API and generator taskset -c %s", p.others)
+	others := "generator (no web API)"
+	if webAPI {
+		others = "web API and generator"
+	}
+	p.desc = fmt.Sprintf("chat server taskset -c 0 GOMAXPROCS=1; %s taskset -c %s", others, p.others)
 	return p
 }
 

@@ -1,0 +1,109 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/parley-chat/parley/internal/wire"
+)
+
+// wirePool is a few wire connections to each chat server that many
+// simulated parties share, as a web API shares one among its customers and
+// a desktop gateway one among its agents: the party of slot i uses
+// connection i mod conns of its chat server, dialled on first use (and again
+// once it has ended) and served by h. Its methods are safe for concurrent use.
+type wirePool struct {
+	path  string            // the chat server's endpoint
+	addrs map[string]string // chat server name -> host:port
+	conns int               // connections per chat server
+	opts  wire.Options
+	h     wire.Handler
+	wg    sync.WaitGroup     // one Serve goroutine per connection
+	ctx   context.Context    // the connections' lifetime
+	stop  context.CancelFunc // ends ctx
+
+	mu   sync.Mutex // guards pool
+	pool map[string][]*wire.Conn
+}
+
+// newWirePool returns a pool of conns connections per chat server at addrs'
+// endpoint path, each queueing at most queue outgoing messages.
+func newWirePool(path string, addrs map[string]string, conns, queue int, h wire.Handler) *wirePool {
+	ctx, stop := context.WithCancel(context.Background())
+	return &wirePool{path: path, addrs: addrs, conns: max(1, conns), opts: wire.Options{QueueSize: queue}, h: h,
+		ctx: ctx, stop: stop, pool: map[string][]*wire.Conn{}}
+}
+
+// conn returns the connection of slot on chat server alias.
+func (p *wirePool) conn(ctx context.Context, alias string, slot int) (*wire.Conn, error) {
+	addr, ok := p.addrs[alias]
+	if !ok {
+		return nil, fmt.Errorf("bench: chat server %q is not among the known chat servers", alias)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pool := p.pool[alias]
+	if pool == nil {
+		pool = make([]*wire.Conn, p.conns)
+		p.pool[alias] = pool
+	}
+	i := slot % len(pool)
+	if c := pool[i]; c != nil && c.Err() == nil {
+		return c, nil
+	}
+	c, err := wire.Dial(ctx, "ws://"+addr+p.path, p.opts)
+	if err != nil {
+		return nil, err
+	}
+	p.wg.Go(func() { _ = c.Serve(p.ctx, p.h) })
+	pool[i] = c
+	return c, nil
+}
+
+// close closes every connection and waits for their goroutines.
+func (p *wirePool) close() {
+	p.stop()
+	p.wg.Wait()
+}
+
+// wireRequest sends one request and waits for its reply, at most
+// requestTimeout.
+func wireRequest(ctx context.Context, c *wire.Conn, name string, body, reply any) error {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	_, err := c.Request(ctx, name, body, reply)
+	return err
+}
+
+// push is the part of EventSessionInfo the generator reads.
+type push struct {
+	SessionID string  `json:"sessionId"`
+	Messages  []event `json:"messages"`
+}
+
+// decodePush reads an EventSessionInfo, and reports false for any other
+// message or a body it cannot read.
+func decodePush(m wire.Message) (push, bool) {
+	var p push
+	if m.Name != wire.EventSessionInfo {
+		return p, false
+	}
+	// Leniently, unlike Bind: a client ignores fields it does not read.
+	return p, json.Unmarshal(m.Body, &p) == nil
+}
+
+// partyBody is a request of a party on a session, as both sides of the chat
+// server read it: the party (a customer proves itself with its secure key,
+// an agent by the connection it joined on) and what RequestMessage,
+// RequestSubscribe and RequestReleaseParty add. Empty fields are left out,
+// since the chat server refuses fields a request does not have.
+type partyBody struct {
+	SessionID          string `json:"sessionId"`
+	UserID             string `json:"userId"`
+	SecureKey          string `json:"secureKey,omitempty"`
+	Text               string `json:"text,omitempty"`
+	AfterAction        string `json:"afterAction,omitempty"`
+	TranscriptPosition int    `json:"transcriptPosition,omitempty"`
+}
