@@ -1,10 +1,8 @@
 package transcript
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
 	"strconv"
+	"unicode/utf8"
 )
 
 // JSON encodes f as JSON in the GMS Chat API v2 message shape
@@ -14,14 +12,19 @@ import (
 // eventAttributes.GCTI_SYSTEM["quit-reason-code"]. A party's KeyHash is never
 // written. It returns an error wrapping ErrInvalidTranscript if an event
 // cannot be encoded.
+//
+// The document is written by hand, byte for byte as encoding/json wrote it
+// before without HTML escaping (reference_test.go keeps that encoder, and
+// FuzzFinalJSON holds this one to it).
 func (f Final) JSON() ([]byte, error) {
-	doc := jsonTranscript{
-		SessionID: f.SessionID,
-		StartAt:   f.StartAt.UTC().Format(startAtLayout),
-		Messages:  make([]APIMessage, 0, len(f.Events)),
-	}
-	parties := make(map[string]*Party)
-	for _, e := range f.Events {
+	b := make([]byte, 0, jsonSizeHint(f))
+	b = append(b, `{"sessionId":`...)
+	b = appendJSONString(b, f.SessionID)
+	b = append(b, `,"startAt":"`...)
+	b = f.StartAt.UTC().AppendFormat(b, startAtLayout) // digits and separators: nothing to escape
+	b = append(b, `","messages":[`...)
+	parties := make(map[string]*Party, 4)
+	for i, e := range f.Events {
 		if err := validate(e); err != nil {
 			return nil, err
 		}
@@ -30,22 +33,25 @@ func (f Final) JSON() ([]byte, error) {
 			sender = partyID(e)
 			parties[sender] = e.Party
 		}
-		doc.Messages = append(doc.Messages, NewAPIMessage(e, parties[sender]))
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = newAPIMessage(e, apiFrom(parties[sender])).appendJSON(b)
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	// The transcript is stored, not embedded in HTML: keep <, > and & readable.
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(doc); err != nil {
-		return nil, fmt.Errorf("transcript: encode session %s as JSON: %w", f.SessionID, err)
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	return append(b, "]}"...), nil
 }
 
-type jsonTranscript struct {
-	SessionID string       `json:"sessionId"`
-	StartAt   string       `json:"startAt"`
-	Messages  []APIMessage `json:"messages"`
+// jsonSizeHint is a little more than f's JSON usually takes, so that JSON
+// allocates its buffer once.
+func jsonSizeHint(f Final) int {
+	n := 128
+	for _, e := range f.Events {
+		n += 224 + len(e.Text) + len(e.MessageType) + 64*len(e.UserData)
+		if e.Party != nil {
+			n += 64 * len(e.Party.UserData)
+		}
+	}
+	return n
 }
 
 // APIMessage is one transcript event as GMS Chat API v2 shows it in
@@ -72,17 +78,29 @@ type APIFrom struct {
 // NewAPIMessage converts one event; from is the sender, or nil for an event
 // of no known party (a system notice), which then has no from.
 func NewAPIMessage(e Event, from *Party) APIMessage {
+	return newAPIMessage(e, apiFrom(from))
+}
+
+// apiFrom is p as a sender, or nil for no party. It is small enough to
+// inline, so that a caller that does not keep it (JSON) keeps it on its stack.
+func apiFrom(p *Party) *APIFrom {
+	if p == nil {
+		return nil
+	}
+	return &APIFrom{Nickname: p.Nickname, ParticipantID: p.ParticipantID, Type: p.Type}
+}
+
+// newAPIMessage is NewAPIMessage with the sender already converted.
+func newAPIMessage(e Event, from *APIFrom) APIMessage {
 	m := APIMessage{
 		Index:       e.Index,
 		Type:        e.Type,
 		UTCTime:     e.UTCMillis(),
+		From:        from,
 		Text:        e.Text,
 		MessageType: e.MessageType,
 		UserData:    eventUserData(e),
 		Visibility:  e.Visibility,
-	}
-	if from != nil {
-		m.From = &APIFrom{Nickname: from.Nickname, ParticipantID: from.ParticipantID, Type: from.Type}
 	}
 	if e.Type == ParticipantLeft && e.Reason != ReasonNone {
 		m.EventAttributes = map[string]map[string]string{
@@ -90,4 +108,121 @@ func NewAPIMessage(e Event, from *Party) APIMessage {
 		}
 	}
 	return m
+}
+
+// appendJSON appends m as encoding/json marshals it with HTML escaping off:
+// fields in declaration order, omitempty ones left out when empty, map keys
+// sorted.
+func (m APIMessage) appendJSON(b []byte) []byte {
+	b = append(b, `{"index":`...)
+	b = strconv.AppendInt(b, int64(m.Index), 10)
+	b = append(b, `,"type":`...)
+	b = appendJSONString(b, string(m.Type))
+	b = append(b, `,"utcTime":`...)
+	b = strconv.AppendInt(b, m.UTCTime, 10)
+	if m.From != nil {
+		b = m.From.appendJSON(append(b, `,"from":`...))
+	}
+	if m.Text != "" {
+		b = appendJSONString(append(b, `,"text":`...), m.Text)
+	}
+	if m.MessageType != "" {
+		b = appendJSONString(append(b, `,"messageType":`...), m.MessageType)
+	}
+	if len(m.UserData) > 0 {
+		b = appendJSONStrings(append(b, `,"userData":`...), m.UserData)
+	}
+	b = appendJSONString(append(b, `,"visibility":`...), string(m.Visibility))
+	if len(m.EventAttributes) > 0 {
+		b = appendJSONAttributes(append(b, `,"eventAttributes":`...), m.EventAttributes)
+	}
+	return append(b, '}')
+}
+
+// appendJSON appends f as encoding/json marshals it.
+func (f *APIFrom) appendJSON(b []byte) []byte {
+	b = appendJSONString(append(b, `{"nickname":`...), f.Nickname)
+	b = append(b, `,"participantId":`...)
+	b = strconv.AppendInt(b, int64(f.ParticipantID), 10)
+	b = appendJSONString(append(b, `,"type":`...), string(f.Type))
+	return append(b, '}')
+}
+
+// appendJSONAttributes appends attrs as an object of objects, a nil inner
+// map as null.
+func appendJSONAttributes(b []byte, attrs map[string]map[string]string) []byte {
+	return appendJSONObject(b, attrs, func(b []byte, v map[string]string) []byte {
+		if v == nil {
+			return append(b, "null"...)
+		}
+		return appendJSONStrings(b, v)
+	})
+}
+
+// appendJSONStrings appends m as an object of strings.
+func appendJSONStrings(b []byte, m map[string]string) []byte {
+	return appendJSONObject(b, m, appendJSONString)
+}
+
+// appendJSONObject appends m as an object, keys sorted as encoding/json
+// sorts them, each value written by appendValue.
+func appendJSONObject[V any](b []byte, m map[string]V, appendValue func([]byte, V) []byte) []byte {
+	var buf [16]string
+	b = append(b, '{')
+	for i, k := range sortedKeys(buf[:0], m) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(appendJSONString(b, k), ':')
+		b = appendValue(b, m[k])
+	}
+	return append(b, '}')
+}
+
+// jsonEscapes is what encoding/json writes for each ASCII byte it escapes
+// with HTML escaping off: the quote, the backslash and the control
+// characters. Bytes it keeps map to "".
+var jsonEscapes = func() (t [utf8.RuneSelf]string) {
+	const hex = "0123456789abcdef"
+	for c := range byte(0x20) {
+		t[c] = `\u00` + string(hex[c>>4]) + string(hex[c&0xF])
+	}
+	t['"'], t['\\'] = `\"`, `\\`
+	t['\b'], t['\f'], t['\n'], t['\r'], t['\t'] = `\b`, `\f`, `\n`, `\r`, `\t`
+	return t
+}()
+
+// appendJSONString appends s quoted exactly as encoding/json quotes it with
+// HTML escaping off: jsonEscapes for ASCII, \ufffd for each byte of invalid
+// UTF-8, and U+2028 and U+2029 escaped for JSONP's sake.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	last := 0
+	for i := 0; i < len(s); {
+		at, esc := i, ""
+		if c := s[i]; c < utf8.RuneSelf {
+			i++
+			if esc = jsonEscapes[c]; esc == "" {
+				continue
+			}
+		} else {
+			r, width := utf8.DecodeRuneInString(s[i:])
+			i += width
+			switch {
+			case width == 1:
+				esc = `\ufffd`
+			case r == '\u2028':
+				esc = `\u2028`
+			case r == '\u2029':
+				esc = `\u2029`
+			default:
+				continue
+			}
+		}
+		b = append(b, s[last:at]...)
+		b = append(b, esc...)
+		last = i
+	}
+	b = append(b, s[last:]...)
+	return append(b, '"')
 }
