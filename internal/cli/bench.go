@@ -65,9 +65,10 @@ share connections as a web API's do: all of a chat server's on one, or
 one chat server (GOMAXPROCS=1, pinned to CPU 0 with taskset when --pin and
 taskset exist), one web API (none with --transport wire) and the generator
 on the other CPUs, SQLite (or --db postgres://...), transcript-auto-save 1.
---target measures a running deployment; the chat servers come from
---chat-servers or --config (with --transport wire they are the target),
-and without pid files no CPU figures are reported for them.
+--target measures a running deployment (with --transport wire, give no
+--target: the chat servers are what is measured); the chat servers come
+from --chat-servers or --config, and without pid files no CPU figures are
+reported for them.
 
 --cpuprofile FILE writes the generator's CPU profile to FILE and, with
 --spawn, each application's to FILE.APP (FILE.chat-1 for the chat server),
@@ -86,8 +87,8 @@ func benchSetup(c *cli, fs *flag.FlagSet) func(context.Context, []string) error 
 	o := &benchOptions{cfg: bench.Defaults()}
 	cfg := &o.cfg
 	fs.StringVar(&cfg.Target, "target", "", "the web API to measure, `http://host:port`")
-	fs.StringVar(&o.chatServers, "chat-servers", "", "with --target: the chat servers agents join, `NAME=HOST:PORT,...`")
-	fs.StringVar(&o.config, "config", "", "with --target: read the chat servers (and the web API) from this deployment `FILE`")
+	fs.StringVar(&o.chatServers, "chat-servers", "", "with --target, or --transport wire without --spawn: the chat servers agents (and wire customers) speak to, `NAME=HOST:PORT,...`")
+	fs.StringVar(&o.config, "config", "", "instead of --chat-servers: read the chat servers from this deployment `FILE`")
 	fs.BoolVar(&o.spawn, "spawn", false, "start a deployment (one chat server, one web API) and measure it")
 	fs.StringVar(&o.db, "db", "", "with --spawn: the database `DSN`, postgres://... for PostgreSQL, else SQLite (e.g. file:parley.db?_synchronous=NORMAL)")
 	fs.StringVar(&o.dataDir, "data-dir", "", "with --spawn: the deployment's data-dir, kept afterwards (default: a temporary one, removed)")
