@@ -6,16 +6,20 @@
 // Bayeux client of its own, over websocket or long-polling). Simulated
 // agents speak the chat server's basic wire side (RequestJoin,
 // RequestMessage, RequestReleaseParty, and the EventSessionInfo pushes),
-// many agents sharing one connection. The package imports no role package:
-// it knows the deployment only by its addresses, as a real client does.
+// many agents sharing one connection. With the Wire transport the customers
+// skip the web API and speak the chat server's customer side themselves
+// (RequestLogin, RequestSubscribe, RequestMessage, RequestLogout), as a web
+// API does for them: that measures the chat server alone. The package
+// imports no role package: it knows the deployment only by its addresses,
+// as a real client does.
 //
 // Each active session follows the seed's scenario: a customer requests a
 // chat, an agent joins it on the chat server named by the chat's alias, the
 // two alternate Messages messages each, Think apart, and the agent closes
 // the chat (ForceClose) one Think after the last one; the slot then starts
 // the next session. Dormant sessions are async chats with no agent whose
-// customer polls every DormantPoll (REST) or stays subscribed (CometD) and
-// sends nothing.
+// customer polls every DormantPoll (REST) or stays subscribed (CometD,
+// Wire) and sends nothing.
 //
 // Every message carries its sequence number and its send time in its text
 // ("bench seq=N t=UNIXNANO"). Each receiver checks order, losses and
