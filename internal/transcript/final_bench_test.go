@@ -1,6 +1,7 @@
 package transcript
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -65,6 +66,34 @@ func BenchmarkFinalJSON(b *testing.B) {
 	for b.Loop() {
 		if _, err := f.JSON(); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEventJSON encodes each event of the benchmark chat as a store
+// writes it; EventJSONMarshal is the encoding/json it replaced.
+func BenchmarkEventJSON(b *testing.B) {
+	events := benchFinal().Events
+	b.ReportAllocs()
+	var buf []byte
+	for b.Loop() {
+		for _, e := range events {
+			var err error
+			if buf, err = e.AppendJSON(buf[:0]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func BenchmarkEventJSONMarshal(b *testing.B) {
+	events := benchFinal().Events
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, e := range events {
+			if _, err := json.Marshal(e); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }

@@ -2,14 +2,17 @@ package transcript
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 )
 
 // The fuzz tests hold Final.XML and Final.JSON to the encoding/xml and
 // encoding/json encoders they replaced (reference_test.go): the same bytes
-// for every transcript, the same error for every invalid one.
+// for every transcript, the same error for every invalid one; and
+// Event.AppendJSON to json.Marshal, by what each reads back as.
 
 func FuzzFinalXML(f *testing.F) {
 	addFinalSeeds(f)
@@ -133,5 +136,51 @@ func breakEvent(e *Event, how uint8) {
 		e.Visibility = "all"
 	default:
 		e.Type, e.Party = ParticipantJoined, nil
+	}
+}
+
+// FuzzEventJSON checks that every event AppendJSON writes is valid JSON that
+// reads back as what json.Marshal's output reads back as.
+func FuzzEventJSON(f *testing.F) {
+	addFinalSeeds(f)
+	f.Fuzz(func(t *testing.T, session, id, nick, text, key, value string, startMs, stepMs int64, plan []byte, broken uint8) {
+		fin := fuzzFinal(fuzzStrings{session, id, nick, text, key, value}, startMs, stepMs, plan, broken)
+		for _, e := range fin.Events {
+			checkEventJSON(t, e)
+		}
+	})
+}
+
+func checkEventJSON(t *testing.T, e Event) {
+	t.Helper()
+	got, err := e.AppendJSON(nil)
+	want, wantErr := json.Marshal(e)
+	if (err != nil) != (wantErr != nil) {
+		t.Fatalf("event %d: AppendJSON error %v, json.Marshal error %v", e.Index, err, wantErr)
+	}
+	if err != nil {
+		return
+	}
+	var back, wantBack Event
+	if err := json.Unmarshal(got, &back); err != nil {
+		t.Fatalf("event %d: %s does not read back: %v", e.Index, got, err)
+	}
+	if err := json.Unmarshal(want, &wantBack); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, wantBack) {
+		t.Fatalf("event %d: AppendJSON reads back as\n%+v\njson.Marshal as\n%+v", e.Index, back, wantBack)
+	}
+}
+
+func TestEventJSONTimes(t *testing.T) {
+	paris := time.FixedZone("CET", 3600)
+	for _, at := range []time.Time{
+		time.Date(2026, 12, 1, 13, 4, 5, 123_000_000, time.UTC),
+		time.Date(2026, 12, 1, 14, 4, 5, 0, paris),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), // refused by both
+		{},
+	} {
+		checkEventJSON(t, Event{Index: 3, Type: Message, Time: at, PartyID: "u", Visibility: VisAll, Text: "<&>"})
 	}
 }

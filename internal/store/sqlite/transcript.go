@@ -93,7 +93,7 @@ func encodeEvents(events []transcript.Event) ([]eventRow, error) {
 	}
 	rows := make([]eventRow, len(events))
 	for i, e := range events {
-		data, err := json.Marshal(e)
+		data, err := e.AppendJSON(nil)
 		if err != nil {
 			return nil, fmt.Errorf("event %d: %w", e.Index, err)
 		}
