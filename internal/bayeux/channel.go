@@ -9,20 +9,23 @@ func validChannel(ch string) bool {
 	if len(ch) < 2 || ch[0] != '/' || ch[len(ch)-1] == '/' {
 		return false
 	}
-	segs := strings.Split(ch[1:], "/")
-	for i, seg := range segs {
+	for rest := ch[1:]; ; { // one segment at a time, without allocating
+		seg, next, more := strings.Cut(rest, "/")
 		switch {
 		case seg == "":
 			return false
 		case seg == "*" || seg == "**":
-			if i != len(segs)-1 {
+			if more {
 				return false
 			}
 		case strings.Contains(seg, "*"):
 			return false
 		}
+		if !more {
+			return true
+		}
+		rest = next
 	}
-	return true
 }
 
 // isWild reports whether ch is a wildcard channel pattern.

@@ -106,7 +106,7 @@ func (c *Client) Deliver(channel string, data any) error {
 	if err != nil {
 		return fmt.Errorf("bayeux: deliver on %s: %w", channel, err)
 	}
-	return c.deliver(encode(delivery{Channel: channel, Data: raw}))
+	return c.deliver(encodeDelivery(channel, raw))
 }
 
 // deliver queues one encoded delivery, removing the client on overflow.

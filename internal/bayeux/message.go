@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"unicode/utf8"
 )
 
 // errNotJSON is returned by decode when a body or frame is not JSON at all.
@@ -67,6 +69,17 @@ type delivery struct {
 // whatever id and channel could be read so that its error reply carries them.
 func decode(data []byte, maxSize int64) ([]*message, error) {
 	data = bytes.TrimSpace(data)
+	if int64(len(data)) <= maxSize {
+		if msgs, ok := decodeWhole(data); ok {
+			return msgs, nil
+		}
+	}
+	return decodeEach(data, maxSize)
+}
+
+// decodeEach is decode one message at a time, for the bodies decodeWhole
+// leaves to it: each message is judged apart.
+func decodeEach(data []byte, maxSize int64) ([]*message, error) {
 	var raws []json.RawMessage
 	if len(data) > 0 && data[0] == '[' {
 		if err := json.Unmarshal(data, &raws); err != nil {
@@ -83,6 +96,35 @@ func decode(data []byte, maxSize int64) ([]*message, error) {
 		msgs[i] = decodeOne(raw, maxSize)
 	}
 	return msgs, nil
+}
+
+// decodeWhole decodes data, a JSON object or array of objects, in one pass,
+// and reports false when some message in it cannot be decoded: decode then
+// judges each message apart. data must be no larger than the largest
+// message, so that no message in it is too large.
+func decodeWhole(data []byte) ([]*message, bool) {
+	var msgs []*message
+	switch {
+	case len(data) == 0:
+		return nil, false
+	case data[0] == '[':
+		// A null element would decode to nil, not to a rejected message.
+		if json.Unmarshal(data, &msgs) != nil || slices.Contains(msgs, nil) {
+			return nil, false
+		}
+	case data[0] == '{':
+		m := new(message)
+		if json.Unmarshal(data, m) != nil {
+			return nil, false
+		}
+		msgs = []*message{m}
+	default:
+		return nil, false
+	}
+	for _, m := range msgs {
+		m.err = m.check()
+	}
+	return msgs, true
 }
 
 // decodeOne decodes one message.
@@ -170,6 +212,32 @@ func encode(v any) []byte {
 		return internalReply
 	}
 	return b
+}
+
+// encodeDelivery is encode(delivery{Channel: channel, Data: data}) for data
+// that json.Marshal produced, without compacting data a second time.
+func encodeDelivery(channel string, data []byte) []byte {
+	const head, mid = `{"channel":`, `,"data":`
+	b := make([]byte, 0, len(head)+len(channel)+2+len(mid)+len(data)+1)
+	b = append(b, head...)
+	b = appendString(b, channel)
+	b = append(b, mid...)
+	b = append(b, data...)
+	return append(b, '}')
+}
+
+// appendString appends s as json.Marshal encodes it: a channel name needs
+// no escaping, anything else takes the long way.
+func appendString(b []byte, s string) []byte {
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // joinArray appends msgs as one JSON array to buf.

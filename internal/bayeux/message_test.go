@@ -1,8 +1,11 @@
 package bayeux
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -117,12 +120,19 @@ func TestErrorFormat(t *testing.T) {
 func wrapErr(err error) error { return errors.Join(errors.New("context"), err) }
 
 // FuzzDecode checks that decode never panics, that every message it returns
-// is either rejected with a catalogue code or has a valid channel, and that
-// the error reply to any message encodes to valid JSON.
+// is either rejected with a catalogue code or has a valid channel, that the
+// error reply to any message encodes to valid JSON, and that decoding a
+// body whole gives what decoding it message by message gives.
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`[{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["websocket"],"id":"1"}]`))
 	f.Add([]byte(`{"channel":"/meta/connect","clientId":"ab","connectionType":"long-polling","advice":{"timeout":0},"id":"2"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if whole, ok := decodeWhole(bytes.TrimSpace(data)); ok {
+			each, err := decodeEach(bytes.TrimSpace(data), math.MaxInt64)
+			if err != nil || !reflect.DeepEqual(whole, each) {
+				t.Fatalf("decoded whole: %+v; message by message: %+v, %v", whole, each, err)
+			}
+		}
 		msgs, err := decode(data, 256)
 		if err != nil {
 			if !errors.Is(err, errNotJSON) {
@@ -143,4 +153,19 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestEncodeDelivery checks that a delivery built by hand is what
+// json.Marshal makes of it.
+func TestEncodeDelivery(t *testing.T) {
+	data, err := json.Marshal(map[string]any{"text": "<b>&\u2028\"é\"</b>", "n": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []string{"/service/chatV2/customer-support", "/a/<b>&c", "/a/\"q\\", "/a/é\u2028", "/a/\x01", "/a/\xff"} {
+		want := encode(delivery{Channel: ch, Data: data})
+		if got := encodeDelivery(ch, data); !bytes.Equal(got, want) {
+			t.Errorf("encodeDelivery(%q) = %s, want %s", ch, got, want)
+		}
+	}
 }

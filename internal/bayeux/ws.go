@@ -27,8 +27,11 @@ type wsConn struct {
 	srv *Server
 	ws  *websocket.Conn
 
-	// ctx ends when the connection is cut; every socket operation and the
-	// services called from its messages run under it.
+	// ctx ends when the connection is cut; reads and the services called
+	// from its messages run under it. Writes do not, as the library arms a
+	// context watch per call, allocating on each frame: the cut closes the
+	// socket under a blocked write through the reader's Read, which the
+	// reader is back in once the message it serves (under ctx) returns.
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wake    chan struct{} // capacity 1: the queue has messages
@@ -188,7 +191,7 @@ func (c *wsConn) fail() {
 		c.timer.Stop()
 	}
 	c.mu.Unlock()
-	c.cancel() // the library closes the socket under a cancelled read or write
+	c.cancel() // the library closes the socket under a cancelled read
 }
 
 // writeLoop drains the queue until the connection ends; after shutdown it
@@ -235,7 +238,7 @@ func (c *wsConn) writeBatch(buf []byte, msgs [][]byte) ([]byte, error) {
 			size += 1 + len(msgs[n])
 		}
 		buf = joinArray(buf[:0], msgs[:n])
-		if err := c.ws.Write(c.ctx, websocket.MessageText, buf); err != nil {
+		if err := c.ws.Write(context.Background(), websocket.MessageText, buf); err != nil {
 			return buf, err
 		}
 		msgs = msgs[n:]
