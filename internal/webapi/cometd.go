@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parley-chat/parley/internal/bayeux"
 	"github.com/parley-chat/parley/internal/transcript"
@@ -676,66 +677,87 @@ func (t *cometTarget) wait(ctx context.Context, d time.Duration) bool {
 // string, number or boolean field by name, and the fields of the userData
 // object as user data. Fields of other types are ignored.
 func decodeData(data json.RawMessage) (form, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil || raw == nil {
+	var fields map[string]dataField
+	if err := json.Unmarshal(data, &fields); err != nil || fields == nil {
 		return form{}, wire.Errorf(wire.CodeBadRequest, "data must be a JSON object")
 	}
-	f := form{values: make(map[string]string, len(raw)), userData: map[string]string{}}
-	for k, v := range raw {
-		if k == "userData" {
-			ud, err := decodeUserData(v)
+	f := form{values: make(map[string]string, len(fields)), userData: map[string]string{}}
+	for k, v := range fields {
+		switch {
+		case k == "userData" && v.scalar:
+			return form{}, errUserDataType
+		case k == "userData":
+			ud, err := decodeUserData(v.raw)
 			if err != nil {
 				return form{}, err
 			}
 			f.userData = ud
-			continue
-		}
-		if s, ok := scalar(v); ok {
-			f.values[k] = s
+		case v.scalar:
+			f.values[k] = v.text
 		}
 	}
 	return f, nil
 }
 
+// errUserDataType rejects a userData that is not an object.
+var errUserDataType = wire.Errorf(wire.CodeBadRequest, "userData must be a JSON object")
+
 // decodeUserData reads a userData object, with the limits of REST.
-func decodeUserData(v json.RawMessage) (map[string]string, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(v, &raw); err != nil {
-		return nil, wire.Errorf(wire.CodeBadRequest, "userData must be a JSON object")
+func decodeUserData(v []byte) (map[string]string, error) {
+	var fields map[string]dataField
+	if err := json.Unmarshal(v, &fields); err != nil {
+		return nil, errUserDataType
 	}
-	if len(raw) > maxUserData {
+	if len(fields) > maxUserData {
 		return nil, wire.Errorf(wire.CodeBadRequest, "more than %d userData fields", maxUserData)
 	}
-	ud := make(map[string]string, len(raw))
-	for k, v := range raw {
-		s, ok := scalar(v)
+	ud := make(map[string]string, len(fields))
+	for k, v := range fields {
 		switch {
 		case k == "" || len(k) > maxKeyLen:
 			return nil, wire.Errorf(wire.CodeBadRequest, "userData key must be 1-%d bytes", maxKeyLen)
-		case !ok:
+		case !v.scalar:
 			return nil, wire.Errorf(wire.CodeBadRequest, "userData values must be strings")
 		}
-		ud[k] = s
+		ud[k] = v.text
 	}
 	return ud, nil
 }
 
-// scalar returns a JSON string, number or boolean as text; null, objects
-// and arrays are not scalars.
-func scalar(v json.RawMessage) (string, bool) {
-	dec := json.NewDecoder(bytes.NewReader(v))
-	dec.UseNumber()
-	var x any
-	if dec.Decode(&x) != nil {
+// dataField is one field of a publish's data, decoded where it lies: a
+// string, number or boolean as text; anything else kept as JSON, for
+// userData.
+type dataField struct {
+	text   string
+	scalar bool
+	raw    []byte // when not a scalar
+}
+
+// UnmarshalJSON takes one JSON value, which the decoder has checked.
+func (f *dataField) UnmarshalJSON(b []byte) error {
+	if f.text, f.scalar = scalar(b); !f.scalar {
+		f.raw = bytes.Clone(b)
+	}
+	return nil
+}
+
+// scalar returns v, a valid JSON value, as text when it is a string, a
+// number (as written) or a boolean; null, objects and arrays are not
+// scalars.
+func scalar(v []byte) (string, bool) {
+	switch v[0] {
+	case '"':
+		if s := v[1 : len(v)-1]; bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s) {
+			return string(s), true // nothing to unescape or replace
+		}
+		var s string
+		return s, json.Unmarshal(v, &s) == nil
+	case 't':
+		return "true", true
+	case 'f':
+		return "false", true
+	case 'n', '{', '[':
 		return "", false
 	}
-	switch x := x.(type) {
-	case string:
-		return x, true
-	case json.Number:
-		return x.String(), true
-	case bool:
-		return strconv.FormatBool(x), true
-	}
-	return "", false
+	return string(v), true
 }

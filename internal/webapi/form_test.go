@@ -1,11 +1,14 @@
 package webapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -213,5 +216,56 @@ func FuzzDecodeData(f *testing.F) {
 			t.Fatalf("invalid JSON %q accepted", data)
 		}
 		checkForm(t, fm, err)
+		values, userData, ok := genericData(data)
+		if ok != (err == nil) || ok && (!maps.Equal(fm.values, values) || !maps.Equal(fm.userData, userData)) {
+			t.Fatalf("decodeData = %v %v %v; through generic values: %v %v ok %v", fm.values, fm.userData, err, values, userData, ok)
+		}
 	})
+}
+
+// genericData is what decodeData should make of data, read the slow, plain
+// way: each field as a generic value, numbers as written.
+func genericData(data []byte) (values, userData map[string]string, ok bool) {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(data, &fields) != nil || fields == nil {
+		return nil, nil, false
+	}
+	text := func(v json.RawMessage) (string, bool) {
+		dec := json.NewDecoder(bytes.NewReader(v))
+		dec.UseNumber()
+		var x any
+		if dec.Decode(&x) != nil {
+			return "", false
+		}
+		switch x := x.(type) {
+		case string:
+			return x, true
+		case json.Number:
+			return x.String(), true
+		case bool:
+			return strconv.FormatBool(x), true
+		}
+		return "", false
+	}
+	values, userData = map[string]string{}, map[string]string{}
+	for k, v := range fields {
+		if k != "userData" {
+			if s, ok := text(v); ok {
+				values[k] = s
+			}
+			continue
+		}
+		var ud map[string]json.RawMessage
+		if json.Unmarshal(v, &ud) != nil || len(ud) > maxUserData {
+			return nil, nil, false
+		}
+		for uk, uv := range ud {
+			s, ok := text(uv)
+			if !ok || uk == "" || len(uk) > maxKeyLen {
+				return nil, nil, false
+			}
+			userData[uk] = s
+		}
+	}
+	return values, userData, true
 }
