@@ -36,7 +36,7 @@ func (f Final) JSON() ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = newAPIMessage(e, apiFrom(parties[sender])).appendJSON(b)
+		b = newAPIMessage(e, apiFrom(parties[sender])).AppendJSON(b)
 	}
 	return append(b, "]}"...), nil
 }
@@ -110,10 +110,10 @@ func newAPIMessage(e Event, from *APIFrom) APIMessage {
 	return m
 }
 
-// appendJSON appends m as encoding/json marshals it with HTML escaping off:
+// AppendJSON appends m as encoding/json marshals it with HTML escaping off:
 // fields in declaration order, omitempty ones left out when empty, map keys
 // sorted.
-func (m APIMessage) appendJSON(b []byte) []byte {
+func (m APIMessage) AppendJSON(b []byte) []byte {
 	b = append(b, `{"index":`...)
 	b = strconv.AppendInt(b, int64(m.Index), 10)
 	b = append(b, `,"type":`...)

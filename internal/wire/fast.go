@@ -132,22 +132,28 @@ func skipString(data []byte, i int) int {
 // appendMessage appends the wire form of a message whose body is compact
 // JSON (or empty): the envelope is written here instead of marshalled.
 func appendMessage(b []byte, name string, ref uint64, body []byte) []byte {
+	b = appendHead(b, name, ref, len(body) > 0)
+	return append(append(b, body...), '}')
+}
+
+// appendHead appends a message up to its body: with body, up to and with
+// the body's key, so that the body and a closing brace complete it.
+func appendHead(b []byte, name string, ref uint64, body bool) []byte {
 	b = append(b, `{"name":`...)
-	b = appendString(b, name)
+	b = AppendString(b, name)
 	if ref != 0 {
 		b = append(b, `,"ref":`...)
 		b = strconv.AppendUint(b, ref, 10)
 	}
-	if len(body) > 0 {
+	if body {
 		b = append(b, `,"body":`...)
-		b = append(b, body...)
 	}
-	return append(b, '}')
+	return b
 }
 
-// appendString appends s as a JSON string; names of the catalogue need no
-// escaping, anything else is marshalled.
-func appendString(b []byte, s string) []byte {
+// AppendString appends s as a JSON string, for a JSONAppender: names of the
+// catalogue and ids need no escaping, anything else is marshalled.
+func AppendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f || c == '<' || c == '>' || c == '&' {
 			q, _ := json.Marshal(s) // a string always marshals

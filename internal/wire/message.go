@@ -128,10 +128,20 @@ func (m Message) Bind(v any) error {
 	return Errorf(CodeBadRequest, "invalid body of %s", m.Name)
 }
 
+// A JSONAppender is a body that appends its own encoding to b: a compact JSON
+// object whose strings escape control characters, as json.Marshal's would.
+// The servers' most frequent bodies skip encoding/json's reflection so.
+type JSONAppender interface {
+	AppendJSON(b []byte) []byte
+}
+
 // encode marshals one message as it goes on the wire. json.Marshal compacts
 // the body and escapes control characters in strings, so the result never
 // holds a raw newline: the frame separator stays free.
 func encode(name string, ref uint64, body any) ([]byte, error) {
+	if a, ok := body.(JSONAppender); ok {
+		return append(a.AppendJSON(appendHead(make([]byte, 0, 512), name, ref, true)), '}'), nil
+	}
 	var raw []byte
 	if body != nil {
 		var err error

@@ -1,6 +1,11 @@
 package chatserver
 
-import "github.com/parley-chat/parley/internal/transcript"
+import (
+	"strconv"
+
+	"github.com/parley-chat/parley/internal/transcript"
+	"github.com/parley-chat/parley/internal/wire"
+)
 
 // The bodies of the chat server's wire messages. Customer-side requests name
 // the client party with sessionId, userId and secureKey; agent-side requests
@@ -119,4 +124,35 @@ type status struct {
 	// Push is set on a subscription's reply and on the push that hands a
 	// web API a permanent push subscription: the party's device.
 	Push *pushDevice `json:"pushNotification,omitempty"`
+}
+
+// AppendJSON appends st as json.Marshal encodes it (wire.JSONAppender): a
+// status goes out with every event of every chat, to each party.
+func (st status) AppendJSON(b []byte) []byte {
+	b = wire.AppendString(append(b, `{"sessionId":`...), st.SessionID)
+	b = wire.AppendString(append(b, `,"userId":`...), st.UserID)
+	if st.SecureKey != "" {
+		b = wire.AppendString(append(b, `,"secureKey":`...), st.SecureKey)
+	}
+	b = wire.AppendString(append(b, `,"alias":`...), st.Alias)
+	b = strconv.AppendBool(append(b, `,"chatEnded":`...), st.ChatEnded)
+	b = strconv.AppendInt(append(b, `,"nextPosition":`...), int64(st.NextPosition), 10)
+	b = append(b, `,"messages":`...)
+	if st.Messages == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, m := range st.Messages {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = m.AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if st.Push != nil {
+		b = wire.AppendString(append(b, `,"pushNotification":{"deviceId":`...), st.Push.DeviceID)
+		b = append(wire.AppendString(append(b, `,"type":`...), st.Push.Type), '}')
+	}
+	return append(b, '}')
 }
