@@ -89,7 +89,7 @@ func benchSetup(c *cli, fs *flag.FlagSet) func(context.Context, []string) error 
 	fs.StringVar(&cfg.Target, "target", "", "the web API to measure, `http://host:port`")
 	fs.StringVar(&o.chatServers, "chat-servers", "", "with --target, or --transport wire without --spawn: the chat servers agents (and wire customers) speak to, `NAME=HOST:PORT,...`")
 	fs.StringVar(&o.config, "config", "", "instead of --chat-servers: read the chat servers from this deployment `FILE`")
-	fs.BoolVar(&o.spawn, "spawn", false, "start a deployment (one chat server, one web API) and measure it")
+	fs.BoolVar(&o.spawn, "spawn", false, "start a deployment (one chat server, and one web API unless --transport wire) and measure it")
 	fs.StringVar(&o.db, "db", "", "with --spawn: the database `DSN`, postgres://... for PostgreSQL, else SQLite (e.g. file:parley.db?_synchronous=NORMAL)")
 	fs.StringVar(&o.dataDir, "data-dir", "", "with --spawn: the deployment's data-dir, kept afterwards (default: a temporary one, removed)")
 	fs.BoolVar(&o.pin, "pin", true, "with --spawn: pin the chat server to CPU 0, the web API and the generator to the others")
@@ -342,11 +342,10 @@ func benchDir(dataDir string) (string, func(), error) {
 
 // writeBenchDeployment writes dir/bench.yaml: chat-1 and, unless customers
 // speak wire, gms-1 on free loopback ports, no session limits,
-// transcript-auto-save 1, and REST
-// subscriptions, flex-disconnect-timeout and flex-push-timeout that outlive a
-// dormant customer's poll interval (the seed advises long protocol timeouts
-// for async chat: a REST customer that polls every 300 s must not be removed
-// after the default 45 s).
+// transcript-auto-save 1, and REST subscriptions, flex-disconnect-timeout and
+// flex-push-timeout that outlive a dormant customer's poll interval (the seed
+// advises long protocol timeouts for async chat: a REST customer that polls
+// every 300 s must not be removed after the default 45 s).
 func writeBenchDeployment(dir string, o *benchOptions) (string, error) {
 	chat, err1 := freePort()
 	web, err2 := freePort()
