@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 )
 
 // Message is one message: {"name":"RequestJoin","ref":7,"body":{...}}.
@@ -140,7 +141,7 @@ type JSONAppender interface {
 // holds a raw newline: the frame separator stays free.
 func encode(name string, ref uint64, body any) ([]byte, error) {
 	if a, ok := body.(JSONAppender); ok {
-		return append(a.AppendJSON(appendHead(make([]byte, 0, 512), name, ref, true)), '}'), nil
+		return encodeAppender(name, ref, a), nil
 	}
 	var raw []byte
 	if body != nil {
@@ -156,6 +157,21 @@ func encode(name string, ref uint64, body any) ([]byte, error) {
 		}
 	}
 	return appendMessage(make([]byte, 0, len(raw)+len(name)+32), name, ref, raw), nil
+}
+
+// scratch holds the buffers appenders write into, so that each message
+// costs one allocation of its own size, not a series of growing ones.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
+
+func encodeAppender(name string, ref uint64, a JSONAppender) []byte {
+	buf := scratch.Get().(*[]byte)
+	b := append(a.AppendJSON(appendHead((*buf)[:0], name, ref, true)), '}')
+	frame := bytes.Clone(b)
+	if cap(b) <= maxBatch { // a rare huge message is not kept
+		*buf = b
+		scratch.Put(buf)
+	}
+	return frame
 }
 
 // truncate shortens s for an error text that echoes peer input.

@@ -3,6 +3,7 @@ package chatserver
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/parley-chat/parley/internal/chat"
@@ -200,12 +201,7 @@ func (s *Server) deliver(e *entry, events []transcript.Event) {
 		if err != nil {
 			continue
 		}
-		var seen []transcript.Event
-		for _, ev := range events {
-			if party.Type.Sees(ev.Visibility) {
-				seen = append(seen, ev)
-			}
-		}
+		seen := visibleTo(party.Type, events)
 		if len(seen) == 0 {
 			continue
 		}
@@ -213,6 +209,23 @@ func (s *Server) deliver(e *entry, events []transcript.Event) {
 			s.log.Debug("push failed", "session", e.id, "party", id, "err", err)
 		}
 	}
+}
+
+// visibleTo returns the events a party of type t sees: events itself when
+// it sees them all, as it mostly does.
+func visibleTo(t transcript.PartyType, events []transcript.Event) []transcript.Event {
+	for i, ev := range events {
+		if !t.Sees(ev.Visibility) {
+			seen := slices.Clip(events[:i])
+			for _, ev := range events[i+1:] {
+				if t.Sees(ev.Visibility) {
+					seen = append(seen, ev)
+				}
+			}
+			return seen
+		}
+	}
+	return events
 }
 
 // finish files the final transcript of an ended session in the contact
