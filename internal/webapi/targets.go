@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"slices"
 	"sync"
 	"time"
@@ -165,8 +164,7 @@ func wireHandler(ts *targets) wire.HandlerFunc {
 	return func(_ context.Context, c *wire.Conn, m wire.Message) {
 		switch m.Name {
 		case wire.EventSessionInfo:
-			var st status
-			if json.Unmarshal(m.Body, &st) == nil {
+			if st, err := parseStatus(m.Body); err == nil {
 				ts.push(c, st)
 			}
 		case wire.RequestCheckParty:
