@@ -23,3 +23,17 @@ func TestDecodePush(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDecodePush is the generator's cost of reading one message pushed
+// to a party, which it pays for each message twice (sender and receiver).
+func BenchmarkDecodePush(b *testing.B) {
+	m := wire.Message{Name: wire.EventSessionInfo, Body: []byte(`{"sessionId":"0001KaB3C2D4E5F6","userId":"007553863DC30033",` +
+		`"alias":"chat-1","chatEnded":false,"nextPosition":5,"messages":[{"index":4,"type":"Message","utcTime":1764590000000,` +
+		`"from":{"nickname":"agent","participantId":2,"type":"Agent"},"text":"bench seq=2 t=1764590000000000000","visibility":"ALL"}]}`)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := decodePush(m); !ok {
+			b.Fatal("not decoded")
+		}
+	}
+}
