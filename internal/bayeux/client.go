@@ -99,14 +99,21 @@ func (c *Client) OnClose(f func(reason error)) {
 // once the client has been removed, ErrOverflow when the message overflowed
 // the client's queue (the client is then removed), or the marshalling error.
 func (c *Client) Deliver(channel string, data any) error {
-	if !validChannel(channel) || isWild(channel) || isMeta(channel) {
-		return fmt.Errorf("bayeux: deliver on %q: invalid channel", channel)
-	}
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("bayeux: deliver on %s: %w", channel, err)
 	}
-	return c.deliver(encodeDelivery(channel, raw))
+	return c.DeliverJSON(channel, raw)
+}
+
+// DeliverJSON is Deliver for data already encoded, which is sent as it is:
+// it must be one JSON value as json.Marshal writes it (compact, with <, >
+// and & escaped in strings).
+func (c *Client) DeliverJSON(channel string, data []byte) error {
+	if !validChannel(channel) || isWild(channel) || isMeta(channel) {
+		return fmt.Errorf("bayeux: deliver on %q: invalid channel", channel)
+	}
+	return c.deliver(encodeDelivery(channel, data))
 }
 
 // deliver queues one encoded delivery, removing the client on overflow.

@@ -169,3 +169,22 @@ func TestEncodeDelivery(t *testing.T) {
 		}
 	}
 }
+
+// TestDeliverChannels checks that a delivery goes only on a channel a
+// client may receive, already encoded or not, and as it was encoded.
+func TestDeliverChannels(t *testing.T) {
+	s := New(Options{})
+	defer s.Close()
+	c, _ := s.register()
+	for _, ch := range []string{"/meta/connect", "/service/*", "service", "/a//b"} {
+		if c.Deliver(ch, 1) == nil || c.DeliverJSON(ch, []byte("1")) == nil {
+			t.Errorf("delivered on %q", ch)
+		}
+	}
+	if err := c.DeliverJSON("/service/x", []byte(`{"b":1,"a":"\u003c"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(c.queue[0]); got != `{"channel":"/service/x","data":{"b":1,"a":"\u003c"}}` {
+		t.Errorf("queued %s", got)
+	}
+}
