@@ -184,7 +184,7 @@ func (c *cometd) answer(bc *bayeux.Client, channel, name string, q *request, env
 			t.reply(*env)
 			return nil
 		}
-		_ = bc.Deliver(channel, env) // a client that is gone needs no answer
+		_ = bc.DeliverJSON(channel, env.encode()) // a client that is gone needs no answer
 		return nil
 	}
 	e := errorEnvelope(err)
@@ -192,7 +192,7 @@ func (c *cometd) answer(bc *bayeux.Client, channel, name string, q *request, env
 		e.Alias = q.alias // the chat moved: the client's retry goes there
 	}
 	c.s.metrics.requests.WithLabelValues(name, strconv.Itoa(e.StatusCode)).Inc()
-	_ = bc.Deliver(channel, e)
+	_ = bc.DeliverJSON(channel, e.encode())
 	if code := wire.Code(e.Errors[0].Code); code == wire.CodeBadRequest || code == wire.CodeTooLarge {
 		return &bayeux.Error{Code: 400, Message: e.Errors[0].Advice}
 	}
@@ -406,7 +406,7 @@ func (c *cometd) retryPush(ctx context.Context, t *cometTarget, next func() *req
 		}
 		c.s.log.Debug("cometd: push not subscribed", "chat", q.ref.SessionID, "err", err)
 		if e := errorEnvelope(err); e.StatusCode == statusFinal {
-			_ = t.client.Deliver(t.channel, e)
+			_ = t.client.DeliverJSON(t.channel, e.encode())
 			c.drop(t)
 			return
 		}
@@ -612,7 +612,7 @@ func (t *cometTarget) emitLocked(env envelope, always bool) {
 		return
 	}
 	env.Messages, env.NextPosition = msgs, t.next
-	_ = t.client.Deliver(t.channel, env) // a gone client is dropped by its OnClose
+	_ = t.client.DeliverJSON(t.channel, env.encode()) // a gone client is dropped by its OnClose
 }
 
 // fresh reports whether the event at index was not delivered yet, and

@@ -1,10 +1,12 @@
 package webapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/parley-chat/parley/internal/transcript"
 	"github.com/parley-chat/parley/internal/wire"
@@ -108,5 +110,59 @@ func writeEnvelope(w http.ResponseWriter, code int, env envelope) {
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(env)
+	w.Write(env.encode())
+	w.Write(newline) // as json.Encoder wrote it
+}
+
+var newline = []byte("\n")
+
+// encode returns env as json.Marshal encodes it, without its reflection:
+// every reply and push a customer receives is an envelope.
+func (env *envelope) encode() []byte {
+	b := env.appendJSON(make([]byte, 0, 192+256*len(env.Messages))) // room for most envelopes
+	if bytes.ContainsAny(b, "<>&") {
+		// The messages are written with HTML escaping off; json.Marshal
+		// escapes these three in strings, the only place they can be.
+		var esc bytes.Buffer
+		json.HTMLEscape(&esc, b)
+		b = esc.Bytes()
+	}
+	return b
+}
+
+// appendJSON appends env as json.Marshal encodes it, but for the HTML
+// escaping of its messages.
+func (env *envelope) appendJSON(b []byte) []byte {
+	b = strconv.AppendInt(append(b, `{"statusCode":`...), int64(env.StatusCode), 10)
+	b = wire.AppendString(append(b, `,"alias":`...), env.Alias)
+	b = strconv.AppendBool(append(b, `,"chatEnded":`...), env.ChatEnded)
+	b = wire.AppendString(append(b, `,"chatId":`...), env.ChatID)
+	b = wire.AppendString(append(b, `,"userId":`...), env.UserID)
+	if env.SecureKey != "" {
+		b = wire.AppendString(append(b, `,"secureKey":`...), env.SecureKey)
+	}
+	b = strconv.AppendInt(append(b, `,"nextPosition":`...), int64(env.NextPosition), 10)
+	b = append(b, `,"messages":`...)
+	if env.Messages == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, m := range env.Messages {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = m.AppendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	// Rare: user data echoed, errors. Both always marshal.
+	if len(env.UserData) > 0 {
+		ud, _ := json.Marshal(env.UserData)
+		b = append(append(b, `,"userData":`...), ud...)
+	}
+	if len(env.Errors) > 0 {
+		errs, _ := json.Marshal(env.Errors)
+		b = append(append(b, `,"errors":`...), errs...)
+	}
+	return append(b, '}')
 }

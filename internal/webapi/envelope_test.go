@@ -1,0 +1,57 @@
+package webapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/parley-chat/parley/internal/transcript"
+	"github.com/parley-chat/parley/internal/wire"
+)
+
+// checkEncode fails unless env.encode() is what json.Marshal makes of env.
+func checkEncode(t *testing.T, env envelope) {
+	t.Helper()
+	want, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := env.encode(); !bytes.Equal(got, want) {
+		t.Fatalf("encode:\n%s\njson.Marshal:\n%s", got, want)
+	}
+}
+
+func TestEnvelopeEncode(t *testing.T) {
+	var st status
+	if err := json.Unmarshal([]byte(plainStatuses[3]), &st); err != nil {
+		t.Fatal(err)
+	}
+	full := okEnvelope(st)
+	full.SecureKey, full.UserData = "k&1", map[string]string{"b": "<2>", "a": "1"}
+	for _, env := range []envelope{
+		{},
+		okEnvelope(status{SessionID: "s", UserID: "u", Alias: "chat-1", NextPosition: 3}),
+		full,
+		errorEnvelope(errors.New("secret")),
+		errorEnvelope(wire.Errorf(wire.CodeBadRequest, "<b>%s</b> & \u2028", "x\xff")),
+	} {
+		checkEncode(t, env)
+	}
+}
+
+// FuzzEnvelopeEncode checks encode against json.Marshal with text from
+// customers and agents in every string an envelope carries.
+func FuzzEnvelopeEncode(f *testing.F) {
+	f.Add("chat-1", "Ann <a&b>", "caf\u00e9 \"q\" \u2028 \x01", "Order", "42", 7, true)
+	f.Add("", "", "\xff\xfe", "", "", -1, false)
+	f.Fuzz(func(t *testing.T, alias, nick, text, key, value string, n int, ended bool) {
+		m := transcript.APIMessage{Index: n, Type: transcript.Message, UTCTime: int64(n) * 1000,
+			From: &transcript.APIFrom{Nickname: nick, ParticipantID: n, Type: transcript.Client},
+			Text: text, MessageType: value, UserData: map[string]string{key: value}, Visibility: transcript.VisAll,
+			EventAttributes: map[string]map[string]string{key: {value: text}, text: nil}}
+		checkEncode(t, envelope{StatusCode: n, Alias: alias, ChatEnded: ended, ChatID: text, UserID: nick, SecureKey: value,
+			NextPosition: n + 1, Messages: []transcript.APIMessage{m, {Index: n + 1}}, UserData: map[string]string{key: text},
+			Errors: []apiError{{Code: n, Advice: text}}})
+	})
+}
