@@ -30,7 +30,7 @@ func newAgents(addrs map[string]string, sessions, perConn int) *agents {
 
 // pushed routes an EventSessionInfo to its session.
 func (a *agents) pushed(_ context.Context, _ *wire.Conn, m wire.Message) {
-	p, ok := decodePush(m)
+	p, ok := decodePush(m, fromClient)
 	if !ok {
 		return
 	}

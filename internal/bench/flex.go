@@ -91,7 +91,7 @@ func (f *flexCustomers) open(ctx context.Context, index int, q chatRequest, onEv
 func (f *flexCustomers) serve(_ context.Context, c *wire.Conn, m wire.Message) {
 	switch m.Name {
 	case wire.EventSessionInfo:
-		p, ok := decodePush(m)
+		p, ok := decodePush(m, fromAgent)
 		if !ok {
 			return
 		}

@@ -84,17 +84,23 @@ type push struct {
 	Messages  []event `json:"messages"`
 }
 
-// messageType is how a Message event's type reads in a push.
-var messageType = []byte(`"Message"`)
+// How a Message event's type, and the party types of its sender, read in a
+// push.
+var (
+	messageType = []byte(`"Message"`)
+	fromClient  = []byte(`"Client"`)
+	fromAgent   = []byte(`"Agent"`)
+)
 
-// decodePush reads an EventSessionInfo that may carry a Message event, and
-// reports false for any other message or a body it cannot read. A push
-// without one (a party joined or left, a notice) is not decoded at all: the
-// receivers look at messages only, and the generator must stay cheaper per
-// message than the chat server it loads.
-func decodePush(m wire.Message) (push, bool) {
+// decodePush reads an EventSessionInfo that may carry a Message event whose
+// sender's type reads from (fromClient or fromAgent), and reports false for
+// any other message or a body it cannot read. A push that cannot (a party
+// joined or left, a notice, the echo of the receiver's own message) is not
+// decoded at all: a receiver looks at the other side's messages only, and
+// the generator must stay cheaper per message than the chat server it loads.
+func decodePush(m wire.Message, from []byte) (push, bool) {
 	var p push
-	if m.Name != wire.EventSessionInfo || !bytes.Contains(m.Body, messageType) {
+	if m.Name != wire.EventSessionInfo || !bytes.Contains(m.Body, messageType) || !bytes.Contains(m.Body, from) {
 		return p, false
 	}
 	// Leniently, unlike Bind: a client ignores fields it does not read.
