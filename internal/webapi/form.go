@@ -2,6 +2,7 @@ package webapi
 
 import (
 	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -58,7 +59,12 @@ func readForm(w http.ResponseWriter, r *http.Request, limit int64) (form, error)
 			return form{}, formError(err, limit)
 		}
 		vals = r.MultipartForm.Value
-	case "application/x-www-form-urlencoded", "":
+	case "application/x-www-form-urlencoded":
+		var err error
+		if vals, err = parseURLEncoded(r); err != nil {
+			return form{}, formError(err, limit)
+		}
+	case "": // ParseForm reads no body without a Content-Type
 		if err := r.ParseForm(); err != nil {
 			return form{}, formError(err, limit)
 		}
@@ -67,6 +73,21 @@ func readForm(w http.ResponseWriter, r *http.Request, limit int64) (form, error)
 		return form{}, wire.Errorf(wire.CodeBadRequest, "unsupported Content-Type: use application/x-www-form-urlencoded or multipart/form-data")
 	}
 	return decodeForm(vals)
+}
+
+// parseURLEncoded reads an url-encoded body as r.ParseForm does, less
+// r.Form (the body's fields merged with the URL's), which is not used: a
+// refresh is mostly this.
+func parseURLEncoded(r *http.Request) (url.Values, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := url.ParseQuery(string(body))
+	if err == nil && r.URL.RawQuery != "" {
+		_, err = url.ParseQuery(r.URL.RawQuery) // ParseForm refuses a malformed URL query too
+	}
+	return vals, err
 }
 
 func formError(err error, limit int64) *wire.Error {

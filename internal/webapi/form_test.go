@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -268,4 +269,37 @@ func genericData(data []byte) (values, userData map[string]string, ok bool) {
 		}
 	}
 	return values, userData, true
+}
+
+// TestReadFormAsParseForm checks that an url-encoded body reads as it did
+// through r.ParseForm, errors included.
+func TestReadFormAsParseForm(t *testing.T) {
+	tests := []struct{ query, body string }{
+		{"", "nickname=Ann&userData[Order]=42&nickname=Bob"},
+		{"", "a=%zz&b=1"},
+		{"", "a=1;b=2"},
+		{"x=%zz", "a=1"},
+		{"x=1", "a=1"},
+		{"", strings.Repeat("a", 200)},
+	}
+	for _, tt := range tests {
+		req := func() (*httptest.ResponseRecorder, *http.Request) {
+			r := httptest.NewRequest(http.MethodPost, "/x?"+tt.query, strings.NewReader(tt.body))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return httptest.NewRecorder(), r
+		}
+		w, r := req()
+		got, gotErr := readForm(w, r, 100)
+		w, r = req()
+		r.Body = http.MaxBytesReader(w, r.Body, 100)
+		want, wantErr := form{}, r.ParseForm()
+		if wantErr == nil {
+			want, wantErr = decodeForm(r.PostForm)
+		} else {
+			wantErr = formError(wantErr, 100)
+		}
+		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || !maps.Equal(got.values, want.values) || !maps.Equal(got.userData, want.userData) {
+			t.Errorf("?%s %q: read %v %v, through ParseForm %v %v", tt.query, tt.body, got, gotErr, want, wantErr)
+		}
+	}
 }
