@@ -118,16 +118,18 @@ type batchTx struct {
 
 // apply runs fn under a savepoint. It returns fn's own error as itemErr, and
 // as err a failure that dooms the transaction.
+// The savepoint statements are prepared once, like the writes', since every
+// write of every batch runs two of them.
 func (b *batchTx) apply(ctx context.Context, fn writeFn) (itemErr, err error) {
-	if _, err := b.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+	if _, err := b.exec(ctx, `SAVEPOINT w`); err != nil {
 		return nil, err
 	}
 	if itemErr = fn(ctx, b); itemErr != nil {
-		if _, err := b.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
+		if _, err := b.exec(ctx, `ROLLBACK TO w`); err != nil {
 			return nil, err
 		}
 	}
-	_, err = b.ExecContext(ctx, `RELEASE w`)
+	_, err = b.exec(ctx, `RELEASE w`)
 	return itemErr, err
 }
 
