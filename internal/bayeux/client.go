@@ -175,10 +175,10 @@ func (c *Client) end(reason error) []func(error) {
 // otherwise a 402 that tells it to handshake again.
 func (c *Client) farewell(p *pending, reason error) []byte {
 	if errors.Is(reason, ErrDisconnected) {
-		return encode(&reply{Channel: "/meta/connect", ID: p.id, Successful: true, Advice: &advice{Reconnect: "none"}})
+		return (&reply{Channel: "/meta/connect", ID: p.id, Successful: true, Advice: &advice{Reconnect: "none"}}).encode()
 	}
 	m := &message{Channel: "/meta/connect", ID: p.id, ClientID: c.id}
-	return encode(errorReply(m, errUnknownClient))
+	return errorReply(m, errUnknownClient).encode()
 }
 
 // releaseLocked answers the held connect p: with final, or when final is
@@ -200,7 +200,7 @@ func (c *Client) releaseLocked(p *pending, final []byte) {
 
 // connectReply is the successful reply to the connect with id.
 func (c *Client) connectReply(id json.RawMessage) []byte {
-	return encode(&reply{Channel: "/meta/connect", ID: id, ClientID: c.id, Successful: true, Advice: c.srv.advice()})
+	return (&reply{Channel: "/meta/connect", ID: id, ClientID: c.id, Successful: true, Advice: c.srv.advice()}).encode()
 }
 
 // await holds the long-polling connect p until a delivery, its release,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -212,6 +213,73 @@ func encode(v any) []byte {
 		return internalReply
 	}
 	return b
+}
+
+// encode returns r as json.Marshal encodes it, without its reflection:
+// every message a client sends is answered with a reply.
+func (r *reply) encode() []byte {
+	b := appendString(append(make([]byte, 0, 128), `{"channel":`...), r.Channel)
+	var err error
+	if len(r.ID) > 0 {
+		b, err = appendRaw(append(b, `,"id":`...), r.ID)
+	}
+	if r.ClientID != "" {
+		b = appendString(append(b, `,"clientId":`...), r.ClientID)
+	}
+	b = strconv.AppendBool(append(b, `,"successful":`...), r.Successful)
+	if r.Error != "" {
+		b = appendString(append(b, `,"error":`...), r.Error)
+	}
+	if len(r.Subscription) > 0 && err == nil {
+		b, err = appendRaw(append(b, `,"subscription":`...), r.Subscription)
+	}
+	if r.Version != "" {
+		b = appendString(append(b, `,"version":`...), r.Version)
+	}
+	if len(r.SupportedConnectionTypes) > 0 {
+		b = append(b, `,"supportedConnectionTypes":[`...)
+		for i, t := range r.SupportedConnectionTypes {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, t)
+		}
+		b = append(b, ']')
+	}
+	if r.Advice != nil {
+		b = r.Advice.appendJSON(append(b, `,"advice":`...))
+	}
+	if err != nil {
+		return internalReply
+	}
+	return append(b, '}')
+}
+
+// appendJSON appends a as json.Marshal encodes it.
+func (a *advice) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	if a.Reconnect != "" {
+		b = append(appendString(append(b, `"reconnect":`...), a.Reconnect), ',')
+	}
+	b = strconv.AppendInt(append(b, `"interval":`...), a.Interval, 10)
+	if a.Timeout != 0 {
+		b = strconv.AppendInt(append(b, `,"timeout":`...), a.Timeout, 10)
+	}
+	if a.MaxInterval != 0 {
+		b = strconv.AppendInt(append(b, `,"maxInterval":`...), a.MaxInterval, 10)
+	}
+	return append(b, '}')
+}
+
+// appendRaw appends raw, a JSON value a client sent, as json.Marshal
+// encodes a json.RawMessage: compacted, with <, >, & and U+2028/9 escaped
+// in strings. Most ids need none of that.
+func appendRaw(b []byte, raw json.RawMessage) ([]byte, error) {
+	if bytes.ContainsAny(raw, " \t\n\r<>&\u2028\u2029") {
+		c, err := json.Marshal(raw)
+		return append(b, c...), err
+	}
+	return append(b, raw...), nil
 }
 
 // encodeDelivery is encode(delivery{Channel: channel, Data: data}) for data

@@ -188,3 +188,25 @@ func TestDeliverChannels(t *testing.T) {
 		t.Errorf("queued %s", got)
 	}
 }
+
+// FuzzReplyEncode checks a reply written by hand against json.Marshal,
+// with ids and subscriptions as clients write them (spaced, escaped, raw
+// HTML and line separators in strings).
+func FuzzReplyEncode(f *testing.F) {
+	f.Add("/meta/connect", "ab12", "402::unknown client", `"7"`, "retry", int64(30000), true)
+	f.Add("/a/<b>", "\u2028", "", `[ "/a" , "/b<&>" ]`, "", int64(0), false)
+	f.Add("/x", "", "e", `12e3`, "none", int64(-1), true)
+	f.Fuzz(func(t *testing.T, channel, clientID, errText, raw, reconnect string, n int64, ok bool) {
+		if !json.Valid([]byte(raw)) {
+			return
+		}
+		r := &reply{Channel: channel, ID: json.RawMessage(raw), ClientID: clientID, Successful: ok, Error: errText,
+			Subscription: json.RawMessage(raw), Version: reconnect, SupportedConnectionTypes: []string{channel, errText},
+			Advice: &advice{Reconnect: reconnect, Interval: n, Timeout: n, MaxInterval: -n}}
+		for _, r := range []*reply{r, {Channel: channel}, {Channel: channel, Advice: &advice{}}} {
+			if got, want := r.encode(), encode(r); !bytes.Equal(got, want) {
+				t.Fatalf("encode:\n%s\njson.Marshal:\n%s", got, want)
+			}
+		}
+	})
+}

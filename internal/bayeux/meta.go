@@ -32,7 +32,7 @@ func (s *Server) process(ctx context.Context, msgs []*message, conn *wsConn) ([]
 			}
 			continue
 		}
-		out = append(out, encode(s.handle(ctx, m)))
+		out = append(out, s.handle(ctx, m).encode())
 	}
 	return out, holds
 }
@@ -95,17 +95,17 @@ func supported(connectionType string) bool { return slices.Contains(connectionTy
 // long-polling connect to hold. A websocket connect is held by its client.
 func (s *Server) connect(m *message, conn *wsConn) ([][]byte, hold) {
 	if !supported(m.ConnectionType) {
-		return [][]byte{encode(errorReply(m, errorf(codeBadMessage, "missing or unsupported connectionType")))}, hold{}
+		return [][]byte{errorReply(m, errorf(codeBadMessage, "missing or unsupported connectionType")).encode()}, hold{}
 	}
 	c := s.lookup(m.ClientID)
 	if c == nil {
-		return [][]byte{encode(errorReply(m, errUnknownClient))}, hold{}
+		return [][]byte{errorReply(m, errUnknownClient).encode()}, hold{}
 	}
 	timeout := s.holdFor(m)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gone {
-		return [][]byte{encode(errorReply(m, errUnknownClient))}, hold{}
+		return [][]byte{errorReply(m, errUnknownClient).encode()}, hold{}
 	}
 	if old := c.pending; old != nil {
 		c.releaseLocked(old, c.connectReply(old.id)) // replaced: its request may be dead, so no deliveries

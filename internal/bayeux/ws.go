@@ -112,7 +112,7 @@ func (c *wsConn) readLoop() error {
 		}
 		msgs, err := decode(data, c.srv.opts.MaxMessageSize)
 		if err != nil {
-			c.enqueueAll([][]byte{encode(errorReply(&message{}, errorf(codeBadMessage, "frame is not JSON")))})
+			c.enqueueAll([][]byte{errorReply(&message{}, errorf(codeBadMessage, "frame is not JSON")).encode()})
 			continue
 		}
 		out, _ := c.srv.process(c.ctx, msgs, c)
