@@ -31,7 +31,8 @@ type wsConn struct {
 	// from its messages run under it. Writes do not, as the library arms a
 	// context watch per call, allocating on each frame: the cut closes the
 	// socket under a blocked write through the reader's Read, which the
-	// reader is back in once the message it serves (under ctx) returns.
+	// reader is back in once the message it serves (under ctx) returns, or
+	// through serve once the reader is done.
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wake    chan struct{} // capacity 1: the queue has messages
@@ -95,8 +96,8 @@ func (c *wsConn) serve() {
 	err := c.readLoop()
 	c.srv.log.Debug("bayeux: websocket ended", "err", err)
 	c.fail()
+	_ = c.ws.CloseNow() // with no reader left to, this ends a write blocked on the peer
 	wg.Wait()
-	_ = c.ws.CloseNow()
 	c.detachAll()
 	c.srv.mu.Lock()
 	delete(c.srv.conns, c)
