@@ -110,6 +110,22 @@ func newAPIMessage(e Event, from *APIFrom) APIMessage {
 	return m
 }
 
+// AppendAPIMessages appends ms as a JSON array (null when nil), each message
+// as AppendJSON writes it: the messages of a GMS or wire envelope.
+func AppendAPIMessages(b []byte, ms []APIMessage) []byte {
+	if ms == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, m := range ms {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = m.AppendJSON(b)
+	}
+	return append(b, ']')
+}
+
 // AppendJSON appends m as encoding/json marshals it with HTML escaping off:
 // fields in declaration order, omitempty ones left out when empty, map keys
 // sorted.

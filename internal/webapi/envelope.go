@@ -143,18 +143,7 @@ func (env *envelope) appendJSON(b []byte) []byte {
 	}
 	b = strconv.AppendInt(append(b, `,"nextPosition":`...), int64(env.NextPosition), 10)
 	b = append(b, `,"messages":`...)
-	if env.Messages == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, m := range env.Messages {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = m.AppendJSON(b)
-		}
-		b = append(b, ']')
-	}
+	b = transcript.AppendAPIMessages(b, env.Messages)
 	// Rare: user data echoed, errors. Both always marshal.
 	if len(env.UserData) > 0 {
 		ud, _ := json.Marshal(env.UserData)

@@ -21,8 +21,8 @@ import (
 type plainStatus status
 
 // UnmarshalJSON decodes a status as encoding/json would. A wire reply
-// comes this way; a push is decoded by parseStatus, which spares
-// encoding/json's two passes over the text before this is called.
+// comes here straight from the wire package, and a push by parseStatus:
+// neither pays encoding/json's two passes over the text before this.
 func (st *status) UnmarshalJSON(b []byte) error {
 	if st.zero() {
 		if fast, ok := decodeStatus(b); ok {

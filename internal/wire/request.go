@@ -69,6 +69,14 @@ func unpack(m Message, reply any) error {
 	if reply == nil || len(m.Body) == 0 {
 		return nil
 	}
+	if u, ok := reply.(json.Unmarshaler); ok {
+		// What json.Unmarshal would call, without its two passes over a
+		// body that Decode has already found to be valid JSON.
+		if err := u.UnmarshalJSON(m.Body); err != nil {
+			return fmt.Errorf("wire: decode %s: %w", m.Name, err)
+		}
+		return nil
+	}
 	if err := json.Unmarshal(m.Body, reply); err != nil {
 		return fmt.Errorf("wire: decode %s: %w", m.Name, err)
 	}

@@ -138,18 +138,7 @@ func (st status) AppendJSON(b []byte) []byte {
 	b = strconv.AppendBool(append(b, `,"chatEnded":`...), st.ChatEnded)
 	b = strconv.AppendInt(append(b, `,"nextPosition":`...), int64(st.NextPosition), 10)
 	b = append(b, `,"messages":`...)
-	if st.Messages == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, m := range st.Messages {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = m.AppendJSON(b)
-		}
-		b = append(b, ']')
-	}
+	b = transcript.AppendAPIMessages(b, st.Messages)
 	if st.Push != nil {
 		b = wire.AppendString(append(b, `,"pushNotification":{"deviceId":`...), st.Push.DeviceID)
 		b = append(wire.AppendString(append(b, `,"type":`...), st.Push.Type), '}')
