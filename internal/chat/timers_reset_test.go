@@ -135,8 +135,7 @@ func (tm *timed) joinAs(id string, typ transcript.PartyType, vis transcript.Visi
 // asyncOnly are rules with the async countdown at 255 s and the other
 // timers off.
 func asyncOnly() Rules {
-	r := rules()
-	r.FlexDisconnect = 0
+	r := idleOnly()
 	r.Idle.Enabled = false
 	r.AsyncAlert = 255 * sec
 	return r
@@ -200,8 +199,7 @@ func TestAsyncResetRules(t *testing.T) {
 // countdown to the first alert, not to the close.
 func TestActivityAfterAlertStartsOver(t *testing.T) {
 	for _, async := range []bool{false, true} {
-		r := rules()
-		r.FlexDisconnect = 0
+		r := idleOnly()
 		r.Idle.Enabled = !async
 		r.AsyncAlert, r.AsyncClose = 255*sec, 45*sec
 		tm := newTimed(t, r, async)

@@ -174,9 +174,8 @@ func TestInactivityAlertsAndClose(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := rules()
+			r := idleOnly()
 			r.Idle.Alert2 = tt.alert2
-			r.FlexDisconnect = 0
 			tm := newTimed(t, r, false)
 			tm.join("c", transcript.Client)
 			tm.join("a", transcript.Agent)
@@ -218,8 +217,7 @@ func TestInactivityResetRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := rules()
-			r.FlexDisconnect = 0
+			r := idleOnly()
 			tm := newTimed(t, r, false)
 			tm.join("c", transcript.Client)
 			tm.join("a", transcript.Agent)
@@ -234,8 +232,7 @@ func TestInactivityResetRules(t *testing.T) {
 }
 
 func TestInactivityNeedsClientAndAgent(t *testing.T) {
-	r := rules()
-	r.FlexDisconnect = 0
+	r := idleOnly()
 	tm := newTimed(t, r, false)
 	tm.join("c", transcript.Client)
 	if st, _ := tm.advance(1000 * sec); len(st.Events) != 0 {
@@ -257,8 +254,7 @@ func TestInactivityNeedsClientAndAgent(t *testing.T) {
 }
 
 func TestRulesChangeAppliesAtNextActivity(t *testing.T) {
-	r := rules()
-	r.FlexDisconnect = 0
+	r := idleOnly()
 	tm := newTimed(t, r, false)
 	tm.join("c", transcript.Client)
 	tm.join("a", transcript.Agent)
@@ -274,8 +270,7 @@ func TestRulesChangeAppliesAtNextActivity(t *testing.T) {
 }
 
 func TestAsyncIdle(t *testing.T) {
-	r := rules()
-	r.FlexDisconnect = 0
+	r := idleOnly()
 	r.Idle.Enabled = false
 	tm := newTimed(t, r, true)
 	tm.join("c", transcript.Client)
@@ -297,8 +292,7 @@ func TestAsyncIdle(t *testing.T) {
 }
 
 func TestAsyncCustomerActivityMarksForRouting(t *testing.T) {
-	r := rules()
-	r.FlexDisconnect = 0
+	r := idleOnly()
 	tm := newTimed(t, r, true)
 	tm.join("c", transcript.Client)
 	tm.join("a", transcript.Agent)
@@ -324,8 +318,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // one's alert does not reset the other, the regular one stops when the last
 // agent leaves, and the async one keeps running with only the customer.
 func TestBothInactivityConfigurations(t *testing.T) {
-	r := rules()
-	r.FlexDisconnect = 0
+	r := idleOnly()
 	r.Idle.Alert, r.Idle.Close = 100*sec, 1000*sec
 	r.AsyncAlert, r.AsyncClose = 300*sec, 50*sec
 	tm := newTimed(t, r, true)
@@ -356,8 +349,7 @@ func TestBothInactivityConfigurations(t *testing.T) {
 // async properties) and closes on time.
 func TestEmptyMessageTexts(t *testing.T) {
 	for _, async := range []bool{false, true} {
-		r := rules()
-		r.FlexDisconnect = 0
+		r := idleOnly()
 		r.Idle = IdleRules{Enabled: !async, Alert: 10 * sec, Alert2: 5 * sec, Close: 5 * sec}
 		r.AsyncAlert, r.AsyncClose = 10*sec, 5*sec
 		tm := newTimed(t, r, async)
@@ -450,8 +442,7 @@ func TestTimeoutBoundaries(t *testing.T) {
 // TestTimeoutAlert2Zero: timeout-alert2 = 0 (its minimum) means no second
 // alert: timeout-close follows the first alert directly.
 func TestTimeoutAlert2Zero(t *testing.T) {
-	r := rules()
-	r.FlexDisconnect = 0
+	r := idleOnly()
 	r.Idle.Alert2 = 0
 	tm := newTimed(t, r, false)
 	tm.join("c", transcript.Client)
@@ -466,8 +457,7 @@ func TestTimeoutAlert2Zero(t *testing.T) {
 // TestClientSeesItsOwnLeaveReason: the ParticipantLeft a client reads in its
 // own transcript carries the quit-reason-code of why it was removed.
 func TestClientSeesItsOwnLeaveReason(t *testing.T) {
-	idle := rules()
-	idle.FlexDisconnect = 0
+	idle := idleOnly()
 	tests := []struct {
 		name  string
 		rules Rules
@@ -510,8 +500,7 @@ func TestClientSeesItsOwnLeaveReason(t *testing.T) {
 // An alert due after [inactivity-control] was disabled does not fire; new
 // timeout lengths apply from the next stage on.
 func TestRulesChangeAtTimeout(t *testing.T) {
-	r := rules()
-	r.FlexDisconnect = 0
+	r := idleOnly()
 	tm := newTimed(t, r, false)
 	tm.join("c", transcript.Client)
 	tm.join("a", transcript.Agent)
@@ -524,8 +513,7 @@ func TestRulesChangeAtTimeout(t *testing.T) {
 		t.Fatal("the new timeout-close did not apply to the stage after the change")
 	}
 
-	r = rules()
-	r.FlexDisconnect = 0
+	r = idleOnly()
 	tm = newTimed(t, r, false)
 	tm.join("c", transcript.Client)
 	tm.join("a", transcript.Agent)
