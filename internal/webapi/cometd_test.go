@@ -219,13 +219,25 @@ type cometChat struct {
 // requestChat publishes requestChat and waits for its reply.
 func (c *cometClient) requestChat() cometChat {
 	c.t.Helper()
-	c.publish(map[string]any{"operation": "requestChat", "firstName": "Ann", "lastName": "Lee",
+	env := c.requestChatWith(map[string]any{"firstName": "Ann", "lastName": "Lee",
 		"subject": "Order 42", "emailAddress": "ann@example.com", "userData": map[string]any{"Order": "42", "Tier": 2}})
-	env := c.waitEnvelope("requestChat reply", func(e envelope) bool { return e.SecureKey != "" || len(e.Errors) > 0 })
-	if env.StatusCode != 0 || env.ChatID == "" || env.UserID == "" || env.Alias == "" {
+	if env.ChatID == "" || env.UserID == "" || env.Alias == "" {
 		c.t.Fatalf("requestChat = %+v", env)
 	}
 	return cometChat{chatID: env.ChatID, userID: env.UserID, key: env.SecureKey, alias: env.Alias}
+}
+
+// requestChatWith publishes requestChat with the fields of data and returns
+// its reply, failing the test unless the chat was granted.
+func (c *cometClient) requestChatWith(data map[string]any) envelope {
+	c.t.Helper()
+	data["operation"] = "requestChat"
+	c.publish(data)
+	env := c.waitEnvelope("requestChat reply", func(e envelope) bool { return e.SecureKey != "" || len(e.Errors) > 0 })
+	if env.StatusCode != 0 {
+		c.t.Fatalf("requestChat = %+v", env)
+	}
+	return env
 }
 
 // op publishes an operation of chat ch with the party fields.

@@ -179,12 +179,8 @@ func TestPushCometDDisconnect(t *testing.T) {
 	cs := startChat(t, "chat-1", pushTimeouts)
 	w := startWeb(t, withPush(r), cs)
 	c := dialComet(w, chatChannel)
-	c.publish(map[string]any{"operation": "requestChat", "nickname": "Ann",
+	env := c.requestChatWith(map[string]any{"nickname": "Ann",
 		"userData": map[string]any{"push_notification_deviceid": "dev-2", "push_notification_type": "customhttp"}})
-	env := c.waitEnvelope("requestChat reply", func(e envelope) bool { return e.SecureKey != "" || len(e.Errors) > 0 })
-	if env.StatusCode != 0 {
-		t.Fatalf("requestChat = %+v", env)
-	}
 	a := joinAgent(t, cs.addr, env.ChatID)
 	a.say("while connected", transcript.VisAll)
 	c.waitMessage("while connected", isText("while connected"))
@@ -394,12 +390,8 @@ func TestPushCometDAfterRestore(t *testing.T) {
 	}, "chat-1", "chat-2")
 	w := startWeb(t, withPush(r), cs[0].chatServer, cs[1].chatServer)
 	c := dialComet(w, chatChannel)
-	c.publish(map[string]any{"operation": "requestChat", "nickname": "Ann",
+	env := c.requestChatWith(map[string]any{"nickname": "Ann",
 		"userData": map[string]any{"push_notification_deviceid": "dev-c", "push_notification_type": "customhttp"}})
-	env := c.waitEnvelope("requestChat reply", func(e envelope) bool { return e.SecureKey != "" || len(e.Errors) > 0 })
-	if env.StatusCode != 0 {
-		t.Fatalf("requestChat = %+v", env)
-	}
 	owner, other := cs[0], cs[1]
 	if env.Alias == other.name {
 		owner, other = other, owner
