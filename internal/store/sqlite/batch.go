@@ -13,7 +13,9 @@ import (
 // appendEvents is the write of one Append: fenced against the session row as
 // it stands at that point of the batch (earlier writes of the batch included).
 // The fence and the move of last_index are one statement; the row is read
-// only to tell why an append is refused.
+// only to tell why an append is refused. Once the fence has passed, an insert
+// cannot conflict, so one that fails anyway fails the whole batch rather than
+// leave last_index moved: no savepoint is needed.
 func appendEvents(sessionID string, epoch int64, rows []eventRow) writeFn {
 	return func(ctx context.Context, tx *batchTx) error {
 		if len(rows) == 0 {
@@ -30,7 +32,7 @@ func appendEvents(sessionID string, epoch int64, rows []eventRow) writeFn {
 		for _, e := range rows {
 			if _, err := tx.exec(ctx, `INSERT INTO events (session_id, idx, time_ms, data) VALUES (?, ?, ?, ?)`,
 				sessionID, e.idx, e.timeMS, e.data); err != nil {
-				return err
+				return fmt.Errorf("%w: event %d: %w", errAbortBatch, e.idx, err)
 			}
 		}
 		return nil

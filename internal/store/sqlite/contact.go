@@ -37,14 +37,16 @@ func (s *ContactStore) SaveInteraction(ctx context.Context, c contact.Contact, i
 	}
 	var contactID string
 	err = s.w.do(ctx, func(ctx context.Context, tx *batchTx) error {
-		id, err := resolveContact(ctx, tx, c, in)
-		if err != nil {
-			return err
-		}
-		contactID = id
-		rec := in
-		rec.ContactID = id
-		return upsertInteraction(ctx, tx, rec, parties, ud)
+		return tx.atomic(ctx, func() error {
+			id, err := resolveContact(ctx, tx, c, in)
+			if err != nil {
+				return err
+			}
+			contactID = id
+			rec := in
+			rec.ContactID = id
+			return upsertInteraction(ctx, tx, rec, parties, ud)
+		})
 	})
 	if err != nil {
 		return contact.Interaction{}, fmt.Errorf("sqlite: save interaction %s: %w", in.ID, err)

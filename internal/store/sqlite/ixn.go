@@ -26,22 +26,26 @@ func (s *IxnStore) Commit(ctx context.Context, b ixn.Batch) error {
 		return nil
 	}
 	err := s.w.do(ctx, func(ctx context.Context, tx *batchTx) error {
-		for _, in := range b.Saves {
-			if err := saveIxn(ctx, tx, in); err != nil {
-				return err
-			}
-		}
-		for _, id := range b.Deletes {
-			if _, err := tx.exec(ctx, `DELETE FROM ixn_interactions WHERE id = ?`, id); err != nil {
-				return err
-			}
-		}
-		return appendLogEvents(ctx, tx, b.Events)
+		return tx.atomic(ctx, func() error { return commitIxn(ctx, tx, b) })
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: commit interactions: %w", err)
 	}
 	return nil
+}
+
+func commitIxn(ctx context.Context, tx *batchTx, b ixn.Batch) error {
+	for _, in := range b.Saves {
+		if err := saveIxn(ctx, tx, in); err != nil {
+			return err
+		}
+	}
+	for _, id := range b.Deletes {
+		if _, err := tx.exec(ctx, `DELETE FROM ixn_interactions WHERE id = ?`, id); err != nil {
+			return err
+		}
+	}
+	return appendLogEvents(ctx, tx, b.Events)
 }
 
 func saveIxn(ctx context.Context, tx *batchTx, in ixn.Interaction) error {

@@ -132,11 +132,13 @@ func TestBatchItemsFailAlone(t *testing.T) {
 	}
 	errHalfDone := errors.New("failed after its first statement")
 	halfDone := func(ctx context.Context, tx *batchTx) error {
-		if _, err := tx.exec(ctx, `INSERT INTO sessions (id, owner, epoch, async, created_at, user_data)
-			VALUES ('half', 'cs-1', 1, 0, 0, '{}')`); err != nil {
-			return err
-		}
-		return errHalfDone
+		return tx.atomic(ctx, func() error {
+			if _, err := tx.exec(ctx, `INSERT INTO sessions (id, owner, epoch, async, created_at, user_data)
+				VALUES ('half', 'cs-1', 1, 0, 0, '{}')`); err != nil {
+				return err
+			}
+			return errHalfDone
+		})
 	}
 	batch := []writeFn{
 		appendEvents("good", 1, rows(1, 2)),
@@ -160,6 +162,55 @@ func TestBatchItemsFailAlone(t *testing.T) {
 		if snap, err := s.Load(ctx, id); err != nil || len(snap.Events) != n {
 			t.Errorf("%s: %d events, %v; want %d", id, len(snap.Events), err, n)
 		}
+	}
+}
+
+// TestBatchFailsWhole has a write end the transaction, as an I/O error or an
+// interrupt makes SQLite do, and another fail after its first statement
+// without a savepoint (an append whose insert conflicts once its fence has
+// passed, which only a broken store allows). Every write of the batch must
+// then fail, and none be kept, rather than later ones committing one by one
+// or the half-done write committing with the others.
+func TestBatchFailsWhole(t *testing.T) {
+	row := []eventRow{{idx: 1, data: []byte(`{"type":"Message"}`)}}
+	ender := func(ctx context.Context, tx *batchTx) error {
+		if _, err := tx.exec(ctx, `ROLLBACK`); err != nil {
+			return err
+		}
+		return errors.New("ended the transaction")
+	}
+	for name, breaker := range map[string]writeFn{
+		"transaction ended":      ender,
+		"append failed part way": appendEvents("broken", 1, row),
+	} {
+		t.Run(name, func(t *testing.T) {
+			db := openDB(t, tempPath(t))
+			ctx, s := t.Context(), db.Transcripts()
+			for _, id := range []string{"before", "after", "broken"} {
+				if err := s.Create(ctx, transcript.Session{ID: id, Owner: "cs-1", Epoch: 1}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// An event the session row does not count: the broken store.
+			if _, err := db.sql.ExecContext(ctx, `INSERT INTO events (session_id, idx, time_ms, data) VALUES ('broken', 1, 0, '{}')`); err != nil {
+				t.Fatal(err)
+			}
+			batch := []writeFn{appendEvents("before", 1, row), breaker, appendEvents("after", 1, row)}
+			for i, err := range commitBatch(ctx, db.w.cache, batch) {
+				if err == nil {
+					t.Errorf("item %d succeeded in a failed batch", i)
+				}
+			}
+			for id, want := range map[string]int{"before": 0, "after": 0, "broken": 1} {
+				if snap, err := s.Load(ctx, id); err != nil || len(snap.Events) != want {
+					t.Errorf("%s: %d events, %v; want %d", id, len(snap.Events), err, want)
+				}
+			}
+			var last int
+			if err := db.sql.QueryRowContext(ctx, `SELECT last_index FROM sessions WHERE id = 'broken'`).Scan(&last); err != nil || last != 0 {
+				t.Errorf("broken: last_index %d, %v; want 0", last, err)
+			}
+		})
 	}
 }
 

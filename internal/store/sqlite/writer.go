@@ -55,8 +55,13 @@ func (c *stmtCache) close() {
 	}
 }
 
-// writeFn is one write. It runs inside its batch's transaction under its own
-// savepoint: an error rolls back its statements alone and is its result.
+// writeFn is one write. It runs inside its batch's transaction, and its error
+// is its result. A write that fails must leave the transaction as it found
+// it: one statement does by itself (SQLite undoes a failed statement's
+// changes, not the transaction's), and a write of several statements that
+// change rows runs them under batchTx.atomic, or fails the whole batch with
+// errAbortBatch when a later statement fails. Savepoints for every write
+// would cost two statements each, as much as a one-row append itself.
 type writeFn func(ctx context.Context, tx *batchTx) error
 
 func newWriter(db *sql.DB) *writer {
@@ -85,17 +90,21 @@ func (w *writer) close() {
 
 var errWriterClosed = errors.New("sqlite: database closed")
 
-// commitBatch runs fns in one immediate transaction, each under a savepoint.
-// A failure of the transaction itself (begin, a savepoint, the commit) fails
-// every write of the batch.
+// commitBatch runs fns in one immediate transaction. A failure of the
+// transaction itself (begin, the commit, or a write's error that ended it)
+// fails every write of the batch.
 func commitBatch(ctx context.Context, cache *stmtCache, fns []writeFn) []error {
 	errs := make([]error, len(fns))
 	err := inTx(ctx, cache.db, func(tx *sql.Tx) error {
 		btx := &batchTx{Tx: tx, cache: cache, stmts: make(map[string]*sql.Stmt)}
 		for i, fn := range fns {
-			var err error
-			if errs[i], err = btx.apply(ctx, fn); err != nil {
-				return err
+			if errs[i] = fn(ctx, btx); errs[i] != nil {
+				if errors.Is(errs[i], errAbortBatch) {
+					return errs[i]
+				}
+				if err := btx.alive(ctx); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -116,21 +125,41 @@ type batchTx struct {
 	stmts map[string]*sql.Stmt
 }
 
-// apply runs fn under a savepoint. It returns fn's own error as itemErr, and
-// as err a failure that dooms the transaction.
-// The savepoint statements are prepared once, like the writes', since every
-// write of every batch runs two of them.
-func (b *batchTx) apply(ctx context.Context, fn writeFn) (itemErr, err error) {
+// alive checks, after a write failed, that the transaction is still open:
+// some errors (I/O, a full disk, an interrupt) make SQLite roll the whole
+// transaction back, and later statements would then each commit on their
+// own. Inside a transaction BEGIN fails; if it succeeds, the transaction
+// had ended, and the one BEGIN opened is rolled back with the batch. (A
+// savepoint held over the batch would tell as well, but it makes SQLite
+// copy every page the batch changes into a statement journal first.)
+func (b *batchTx) alive(ctx context.Context) error {
+	if _, err := b.exec(ctx, `BEGIN`); err != nil {
+		return nil
+	}
+	return errTxEnded
+}
+
+var (
+	errTxEnded    = errors.New("transaction ended by a failed write")
+	errAbortBatch = errors.New("write failed part way")
+)
+
+// atomic runs fn, a write of several statements, under a savepoint, so that
+// its error undoes all of its statements. The savepoint statements are
+// prepared once, like the writes'.
+func (b *batchTx) atomic(ctx context.Context, fn func() error) error {
 	if _, err := b.exec(ctx, `SAVEPOINT w`); err != nil {
-		return nil, err
+		return err
 	}
-	if itemErr = fn(ctx, b); itemErr != nil {
-		if _, err := b.exec(ctx, `ROLLBACK TO w`); err != nil {
-			return nil, err
+	if err := fn(); err != nil {
+		if _, rbErr := b.exec(ctx, `ROLLBACK TO w`); rbErr != nil {
+			return errors.Join(err, rbErr)
 		}
+		_, relErr := b.exec(ctx, `RELEASE w`)
+		return errors.Join(err, relErr)
 	}
-	_, err = b.exec(ctx, `RELEASE w`)
-	return itemErr, err
+	_, err := b.exec(ctx, `RELEASE w`)
+	return err
 }
 
 // stmt returns the writer's statement for query bound to the transaction.
