@@ -39,13 +39,18 @@ func newPartyID() string { return strings.ToUpper(randomHex(8)) }
 func newSecureKey() string { return randomHex(16) }
 
 // hashKey is what the session keeps of a secure key.
-func hashKey(key string) string {
+func hashKey(key string) string { return string(appendKeyHash(nil, key)) }
+
+// appendKeyHash appends the hex SHA-256 of key to b.
+func appendKeyHash(b []byte, key string) []byte {
 	h := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(h[:])
+	return hex.AppendEncode(b, h[:])
 }
 
 // keyMatches compares a presented key with the kept hash in constant time.
+// It checks every request of a client, so it hashes into a stack buffer.
 func keyMatches(hash, key string) bool {
-	got := hashKey(key)
-	return subtle.ConstantTimeCompare([]byte(hash), []byte(got)) == 1
+	var buf [2 * sha256.Size]byte
+	got := appendKeyHash(buf[:0], key)
+	return len(hash) == len(got) && subtle.ConstantTimeCompare(got, []byte(hash)) == 1
 }
