@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley-chat/parley/internal/store/groupcommit"
@@ -27,6 +28,9 @@ const linger = 2 * time.Millisecond
 type writer struct {
 	committer *groupcommit.Committer[writeFn]
 	cache     *stmtCache
+	// restartWAL asks the writer to checkpoint before its next batch, so
+	// that the batch reuses the WAL from its start (see restartFrames).
+	restartWAL atomic.Bool
 }
 
 // stmtCache holds the writes' statements prepared on the database, so that
@@ -65,10 +69,18 @@ func (c *stmtCache) close() {
 type writeFn func(ctx context.Context, tx *batchTx) error
 
 func newWriter(db *sql.DB) *writer {
-	cache := &stmtCache{db: db, stmts: make(map[string]*sql.Stmt)}
-	return &writer{cache: cache, committer: groupcommit.New(func(ctx context.Context, fns []writeFn) []error {
-		return commitBatch(ctx, cache, fns)
-	}, batchSize, linger)}
+	w := &writer{cache: &stmtCache{db: db, stmts: make(map[string]*sql.Stmt)}}
+	w.committer = groupcommit.New(func(ctx context.Context, fns []writeFn) []error {
+		if w.restartWAL.CompareAndSwap(true, false) {
+			// Between batches no write of this process is open, so the
+			// checkpoint copies the last frames and the next write restarts
+			// the WAL. Only the checkpoint beside the writer's lag is left to
+			// copy, so this pause is short; a failure only leaves the WAL long.
+			_, _ = db.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+		}
+		return commitBatch(ctx, w.cache, fns)
+	}, batchSize, linger)
+	return w
 }
 
 // do queues fn and waits until its batch has committed. If ctx ends first it
