@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,13 +44,13 @@ func (s *ContactStore) SaveInteraction(ctx context.Context, c contact.Contact, i
 		sql = `WITH c AS (INSERT INTO contacts (id, first_name, last_name, email, nickname)
 			VALUES ($13, $14, $15, $16, $17) ON CONFLICT (email) WHERE email <> '' DO UPDATE SET email = EXCLUDED.email
 			RETURNING id)`
-		args = append(args, newID(), c.FirstName, c.LastName, c.EmailAddress, c.Nickname)
+		args = append(args, contact.NewID(), c.FirstName, c.LastName, c.EmailAddress, c.Nickname)
 	default:
 		sql = `WITH prior AS (SELECT contact_id AS id FROM interactions WHERE id = $1),
 			fresh AS (INSERT INTO contacts (id, first_name, last_name, email, nickname)
 				SELECT $13, $14, $15, '', $16 WHERE NOT EXISTS (SELECT 1 FROM prior) RETURNING id),
 			c AS (SELECT id FROM prior UNION ALL SELECT id FROM fresh)`
-		args = append(args, newID(), c.FirstName, c.LastName, c.Nickname)
+		args = append(args, contact.NewID(), c.FirstName, c.LastName, c.Nickname)
 	}
 	var id string
 	err = s.w.do(ctx, func(b *pgx.Batch, res *error) {
@@ -181,13 +179,6 @@ func fromNull(t *time.Time) time.Time {
 		return time.Time{}
 	}
 	return t.UTC()
-}
-
-// newID returns a random 16-hex-digit id.
-func newID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return hex.EncodeToString(b[:])
 }
 
 var _ contact.Store = (*ContactStore)(nil)

@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,7 +69,7 @@ func resolveContact(ctx context.Context, tx *batchTx, c contact.Contact, in cont
 	if !errors.Is(err, sql.ErrNoRows) {
 		return id, err
 	}
-	id = newID()
+	id = contact.NewID()
 	_, err = tx.exec(ctx, `INSERT INTO contacts (id, first_name, last_name, email, nickname) VALUES (?, ?, ?, ?, ?)`,
 		id, c.FirstName, c.LastName, c.EmailAddress, c.Nickname)
 	return id, err
@@ -184,13 +182,6 @@ func fromMillis(ms sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMilli(ms.Int64).UTC()
-}
-
-// newID returns a random 16-hex-digit id.
-func newID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return hex.EncodeToString(b[:])
 }
 
 var _ contact.Store = (*ContactStore)(nil)
