@@ -1,50 +1,94 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/parley-chat/parley/internal/transcript"
 )
 
-// appendEvents is the write of one Append: fenced against the session row as
-// it stands at that point of the batch (earlier writes of the batch included).
-// The fence and the move of last_index are one statement; the row is read
-// only to tell why an append is refused. Once the fence has passed, an insert
-// cannot conflict, so one that fails anyway fails the whole batch rather than
-// leave last_index moved: no savepoint is needed.
+// appendChunk caps the events one statement appends; a longer append runs
+// its chunks under a savepoint.
+const appendChunk = 32
+
+// appendSQL[n-1] appends n events fenced in the same statement: the rows go
+// in only if the session's epoch is the caller's and the first index is
+// above the session's last stored one. The session row is only read, so an
+// append dirties one page, its events', not two: with thousands of chats
+// at once every append's pages are its own, and each dirty page is a WAL
+// frame to write and later copy.
+var appendSQL = func() (qs [appendChunk]string) {
+	for n := 1; n <= appendChunk; n++ {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO events (session_id, idx, time_ms, data) SELECT ?1, column1, column2, column3 FROM (VALUES `)
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "(?%d, ?%d, ?%d)", 4+3*i, 5+3*i, 6+3*i)
+		}
+		b.WriteString(`) WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?1 AND epoch = ?2)
+			AND ?3 > coalesce((SELECT max(idx) FROM events WHERE session_id = ?1), 0)`)
+		qs[n-1] = b.String()
+	}
+	return qs
+}()
+
+// appendEvents is the write of one Append, fenced against the session as it
+// stands at that point of the batch (earlier writes of the batch included).
+// The session is read again only to tell why an append is refused.
 func appendEvents(sessionID string, epoch int64, rows []eventRow) writeFn {
 	return func(ctx context.Context, tx *batchTx) error {
-		if len(rows) == 0 {
-			return fence(ctx, tx, sessionID, epoch, 0)
+		if len(rows) <= appendChunk {
+			return appendFenced(ctx, tx, sessionID, epoch, rows)
 		}
-		res, err := tx.exec(ctx, `UPDATE sessions SET last_index = ? WHERE id = ? AND epoch = ? AND last_index < ?`,
-			rows[len(rows)-1].idx, sessionID, epoch, rows[0].idx)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return cmp.Or(err, fence(ctx, tx, sessionID, epoch, rows[0].idx))
-		}
-		for _, e := range rows {
-			if _, err := tx.exec(ctx, `INSERT INTO events (session_id, idx, time_ms, data) VALUES (?, ?, ?, ?)`,
-				sessionID, e.idx, e.timeMS, e.data); err != nil {
-				return fmt.Errorf("%w: event %d: %w", errAbortBatch, e.idx, err)
+		return tx.atomic(ctx, func() error {
+			for chunk := range slices.Chunk(rows, appendChunk) {
+				if err := appendFenced(ctx, tx, sessionID, epoch, chunk); err != nil {
+					return err
+				}
 			}
-		}
-		return nil
+			return nil
+		})
 	}
 }
 
+// appendFenced appends rows, at most appendChunk of them, in one statement.
+func appendFenced(ctx context.Context, tx *batchTx, sessionID string, epoch int64, rows []eventRow) error {
+	if len(rows) == 0 {
+		return fence(ctx, tx, sessionID, epoch, 0)
+	}
+	args := make([]any, 0, 3+3*len(rows))
+	args = append(args, sessionID, epoch, rows[0].idx)
+	for _, e := range rows {
+		args = append(args, e.idx, e.timeMS, e.data)
+	}
+	res, err := tx.exec(ctx, appendSQL[len(rows)-1], args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n > 0 {
+		return err
+	}
+	if err := fence(ctx, tx, sessionID, epoch, rows[0].idx); err != nil {
+		return err
+	}
+	return errors.New("append stored nothing, yet its fence passes")
+}
+
 // fence checks a write at epoch, and an append whose first event is first
-// (0: none), against the session row, and returns why it is refused, or nil.
-// Fenced statements that matched no row call it to tell why.
+// (0: none), against the session and its last stored event, and returns why
+// it is refused, or nil. Fenced statements that matched no row call it to
+// tell why.
 func fence(ctx context.Context, tx *batchTx, sessionID string, epoch int64, first int) error {
 	var stored, last int64
-	err := tx.queryRow(ctx, `SELECT epoch, last_index FROM sessions WHERE id = ?`, sessionID).Scan(&stored, &last)
+	err := tx.queryRow(ctx, `SELECT epoch, coalesce((SELECT max(idx) FROM events WHERE session_id = ?1), 0)
+		FROM sessions WHERE id = ?1`, sessionID).Scan(&stored, &last)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return transcript.ErrNotFound

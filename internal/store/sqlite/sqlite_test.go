@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/store/storetest"
@@ -165,13 +166,17 @@ func TestBatchItemsFailAlone(t *testing.T) {
 	}
 }
 
-// TestBatchFailsWhole has a write end the transaction, as an I/O error or an
-// interrupt makes SQLite do, and another fail after its first statement
-// without a savepoint (an append whose insert conflicts once its fence has
-// passed, which only a broken store allows). Every write of the batch must
-// then fail, and none be kept, rather than later ones committing one by one
-// or the half-done write committing with the others.
-func TestBatchFailsWhole(t *testing.T) {
+// TestBatchEndedByWrite has a write end the transaction, as an I/O error or
+// an interrupt makes SQLite do: every write of the batch must then fail, and
+// none be kept, rather than later ones committing one by one.
+func TestBatchEndedByWrite(t *testing.T) {
+	db := openDB(t, tempPath(t))
+	ctx, s := t.Context(), db.Transcripts()
+	for _, id := range []string{"before", "after"} {
+		if err := s.Create(ctx, transcript.Session{ID: id, Owner: "cs-1", Epoch: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	row := []eventRow{{idx: 1, data: []byte(`{"type":"Message"}`)}}
 	ender := func(ctx context.Context, tx *batchTx) error {
 		if _, err := tx.exec(ctx, `ROLLBACK`); err != nil {
@@ -179,38 +184,16 @@ func TestBatchFailsWhole(t *testing.T) {
 		}
 		return errors.New("ended the transaction")
 	}
-	for name, breaker := range map[string]writeFn{
-		"transaction ended":      ender,
-		"append failed part way": appendEvents("broken", 1, row),
-	} {
-		t.Run(name, func(t *testing.T) {
-			db := openDB(t, tempPath(t))
-			ctx, s := t.Context(), db.Transcripts()
-			for _, id := range []string{"before", "after", "broken"} {
-				if err := s.Create(ctx, transcript.Session{ID: id, Owner: "cs-1", Epoch: 1}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			// An event the session row does not count: the broken store.
-			if _, err := db.sql.ExecContext(ctx, `INSERT INTO events (session_id, idx, time_ms, data) VALUES ('broken', 1, 0, '{}')`); err != nil {
-				t.Fatal(err)
-			}
-			batch := []writeFn{appendEvents("before", 1, row), breaker, appendEvents("after", 1, row)}
-			for i, err := range commitBatch(ctx, db.w.cache, batch) {
-				if err == nil {
-					t.Errorf("item %d succeeded in a failed batch", i)
-				}
-			}
-			for id, want := range map[string]int{"before": 0, "after": 0, "broken": 1} {
-				if snap, err := s.Load(ctx, id); err != nil || len(snap.Events) != want {
-					t.Errorf("%s: %d events, %v; want %d", id, len(snap.Events), err, want)
-				}
-			}
-			var last int
-			if err := db.sql.QueryRowContext(ctx, `SELECT last_index FROM sessions WHERE id = 'broken'`).Scan(&last); err != nil || last != 0 {
-				t.Errorf("broken: last_index %d, %v; want 0", last, err)
-			}
-		})
+	batch := []writeFn{appendEvents("before", 1, row), ender, appendEvents("after", 1, row)}
+	for i, err := range commitBatch(ctx, db.w.cache, batch) {
+		if err == nil {
+			t.Errorf("item %d succeeded in a batch whose transaction ended", i)
+		}
+	}
+	for _, id := range []string{"before", "after"} {
+		if snap, err := s.Load(ctx, id); err != nil || len(snap.Events) != 0 {
+			t.Errorf("%s: %d events, %v; want none kept", id, len(snap.Events), err)
+		}
 	}
 }
 
@@ -245,6 +228,41 @@ func TestPageCache(t *testing.T) {
 		var got int
 		if err := db.sql.QueryRowContext(t.Context(), `PRAGMA cache_size`).Scan(&got); err != nil || got != want {
 			t.Errorf("%s: cache_size = %d, %v; want %d", dsn, got, err, want)
+		}
+	}
+}
+
+// TestLongAppend appends more events than one statement takes: they are
+// stored in order, and a long append at a stale epoch stores nothing.
+func TestLongAppend(t *testing.T) {
+	ctx, s := t.Context(), openDB(t, tempPath(t)).Transcripts()
+	if err := s.Create(ctx, transcript.Session{ID: "long", Owner: "cs-1", Epoch: 1}); err != nil {
+		t.Fatal(err)
+	}
+	events := func(from, n int) []transcript.Event {
+		out := make([]transcript.Event, n)
+		for i := range out {
+			out[i] = transcript.Event{Index: from + i, Type: transcript.Message, Time: time.UnixMilli(int64(from + i)),
+				PartyID: "p", Visibility: transcript.VisAll, Text: "hi"}
+		}
+		return out
+	}
+	if err := s.Append(ctx, "long", 1, events(1, 3*appendChunk+5)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(ctx, "long", 2, events(200, 2*appendChunk)); !errors.Is(err, transcript.ErrStaleEpoch) {
+		t.Errorf("a long append at a stale epoch: got %v, want ErrStaleEpoch", err)
+	}
+	snap, err := s.Load(ctx, "long")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Events) != 3*appendChunk+5 {
+		t.Fatalf("%d events stored, want %d", len(snap.Events), 3*appendChunk+5)
+	}
+	for i, e := range snap.Events {
+		if e.Index != i+1 {
+			t.Fatalf("event %d has index %d", i, e.Index)
 		}
 	}
 }

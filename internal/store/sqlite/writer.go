@@ -63,8 +63,7 @@ func (c *stmtCache) close() {
 // is its result. A write that fails must leave the transaction as it found
 // it: one statement does by itself (SQLite undoes a failed statement's
 // changes, not the transaction's), and a write of several statements that
-// change rows runs them under batchTx.atomic, or fails the whole batch with
-// errAbortBatch when a later statement fails. Savepoints for every write
+// change rows runs them under batchTx.atomic. Savepoints for every write
 // would cost two statements each, as much as a one-row append itself.
 type writeFn func(ctx context.Context, tx *batchTx) error
 
@@ -111,9 +110,6 @@ func commitBatch(ctx context.Context, cache *stmtCache, fns []writeFn) []error {
 		btx := &batchTx{Tx: tx, cache: cache, stmts: make(map[string]*sql.Stmt)}
 		for i, fn := range fns {
 			if errs[i] = fn(ctx, btx); errs[i] != nil {
-				if errors.Is(errs[i], errAbortBatch) {
-					return errs[i]
-				}
 				if err := btx.alive(ctx); err != nil {
 					return err
 				}
@@ -151,10 +147,7 @@ func (b *batchTx) alive(ctx context.Context) error {
 	return errTxEnded
 }
 
-var (
-	errTxEnded    = errors.New("transaction ended by a failed write")
-	errAbortBatch = errors.New("write failed part way")
-)
+var errTxEnded = errors.New("transaction ended by a failed write")
 
 // atomic runs fn, a write of several statements, under a savepoint, so that
 // its error undoes all of its statements. The savepoint statements are
