@@ -176,9 +176,19 @@ func (s *Session) Visible(from int, viewer transcript.PartyType) []transcript.Ev
 	return out
 }
 
-// Stored returns the events that belong in the transcript, in index order.
+// Stored returns the events that belong in the transcript, in index order,
+// or nil when there are none.
 func (s *Session) Stored() []transcript.Event {
-	var out []transcript.Event
+	n := 0
+	for _, e := range s.log {
+		if e.stored {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]transcript.Event, 0, n) // one allocation: a chat's final save copies them all
 	for _, e := range s.log {
 		if e.stored {
 			out = append(out, e.Event)
