@@ -63,8 +63,8 @@ func (c *stmtCache) close() {
 // is its result. A write that fails must leave the transaction as it found
 // it: one statement does by itself (SQLite undoes a failed statement's
 // changes, not the transaction's), and a write of several statements that
-// change rows runs them under batchTx.atomic. Savepoints for every write
-// would cost two statements each, as much as a one-row append itself.
+// change rows runs them under batchTx.atomic. A savepoint around every
+// write would cost two more statements each.
 type writeFn func(ctx context.Context, tx *batchTx) error
 
 func newWriter(db *sql.DB) *writer {
