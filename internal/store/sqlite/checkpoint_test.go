@@ -63,8 +63,9 @@ func TestWALCheckpointedBesideTheWriter(t *testing.T) {
 // checkpoints, where without the restart it grows with the load, 5 s of it
 // making it about five times what 1 s made it.
 func TestWALRestartsUnderContinuousLoad(t *testing.T) {
-	defer func(n int) { restartFrames = n }(restartFrames)
-	restartFrames = 256 // 1 MiB
+	saved := restartFrames
+	t.Cleanup(func() { restartFrames = saved }) // after the DB's Close, which stops its checkpointer
+	restartFrames = 256                         // 1 MiB
 	path := tempPath(t)
 	ts := openDB(t, path).Transcripts()
 	ctx, cancel := context.WithCancel(t.Context())
