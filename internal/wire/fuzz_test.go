@@ -2,7 +2,9 @@ package wire
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 )
 
@@ -42,6 +44,81 @@ func FuzzDecode(f *testing.F) {
 		back, err := Decode(out)
 		if err != nil || back.Name != m.Name || back.Ref != m.Ref {
 			t.Fatalf("round trip of %q: %+v, %v", out, back, err)
+		}
+	})
+}
+
+// bindRef and bindReq have the shapes of the chat server's requests: an
+// embedded reference, strings, a string type, an int, and fields bindFast
+// leaves to the strict decoder (a map, a bool, a name two fields claim, a
+// type with its own decoding).
+type bindRef struct {
+	SecureKey string `json:"secureKey"`
+	SessionID string `json:"sessionId"`
+	UserID    string `json:"userId"`
+	Twice     string `json:"twice"`
+}
+
+type bindKind string
+
+type bindUpper string
+
+func (u *bindUpper) UnmarshalText(b []byte) error {
+	*u = bindUpper(bytes.ToUpper(b))
+	return nil
+}
+
+type bindReq struct {
+	bindRef
+	Text     string            `json:"text"`
+	Kind     bindKind          `json:"kind"`
+	Position int               `json:"position"`
+	Count    int64             `json:"count,omitempty"`
+	Quoted   int               `json:"quoted,string"`
+	UserData map[string]string `json:"userData"`
+	Flag     bool              `json:"flag"`
+	Twice    string            `json:"twice"`
+	Upper    bindUpper         `json:"upper"`
+	NoTag    string
+	hidden   string
+}
+
+// FuzzBind checks that bindFast accepts only bodies the strict decoder
+// accepts, and binds them the same, and leaves its target untouched when it
+// declines.
+func FuzzBind(f *testing.F) {
+	f.Add([]byte(`{"sessionId":"S1","userId":"U1","text":"hello","position":3}`))
+	f.Add([]byte(` { "kind" : "ALL" , "count" : -12 , "NoTag" : "x" } `))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"Text":"case","text":"x"}`))
+	f.Add([]byte(`{"text":"a\"b","position":1.5,"count":1e3}`))
+	f.Add([]byte(`{"text":null,"flag":true,"userData":{"a":"b"}}`))
+	f.Add([]byte(`{"text":"x","text":"y"}`))
+	f.Add([]byte(`{"upper":"u"}`))
+	f.Add([]byte(`{"quoted":"7"}`))
+	f.Add([]byte(`{"twice":"t"}`))
+	f.Add([]byte(`{"hidden":"h"}`))
+	f.Add([]byte(`{"position":012,"count":9223372036854775807}`))
+	f.Add([]byte("{\"text\":\"\xff\"}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var fast bindReq
+		if !bindFast(data, &fast) {
+			if !reflect.DeepEqual(fast, bindReq{}) {
+				t.Fatalf("bindFast declined %q but changed its target: %+v", data, fast)
+			}
+			return
+		}
+		var strict bindReq
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&strict); err != nil {
+			t.Fatalf("bindFast accepted %q, which the strict decoder refuses: %v", data, err)
+		}
+		if dec.More() {
+			t.Fatalf("bindFast accepted %q, which holds more than one value", data)
+		}
+		if !reflect.DeepEqual(fast, strict) {
+			t.Fatalf("%q bound as\n%+v\nstrictly as\n%+v", data, fast, strict)
 		}
 	})
 }

@@ -114,6 +114,9 @@ func (m Message) Bind(v any) error {
 	if len(body) == 0 {
 		body = []byte("{}")
 	}
+	if bindFast(body, v) {
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
