@@ -262,7 +262,14 @@ func (s *Session) add(st *Step, e transcript.Event, now time.Time, stored bool) 
 	e.Time = stamp(now)
 	s.log = append(s.log, entry{Event: e, stored: stored})
 	st.Events = append(st.Events, e)
-	if stored {
+	switch {
+	case !stored:
+	case len(st.Store) == len(st.Events)-1:
+		// Every event of the step is stored: Store is Events, not a copy.
+		// Its capacity ends at its length, so that appending to one never
+		// writes into the other.
+		st.Store = st.Events[:len(st.Events):len(st.Events)]
+	default:
 		st.Store = append(st.Store, e)
 	}
 	s.observe(st, e, e.Time)

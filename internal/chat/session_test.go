@@ -2,6 +2,8 @@ package chat
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -420,5 +422,29 @@ func BenchmarkDeliverMessage(b *testing.B) {
 				b.Fatal("not delivered")
 			}
 		}
+	}
+}
+
+// TestStepStoreSharesEvents mixes stored and unstored events in one step:
+// Store holds exactly the stored ones whether or not it shares Events'
+// array, and appending to one never overwrites the other.
+func TestStepStoreSharesEvents(t *testing.T) {
+	s := New("s-1", t0, Options{})
+	var st Step
+	for i, stored := range []bool{true, true, true, true, true, false, true, false, true} {
+		s.add(&st, transcript.Event{Type: transcript.Message, Text: fmt.Sprint(i)}, t0, stored)
+	}
+	texts := func(evs []transcript.Event) string {
+		var out []string
+		for _, e := range evs {
+			out = append(out, e.Text)
+		}
+		return strings.Join(out, ",")
+	}
+	if got := texts(st.Events); got != "0,1,2,3,4,5,6,7,8" {
+		t.Errorf("Events %s, want 0,1,2,3,4,5,6,7,8", got)
+	}
+	if got := texts(st.Store); got != "0,1,2,3,4,6,8" {
+		t.Errorf("Store %s, want 0,1,2,3,4,6,8", got)
 	}
 }
