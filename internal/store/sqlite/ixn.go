@@ -34,6 +34,8 @@ func (s *IxnStore) Commit(ctx context.Context, b ixn.Batch) error {
 	return nil
 }
 
+// commitIxn writes b's saves, deletes and reporting events; the caller runs
+// it under a savepoint, so that a refused event undoes the rest.
 func commitIxn(ctx context.Context, tx *batchTx, b ixn.Batch) error {
 	for _, in := range b.Saves {
 		if err := saveIxn(ctx, tx, in); err != nil {
