@@ -2,14 +2,17 @@ package cli
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/parley-chat/parley/internal/settle"
 	"github.com/parley-chat/parley/internal/wire"
 )
 
@@ -163,6 +166,39 @@ func TestInactiveChatIsClosed(t *testing.T) {
 	}
 }
 
+// dbIdle waits until no chat server is inside a write of the cluster's
+// SQLite file and its WAL holds no frame left to copy, checkpointing it from
+// here. A chat server stopped inside a write, or while its checkpoint copies
+// frames, keeps a lock of the file that the other chat server's transactions
+// wait on: that is a stopped process holding a lock, not the partition a
+// test means. An idle chat server takes no such lock until it writes again.
+func (c *cluster) dbIdle() {
+	c.t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(c.dataDir, "parley.db"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := c.t.Context()
+	settle.Eventually(c.t, 20*time.Second, "the SQLite file idle", func() bool {
+		var busy, frames, copied int
+		if err := db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil ||
+			busy != 0 || frames != copied {
+			return false
+		}
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return false
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+			return false // a writer holds the lock
+		}
+		_, err = conn.ExecContext(ctx, "ROLLBACK")
+		return err == nil
+	})
+}
+
 // TestPartitionedOwnerAcceptsNothing: the owner of a chat is stopped
 // (SIGSTOP: alive but unreachable, as in a network cut); the chat moves to
 // the other chat server; when the old owner resumes, it refuses every
@@ -171,6 +207,7 @@ func TestPartitionedOwnerAcceptsNothing(t *testing.T) {
 	c := startCluster(t, "sqlite", "session-restoration-mode: simple")
 	ch := c.newChat()
 	c.agentEvents(t.Context(), ch)
+	c.dbIdle()
 	old := ch.alias
 	c.signal(old, syscall.SIGSTOP)
 	resumed := false
