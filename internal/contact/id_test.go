@@ -3,6 +3,7 @@ package contact
 import (
 	"regexp"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -24,9 +25,11 @@ func TestNewID(t *testing.T) {
 		}
 		prev = id
 	}
-	before := NewID()
-	time.Sleep(2 * time.Millisecond)
-	if after := NewID(); after <= before {
-		t.Errorf("id %q made after %q sorts before it", after, before)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		before := NewID()
+		time.Sleep(time.Millisecond) // the bubble's clock: no wait
+		if after := NewID(); after <= before {
+			t.Errorf("id %q made a millisecond after %q sorts before it", after, before)
+		}
+	})
 }
