@@ -32,12 +32,12 @@ type flexCustomers struct {
 // dormant, CustomersPerConn per connection (0: all of a chat server's on
 // one connection).
 func newFlexCustomers(cfg Config) *flexCustomers {
-	n := cfg.Sessions + cfg.Dormant
-	per := max(1, cmp.Or(cfg.CustomersPerConn, n))
 	f := &flexCustomers{service: cfg.Service, servers: slices.Sorted(maps.Keys(cfg.ChatServers))}
+	perServer := (cfg.Sessions + cfg.Dormant + len(f.servers) - 1) / max(1, len(f.servers))
+	per := max(1, cmp.Or(cfg.CustomersPerConn, perServer))
 	// A queue that holds a burst of every customer's request does not count
 	// a busy chat server as a slow consumer.
-	f.pool = newWirePool(flexPath, cfg.ChatServers, (n+per-1)/per, 4*per, wire.HandlerFunc(f.serve))
+	f.pool = newWirePool(flexPath, cfg.ChatServers, (perServer+per-1)/per, 4*per, wire.HandlerFunc(f.serve))
 	return f
 }
 
@@ -58,11 +58,22 @@ type loggedIn struct {
 	NextPosition int    `json:"nextPosition"`
 }
 
+// ref is the chat in, as a customer keeps it.
+func (in loggedIn) ref() chatRef {
+	return chatRef{id: in.SessionID, user: in.UserID, key: in.SecureKey, alias: in.Alias}
+}
+
+// party is the customer's credentials, the start of each of its requests.
+func (r chatRef) party() partyBody {
+	return partyBody{SessionID: r.id, UserID: r.user, SecureKey: r.key}
+}
+
 // open creates a chat as customer index, and subscribes to its events from
 // the first one the customer has not seen, as a web API does for a CometD
 // customer.
 func (f *flexCustomers) open(ctx context.Context, index int, q chatRequest, onEvents func([]event)) (*flexCustomer, error) {
-	conn, err := f.pool.conn(ctx, f.servers[index%len(f.servers)], index)
+	// Customer index is the (index / servers)th of its chat server.
+	conn, err := f.pool.conn(ctx, f.servers[index%len(f.servers)], index/len(f.servers))
 	if err != nil {
 		return nil, err
 	}
@@ -71,11 +82,9 @@ func (f *flexCustomers) open(ctx context.Context, index int, q chatRequest, onEv
 		Subject: q.subject, UserData: q.userData()}, &in); err != nil {
 		return nil, fmt.Errorf("bench: login: %w", err)
 	}
-	c := &flexCustomer{f: f, conn: conn, onEvents: onEvents,
-		ref:   chatRef{id: in.SessionID, user: in.UserID, key: in.SecureKey, alias: in.Alias},
-		party: partyBody{SessionID: in.SessionID, UserID: in.UserID, SecureKey: in.SecureKey}}
+	c := &flexCustomer{f: f, conn: conn, onEvents: onEvents, ref: in.ref()}
 	f.byID.Store(in.SessionID, c)
-	sub := c.party
+	sub := c.ref.party()
 	sub.TranscriptPosition = in.NextPosition
 	if err := wireRequest(ctx, conn, wire.RequestSubscribe, sub, nil); err != nil {
 		c.close()
@@ -129,7 +138,6 @@ type flexCustomer struct {
 	f        *flexCustomers
 	conn     *wire.Conn
 	ref      chatRef
-	party    partyBody // the customer's credentials, the start of each request
 	onEvents func([]event)
 }
 
@@ -137,7 +145,7 @@ func (c *flexCustomer) chat() chatRef { return c.ref }
 
 // send sends text (RequestMessage).
 func (c *flexCustomer) send(ctx context.Context, text string) error {
-	body := c.party
+	body := c.ref.party()
 	body.Text = text
 	return wireRequest(ctx, c.conn, wire.RequestMessage, body, nil)
 }
@@ -147,7 +155,7 @@ func (c *flexCustomer) poll(context.Context) error { return nil }
 
 // leave logs the customer out (RequestLogout).
 func (c *flexCustomer) leave(ctx context.Context) error {
-	return wireRequest(ctx, c.conn, wire.RequestLogout, c.party, nil)
+	return wireRequest(ctx, c.conn, wire.RequestLogout, c.ref.party(), nil)
 }
 
 // close stops routing the chat's pushes to the customer, who then counts

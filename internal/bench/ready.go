@@ -32,23 +32,19 @@ func Ready(ctx context.Context, target, service string) error {
 // chat on its customer side, as a web API would ask for one on service,
 // then ends that chat. It gives up when ctx ends, with the last error.
 func ReadyChatServer(ctx context.Context, addr, service string) error {
+	p := newWirePool(flexPath, map[string]string{"probe": addr}, 1, 0,
+		wire.HandlerFunc(func(context.Context, *wire.Conn, wire.Message) {}))
+	defer p.close()
 	return retry(ctx, addr, func(ctx context.Context) error {
-		c, err := wire.Dial(ctx, "ws://"+addr+flexPath, wire.Options{})
+		c, err := p.conn(ctx, "probe", 0)
 		if err != nil {
 			return err
 		}
-		served := make(chan struct{})
-		go func() {
-			_ = c.Serve(ctx, wire.HandlerFunc(func(context.Context, *wire.Conn, wire.Message) {}))
-			close(served)
-		}()
-		defer func() { _ = c.Close(); <-served }()
 		var in loggedIn
 		if err := wireRequest(ctx, c, wire.RequestLogin, loginBody{Service: service, Nickname: "bench probe"}, &in); err != nil {
 			return err
 		}
-		return notEnded(wireRequest(ctx, c, wire.RequestLogout,
-			partyBody{SessionID: in.SessionID, UserID: in.UserID, SecureKey: in.SecureKey}, nil))
+		return notEnded(wireRequest(ctx, c, wire.RequestLogout, in.ref().party(), nil))
 	})
 }
 
