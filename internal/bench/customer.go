@@ -49,8 +49,8 @@ func (q chatRequest) form() url.Values {
 	if q.subject != "" {
 		f.Set("subject", q.subject)
 	}
-	if q.async {
-		f.Set("userData["+asyncModeKey+"]", "true")
+	for k, v := range q.userData() {
+		f.Set("userData["+k+"]", v)
 	}
 	return f
 }

@@ -66,7 +66,7 @@ func forEach(ctx context.Context, n int, f func(i int)) {
 // ends: every tick the pacer hands the next share of them to the workers.
 // A pushed customer (CometD, wire) needs nothing: it stays subscribed.
 func (d *dormantSet) poll(ctx context.Context) {
-	if d.r.cfg.Transport != REST || len(d.chats) == 0 {
+	if d.r.cfg.Transport.pushed() || len(d.chats) == 0 {
 		return
 	}
 	d.wg.Go(func() {

@@ -73,7 +73,7 @@ func (s *session) open() error {
 		return err
 	}
 	s.cust = c
-	if r.cfg.Transport == REST {
+	if !r.cfg.Transport.pushed() {
 		// A random phase, so that polls spread evenly over the interval.
 		s.pollTimer = time.NewTimer(rand.N(r.cfg.Poll))
 	}

@@ -3,7 +3,6 @@ package cli
 import (
 	"cmp"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"maps"
@@ -185,8 +184,8 @@ func (o *benchOptions) check() error {
 	return nil
 }
 
-// targetServers reads the chat servers of --target from --chat-servers or
-// --config.
+// targetServers reads the chat servers to measure, of --target or, with
+// --transport wire, on their own, from --chat-servers or --config.
 func (o *benchOptions) targetServers() error {
 	if o.config != "" {
 		d, err := loadDeployment(o.config)
@@ -278,7 +277,8 @@ type spawned struct {
 	stop           func() // stops every process and removes a temporary data-dir
 }
 
-// spawn writes a deployment of one chat server and one web API and starts
+// spawn writes a deployment of one chat server and, unless customers speak
+// wire, one web API, and starts
 // it as up does, with the pinning of --pin, its output in deployment.log.
 func (c *cli) spawn(ctx context.Context, o *benchOptions) (*spawned, error) {
 	dir, cleanup, err := benchDir(o.dataDir)
@@ -347,9 +347,8 @@ func benchDir(dataDir string) (string, func(), error) {
 // advises long protocol timeouts for async chat: a REST customer that polls
 // every 300 s must not be removed after the default 45 s).
 func writeBenchDeployment(dir string, o *benchOptions) (string, error) {
-	chat, err1 := freePort()
-	web, err2 := freePort()
-	if err := errors.Join(err1, err2); err != nil {
+	chat, err := freePort()
+	if err != nil {
 		return "", err
 	}
 	db := fmt.Sprintf("{driver: sqlite, dsn: %q}", cmp.Or(o.db, "parley.db"))
@@ -369,6 +368,10 @@ applications:
       settings: {transcript-auto-save: 1, limit-for-sessions: 1000000, limit-for-flex-users: 1000000, flex-disconnect-timeout: %d, flex-push-timeout: %d}
 `, filepath.Join(dir, "data"), db, chat, idle, idle)
 	if o.cfg.Transport != bench.Wire {
+		web, err := freePort()
+		if err != nil {
+			return "", err
+		}
 		yaml += fmt.Sprintf(`  gms-1:
     type: web-api
     listen: %q

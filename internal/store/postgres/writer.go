@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,11 +14,6 @@ import (
 
 // batchSize caps the writes sent in one batch.
 const batchSize = 256
-
-// linger is the least time between two batches under load (see
-// groupcommit.New): a few milliseconds on an acknowledgement buys one commit
-// for many chats' messages instead of one for every few.
-const linger = 2 * time.Millisecond
 
 // writer sends the writes of a chat's life (its creation, appends, the final
 // transcript and the deletion of the intermediate one) from all goroutines
@@ -46,7 +40,7 @@ var errWriterClosed = errors.New("postgres: database closed")
 func newWriter(pool *pgxpool.Pool) *writer {
 	return &writer{committer: groupcommit.New(func(ctx context.Context, ws []write) []error {
 		return commitWrites(ctx, pool, ws)
-	}, batchSize, linger)}
+	}, batchSize, groupcommit.Linger)}
 }
 
 // do queues w and waits until its batch has committed. If ctx ends first it

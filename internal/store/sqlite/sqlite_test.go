@@ -253,16 +253,5 @@ func TestLongAppend(t *testing.T) {
 	if err := s.Append(ctx, "long", 2, events(200, 2*appendChunk)); !errors.Is(err, transcript.ErrStaleEpoch) {
 		t.Errorf("a long append at a stale epoch: got %v, want ErrStaleEpoch", err)
 	}
-	snap, err := s.Load(ctx, "long")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(snap.Events) != 3*appendChunk+5 {
-		t.Fatalf("%d events stored, want %d", len(snap.Events), 3*appendChunk+5)
-	}
-	for i, e := range snap.Events {
-		if e.Index != i+1 {
-			t.Fatalf("event %d has index %d", i, e.Index)
-		}
-	}
+	assertLoaded(ctx, t, s, "long", 3*appendChunk+5)
 }

@@ -6,18 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
-	"time"
 
 	"github.com/parley-chat/parley/internal/store/groupcommit"
 )
 
 // batchSize caps the writes committed in one transaction.
 const batchSize = 256
-
-// linger is the least time between two batches under load (see
-// groupcommit.New): a few milliseconds on an acknowledgement buys one commit
-// for many chats' messages instead of one for every few.
-const linger = 2 * time.Millisecond
 
 // writer runs every write of the process on one goroutine, committing the
 // writes queued meanwhile together: one transaction and one fsync per batch.
@@ -78,7 +72,7 @@ func newWriter(db *sql.DB) *writer {
 			_, _ = db.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
 		}
 		return commitBatch(ctx, w.cache, fns)
-	}, batchSize, linger)
+	}, batchSize, groupcommit.Linger)
 	return w
 }
 
