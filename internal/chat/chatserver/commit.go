@@ -40,7 +40,14 @@ func (s *Server) persist(ctx context.Context, e *entry, events []transcript.Even
 	if s.cfg.Options.Settings.TranscriptAutoSave == 0 {
 		return nil
 	}
-	e.unsaved = append(e.unsaved, events...)
+	if len(e.unsaved) == 0 {
+		// Nothing is pending, as is usual: keep the step's events as they
+		// are. Nothing writes into them, and an append to e.unsaved writes
+		// only past their length, where the step keeps nothing.
+		e.unsaved = events
+	} else {
+		e.unsaved = append(e.unsaved, events...)
+	}
 	if len(e.unsaved) == 0 {
 		return nil
 	}
@@ -241,7 +248,8 @@ func (s *Server) finish(ctx context.Context, e *entry) {
 
 // cleanUp files the final transcript of an ended session (unless a store
 // failure ended it) and deletes its intermediate one. While the store
-// refuses, it tries again every transcript-resend-delay, and the ended
+// refuses, it tries again in rounds a transcript-resend-delay apart (the
+// final save's round making transcript-resend-attempts tries), and the ended
 // session stays here meanwhile: a request for it is answered "closed"
 // rather than "no such session", which would have it restored, alive, from
 // the intermediate transcript on another chat server. A final save that

@@ -126,7 +126,8 @@ type status struct {
 	Push *pushDevice `json:"pushNotification,omitempty"`
 }
 
-// AppendJSON appends st as json.Marshal encodes it (wire.JSONAppender): a
+// AppendJSON appends st in an encoding json.Unmarshal reads as it reads
+// json.Marshal's (its messages without HTML escaping; wire.JSONAppender): a
 // status goes out with every event of every chat, to each party.
 func (st status) AppendJSON(b []byte) []byte {
 	b = wire.AppendString(append(b, `{"sessionId":`...), st.SessionID)
