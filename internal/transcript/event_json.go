@@ -29,7 +29,6 @@ func (e Event) AppendJSON(b []byte) ([]byte, error) {
 		b = e.Party.appendJSON(append(b, `,"party":`...))
 	}
 	if e.Reason != 0 { // omitempty omits 0, not ReasonNone
-
 		b = strconv.AppendInt(append(b, `,"reason":`...), int64(e.Reason), 10)
 	}
 	b = appendJSONField(b, "askerId", e.AskerID)

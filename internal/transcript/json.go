@@ -139,12 +139,8 @@ func (m APIMessage) AppendJSON(b []byte) []byte {
 	if m.From != nil {
 		b = m.From.appendJSON(append(b, `,"from":`...))
 	}
-	if m.Text != "" {
-		b = appendJSONString(append(b, `,"text":`...), m.Text)
-	}
-	if m.MessageType != "" {
-		b = appendJSONString(append(b, `,"messageType":`...), m.MessageType)
-	}
+	b = appendJSONField(b, "text", m.Text)
+	b = appendJSONField(b, "messageType", m.MessageType)
 	if len(m.UserData) > 0 {
 		b = appendJSONStrings(append(b, `,"userData":`...), m.UserData)
 	}

@@ -79,7 +79,7 @@ func encodeEvents(events []transcript.Event) ([]eventRow, error) {
 	for i, e := range events {
 		data, err := e.AppendJSON(nil)
 		if err != nil {
-			return nil, fmt.Errorf("event %d: %w", e.Index, err)
+			return nil, err // names the event
 		}
 		rows[i] = eventRow{idx: int64(e.Index), timeMS: e.Time.UnixMilli(), data: string(data)}
 	}

@@ -95,7 +95,7 @@ func encodeEvents(events []transcript.Event) ([]eventRow, error) {
 	for i, e := range events {
 		data, err := e.AppendJSON(nil)
 		if err != nil {
-			return nil, fmt.Errorf("event %d: %w", e.Index, err)
+			return nil, err // names the event
 		}
 		rows[i] = eventRow{idx: e.Index, timeMS: e.Time.UnixMilli(), data: data}
 	}
