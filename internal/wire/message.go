@@ -117,9 +117,7 @@ func (m Message) Bind(v any) error {
 	if bindFast(body, v) {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err := bindStrict(body, v)
 	if err == nil {
 		return nil
 	}
@@ -130,6 +128,14 @@ func (m Message) Bind(v any) error {
 		return Errorf(CodeBadRequest, "unknown field %s", field)
 	}
 	return Errorf(CodeBadRequest, "invalid body of %s", m.Name)
+}
+
+// bindStrict decodes body into v with encoding/json, refusing fields v does
+// not have: the judge of every body bindFast declines.
+func bindStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }
 
 // A JSONAppender is a body that appends its own encoding to b: a compact JSON
