@@ -23,7 +23,7 @@ func BenchmarkChatLifecycle(b *testing.B) {
 	flex, basic := benchConn(b, h, chatserver.FlexPath), benchConn(b, h, chatserver.BasicPath)
 	b.SetParallelism(32) // many chats at once, as a chat server has them
 	b.ReportAllocs()
-	start := cpuTime(b)
+	cpu0 := cpuTime(b)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if err := benchChat(flex, basic); err != nil {
@@ -32,7 +32,7 @@ func BenchmarkChatLifecycle(b *testing.B) {
 			}
 		}
 	})
-	b.ReportMetric(float64((cpuTime(b)-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
 // benchChat plays one chat; replies are checked for errors only.
