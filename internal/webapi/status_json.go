@@ -21,14 +21,14 @@ import (
 type plainStatus status
 
 // UnmarshalJSON decodes a status as encoding/json would. A wire reply
-// comes here straight from the wire package, and a push by parseStatus:
-// neither pays encoding/json's two passes over the text before this.
+// comes here straight from the wire package, and reads as a push does
+// (parseStatus): neither pays encoding/json's two passes over the text
+// before this.
 func (st *status) UnmarshalJSON(b []byte) error {
 	if st.zero() {
-		if fast, ok := decodeStatus(b); ok {
-			*st = fast
-			return nil
-		}
+		fast, err := parseStatus(b)
+		*st = fast
+		return err
 	}
 	return json.Unmarshal(b, (*plainStatus)(st))
 }
@@ -73,7 +73,7 @@ func decodeStatus(b []byte) (status, bool) {
 		case "messages":
 			return s.once(&seen, 6) && s.messages(&st.Messages)
 		case "pushNotification":
-			return s.once(&seen, 7) && s.generic(&st.Push)
+			return s.once(&seen, 7) && generic(s, &st.Push)
 		}
 		return false
 	})
@@ -114,11 +114,11 @@ func (s *scanner) message() (transcript.APIMessage, bool) {
 		case "messageType":
 			return s.once(&seen, 5) && s.text(&m.MessageType)
 		case "userData":
-			return s.once(&seen, 6) && s.generic(&m.UserData)
+			return s.once(&seen, 6) && generic(s, &m.UserData)
 		case "visibility":
 			return s.once(&seen, 7) && s.text((*string)(&m.Visibility))
 		case "eventAttributes":
-			return s.once(&seen, 8) && s.generic(&m.EventAttributes)
+			return s.once(&seen, 8) && generic(s, &m.EventAttributes)
 		}
 		return false
 	})
@@ -272,7 +272,14 @@ func (s *scanner) text(out *string) bool {
 		*out = string(body)
 		return true
 	}
-	return json.Unmarshal(raw, out) == nil
+	// Into a local: handing out itself to encoding/json would move the
+	// whole status or message it points into to the heap.
+	var v string
+	if json.Unmarshal(raw, &v) != nil {
+		return false
+	}
+	*out = v
+	return true
 }
 
 // skipString moves past the string that starts at s.i, and reports
@@ -325,12 +332,18 @@ func integer[T int | int64](s *scanner, out *T) bool {
 }
 
 // generic reads the next value, whatever it is, with encoding/json (which
-// checks it): for fields that are rare or small.
-func (s *scanner) generic(out any) bool {
+// checks it): for fields that are rare or small. It decodes into a local,
+// as text does, so that out's status or message stays on the stack.
+func generic[T any](s *scanner, out *T) bool {
 	s.space()
 	start := s.i
 	s.skip()
-	return json.Unmarshal(s.b[start:s.i], out) == nil
+	var v T
+	if json.Unmarshal(s.b[start:s.i], &v) != nil {
+		return false
+	}
+	*out = v
+	return true
 }
 
 // skip moves past the value that starts at s.i.

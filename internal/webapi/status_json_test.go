@@ -64,9 +64,10 @@ func FuzzDecodeStatus(f *testing.F) {
 	})
 }
 
-// BenchmarkDecodeStatus decodes an EventSessionInfo's body: as a push is
-// (parseStatus), as a wire reply is (json.Unmarshal into a status), and by
-// encoding/json alone, as both were.
+// BenchmarkDecodeStatus decodes an EventSessionInfo's body: as a push and a
+// wire reply are (parseStatus; the wire package calls UnmarshalJSON, which
+// reads the same), through json.Unmarshal into a status (as a status nested
+// in another reply is read), and by encoding/json alone, as all were.
 func BenchmarkDecodeStatus(b *testing.B) {
 	body := []byte(sessionInfo)
 	for _, d := range []struct {
