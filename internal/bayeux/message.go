@@ -221,7 +221,9 @@ func (r *reply) encode() []byte {
 	b := appendString(append(make([]byte, 0, 128), `{"channel":`...), r.Channel)
 	var err error
 	if len(r.ID) > 0 {
-		b, err = appendRaw(append(b, `,"id":`...), r.ID)
+		if b, err = appendRaw(append(b, `,"id":`...), r.ID); err != nil {
+			return internalReply
+		}
 	}
 	if r.ClientID != "" {
 		b = appendString(append(b, `,"clientId":`...), r.ClientID)
@@ -230,8 +232,10 @@ func (r *reply) encode() []byte {
 	if r.Error != "" {
 		b = appendString(append(b, `,"error":`...), r.Error)
 	}
-	if len(r.Subscription) > 0 && err == nil {
-		b, err = appendRaw(append(b, `,"subscription":`...), r.Subscription)
+	if len(r.Subscription) > 0 {
+		if b, err = appendRaw(append(b, `,"subscription":`...), r.Subscription); err != nil {
+			return internalReply
+		}
 	}
 	if r.Version != "" {
 		b = appendString(append(b, `,"version":`...), r.Version)
@@ -248,9 +252,6 @@ func (r *reply) encode() []byte {
 	}
 	if r.Advice != nil {
 		b = r.Advice.appendJSON(append(b, `,"advice":`...))
-	}
-	if err != nil {
-		return internalReply
 	}
 	return append(b, '}')
 }
