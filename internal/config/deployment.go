@@ -38,6 +38,7 @@ type Deployment struct {
 	DataDir      string                  // as written; DefaultDataDir when the file names none
 	Databases    map[string]Database     // by name
 	Applications map[string]*Application // by name
+	Trust        Trust                   // secret-file, secret-env, trusted-ca-file
 }
 
 // Database is one entry of databases.
@@ -54,7 +55,12 @@ type Application struct {
 	Listen      string   // host:port it serves on
 	Database    string   // a key of Deployment.Databases; empty for none
 	Connections []string // names of the applications it talks to
-	Log         LogOptions
+	// TLS is the tls key; nil serves and dials in plain text.
+	TLS *TLSFiles
+	// Clients are the client:<name> sections (chat and interaction
+	// servers): the external clients admitted, by name.
+	Clients map[string]*ClientOptions
+	Log     LogOptions
 	// Chat is non-nil exactly for chat-server applications, with defaults
 	// applied and validated.
 	Chat *ChatServerOptions
@@ -69,9 +75,12 @@ type Application struct {
 // fileDoc is the file as written; yaml's KnownFields makes any other key an
 // error at every level.
 type fileDoc struct {
-	DataDir      string             `yaml:"data-dir"`
-	Databases    map[string]fileDB  `yaml:"databases"`
-	Applications map[string]fileApp `yaml:"applications"`
+	DataDir       string             `yaml:"data-dir"`
+	SecretFile    string             `yaml:"secret-file"`
+	SecretEnv     string             `yaml:"secret-env"`
+	TrustedCAFile string             `yaml:"trusted-ca-file"`
+	Databases     map[string]fileDB  `yaml:"databases"`
+	Applications  map[string]fileApp `yaml:"applications"`
 }
 
 type fileDB struct {
@@ -85,6 +94,7 @@ type fileApp struct {
 	Database    string                          `yaml:"database"`
 	Connections []string                        `yaml:"connections"`
 	Options     map[string]map[string]yaml.Node `yaml:"options"`
+	TLS         *fileTLS                        `yaml:"tls"`
 }
 
 // Load reads and parses the deployment file at path.
@@ -104,11 +114,13 @@ func Parse(file string, data []byte) (*Deployment, error) {
 		return nil, err
 	}
 	d := &Deployment{File: file, DataDir: doc.DataDir,
-		Databases: map[string]Database{}, Applications: map[string]*Application{}}
+		Databases: map[string]Database{}, Applications: map[string]*Application{},
+		Trust: Trust{SecretFile: doc.SecretFile, SecretEnv: doc.SecretEnv, TrustedCAFile: doc.TrustedCAFile}}
 	if d.DataDir == "" {
 		d.DataDir = DefaultDataDir
 	}
-	errs := d.addDatabases(doc.Databases)
+	errs := checkTrust(d.Trust)
+	errs = append(errs, d.addDatabases(doc.Databases)...)
 	errs = append(errs, d.addApplications(doc.Applications)...)
 	for _, e := range errs {
 		e.File = file
@@ -147,6 +159,7 @@ var goTypes = strings.NewReplacer(
 	"into map[string]config.fileApp", "into applications (a mapping)",
 	"into map[string]config.fileDB", "into databases (a mapping)",
 	"into config.fileApp", "into an application (a mapping)",
+	"into config.fileTLS", "into tls (a mapping)",
 	"into config.fileDB", "into a database (a mapping)",
 	"into config.fileDoc", "into a deployment (a mapping)",
 	"into []string", "into a list of names",

@@ -82,6 +82,9 @@ func (a *Application) sections() map[string]section {
 		s["cometd"] = a.Web.CometD.section()
 		s["push"] = a.Web.Push.section()
 	}
+	if clientTypes[a.Type] != nil {
+		s["client:<name>"] = nil // read by setOptions with a.clientSection
+	}
 	if a.Ixn != nil {
 		s["settings"] = a.Ixn.Settings.section()
 		for _, named := range []string{"queue:<name>", "view:<name>", "agent:<id>"} {
@@ -99,6 +102,8 @@ func (a *Application) setOptions(raw map[string]map[string]yaml.Node) []*Error {
 	for _, name := range slices.Sorted(maps.Keys(raw)) {
 		sec, ok := known[name]
 		if named, isNamed := a.Ixn.section(name); isNamed {
+			sec, ok = named, true
+		} else if named, isNamed := a.clientSection(name); isNamed {
 			sec, ok = named, true
 		}
 		if !ok {

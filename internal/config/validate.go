@@ -91,6 +91,7 @@ func (d *Deployment) newApplication(name string, f fileApp) (*Application, []*Er
 	}
 	errs = append(errs, checkListen(a.Listen)...)
 	errs = append(errs, d.checkDatabaseRef(a)...)
+	errs = append(errs, a.setTLS(f.TLS)...)
 	if optErrs := a.setOptions(f.Options); len(optErrs) > 0 {
 		errs = append(errs, optErrs...) // validating half-set options would only repeat these
 	} else {
@@ -113,7 +114,7 @@ func (a *Application) validate() []*Error {
 	if a.Ixn != nil {
 		errs = append(errs, a.Ixn.validate()...)
 	}
-	return errs
+	return append(errs, a.validateClients()...)
 }
 
 func typeList() string {

@@ -130,6 +130,17 @@ const (
 	EventOverview = "EventOverview"
 )
 
+// The opening exchange of every authenticated connection (package auth):
+// the client names itself and sends a nonce, the server answers with its
+// own nonce and its proof over the client's, the client proves itself over
+// the server's, and the server admits it.
+const (
+	RequestChallenge    = "RequestChallenge"
+	EventChallenge      = "EventChallenge"
+	RequestAuthenticate = "RequestAuthenticate"
+	EventAuthenticated  = "EventAuthenticated"
+)
+
 // catalogue maps every known message name to its id.
 var catalogue = map[string]int{
 	RequestRegisterClient:                   100,
@@ -240,6 +251,10 @@ var catalogue = map[string]int{
 	EventLocationChanged:                    316,
 	RequestGetOverview:                      317,
 	EventOverview:                           318,
+	RequestChallenge:                        319,
+	EventChallenge:                          320,
+	RequestAuthenticate:                     321,
+	EventAuthenticated:                      322,
 }
 
 // Known reports whether name is in the message catalogue.

@@ -32,6 +32,17 @@ const (
 	CodeShuttingDown Code = 107
 	// CodeTimeout: the operation did not finish in time.
 	CodeTimeout Code = 108
+	// CodeNotAuthenticated: a request came before the opening exchange
+	// (RequestChallenge, RequestAuthenticate) admitted the peer.
+	CodeNotAuthenticated Code = 109
+	// CodeAuthFailed: the peer's proof or certificate does not admit it: an
+	// unknown client, a wrong key, a replayed proof, a certificate naming
+	// another application. The connection is closed.
+	CodeAuthFailed Code = 110
+	// CodeRoleRefused: the peer is known but the deployment file does not
+	// admit it in this role here (it is not connected to this server, or
+	// not as this type of client). The connection is closed.
+	CodeRoleRefused Code = 111
 
 	// CodeNoSuchSession: no chat session has this id.
 	CodeNoSuchSession Code = 8200
@@ -49,6 +60,14 @@ const (
 	CodeStaleOwner Code = 8211
 	// CodeStoreFailed: the transcript could not be saved.
 	CodeStoreFailed Code = 8212
+	// CodeGrantInvalid: an agent-side join without a grant, or with one that
+	// is malformed or signed with another key.
+	CodeGrantInvalid Code = 8213
+	// CodeGrantExpired: the grant's expiry has passed.
+	CodeGrantExpired Code = 8214
+	// CodeGrantMismatch: the grant is for another session, agent, party
+	// type or visibility, or a rejoin names another agent's party.
+	CodeGrantMismatch Code = 8215
 
 	// Interaction server conditions, from 2100 (2000-2006 are Genesys'
 	// Interaction Server Proxy codes, kept free for the proxy).
@@ -86,22 +105,28 @@ const (
 
 // codeTexts holds the default text of every code.
 var codeTexts = map[Code]string{
-	CodeMalformed:      "malformed frame",
-	CodeUnknownMessage: "unknown message",
-	CodeBadRequest:     "missing or invalid field",
-	CodeTooLarge:       "message too large",
-	CodeNotAllowed:     "request not allowed",
-	CodeInternal:       "internal error",
-	CodeUnavailable:    "service unavailable",
-	CodeShuttingDown:   "server shutting down",
-	CodeTimeout:        "timeout",
-	CodeNoSuchSession:  "no such session",
-	CodeNoSuchUser:     "no such user in the session",
-	CodeSessionClosed:  "session closed",
-	CodeLoggedOut:      "user was logged out",
-	CodeBadSecureKey:   "bad secure key",
-	CodeStaleOwner:     "session owned by another server",
-	CodeStoreFailed:    "transcript could not be saved",
+	CodeMalformed:        "malformed frame",
+	CodeUnknownMessage:   "unknown message",
+	CodeBadRequest:       "missing or invalid field",
+	CodeTooLarge:         "message too large",
+	CodeNotAllowed:       "request not allowed",
+	CodeInternal:         "internal error",
+	CodeUnavailable:      "service unavailable",
+	CodeShuttingDown:     "server shutting down",
+	CodeTimeout:          "timeout",
+	CodeNotAuthenticated: "authenticate first",
+	CodeAuthFailed:       "authentication failed",
+	CodeRoleRefused:      "not admitted in this role",
+	CodeNoSuchSession:    "no such session",
+	CodeNoSuchUser:       "no such user in the session",
+	CodeSessionClosed:    "session closed",
+	CodeLoggedOut:        "user was logged out",
+	CodeBadSecureKey:     "bad secure key",
+	CodeStaleOwner:       "session owned by another server",
+	CodeStoreFailed:      "transcript could not be saved",
+	CodeGrantInvalid:     "no valid grant for this session",
+	CodeGrantExpired:     "grant expired",
+	CodeGrantMismatch:    "grant does not match the request",
 
 	CodeNoSuchInteraction:    "no such interaction",
 	CodeDuplicateInteraction: "interaction already exists",

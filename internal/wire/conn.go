@@ -2,6 +2,7 @@ package wire
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -51,6 +52,9 @@ type Options struct {
 	OriginPatterns []string
 	// Logger receives connection events at debug level. Nil discards them.
 	Logger *slog.Logger
+	// TLS is the client configuration of a wss:// Dial (trusted roots, the
+	// client certificate). Nil uses the system's roots.
+	TLS *tls.Config
 }
 
 // withDefaults returns o with its zero fields set to their defaults.
@@ -122,7 +126,13 @@ func Accept(w http.ResponseWriter, r *http.Request, opts Options) (*Conn, error)
 
 // Dial opens a connection to a ws:// or wss:// url (client side).
 func Dial(ctx context.Context, url string, opts Options) (*Conn, error) {
-	ws, _, err := websocket.Dial(ctx, url, nil)
+	var dopts *websocket.DialOptions
+	if opts.TLS != nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = opts.TLS
+		dopts = &websocket.DialOptions{HTTPClient: &http.Client{Transport: tr}}
+	}
+	ws, _, err := websocket.Dial(ctx, url, dopts)
 	if err != nil {
 		return nil, fmt.Errorf("wire: dial %s: %w", url, err)
 	}
