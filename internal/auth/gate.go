@@ -72,10 +72,10 @@ type authenticated struct {
 // Guard returns the handler of connection c, whose client certificate (when
 // it presented one the listener verified) names certName. It answers the
 // opening exchange, refusing and closing the connection on anything else;
-// once the peer is admitted in role, admit builds the role's handler, which
+// once the peer is admitted in one of roles, admit builds the role's handler, which
 // serves every later message. admit returning nil refuses the peer too.
-func (g *Gate) Guard(c *wire.Conn, certName string, role Role, admit func(Identity) wire.Handler) wire.Handler {
-	gd := &guard{g: g, c: c, certName: certName, role: role, admit: admit}
+func (g *Gate) Guard(c *wire.Conn, certName string, roles []Role, admit func(Identity) wire.Handler) wire.Handler {
+	gd := &guard{g: g, c: c, certName: certName, roles: roles, admit: admit}
 	gd.timer = time.AfterFunc(g.openTimeout(), func() { gd.expire() })
 	return gd
 }
@@ -94,7 +94,7 @@ type guard struct {
 	g        *Gate
 	c        *wire.Conn
 	certName string
-	role     Role
+	roles    []Role
 	admit    func(Identity) wire.Handler
 
 	client string      // the name RequestChallenge claimed
@@ -166,11 +166,11 @@ func (gd *guard) authenticate(m wire.Message) {
 	gd.admitAs(m, id)
 }
 
-// admitAs admits id when the policy gives it the guarded role.
+// admitAs admits id when the policy gives it one of the guarded roles.
 func (gd *guard) admitAs(m wire.Message, id Identity) {
-	if !id.Has(gd.role) {
+	if !hasAny(id, gd.roles) {
 		gd.refuse(m, id.Name, ReasonRole, wire.Errorf(wire.CodeRoleRefused,
-			"%q may not connect to %s as %s", id.Name, gd.g.Policy.Server(), gd.role))
+			"%q may not connect here on %s", id.Name, gd.g.Policy.Server()))
 		return
 	}
 	next := gd.admit(id)
