@@ -18,19 +18,19 @@ import (
 // newApplication builds the application app of deployment d: it opens the
 // stores app needs and wires its role to them. ctx bounds the set-up only;
 // the returned Service runs until the context given to its Run is done.
-func newApplication(ctx context.Context, d *config.Deployment, app *config.Application, log *slog.Logger) (service.Service, error) {
+func newApplication(ctx context.Context, d *config.Deployment, app *config.Application, trust *service.Trust, log *slog.Logger) (service.Service, error) {
 	switch app.Type {
 	case config.ChatServer:
-		return newChatServer(ctx, d, app, log)
+		return newChatServer(ctx, d, app, trust, log)
 	case config.WebAPI:
-		return newWebAPI(ctx, d, app, log)
+		return newWebAPI(ctx, d, app, trust, log)
 	case config.InteractionServer:
-		return newInteractionServer(ctx, d, app, log)
+		return newInteractionServer(ctx, d, app, trust, log)
 	}
 	return nil, fmt.Errorf("application %q: type %s is not available in this version", app.Name, app.Type)
 }
 
-func newChatServer(ctx context.Context, d *config.Deployment, app *config.Application, log *slog.Logger) (service.Service, error) {
+func newChatServer(ctx context.Context, d *config.Deployment, app *config.Application, trust *service.Trust, log *slog.Logger) (service.Service, error) {
 	set := app.Chat.Settings
 	if set.SessionRestorationMode == "simple" && set.TranscriptAutoSave == 0 {
 		log.Warn("[settings] session-restoration-mode = simple has no effect while transcript-auto-save = 0")
@@ -42,7 +42,7 @@ func newChatServer(ctx context.Context, d *config.Deployment, app *config.Applic
 	srv, err := chatserver.New(chatserver.Config{
 		Name: app.Name, Listen: app.Listen, Options: *app.Chat,
 		Transcripts: st.transcripts, Contacts: st.contacts, Files: st.files, Logger: log,
-		Peers: listenAddrs(d, config.ChatServer), IxnServers: ixnAddrs(d, app),
+		Peers: endpointsOf(d, config.ChatServer), IxnServers: ixnEndpoints(d, app), Trust: trust,
 	})
 	if err != nil {
 		st.close()

@@ -12,7 +12,7 @@ import (
 
 // newInteractionServer wires an interaction-server application to the store
 // of its database.
-func newInteractionServer(ctx context.Context, d *config.Deployment, app *config.Application, log *slog.Logger) (service.Service, error) {
+func newInteractionServer(ctx context.Context, d *config.Deployment, app *config.Application, trust *service.Trust, log *slog.Logger) (service.Service, error) {
 	if app.Database == "" {
 		return nil, fmt.Errorf("application %q: an interaction-server needs a database", app.Name)
 	}
@@ -22,7 +22,7 @@ func newInteractionServer(ctx context.Context, d *config.Deployment, app *config
 	}
 	srv, err := ixnserver.New(ixnserver.Config{
 		Name: app.Name, Listen: app.Listen, Options: *app.Ixn, Store: st.interactions, Logger: log,
-		Lock: primaryLock(d, app, st.interactions, log),
+		Lock: primaryLock(d, app, st.interactions, log), Trust: trust,
 	})
 	if err != nil {
 		st.close()
@@ -50,14 +50,14 @@ func primaryLock(d *config.Deployment, app *config.Application, store any, log *
 	return lock
 }
 
-// ixnAddrs returns where a chat server reaches the interaction servers it
-// connects to: one, or the two of a primary/backup pair.
-func ixnAddrs(d *config.Deployment, app *config.Application) []string {
-	var addrs []string
+// ixnEndpoints returns the interaction servers app connects to: one, or
+// the two of a primary/backup pair.
+func ixnEndpoints(d *config.Deployment, app *config.Application) []service.Endpoint {
+	var eps []service.Endpoint
 	for _, name := range app.Connections {
 		if c := d.Applications[name]; c != nil && c.Type == config.InteractionServer {
-			addrs = append(addrs, dialAddr(c.Listen))
+			eps = append(eps, endpoint(d, name))
 		}
 	}
-	return addrs
+	return eps
 }

@@ -13,21 +13,21 @@ import (
 // newWebAPI builds a web API whose chat servers and interaction servers (for
 // the agent desktops) are the applications it connects to, at their listen
 // addresses.
-func newWebAPI(_ context.Context, d *config.Deployment, app *config.Application, log *slog.Logger) (service.Service, error) {
-	chats := make(map[string]string, len(app.Connections))
+func newWebAPI(_ context.Context, d *config.Deployment, app *config.Application, trust *service.Trust, log *slog.Logger) (service.Service, error) {
+	chats := make(map[string]service.Endpoint, len(app.Connections))
 	for _, name := range app.Connections {
 		if c := d.Applications[name]; c != nil && c.Type == config.ChatServer {
-			chats[name] = c.Listen
+			chats[name] = endpoint(d, name)
 		}
 	}
 	if len(chats) == 0 {
 		log.Warn("the web api connects to no chat server: every chat request will fail")
 	}
-	ixns := ixnAddrs(d, app)
+	ixns := ixnEndpoints(d, app)
 	if len(ixns) == 0 {
 		log.Info("the web api connects to no interaction server: agents cannot log in to the desktop")
 	}
-	srv, err := webapi.New(webapi.Config{Name: app.Name, Listen: app.Listen, ChatServers: chats, IxnServers: ixns, Options: *app.Web, Logger: log})
+	srv, err := webapi.New(webapi.Config{Name: app.Name, Listen: app.Listen, ChatServers: chats, IxnServers: ixns, Options: *app.Web, Logger: log, Trust: trust})
 	if err != nil {
 		return nil, fmt.Errorf("application %q: %w", app.Name, err)
 	}

@@ -70,7 +70,11 @@ func (c *cli) run(ctx context.Context, file, name string) error {
 	level := new(slog.LevelVar)
 	level.Set(app.Log.Level())
 	log := appLogger(c.stderr, app.Name, level)
-	svc, err := newApplication(ctx, d, app, log)
+	trust, err := newTrust(d, app, log)
+	if err != nil {
+		return err
+	}
+	svc, err := newApplication(ctx, d, app, trust, log)
 	if err != nil {
 		return err
 	}
@@ -87,8 +91,22 @@ func (c *cli) run(ctx context.Context, file, name string) error {
 			return nil
 		case <-hup:
 			reload(file, app, svc, level, log)
+			reloadCerts(trust, log)
 		}
 	}
+}
+
+// reloadCerts re-reads the application's TLS material on SIGHUP; new
+// connections use it, open ones keep theirs. A failed read keeps the old.
+func reloadCerts(t *service.Trust, log *slog.Logger) {
+	if t.Certs == nil {
+		return
+	}
+	if err := t.Certs.Reload(); err != nil {
+		log.Error("certificates not reloaded; the running ones stay", "err", err)
+		return
+	}
+	log.Info("certificates reloaded")
 }
 
 // notifyHangup returns the SIGHUPs the process receives, the conventional

@@ -84,7 +84,7 @@ func helperServe(app *config.Application) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if err := service.ServeHTTP(ctx, ln, service.NewMux(nil, nil), time.Second, slog.New(slog.DiscardHandler)); err != nil {
+	if err := service.ServeHTTP(ctx, ln, service.NewMux(nil, nil, nil), time.Second, slog.New(slog.DiscardHandler)); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

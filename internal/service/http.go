@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/parley-chat/parley/internal/auth"
 )
 
 // readHeaderTimeout bounds how long a client may take to send its request
@@ -116,8 +118,10 @@ func NewRegistry() *prometheus.Registry {
 //     503 with the error's text;
 //   - GET /metrics: the metrics of reg in the Prometheus exposition format.
 //
-// A nil reg is replaced by NewRegistry().
-func NewMux(reg *prometheus.Registry, health func() error) *http.ServeMux {
+// A nil reg is replaced by NewRegistry(). /metrics is served only to the
+// callers t admits as admin (see Trust.HTTP); /healthz to anyone, as it
+// tells nothing but liveness.
+func NewMux(reg *prometheus.Registry, health func() error, t *Trust) *http.ServeMux {
 	if reg == nil {
 		reg = NewRegistry()
 	}
@@ -133,6 +137,6 @@ func NewMux(reg *prometheus.Registry, health func() error) *http.ServeMux {
 		}
 		fmt.Fprintln(w, "ok")
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("GET /metrics", t.HTTP(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}), auth.RoleAdmin))
 	return mux
 }

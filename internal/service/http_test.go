@@ -26,7 +26,7 @@ func get(t *testing.T, h http.Handler, path string) (int, string) {
 
 func TestHealthz(t *testing.T) {
 	var healthErr error
-	mux := service.NewMux(nil, func() error { return healthErr })
+	mux := service.NewMux(nil, func() error { return healthErr }, nil)
 	if code, body := get(t, mux, "/healthz"); code != 200 || body != "ok\n" {
 		t.Errorf("healthy: %d %q", code, body)
 	}
@@ -46,7 +46,7 @@ func TestMetrics(t *testing.T) {
 	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "parley_test_total", Help: "A test counter."})
 	reg.MustRegister(c)
 	c.Add(3)
-	code, body := get(t, service.NewMux(reg, nil), "/metrics")
+	code, body := get(t, service.NewMux(reg, nil, nil), "/metrics")
 	if code != 200 || !strings.Contains(body, "parley_test_total 3") || !strings.Contains(body, "go_goroutines") {
 		t.Errorf("/metrics: %d\n%s", code, body)
 	}
@@ -58,7 +58,7 @@ func TestServeHTTPGracefulStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	inFlight, finish := make(chan struct{}), make(chan struct{})
-	mux := service.NewMux(nil, nil)
+	mux := service.NewMux(nil, nil, nil)
 	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, _ *http.Request) {
 		close(inFlight)
 		<-finish
@@ -132,7 +132,7 @@ func TestServeHTTPStopsDespiteASpareConnection(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	served := make(chan error, 1)
 	go func() {
-		served <- service.ServeHTTP(ctx, ln, service.NewMux(nil, nil), 3*time.Second, slog.New(slog.DiscardHandler))
+		served <- service.ServeHTTP(ctx, ln, service.NewMux(nil, nil, nil), 3*time.Second, slog.New(slog.DiscardHandler))
 	}()
 	spare, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {

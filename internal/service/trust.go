@@ -3,9 +3,12 @@ package service
 import (
 	"context"
 	"crypto/tls"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/wire"
@@ -91,6 +94,22 @@ func (t *Trust) HTTPClient(timeout time.Duration) *http.Client {
 		tr.TLSClientConfig = t.Certs.ClientConfig()
 	}
 	return &http.Client{Transport: tr, Timeout: timeout}
+}
+
+// Instrument counts the peers the Gate refuses in reg, by reason
+// (parley_auth_refused_total), and logs each refusal at warn level without
+// anything secret. Call it once, before serving; a nil t does nothing.
+func (t *Trust) Instrument(reg *prometheus.Registry, log *slog.Logger) {
+	if t == nil || t.Gate == nil {
+		return
+	}
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_auth_refused_total",
+		Help: "Connections and requests refused by authentication or role, by reason."}, []string{"reason"})
+	reg.MustRegister(refused)
+	t.Gate.Refused = func(peer, reason string) {
+		refused.WithLabelValues(reason).Inc()
+		log.Warn("peer refused", "peer", peer, "reason", reason)
+	}
 }
 
 // Sign signs r for the application e (auth.Key.SignRequest); with a nil t

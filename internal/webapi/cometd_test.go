@@ -504,7 +504,7 @@ func TestCometDFailover(t *testing.T) {
 	if reasons != 2 {
 		t.Errorf("restoration events %s, want two leaves with reason 8", summary(env.Messages))
 	}
-	b := rejoinAgent(t, other.addr, ch.chatID, a.userID)
+	b := rejoinAgent(t, other.addr, a)
 	b.say("after the crash", transcript.VisAll)
 	c.waitMessage("after", isText("after the crash"))
 	ch.alias = other.name
@@ -515,18 +515,18 @@ func TestCometDFailover(t *testing.T) {
 
 // rejoinAgent joins agent party userID again, on the chat server a chat was
 // restored on; the agent records what is pushed to it from then on.
-func rejoinAgent(t *testing.T, addr, sessionID, userID string) *agent {
+func rejoinAgent(t *testing.T, addr string, old *agent) *agent {
 	t.Helper()
 	conn, err := wire.Dial(context.Background(), "ws://"+addr+chatserver.BasicPath, wire.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &agent{t: t, conn: conn, sessionID: sessionID, userID: userID}
+	a := &agent{t: t, conn: conn, sessionID: old.sessionID, userID: old.userID, key: old.key}
 	serve(t, func(ctx context.Context) error {
 		conn.Serve(ctx, wire.HandlerFunc(a.record))
 		return nil
 	})
-	a.request(wire.RequestJoin, map[string]any{"sessionId": sessionID, "userId": userID, "transcriptPosition": 1}, nil)
+	a.request(wire.RequestJoin, map[string]any{"sessionId": a.sessionID, "userId": a.userID, "secureKey": a.key, "transcriptPosition": 1}, nil)
 	return a
 }
 

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/wire"
 )
 
@@ -172,6 +173,7 @@ type deskChat struct {
 	id       string // the interaction and chat session id
 	server   string // the chat server that holds it
 	userID   string // the agent's party
+	key      string // its secure key, which proves it at a rejoin
 	position int    // the next transcript position the page has not seen
 	link     *wire.Conn
 	moving   bool   // a relocation runs
@@ -288,9 +290,9 @@ func (a *agentSession) login(ctx context.Context, req deskRequest) (any, error) 
 		return nil, wire.Errorf(wire.CodeBadRequest, "agent id and password are required")
 	}
 	err := error(errNoIxn)
-	for _, addr := range a.d.s.cfg.IxnServers {
+	for _, ep := range a.d.s.cfg.IxnServers {
 		var reply json.RawMessage
-		reply, err = a.loginAt(ctx, addr, req)
+		reply, err = a.loginAt(ctx, ep, req)
 		if err == nil {
 			return reply, nil
 		}
@@ -301,15 +303,11 @@ func (a *agentSession) login(ctx context.Context, req deskRequest) (any, error) 
 	return nil, err
 }
 
-func (a *agentSession) loginAt(ctx context.Context, addr string, req deskRequest) (json.RawMessage, error) {
-	c, err := wire.Dial(ctx, "ws://"+addr+ixnWirePath, wire.Options{MaxMessageSize: maxWireMessage, PingInterval: pingInterval, Logger: a.log})
+func (a *agentSession) loginAt(ctx context.Context, ep service.Endpoint, req deskRequest) (json.RawMessage, error) {
+	c, err := a.dial(ctx, ep, ixnWirePath, a.onIxn, a.ixnLost)
 	if err != nil {
 		return nil, fmt.Errorf("desktop: %w: %w", errNoIxn, err)
 	}
-	a.wg.Go(func() {
-		_ = c.Serve(a.ctx, wire.HandlerFunc(a.onIxn))
-		a.ixnLost(c)
-	})
 	reg := map[string]string{"clientName": a.d.s.cfg.Name + "/" + req.AgentID, "clientType": "agent"}
 	var reply json.RawMessage
 	_, err = c.Request(ctx, wire.RequestRegisterClient, reg, nil)
@@ -324,8 +322,30 @@ func (a *agentSession) loginAt(ctx context.Context, addr string, req deskRequest
 	a.mu.Lock()
 	a.agentID, a.ixn = req.AgentID, c
 	a.mu.Unlock()
-	a.log.Info("agent logged in through the desktop", "agent", req.AgentID, "ixn", addr)
+	a.log.Info("agent logged in through the desktop", "agent", req.AgentID, "ixn", ep.Name)
 	return reply, nil
+}
+
+// dial opens a connection of the bridge to the server ep, served with h on
+// the session's goroutines (lost runs when it ends), and proves the web API
+// on it. A server that does not admit it is closed and reported unreachable.
+func (a *agentSession) dial(ctx context.Context, ep service.Endpoint, path string, h wire.HandlerFunc, lost func(*wire.Conn)) (*wire.Conn, error) {
+	trust := a.d.s.cfg.Trust
+	opts := trust.WireOptions(wire.Options{MaxMessageSize: maxWireMessage, PingInterval: pingInterval, Logger: a.log})
+	c, err := wire.Dial(ctx, ep.URL("ws", path), opts)
+	if err != nil {
+		return nil, err
+	}
+	a.wg.Go(func() {
+		_ = c.Serve(a.ctx, h)
+		lost(c)
+	})
+	if err := trust.Handshake(ctx, c, ep); err != nil {
+		a.log.Warn("a server did not admit the desktop bridge", "server", ep.Name, "err", err)
+		c.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // ixnLost ends the session when the agent's interaction server connection
@@ -427,6 +447,8 @@ type accepted struct {
 		ID         string            `json:"interactionId"`
 		Properties map[string]string `json:"properties"`
 	} `json:"interactions"`
+	// Grant lets the agent join the interaction's chat (auth.Grant).
+	Grant string `json:"grant"`
 }
 
 // accept takes the invitation and joins the chat.
@@ -439,7 +461,7 @@ func (a *agentSession) accept(ctx context.Context, req deskRequest) (any, error)
 	if err := json.Unmarshal(reply, &acc); err != nil {
 		return nil, fmt.Errorf("desktop: accept reply: %w", err)
 	}
-	return reply, a.joinNew(ctx, req.InteractionID, acc.Interaction.Properties)
+	return reply, a.joinNew(ctx, req.InteractionID, acc.Interaction.Properties, acc.Grant)
 }
 
 // pull takes a chat back from the agent's workbin and joins it again.
@@ -452,14 +474,14 @@ func (a *agentSession) pull(ctx context.Context, req deskRequest) (any, error) {
 	if err := json.Unmarshal(reply, &acc); err != nil || len(acc.Interactions) != 1 {
 		return nil, fmt.Errorf("desktop: pull reply: %w", cmp.Or(err, errors.New("no interaction")))
 	}
-	return reply, a.joinNew(ctx, req.InteractionID, acc.Interactions[0].Properties)
+	return reply, a.joinNew(ctx, req.InteractionID, acc.Interactions[0].Properties, acc.Grant)
 }
 
 // joinNew joins the chat of an interaction the agent now holds as a new
 // party; when that fails the agent gives the interaction up, so that it is
 // routed again.
-func (a *agentSession) joinNew(ctx context.Context, id string, props map[string]string) error {
-	err := a.join(ctx, id, props)
+func (a *agentSession) joinNew(ctx context.Context, id string, props map[string]string, grant string) error {
+	err := a.join(ctx, id, props, grant)
 	if err == nil {
 		return nil
 	}
@@ -475,12 +497,15 @@ func (a *agentSession) joinNew(ctx context.Context, id string, props map[string]
 type chatStatus struct {
 	SessionID    string `json:"sessionId"`
 	UserID       string `json:"userId"`
+	SecureKey    string `json:"secureKey"`
 	Alias        string `json:"alias"`
 	ChatEnded    bool   `json:"chatEnded"`
 	NextPosition int    `json:"nextPosition"`
 }
 
-func (a *agentSession) join(ctx context.Context, id string, props map[string]string) error {
+// join adds the agent to the chat of interaction id with the grant the
+// interaction server gave it, and keeps the party's key for a rejoin.
+func (a *agentSession) join(ctx context.Context, id string, props map[string]string, grant string) error {
 	server := props[propChatServer]
 	if sid := props[propSessionID]; sid != "" && sid != id {
 		return wire.Errorf(wire.CodeBadRequest, "the interaction names another chat session")
@@ -489,7 +514,7 @@ func (a *agentSession) join(ctx context.Context, id string, props map[string]str
 	if err != nil {
 		return err
 	}
-	body := map[string]any{"sessionId": id, "nickname": a.agent(), "personId": a.agent(), "userType": "Agent"}
+	body := map[string]any{"sessionId": id, "nickname": a.agent(), "personId": a.agent(), "userType": "Agent", "grant": grant}
 	var raw json.RawMessage
 	if _, err := link.Request(ctx, wire.RequestJoin, body, &raw); err != nil {
 		return err
@@ -499,7 +524,7 @@ func (a *agentSession) join(ctx context.Context, id string, props map[string]str
 		return fmt.Errorf("desktop: join reply: %w", err)
 	}
 	a.mu.Lock()
-	a.chats[id] = &deskChat{id: id, server: server, userID: st.UserID, position: st.NextPosition, link: link}
+	a.chats[id] = &deskChat{id: id, server: server, userID: st.UserID, key: st.SecureKey, position: st.NextPosition, link: link}
 	a.mu.Unlock()
 	return a.page.Send(wire.Message{Name: wire.EventSessionInfo, Body: raw})
 }
@@ -507,7 +532,7 @@ func (a *agentSession) join(ctx context.Context, id string, props map[string]str
 // link returns the agent's basic connection to a chat server of this web
 // API, dialling it when there is none.
 func (a *agentSession) link(ctx context.Context, server string) (*wire.Conn, error) {
-	addr, ok := a.d.s.cfg.ChatServers[server]
+	ep, ok := a.d.s.cfg.ChatServers[server]
 	if !ok {
 		return nil, wire.Errorf(wire.CodeUnavailable, "the chat is on a chat server this web API does not know (%q)", server)
 	}
@@ -517,7 +542,7 @@ func (a *agentSession) link(ctx context.Context, server string) (*wire.Conn, err
 	if c != nil && c.Err() == nil {
 		return c, nil
 	}
-	c, err := wire.Dial(ctx, "ws://"+addr+basicWirePath, wire.Options{MaxMessageSize: maxWireMessage, PingInterval: pingInterval, Logger: a.log})
+	c, err := a.dial(ctx, ep, basicWirePath, a.onChat, a.linkLost)
 	if err != nil {
 		return nil, fmt.Errorf("desktop: chat server %s: %w", server, wire.ErrNotConnected)
 	}
@@ -528,10 +553,6 @@ func (a *agentSession) link(ctx context.Context, server string) (*wire.Conn, err
 		return old, nil
 	}
 	a.links[server] = c
-	a.wg.Go(func() {
-		_ = c.Serve(a.ctx, wire.HandlerFunc(a.onChat))
-		a.linkLost(c)
-	})
 	return c, nil
 }
 

@@ -8,9 +8,11 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 
+	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/wire"
 )
 
@@ -143,12 +145,8 @@ func (a *agentSession) locate(ctx context.Context, id, from string) (string, err
 	return "", errNotMoved
 }
 
-func (a *agentSession) locateAt(ctx context.Context, addr, id string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/sessions/"+id+"/location", nil)
-	if err != nil {
-		return "", fmt.Errorf("desktop: location: %w", err)
-	}
-	resp, err := a.d.s.pool.http.Do(req)
+func (a *agentSession) locateAt(ctx context.Context, ep service.Endpoint, id string) (string, error) {
+	resp, err := a.d.s.pool.get(ctx, ep, "/sessions/"+url.PathEscape(id)+"/location")
 	if err != nil {
 		return "", fmt.Errorf("desktop: location: %w", err)
 	}
@@ -180,7 +178,7 @@ func (a *agentSession) rejoin(ctx context.Context, id, from, server string) erro
 		a.mu.Unlock()
 		return nil
 	}
-	body := map[string]any{"sessionId": id, "userId": ch.userID, "transcriptPosition": ch.position}
+	body := map[string]any{"sessionId": id, "userId": ch.userID, "secureKey": ch.key, "transcriptPosition": ch.position}
 	a.mu.Unlock()
 	var raw json.RawMessage
 	if _, err := link.Request(ctx, wire.RequestJoin, body, &raw); err != nil {

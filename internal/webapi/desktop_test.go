@@ -16,6 +16,7 @@ import (
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/ixn"
 	"github.com/parley-chat/parley/internal/ixn/ixnserver"
+	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/store/sqlite"
 	"github.com/parley-chat/parley/internal/transcript"
 	"github.com/parley-chat/parley/internal/webapi"
@@ -40,12 +41,13 @@ func startDeskCluster(t *testing.T) *deskCluster {
 	t.Cleanup(func() { db.Close() })
 	ixnAddr := startIxn(t, db)
 	dc := &deskCluster{t: t, chats: map[string]killable{}}
-	addrs := map[string]string{}
+	addrs := map[string]service.Endpoint{}
 	for _, name := range []string{"chat-1", "chat-2"} {
 		dc.chats[name] = startLinkedChat(t, db, name, ixnAddr)
-		addrs[name] = dc.chats[name].addr
+		addrs[name] = service.Endpoint{Name: name, Addr: dc.chats[name].addr}
 	}
-	srv, err := webapi.New(webapi.Config{Name: "gms-1", ChatServers: addrs, IxnServers: []string{ixnAddr}, Options: config.DefaultWebAPIOptions()})
+	srv, err := webapi.New(webapi.Config{Name: "gms-1", ChatServers: addrs, IxnServers: []service.Endpoint{{Name: "ixn-1", Addr: ixnAddr}},
+		Options: config.DefaultWebAPIOptions()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +90,7 @@ func startLinkedChat(t *testing.T, db *sqlite.DB, name, ixnAddr string) killable
 	t.Helper()
 	ln := listen(t)
 	srv, err := chatserver.New(chatserver.Config{Name: name, Listen: ln.Addr().String(), Options: config.DefaultChatServerOptions(),
-		Transcripts: db.Transcripts(), Contacts: db.Contacts(), Files: db.Files(), IxnServers: []string{ixnAddr}})
+		Transcripts: db.Transcripts(), Contacts: db.Contacts(), Files: db.Files(), IxnServers: []service.Endpoint{{Name: "ixn-1", Addr: ixnAddr}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func (s *Server) fileOperation(name string) op {
 // fileURL is the chat server URL of a chat's files, with the party's
 // credentials in the query when query is set.
 func fileURL(cs *chatServer, ref partyRef, rest string, query bool) string {
-	u := "http://" + cs.addr + "/chat/" + url.PathEscape(ref.SessionID) + "/files" + rest
+	u := cs.ep.URL("http", "/chat/"+url.PathEscape(ref.SessionID)+"/files"+rest)
 	if query {
 		u += "?" + url.Values{"userId": {ref.UserID}, "secureKey": {ref.SecureKey}}.Encode()
 	}

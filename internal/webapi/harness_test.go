@@ -15,6 +15,7 @@ import (
 
 	"github.com/parley-chat/parley/internal/chat/chatserver"
 	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/settle"
 	"github.com/parley-chat/parley/internal/store/sqlite"
 	"github.com/parley-chat/parley/internal/transcript"
@@ -88,9 +89,9 @@ func startWeb(t testing.TB, edit func(*config.WebAPIOptions), chats ...chatServe
 	if edit != nil {
 		edit(&opts)
 	}
-	addrs := map[string]string{}
+	addrs := map[string]service.Endpoint{}
 	for _, c := range chats {
-		addrs[c.name] = c.addr
+		addrs[c.name] = service.Endpoint{Name: c.name, Addr: c.addr}
 	}
 	srv, err := webapi.New(webapi.Config{Name: "gms-1", ChatServers: addrs, Options: opts})
 	if err != nil {
@@ -211,6 +212,7 @@ type agent struct {
 	conn      *wire.Conn
 	sessionID string
 	userID    string
+	key       string // the party's secure key, for a rejoin
 	mu        sync.Mutex
 	seen      []transcript.APIMessage
 }
@@ -228,11 +230,12 @@ func joinAgent(t testing.TB, addr, sessionID string) *agent {
 		return nil
 	})
 	var st struct {
-		UserID   string
-		Messages []transcript.APIMessage
+		UserID    string
+		SecureKey string
+		Messages  []transcript.APIMessage
 	}
 	a.request(wire.RequestJoin, map[string]any{"sessionId": sessionID, "nickname": "Bob", "personId": "bob01"}, &st)
-	a.userID = st.UserID
+	a.userID, a.key = st.UserID, st.SecureKey
 	a.mu.Lock()
 	a.seen = append(a.seen, st.Messages...)
 	a.mu.Unlock()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/wire"
 )
 
@@ -53,8 +54,9 @@ var (
 // chatServer is one chat server of the pool: its reconnecting flex
 // connection and its last status.
 type chatServer struct {
-	name, addr string
-	client     *wire.Client
+	name   string
+	ep     service.Endpoint
+	client *wire.Client
 
 	mu      sync.Mutex // guards status, fresh and created
 	status  serverStatus
@@ -76,19 +78,42 @@ type pool struct {
 	servers map[string]*chatServer
 	set     config.WebAPISettings
 	http    *http.Client
+	trust   *service.Trust
 	log     *slog.Logger
 }
 
-func newPool(addrs map[string]string, set config.WebAPISettings, log *slog.Logger, h wire.Handler) *pool {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.ResponseHeaderTimeout = set.RequestTimeout
-	p := &pool{servers: make(map[string]*chatServer, len(addrs)), set: set, http: &http.Client{Transport: tr}, log: log}
-	opts := wire.ClientOptions{Options: wire.Options{MaxMessageSize: maxWireMessage, PingInterval: pingInterval,
-		QueueSize: requestQueue, Logger: log}}
-	for name, addr := range addrs {
-		p.servers[name] = &chatServer{name: name, addr: addr, client: wire.NewClient("ws://"+addr+flexPath, h, opts)}
+// newPool returns the pool of eps; each connection proves the web API with
+// trust before it carries a request.
+func newPool(eps map[string]service.Endpoint, trust *service.Trust, set config.WebAPISettings, log *slog.Logger, h wire.Handler) *pool {
+	cl := trust.HTTPClient(0)
+	cl.Transport.(*http.Transport).ResponseHeaderTimeout = set.RequestTimeout
+	p := &pool{servers: make(map[string]*chatServer, len(eps)), set: set, http: cl, trust: trust, log: log}
+	for name, ep := range eps {
+		opts := wire.ClientOptions{Options: trust.WireOptions(wire.Options{MaxMessageSize: maxWireMessage,
+			PingInterval: pingInterval, QueueSize: requestQueue, Logger: log}),
+			OnConnect: func(ctx context.Context, c *wire.Conn) error { return p.handshake(ctx, c, ep) }}
+		p.servers[name] = &chatServer{name: name, ep: ep, client: wire.NewClient(ep.URL("ws", flexPath), h, opts)}
 	}
 	return p
+}
+
+// handshake proves the web API to the chat server ep on a new connection.
+func (p *pool) handshake(ctx context.Context, c *wire.Conn, ep service.Endpoint) error {
+	err := p.trust.Handshake(ctx, c, ep)
+	if err != nil {
+		p.log.Warn("the chat server did not admit this web api", "chat_server", ep.Name, "err", err)
+	}
+	return err
+}
+
+// get sends a GET for path to the chat server ep, signed as the web API.
+func (p *pool) get(ctx context.Context, ep service.Endpoint, path string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.URL("http", path), nil)
+	if err != nil {
+		return nil, err
+	}
+	p.trust.Sign(req, ep)
+	return p.http.Do(req)
 }
 
 // start runs each chat server's connection and status poller on wg until
@@ -109,7 +134,7 @@ func (p *pool) poll(ctx context.Context, cs *chatServer) {
 	t := time.NewTicker(p.set.StatusPollInterval)
 	defer t.Stop()
 	for {
-		st, err := p.readStatus(ctx, cs.addr)
+		st, err := p.readStatus(ctx, cs.ep)
 		if err != nil && ctx.Err() == nil {
 			p.log.Debug("chat server status not read", "chat_server", cs.name, "err", err)
 		}
@@ -122,15 +147,12 @@ func (p *pool) poll(ctx context.Context, cs *chatServer) {
 	}
 }
 
-func (p *pool) readStatus(ctx context.Context, addr string) (serverStatus, error) {
+func (p *pool) readStatus(ctx context.Context, ep service.Endpoint) (serverStatus, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.set.RequestTimeout)
 	defer cancel()
 	var st serverStatus
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/status", nil)
-	if err != nil {
-		return st, fmt.Errorf("webapi: status of %s: %w", addr, err)
-	}
-	resp, err := p.http.Do(req)
+	addr := ep.Addr
+	resp, err := p.get(ctx, ep, "/status")
 	if err != nil {
 		return st, fmt.Errorf("webapi: status of %s: %w", addr, err)
 	}

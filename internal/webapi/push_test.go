@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/settle"
 	"github.com/parley-chat/parley/internal/transcript"
 	"github.com/parley-chat/parley/internal/webapi"
@@ -212,7 +213,7 @@ func TestPushSurvivesWebAPIRestart(t *testing.T) {
 	cs := startChat(t, "chat-1", pushTimeouts)
 	opts := config.DefaultWebAPIOptions()
 	withPush(r)(&opts)
-	first, err := webapi.New(webapi.Config{Name: "gms-1", ChatServers: map[string]string{cs.name: cs.addr}, Options: opts})
+	first, err := webapi.New(webapi.Config{Name: "gms-1", ChatServers: map[string]service.Endpoint{cs.name: {Name: cs.name, Addr: cs.addr}}, Options: opts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +347,7 @@ func TestPushAfterRestore(t *testing.T) {
 			if env := c.must("refresh", "transcriptPosition", "1"); env.Alias != other.name {
 				t.Fatalf("alias after the restore = %q, want %q", env.Alias, other.name)
 			}
-			b := rejoinAgent(t, other.addr, c.chatID, a.userID)
+			b := rejoinAgent(t, other.addr, a)
 			b.say("after", transcript.VisAll)
 			if !send {
 				b.waitFor("the client is removed", clientLeft)
@@ -402,7 +403,7 @@ func TestPushCometDAfterRestore(t *testing.T) {
 
 	owner.kill()
 	c.waitEnvelope("the restoration events", func(e envelope) bool { return e.Alias == other.name && len(e.Messages) > 0 })
-	b := rejoinAgent(t, other.addr, env.ChatID, a.userID)
+	b := rejoinAgent(t, other.addr, a)
 	b.say("after", transcript.VisAll)
 	c.waitMessage("after", isText("after"))
 	c.disconnect()

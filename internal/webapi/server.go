@@ -32,14 +32,18 @@ type Config struct {
 	Name string
 	// Listen is the host:port Run listens on.
 	Listen string
-	// ChatServers maps the name (the alias) of each chat server the web API
-	// connects to to its listen address.
-	ChatServers map[string]string
-	// IxnServers are the listen addresses of the interaction server agent
-	// desktops log in to through the bridge at /desktop/ws: one, or the two
-	// of a primary/backup pair (the one that registers the agent is used).
-	// Empty means agents cannot log in.
-	IxnServers []string
+	// ChatServers are the chat servers the web API connects to, by name
+	// (the alias).
+	ChatServers map[string]service.Endpoint
+	// IxnServers are the interaction servers agent desktops log in to
+	// through the bridge at /desktop/ws: one, or the two of a primary/backup
+	// pair (the one that registers the agent is used). Empty means agents
+	// cannot log in.
+	IxnServers []service.Endpoint
+	// Trust proves the web API to the servers it dials and guards its
+	// /metrics; nil dials in plain text without proof (tests in one
+	// process only).
+	Trust *service.Trust
 	// Options are the application's [endpoints] and [settings].
 	Options config.WebAPIOptions
 	// Logger receives the role's logs; nil discards them.
@@ -77,8 +81,8 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, targets: newTargets(), metrics: newMetrics(reg)}
 	s.pusher = newPusher(cfg.Options.Push, cfg.Options.Settings.RequestTimeout, log)
 	s.targets.adopt = s.adoptPush
-	s.pool = newPool(cfg.ChatServers, cfg.Options.Settings, log, wireHandler(s.targets))
-	s.mux = service.NewMux(reg, s.health)
+	s.pool = newPool(cfg.ChatServers, cfg.Trust, cfg.Options.Settings, log, wireHandler(s.targets))
+	s.mux = service.NewMux(reg, s.health, cfg.Trust)
 	s.routes()
 	s.comet = newCometd(s)
 	s.handle(cometPath, s.comet.bx)
@@ -107,7 +111,7 @@ func (s *Server) health() error {
 
 // Run listens on the configured address and serves until ctx is done.
 func (s *Server) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", s.cfg.Listen)
+	ln, err := s.cfg.Trust.Listen(s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("webapi %s: %w", s.cfg.Name, err)
 	}

@@ -104,9 +104,16 @@ func newIxnLink(s *Server) *ixnLink {
 	}
 	l := &ixnLink{s: s, name: cmp.Or(s.cfg.Options.Settings.IxnSubmittedByName, s.cfg.Name),
 		wake: make(chan struct{}, 1), out: map[string]*outgoing{}, watched: map[string]bool{}, ended: map[string]bool{}}
-	opts := wire.ClientOptions{Options: s.wireOpts, OnConnect: l.onConnect, MaxBackoff: time.Second}
-	for _, addr := range s.cfg.IxnServers {
-		l.clients = append(l.clients, wire.NewClient("ws://"+addr+ixnPath, l, opts))
+	for _, ep := range s.cfg.IxnServers {
+		opts := wire.ClientOptions{Options: s.cfg.Trust.WireOptions(s.wireOpts), MaxBackoff: time.Second,
+			OnConnect: func(ctx context.Context, c *wire.Conn) error {
+				if err := s.cfg.Trust.Handshake(ctx, c, ep); err != nil {
+					s.log.Warn("the interaction server did not admit this chat server", "ixn", ep.Name, "err", err)
+					return err
+				}
+				return l.onConnect(ctx, c)
+			}}
+		l.clients = append(l.clients, wire.NewClient(ep.URL("ws", ixnPath), l, opts))
 	}
 	return l
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/ixn"
 	"github.com/parley-chat/parley/internal/ixn/ixnserver"
+	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/store/postgres"
 	"github.com/parley-chat/parley/internal/store/sqlite"
 	"github.com/parley-chat/parley/internal/store/storetest"
@@ -112,7 +113,7 @@ func chatServers(t *testing.T, n int, ixnAddrs []string, now func() time.Time, e
 			edit(&opts)
 		}
 		cfg := chatserver.Config{Name: name(i), Options: opts, Transcripts: db.Transcripts(), Contacts: db.Contacts(),
-			Now: now, IxnServers: ixnAddrs}
+			Now: now, IxnServers: endpoints(ixnAddrs)}
 		hs[i] = serve(t, cfg, db)
 	}
 	return hs
@@ -235,7 +236,8 @@ func TestChatFollowsItsInteraction(t *testing.T) {
 	}
 	alice.ok(wire.RequestAccept, map[string]string{"interactionId": c.sessionID})
 	desk := a.dial(chatserver.BasicPath)
-	agentID := a.joinAgent(desk, c.sessionID, nil).UserID
+	joined := a.joinAgent(desk, c.sessionID, nil)
+	agentID := joined.UserID
 	c.must(wire.RequestMessage, c.ref(map[string]any{"text": "hello"}))
 	desk.must(wire.RequestMessage, map[string]any{"sessionId": c.sessionID, "userId": agentID, "text": "hi"})
 	seen := c.must(wire.RequestRefresh, c.ref(map[string]any{"transcriptPosition": 1})).NextPosition
@@ -246,7 +248,7 @@ func TestChatFollowsItsInteraction(t *testing.T) {
 	}
 	alice.wait(wire.EventPropertiesChanged, c.sessionID, at(b))
 	desk = b.dial(chatserver.BasicPath)
-	desk.must(wire.RequestJoin, map[string]any{"sessionId": c.sessionID, "userId": agentID, "transcriptPosition": seen})
+	desk.must(wire.RequestJoin, map[string]any{"sessionId": c.sessionID, "userId": agentID, "secureKey": joined.SecureKey, "transcriptPosition": seen})
 	desk.must(wire.RequestMessage, map[string]any{"sessionId": c.sessionID, "userId": agentID, "text": "still here"})
 	moved := client{peer: b.dial(chatserver.FlexPath), sessionID: c.sessionID, userID: c.userID, key: c.key}
 	st := moved.must(wire.RequestRefresh, moved.ref(map[string]any{"transcriptPosition": seen}))
@@ -401,4 +403,13 @@ func TestChatServerFollowsThePrimary(t *testing.T) {
 		_, ok2 := urs.properties(after.sessionID)
 		return ok1 && ok2
 	})
+}
+
+// endpoints names the interaction servers at addrs ixn-1, ixn-2, ...
+func endpoints(addrs []string) []service.Endpoint {
+	eps := make([]service.Endpoint, len(addrs))
+	for i, a := range addrs {
+		eps[i] = service.Endpoint{Name: fmt.Sprintf("ixn-%d", i+1), Addr: a}
+	}
+	return eps
 }

@@ -3,6 +3,7 @@ package chatserver
 import (
 	"sync"
 
+	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/wire"
 )
 
@@ -17,6 +18,9 @@ type binding struct {
 // peer is one wire connection and the parties bound to it.
 type peer struct {
 	conn *wire.Conn
+	// id is who the connection proved to be; set once, when it is
+	// admitted, before any of its requests is served.
+	id auth.Identity
 
 	mu    sync.Mutex // guards bound
 	bound map[binding]struct{}

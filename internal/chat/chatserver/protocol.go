@@ -87,12 +87,17 @@ type pushDevice struct {
 	Type     string `json:"type"`
 }
 
-// joinRequest (RequestJoin) adds an agent, supervisor or bot party. With
-// UserID it rejoins that party instead, on the chat server a session was
-// restored on; the reply then carries the events from TranscriptPosition.
+// joinRequest (RequestJoin) adds an agent, supervisor or bot party: an
+// agent or supervisor with the Grant the interaction server signed for it,
+// a bot on a connection admitted as a bot. The reply's secureKey is the new
+// party's own key. With UserID it rejoins that party instead, proven by
+// that key, on the chat server a session was restored on; the reply then
+// carries the events from TranscriptPosition.
 type joinRequest struct {
 	SessionID          string                `json:"sessionId"`
 	UserID             string                `json:"userId"`
+	SecureKey          string                `json:"secureKey"`
+	Grant              string                `json:"grant"`
 	TranscriptPosition int                   `json:"transcriptPosition"`
 	Nickname           string                `json:"nickname"`
 	PersonID           string                `json:"personId"`

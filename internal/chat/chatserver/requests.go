@@ -302,6 +302,10 @@ func (s *Server) join(p *peer, m wire.Message) {
 		s.reject(p, m, wire.Errorf(wire.CodeNotAllowed, "a client joins through the customer side"))
 		return
 	}
+	if err := s.admitJoin(p, req); err != nil {
+		s.reject(p, m, err)
+		return
+	}
 	s.onSession(p, m, req.SessionID, func(ctx context.Context, e *entry) (status, error) {
 		return s.joinOp(ctx, p, e, req)
 	})
@@ -318,7 +322,9 @@ func (s *Server) joinOp(ctx context.Context, p *peer, e *entry, req joinRequest)
 	if req.UserType == transcript.External {
 		protocol = "ESP"
 	}
-	party := transcript.Party{ID: newPartyID(), Type: req.UserType, Nickname: cmp.Or(req.Nickname, string(req.UserType)), PersonID: req.PersonID, Protocol: protocol, Visibility: req.Visibility, UserData: req.UserData}
+	key := newSecureKey()
+	party := transcript.Party{ID: newPartyID(), Type: req.UserType, Nickname: cmp.Or(req.Nickname, string(req.UserType)), PersonID: req.PersonID,
+		Protocol: protocol, Visibility: req.Visibility, UserData: req.UserData, KeyHash: hashKey(key)}
 	party, st, err := e.sess.Join(s.now(), party, req.Text)
 	if err != nil {
 		return status{}, wireError(err)
@@ -328,11 +334,18 @@ func (s *Server) joinOp(ctx context.Context, p *peer, e *entry, req joinRequest)
 	if err := s.commit(ctx, e, st); err != nil {
 		return status{}, err
 	}
-	return s.status(e, party.ID, e.sess.Visible(1, party.Type)), nil
+	reply := s.status(e, party.ID, e.sess.Visible(1, party.Type))
+	reply.SecureKey = key
+	return reply, nil
 }
 
-// rejoin binds a restored agent-side party to this connection.
+// rejoin binds a restored agent-side party to this connection, when the
+// request proves it with the party's own key: only the agent that joined
+// takes its party back.
 func (s *Server) rejoin(p *peer, e *entry, req joinRequest) (status, error) {
+	if party, _, err := e.sess.Party(req.UserID); err == nil && !keyMatches(party.KeyHash, req.SecureKey) {
+		return status{}, wire.Errorf(wire.CodeBadSecureKey, "a party is rejoined with its own secure key")
+	}
 	party, err := e.sess.Rejoin(req.UserID)
 	if err != nil {
 		return status{}, wireError(err)

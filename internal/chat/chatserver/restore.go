@@ -181,18 +181,19 @@ func clientIn(snap transcript.Snapshot, userID string) (transcript.Party, bool) 
 // (session-restore-do-purge). The epoch fence already stops that copy from
 // writing; the purge frees it at once instead of at its next write.
 func (s *Server) purgeOn(owner, id string) {
-	addr, ok := s.cfg.Peers[owner]
+	ep, ok := s.cfg.Peers[owner]
 	if !ok {
 		return
 	}
 	s.spawn(func() {
 		ctx, cancel := context.WithTimeout(s.work, 5*time.Second)
 		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/admin/purge/"+id, nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL("http", "/admin/purge/"+id), nil)
 		if err != nil {
 			return
 		}
-		resp, err := http.DefaultClient.Do(req)
+		s.cfg.Trust.Sign(req, ep)
+		resp, err := s.peerHTTP.Do(req)
 		if err != nil {
 			s.log.Debug("purge request not delivered", "owner", owner, "session", id, "err", err)
 			return

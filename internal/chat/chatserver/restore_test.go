@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/parley-chat/parley/internal/chat/chatserver"
+	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/store/sqlite"
 	"github.com/parley-chat/parley/internal/transcript"
 	"github.com/parley-chat/parley/internal/wire"
@@ -27,10 +28,10 @@ func cluster(t *testing.T, n int, purge bool) []*harness {
 	}
 	t.Cleanup(func() { db.Close() })
 	lns := make([]net.Listener, n)
-	peers := map[string]string{}
+	peers := map[string]service.Endpoint{}
 	for i := range lns {
 		lns[i] = listen(t)
-		peers[name(i)] = lns[i].Addr().String()
+		peers[name(i)] = service.Endpoint{Name: name(i), Addr: lns[i].Addr().String()}
 	}
 	hs := make([]*harness, n)
 	for i := range hs {
@@ -46,14 +47,14 @@ func name(i int) string { return fmt.Sprintf("chat-%d", i+1) }
 
 // chatOn starts a chat on h with an agent, a message each way, and returns
 // the client, the agent peer and the agent's party id.
-func chatOn(t *testing.T, h *harness) (client, *peer, string) {
+func chatOn(t *testing.T, h *harness) (client, *peer, status) {
 	t.Helper()
 	c := h.login(h.dial(chatserver.FlexPath))
 	agent := h.dial(chatserver.BasicPath)
 	joined := h.joinAgent(agent, c.sessionID, nil)
 	c.must(wire.RequestMessage, c.ref(map[string]any{"text": "before 1"}))
 	agent.must(wire.RequestMessage, map[string]any{"sessionId": c.sessionID, "userId": joined.UserID, "text": "before 2"})
-	return c, agent, joined.UserID
+	return c, agent, joined
 }
 
 func restoreOn(h *harness, c client, from string, position int) (status, error) {
@@ -64,7 +65,8 @@ func restoreOn(h *harness, c client, from string, position int) (status, error) 
 func TestRestoreAfterOwnerDies(t *testing.T) {
 	hs := cluster(t, 2, false)
 	a, b := hs[0], hs[1]
-	c, _, agentID := chatOn(t, a)
+	c, _, joined := chatOn(t, a)
+	agentID := joined.UserID
 	seen := c.must(wire.RequestRefresh, c.ref(map[string]any{"transcriptPosition": 1})).NextPosition
 	a.kill()
 
@@ -89,7 +91,7 @@ func TestRestoreAfterOwnerDies(t *testing.T) {
 		t.Errorf("location = %+v", loc)
 	}
 	agent := b.dial(chatserver.BasicPath)
-	agent.must(wire.RequestJoin, map[string]any{"sessionId": c.sessionID, "userId": agentID, "transcriptPosition": seen})
+	agent.must(wire.RequestJoin, map[string]any{"sessionId": c.sessionID, "userId": agentID, "secureKey": joined.SecureKey, "transcriptPosition": seen})
 	moved := client{peer: b.dial(chatserver.FlexPath), sessionID: c.sessionID, userID: c.userID, key: c.key}
 	moved.must(wire.RequestSubscribe, moved.ref(nil))
 	agent.must(wire.RequestMessage, map[string]any{"sessionId": c.sessionID, "userId": agentID, "text": "after 1"})
@@ -125,7 +127,8 @@ func TestRestoreRefusals(t *testing.T) {
 	hs := cluster(t, 2, false)
 	a, b := hs[0], hs[1]
 	c, _, _ := chatOn(t, a)
-	ended, agent, agentID := chatOn(t, a)
+	ended, agent, joined := chatOn(t, a)
+	agentID := joined.UserID
 	agent.must(wire.RequestReleaseParty, map[string]any{"sessionId": ended.sessionID, "userId": agentID, "afterAction": "ForceClose"})
 	waitInteraction(t, a, ended.sessionID)
 	eventually(t, "the ended chat's intermediate transcript deleted", func() bool {
@@ -188,7 +191,8 @@ func TestRestoreRaceHasOneWinner(t *testing.T) {
 func TestSplitBrainOldOwnerFenced(t *testing.T) {
 	hs := cluster(t, 2, false)
 	a, b := hs[0], hs[1]
-	c, oldAgent, agentID := chatOn(t, a)
+	c, oldAgent, joined := chatOn(t, a)
+	agentID := joined.UserID
 	// a is alive, but the web API could not reach it: b takes over.
 	if st, err := restoreOn(b, c, "chat-1", 1); err != nil || st.Alias != "chat-2" {
 		t.Fatalf("restore = %+v, %v", st.Alias, err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/service"
@@ -56,14 +57,16 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Peers are the listen addresses of the deployment's chat servers by
-	// name, for session-restore-do-purge.
-	Peers map[string]string
-	// IxnServers are the listen addresses of the interaction server this
-	// chat server submits its chats to: one, or the two of a primary/backup
-	// pair (the one that accepts the registration is used). Empty means no
-	// interaction server.
-	IxnServers []string
+	// Peers are the deployment's chat servers by name, for
+	// session-restore-do-purge.
+	Peers map[string]service.Endpoint
+	// IxnServers are the interaction servers this chat server submits its
+	// chats to: one, or the two of a primary/backup pair (the one that
+	// accepts the registration is used). Empty means no interaction server.
+	IxnServers []service.Endpoint
+	// Trust admits the peers of the listener and proves this server to the
+	// ones it dials; nil admits everyone (tests in one process only).
+	Trust *service.Trust
 }
 
 // Server is a chat server. Create it with New, run it with Run or Serve.
@@ -79,7 +82,8 @@ type Server struct {
 	kpi      kpi
 	metrics  *prometheus.Registry
 
-	pushes pushRegistry // web API connections, for permanent push subscriptions
+	pushes   pushRegistry // web API connections, for permanent push subscriptions
+	peerHTTP *http.Client // to the other chat servers (purge)
 
 	// disabled is set by an operator: the server takes no new chats and
 	// keeps serving its current ones (the seed's graceful drain).
@@ -127,6 +131,8 @@ func New(cfg Config) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.wireOpts.Logger = s.log
+	s.peerHTTP = cfg.Trust.HTTPClient(10 * time.Second)
+	cfg.Trust.Instrument(s.metrics, s.log)
 	s.live.Store(live)
 	s.ixn = newIxnLink(s)
 	s.work, s.stopWork = context.WithCancel(context.Background())
@@ -136,7 +142,7 @@ func New(cfg Config) (*Server, error) {
 
 // Run listens on the configured address and serves until ctx is done.
 func (s *Server) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", s.cfg.Listen)
+	ln, err := s.cfg.Trust.Listen(s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("chatserver %s: %w", s.cfg.Name, err)
 	}
@@ -162,19 +168,32 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+// handler routes the listener's requests; each is served only to the peers
+// the deployment admits in its roles (docs/security.md).
 func (s *Server) handler() http.Handler {
-	mux := service.NewMux(s.metrics, s.health)
-	mux.HandleFunc("GET /kpi", s.serveKPI)
-	mux.HandleFunc("GET /status", s.serveStatus)
-	mux.HandleFunc("POST /admin/disable", func(w http.ResponseWriter, r *http.Request) { s.setDisabled(w, true) })
-	mux.HandleFunc("POST /admin/enable", func(w http.ResponseWriter, r *http.Request) { s.setDisabled(w, false) })
-	mux.HandleFunc("POST /admin/purge/{id}", s.servePurge)
-	mux.HandleFunc("GET /sessions/{id}/location", s.serveLocation)
-	s.registerFiles(mux)
-	mux.HandleFunc("GET "+FlexPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, s.serveFlex) })
-	mux.HandleFunc("GET "+BasicPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, s.serveBasic) })
+	t := s.cfg.Trust
+	mux := service.NewMux(s.metrics, s.health, t)
+	mux.Handle("GET /kpi", t.HTTP(http.HandlerFunc(s.serveKPI), auth.RoleAdmin))
+	mux.Handle("GET /status", t.HTTP(http.HandlerFunc(s.serveStatus), auth.RoleWebAPI, auth.RoleChatPeer, auth.RoleAdmin))
+	mux.Handle("POST /admin/disable", t.HTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.setDisabled(w, true) }), auth.RoleAdmin))
+	mux.Handle("POST /admin/enable", t.HTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.setDisabled(w, false) }), auth.RoleAdmin))
+	mux.Handle("POST /admin/purge/{id}", t.HTTP(http.HandlerFunc(s.servePurge), auth.RoleChatPeer, auth.RoleAdmin))
+	mux.Handle("GET /sessions/{id}/location", t.HTTP(http.HandlerFunc(s.serveLocation), auth.RoleWebAPI, auth.RoleChatPeer, auth.RoleAdmin))
+	files := http.NewServeMux()
+	s.registerFiles(files)
+	mux.Handle("/chat/", t.HTTP(files, auth.RoleWebAPI))
+	mux.HandleFunc("GET "+FlexPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, flexRoles, s.serveFlex) })
+	mux.HandleFunc("GET "+BasicPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, basicRoles, s.serveBasic) })
 	return mux
 }
+
+// The roles each wire path admits: the customer side is the web APIs'; the
+// agent side takes the desktop bridges of the web APIs (agents with grants)
+// and the configured bots.
+var (
+	flexRoles  = []auth.Role{auth.RoleWebAPI}
+	basicRoles = []auth.Role{auth.RoleAgent, auth.RoleBot}
+)
 
 func (s *Server) health() error {
 	s.mu.Lock()
@@ -226,9 +245,10 @@ func (s *Server) setDisabled(w http.ResponseWriter, disabled bool) {
 // KPI returns the current counters, as served at GET /kpi.
 func (s *Server) KPI() map[string]int64 { return s.kpi.snapshot() }
 
-// serveWire upgrades a connection and serves it with h until it ends, then
-// lets the side clean up what the connection held.
-func (s *Server) serveWire(w http.ResponseWriter, r *http.Request, h func(*peer) wire.HandlerFunc) {
+// serveWire upgrades a connection and serves it until it ends, then lets the
+// side clean up what the connection held. Nothing of the side runs before
+// the peer is admitted in one of roles: only then does h build its handler.
+func (s *Server) serveWire(w http.ResponseWriter, r *http.Request, roles []auth.Role, h func(*peer) wire.HandlerFunc) {
 	c, err := wire.Accept(w, r, s.wireOpts)
 	if err != nil {
 		s.log.Debug("wire upgrade failed", "err", err)
@@ -240,7 +260,11 @@ func (s *Server) serveWire(w http.ResponseWriter, r *http.Request, h func(*peer)
 		return
 	}
 	defer s.dropPeer(p)
-	if err := c.Serve(r.Context(), h(p)); err != nil && !errors.Is(err, wire.ErrClosed) {
+	guarded := s.cfg.Trust.Guard(c, r, roles, func(id auth.Identity) wire.Handler {
+		p.id = id
+		return h(p)
+	})
+	if err := c.Serve(r.Context(), guarded); err != nil && !errors.Is(err, wire.ErrClosed) {
 		s.log.Debug("wire connection ended", "remote", r.RemoteAddr, "err", err)
 	}
 }

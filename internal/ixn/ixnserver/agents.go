@@ -127,7 +127,7 @@ func accept(s *Server, p *peer, m wire.Message) (reply, error) {
 		return reply{}, err
 	}
 	in, _ := s.engine.Interaction(req.InteractionID)
-	return reply{body: map[string]any{"interactionId": in.ID, "interaction": in}, out: out}, nil
+	return reply{body: map[string]any{"interactionId": in.ID, "interaction": in, "grant": s.grant(p.agent, in.ID)}, out: out}, nil
 }
 
 func reject(s *Server, p *peer, m wire.Message) (reply, error) {

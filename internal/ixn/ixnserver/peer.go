@@ -1,6 +1,7 @@
 package ixnserver
 
 import (
+	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/ixn"
 	"github.com/parley-chat/parley/internal/wire"
 )
@@ -15,7 +16,9 @@ const (
 
 // peer is one wire connection. Its fields are guarded by Server.mu.
 type peer struct {
-	conn     *wire.Conn
+	conn *wire.Conn
+	id   auth.Identity // who the connection proved to be
+
 	name     string         // clientName; empty until registered
 	kind     string         // clientType
 	agent    string         // the agent logged in on it, if any

@@ -109,6 +109,9 @@ type interactionsReply struct {
 	Workbin      string            `json:"workbin,omitempty"`
 	AgentID      string            `json:"agentId,omitempty"`
 	Interactions []ixn.Interaction `json:"interactions"`
+	// Grant lets the agent that took an interaction out of its workbin
+	// join its chat again (auth.Grant).
+	Grant string `json:"grant,omitempty"`
 }
 
 // agentReply is the EventAck body of the agent state requests.

@@ -161,6 +161,9 @@ func register(s *Server, p *peer, m wire.Message) (reply, error) {
 	case !slices.Contains([]string{kindMediaServer, kindAgent, kindRouting, kindReporting}, req.ClientType):
 		return reply{}, wire.Errorf(wire.CodeBadRequest, "clientType must be media-server, agent, routing or reporting")
 	}
+	if err := admitClient(p.id, req); err != nil {
+		return reply{}, err
+	}
 	p.name, p.kind = req.ClientName, req.ClientType
 	s.clients.add(p.name, p)
 	return reply{body: map[string]string{"clientName": p.name, "clientType": p.kind}}, nil
@@ -230,7 +233,8 @@ func pull(s *Server, p *peer, m wire.Message) (reply, error) {
 		if err != nil {
 			return reply{}, err
 		}
-		return reply{name: wire.EventPulledInteractions, body: interactionsReply{Interactions: []ixn.Interaction{in}}, out: out}, nil
+		return reply{name: wire.EventPulledInteractions, body: interactionsReply{Interactions: []ixn.Interaction{in},
+			Grant: s.grant(p.agent, in.ID)}, out: out}, nil
 	}
 	if (req.View == "") == (req.Queue == "") {
 		return reply{}, wire.Errorf(wire.CodeBadRequest, "give either view or queue")

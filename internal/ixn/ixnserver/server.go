@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/ixn"
 	"github.com/parley-chat/parley/internal/service"
@@ -53,6 +54,10 @@ type Config struct {
 	// serves only while it holds the lock (see servePair). Nil serves at
 	// once, as a single server does.
 	Lock Lock
+	// Trust admits the peers of the listener, each as the clients its role
+	// allows, and signs the agents' grants; nil admits everyone and signs
+	// no grant (tests in one process only).
+	Trust *service.Trust
 }
 
 // Server is an interaction server. Create it with New, run it with Run or
@@ -106,6 +111,7 @@ func New(cfg Config) (*Server, error) {
 	s.wireOpts = wire.Options{MaxMessageSize: int64(cfg.Options.Settings.MaxMessageSize),
 		PingInterval: cfg.Options.Settings.ADDPTimeout, QueueSize: 16384, Logger: s.log}
 	s.registerMetrics()
+	cfg.Trust.Instrument(s.metrics, s.log)
 	s.commits = newCommitter(cfg.Store, s.log, s.storeFailed)
 	return s, nil
 }
@@ -160,7 +166,7 @@ func (s *Server) registerMetrics() {
 
 // Run listens on the configured address and serves until ctx is done.
 func (s *Server) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", s.cfg.Listen)
+	ln, err := s.cfg.Trust.Listen(s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("ixnserver %s: %w", s.cfg.Name, err)
 	}
@@ -239,7 +245,7 @@ func (s *Server) load(ctx context.Context) error {
 }
 
 func (s *Server) handler() http.Handler {
-	mux := service.NewMux(s.metrics, s.health)
+	mux := service.NewMux(s.metrics, s.health, s.cfg.Trust)
 	mux.HandleFunc("GET "+Path, s.serveWire)
 	return mux
 }
@@ -272,7 +278,11 @@ func (s *Server) serveWire(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.conns.Done()
 	defer s.dropPeer(p)
-	if err := c.Serve(r.Context(), s.wireHandler(p)); err != nil && !errors.Is(err, wire.ErrClosed) {
+	guarded := s.cfg.Trust.Guard(c, r, peerRoles, func(id auth.Identity) wire.Handler {
+		p.id = id // before any request: the handler reads it under s.mu
+		return s.wireHandler(p)
+	})
+	if err := c.Serve(r.Context(), guarded); err != nil && !errors.Is(err, wire.ErrClosed) {
 		s.log.Debug("wire connection ended", "remote", r.RemoteAddr, "err", err)
 	}
 }
