@@ -423,7 +423,10 @@ func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan
 		return nil, err
 	}
 	sub := &cli{stdout: log, stderr: log, command: command}
-	sup := newSupervisor(sub, runDir, file, 10*time.Second, apps)
+	sup, err := newSupervisor(sub, d, runDir, file, 10*time.Second, apps)
+	if err != nil {
+		return nil, err
+	}
 	supCtx, stopSup := context.WithCancel(context.WithoutCancel(ctx)) // stopped after the bench, not by Ctrl-C
 	finished := make(chan struct{})
 	go func() { _ = sup.run(supCtx, groups(apps)); close(finished) }()

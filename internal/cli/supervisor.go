@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/service"
 )
 
 // Defaults of a supervisor's timings.
@@ -35,6 +36,7 @@ type supervisor struct {
 	readyTimeout time.Duration
 	pollInterval time.Duration
 	probe        *http.Client
+	deployment   *config.Deployment
 	hup          <-chan os.Signal // SIGHUPs to forward to the children; nil for none
 
 	stopping atomic.Bool    // set once up stops its children: their exits are expected
@@ -62,18 +64,24 @@ func (c *child) exited() bool {
 	}
 }
 
-func newSupervisor(c *cli, runDir, config string, grace time.Duration, apps []*config.Application) *supervisor {
+func newSupervisor(c *cli, d *config.Deployment, runDir, config string, grace time.Duration, apps []*config.Application) (*supervisor, error) {
 	names := make([]string, len(apps))
 	for i, a := range apps {
 		names[i] = a.Name
 	}
+	// The probe trusts the deployment's CA, so that it can reach the
+	// children that serve TLS.
+	trusted, err := service.LoadCerts("", "", "", d.Path(d.Trust.TrustedCAFile))
+	if err != nil {
+		return nil, fmt.Errorf("up: %w", err)
+	}
 	return &supervisor{
 		con: newConsole(c.stdout, names), command: c.command, runDir: runDir, config: config,
-		grace: grace, readyTimeout: readyTimeout, pollInterval: pollInterval,
+		grace: grace, readyTimeout: readyTimeout, pollInterval: pollInterval, deployment: d,
 		// No keep-alive: a probe must not hold a connection the child's
 		// graceful stop would wait for.
-		probe: &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}},
-	}
+		probe: &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true, TLSClientConfig: trusted.ClientConfig()}},
+	}, nil
 }
 
 // run starts the groups one after the other, each once the previous one is
@@ -193,7 +201,7 @@ func status(err error) string {
 // awaitReady probes c's /healthz until it answers 200, c exits, ctx is done or
 // readyTimeout passes, and says which.
 func (s *supervisor) awaitReady(ctx context.Context, c *child) {
-	url := "http://" + dialAddr(c.app.Listen) + "/healthz"
+	url := endpoint(s.deployment, c.app.Name).URL("http", "/healthz")
 	deadline := time.NewTimer(s.readyTimeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(s.pollInterval)

@@ -71,7 +71,13 @@ func (c *cli) up(ctx context.Context, file, apps string, grace time.Duration) er
 	if err != nil {
 		return err
 	}
-	s := newSupervisor(c, runDir, childConfig, grace, selected)
+	if _, err := deploymentKey(d); err != nil { // made once here rather than raced for by the children
+		return fmt.Errorf("up: %w", err)
+	}
+	s, err := newSupervisor(c, d, runDir, childConfig, grace, selected)
+	if err != nil {
+		return err
+	}
 	hup, stop := notifyHangup()
 	defer stop()
 	s.hup = hup
