@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
+	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/wire"
 )
 
@@ -17,14 +19,15 @@ const basicPath = "/wire/basic"
 // the session by its id. Its methods are safe for concurrent use.
 type agents struct {
 	pool *wirePool
-	byID sync.Map // session id -> *session
+	cred *Credentials // signs the agents' grants; nil signs none
+	byID sync.Map     // session id -> *session
 }
 
 // newAgents returns agents for sessions active sessions spread over the
 // chat servers at addrs, perConn of them per connection.
-func newAgents(addrs map[string]string, sessions, perConn int) *agents {
-	a := &agents{}
-	a.pool = newWirePool(basicPath, addrs, (sessions+perConn-1)/perConn, 4*perConn, wire.HandlerFunc(a.pushed))
+func newAgents(addrs map[string]string, cred *Credentials, sessions, perConn int) *agents {
+	a := &agents{cred: cred}
+	a.pool = newWirePool(basicPath, addrs, cred, (sessions+perConn-1)/perConn, 4*perConn, wire.HandlerFunc(a.pushed))
 	return a
 }
 
@@ -43,7 +46,9 @@ func (a *agents) pushed(_ context.Context, _ *wire.Conn, m wire.Message) {
 type joinBody struct {
 	SessionID string `json:"sessionId"`
 	Nickname  string `json:"nickname"`
+	PersonID  string `json:"personId"`
 	UserType  string `json:"userType"`
+	Grant     string `json:"grant,omitempty"`
 }
 
 // joined is the reply to RequestJoin the agent reads.
@@ -59,12 +64,22 @@ func (a *agents) join(ctx context.Context, s *session, alias string) (*wire.Conn
 	}
 	a.byID.Store(s.chatID(), s)
 	var j joined
-	if err := wireRequest(ctx, c, wire.RequestJoin, joinBody{SessionID: s.chatID(), Nickname: "agent",
-		UserType: "Agent"}, &j); err != nil {
+	if err := wireRequest(ctx, c, wire.RequestJoin, joinBody{SessionID: s.chatID(), Nickname: "agent", PersonID: "agent",
+		UserType: "Agent", Grant: a.grant(s.chatID())}, &j); err != nil {
 		a.byID.Delete(s.chatID())
 		return nil, "", fmt.Errorf("bench: join: %w", err)
 	}
 	return c, j.UserID, nil
+}
+
+// grant signs what lets the bench's agent join chat id, as the interaction
+// server signs it for an agent it routed the chat to.
+func (a *agents) grant(id string) string {
+	if a.cred == nil {
+		return ""
+	}
+	return a.cred.Key.SignGrant(auth.Grant{Agent: "agent", Session: id, PartyType: "Agent", Visibility: "ALL",
+		Expires: time.Now().Add(auth.DefaultGrantTTL)})
 }
 
 // forget stops routing a chat's pushes.

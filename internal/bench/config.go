@@ -1,11 +1,14 @@
 package bench
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"time"
+
+	"github.com/parley-chat/parley/internal/auth"
 )
 
 // Transport is how simulated customers reach the chat: one of Chat API
@@ -92,6 +95,21 @@ type Config struct {
 	Processes []Process
 	// Progress receives a line of live figures every second; nil discards it.
 	Progress io.Writer
+	// Credentials prove the generator to the chat servers; nil proves
+	// nothing, which only a chat server without a Trust admits.
+	Credentials *Credentials
+}
+
+// Credentials are how the generator proves itself to the chat servers: as
+// the deployment's web API Name, which the chat servers admit on both their
+// sides; its simulated agents join with grants it signs with Key, as the
+// interaction server would.
+type Credentials struct {
+	Name string
+	Key  auth.Key
+	// TLS, when set, dials the chat servers with wss:// and this
+	// configuration.
+	TLS *tls.Config
 }
 
 // Process is one process of the deployment under test.

@@ -37,7 +37,7 @@ func newFlexCustomers(cfg Config) *flexCustomers {
 	per := max(1, cmp.Or(cfg.CustomersPerConn, perServer))
 	// A queue that holds a burst of every customer's request does not count
 	// a busy chat server as a slow consumer.
-	f.pool = newWirePool(flexPath, cfg.ChatServers, (perServer+per-1)/per, 4*per, wire.HandlerFunc(f.serve))
+	f.pool = newWirePool(flexPath, cfg.ChatServers, cfg.Credentials, (perServer+per-1)/per, 4*per, wire.HandlerFunc(f.serve))
 	return f
 }
 

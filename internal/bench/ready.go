@@ -28,15 +28,16 @@ func Ready(ctx context.Context, target, service string) error {
 	})
 }
 
-// ReadyChatServer waits until the chat server at addr (host:port) opens a
-// chat on its customer side, as a web API would ask for one on service,
-// then ends that chat. It gives up when ctx ends, with the last error.
-func ReadyChatServer(ctx context.Context, addr, service string) error {
-	p := newWirePool(flexPath, map[string]string{"probe": addr}, 1, 0,
+// ReadyChatServer waits until the chat server name at addr (host:port)
+// opens a chat on its customer side, as a web API would ask for one on
+// service, then ends that chat. It gives up when ctx ends, with the last
+// error.
+func ReadyChatServer(ctx context.Context, name, addr, service string, cred *Credentials) error {
+	p := newWirePool(flexPath, map[string]string{name: addr}, cred, 1, 0,
 		wire.HandlerFunc(func(context.Context, *wire.Conn, wire.Message) {}))
 	defer p.close()
 	return retry(ctx, addr, func(ctx context.Context) error {
-		c, err := p.conn(ctx, "probe", 0)
+		c, err := p.conn(ctx, name, 0)
 		if err != nil {
 			return err
 		}

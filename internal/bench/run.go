@@ -51,7 +51,7 @@ func Run(ctx context.Context, cfg Config) (Step, error) {
 	defer stop()
 	r := &runner{cfg: cfg, st: newStats(), soft: soft, hard: hard,
 		rest:   newRESTClient(cfg.Target, cfg.Service, 4096),
-		agents: newAgents(cfg.ChatServers, cfg.Sessions, cfg.AgentsPerConn)}
+		agents: newAgents(cfg.ChatServers, cfg.Credentials, cfg.Sessions, cfg.AgentsPerConn)}
 	if cfg.Transport.cometd() {
 		r.comet = newCometEndpoint(cfg.Target, cfg.Service, cfg.Transport)
 		defer r.comet.http.CloseIdleConnections()

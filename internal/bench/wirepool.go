@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/wire"
 )
 
@@ -20,6 +21,7 @@ type wirePool struct {
 	addrs map[string]string // chat server name -> host:port
 	conns int               // connections per chat server
 	opts  wire.Options
+	cred  *Credentials // nil: no opening exchange
 	h     wire.Handler
 	wg    sync.WaitGroup     // one Serve goroutine per connection
 	ctx   context.Context    // the connections' lifetime
@@ -31,9 +33,13 @@ type wirePool struct {
 
 // newWirePool returns a pool of conns connections per chat server at addrs'
 // endpoint path, each queueing at most queue outgoing messages.
-func newWirePool(path string, addrs map[string]string, conns, queue int, h wire.Handler) *wirePool {
+func newWirePool(path string, addrs map[string]string, cred *Credentials, conns, queue int, h wire.Handler) *wirePool {
 	ctx, stop := context.WithCancel(context.Background())
-	return &wirePool{path: path, addrs: addrs, conns: max(1, conns), opts: wire.Options{QueueSize: queue}, h: h,
+	opts := wire.Options{QueueSize: queue}
+	if cred != nil {
+		opts.TLS = cred.TLS
+	}
+	return &wirePool{path: path, addrs: addrs, cred: cred, conns: max(1, conns), opts: opts, h: h,
 		ctx: ctx, stop: stop, pool: map[string][]*wire.Conn{}}
 }
 
@@ -54,11 +60,21 @@ func (p *wirePool) conn(ctx context.Context, alias string, slot int) (*wire.Conn
 	if c := pool[i]; c != nil && c.Err() == nil {
 		return c, nil
 	}
-	c, err := wire.Dial(ctx, "ws://"+addr+p.path, p.opts)
+	scheme := "ws://"
+	if p.opts.TLS != nil {
+		scheme = "wss://"
+	}
+	c, err := wire.Dial(ctx, scheme+addr+p.path, p.opts)
 	if err != nil {
 		return nil, err
 	}
 	p.wg.Go(func() { _ = c.Serve(p.ctx, p.h) })
+	if p.cred != nil {
+		if err := auth.Handshake(ctx, c, auth.Credentials{Name: p.cred.Name, Key: p.cred.Key}, alias); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("bench: chat server %s did not admit the generator: %w", alias, err)
+		}
+	}
 	pool[i] = c
 	return c, nil
 }

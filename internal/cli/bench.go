@@ -137,7 +137,7 @@ func (c *cli) bench(ctx context.Context, o *benchOptions) error {
 			return err
 		}
 		defer d.stop()
-		o.cfg.Target, o.cfg.ChatServers, o.cfg.Processes = d.target, d.chats, d.procs
+		o.cfg.Target, o.cfg.ChatServers, o.cfg.Processes, o.cfg.Credentials = d.target, d.chats, d.procs, d.cred
 		res.Setup.Target, res.Setup.Spawned, res.Setup.Store, res.Setup.Pinning = d.target, true, d.store, d.pinning
 		res.Setup.AutoSave = 1
 	}
@@ -193,7 +193,8 @@ func (o *benchOptions) targetServers() error {
 			return err
 		}
 		o.cfg.ChatServers = appAddrs(d, config.ChatServer)
-		return nil
+		o.cfg.Credentials, err = benchCredentials(d)
+		return err
 	}
 	o.cfg.ChatServers = map[string]string{}
 	for pair := range strings.SplitSeq(o.chatServers, ",") {
@@ -272,6 +273,7 @@ const spawnReady = 60 * time.Second
 type spawned struct {
 	target         string
 	chats          map[string]string
+	cred           *bench.Credentials
 	procs          []bench.Process
 	store, pinning string
 	stop           func() // stops every process and removes a temporary data-dir
@@ -290,7 +292,7 @@ func (c *cli) spawn(ctx context.Context, o *benchOptions) (*spawned, error) {
 		cleanup()
 		return nil, err
 	}
-	s, err := c.startDeployment(ctx, dir, file, newPinPlan(o.pin, o.cfg.Transport != bench.Wire), o.profile)
+	s, err := c.startDeployment(ctx, dir, file, newPinPlan(o.pin, o.cfg.Transport != bench.Wire), o.profile, o.cfg.Transport == bench.Wire)
 	if err != nil {
 		cleanup()
 		return nil, err
@@ -340,8 +342,9 @@ func benchDir(dataDir string) (string, func(), error) {
 	return dir, func() { os.RemoveAll(dir) }, nil
 }
 
-// writeBenchDeployment writes dir/bench.yaml: chat-1 and, unless customers
-// speak wire, gms-1 on free loopback ports, no session limits,
+// writeBenchDeployment writes dir/bench.yaml: chat-1 and gms-1 on free
+// loopback ports (gms-1 only declared when customers speak wire: the bench
+// proves itself to chat-1 as that web API), no session limits,
 // transcript-auto-save 1, and REST subscriptions, flex-disconnect-timeout and
 // flex-push-timeout that outlive a dormant customer's poll interval (the seed
 // advises long protocol timeouts for async chat: a REST customer that polls
@@ -367,7 +370,7 @@ applications:
     options:
       settings: {transcript-auto-save: 1, limit-for-sessions: 1000000, limit-for-flex-users: 1000000, flex-disconnect-timeout: %d, flex-push-timeout: %d}
 `, filepath.Join(dir, "data"), db, chat, idle, idle)
-	if o.cfg.Transport != bench.Wire {
+	{
 		web, err := freePort()
 		if err != nil {
 			return "", err
@@ -387,6 +390,33 @@ applications:
 	return file, nil
 }
 
+// benchCredentials returns what the bench proves itself with: the first
+// web API of d (by name) that connects to a chat server, and the deployment
+// key, which also signs its agents' grants; with the deployment's CA when
+// the chat servers serve TLS.
+func benchCredentials(d *config.Deployment) (*bench.Credentials, error) {
+	key, err := deploymentKey(d)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range d.Names() {
+		app := d.Applications[name]
+		if app.Type != config.WebAPI || len(app.Connections) == 0 {
+			continue
+		}
+		cred := &bench.Credentials{Name: name, Key: key}
+		if chat := d.Applications[app.Connections[0]]; chat != nil && chat.TLS != nil {
+			certs, err := loadCerts(d, app)
+			if err != nil {
+				return nil, err
+			}
+			cred.TLS = certs.ClientConfig()
+		}
+		return cred, nil
+	}
+	return nil, fmt.Errorf("bench: %s has no web API connected to its chat servers, as which the bench could prove itself", d.File)
+}
+
 // freePort returns a loopback address nothing listens on now.
 func freePort() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -401,7 +431,8 @@ func freePort() (string, error) {
 // does, and waits until the web API, or the chat server when there is no web
 // API, opens a chat. With profile named, each
 // application writes its CPU profile to profile.APP when it stops.
-func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan, profile string) (*spawned, error) {
+// With wireOnly, the web API is declared but not started.
+func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan, profile string, wireOnly bool) (*spawned, error) {
 	d, err := loadDeployment(file)
 	if err != nil {
 		return nil, err
@@ -418,6 +449,13 @@ func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	apps, _ := selectApps(d, "")
+	if wireOnly {
+		apps = slices.DeleteFunc(apps, func(a *config.Application) bool { return a.Type == config.WebAPI })
+	}
+	cred, err := benchCredentials(d)
+	if err != nil {
+		return nil, err
+	}
 	command, err := profiled(pin.command(c.command, d), profile)
 	if err != nil {
 		return nil, err
@@ -430,9 +468,9 @@ func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan
 	supCtx, stopSup := context.WithCancel(context.WithoutCancel(ctx)) // stopped after the bench, not by Ctrl-C
 	finished := make(chan struct{})
 	go func() { _ = sup.run(supCtx, groups(apps)); close(finished) }()
-	s := &spawned{chats: appAddrs(d, config.ChatServer), pinning: pin.desc,
+	s := &spawned{chats: appAddrs(d, config.ChatServer), cred: cred, pinning: pin.desc,
 		stop: func() { stopSup(); <-finished; log.Close() }}
-	if web, ok := appAddrs(d, config.WebAPI)["gms-1"]; ok {
+	if web, ok := appAddrs(d, config.WebAPI)["gms-1"]; ok && !wireOnly {
 		s.target = "http://" + web
 	}
 	if err := s.await(ctx, d, runDir, finished); err != nil {
@@ -475,7 +513,7 @@ func (s *spawned) await(ctx context.Context, d *config.Deployment, runDir string
 func (s *spawned) ready(ctx context.Context) error {
 	service := bench.Defaults().Service
 	if s.target == "" {
-		return bench.ReadyChatServer(ctx, s.chats["chat-1"], service)
+		return bench.ReadyChatServer(ctx, "chat-1", s.chats["chat-1"], service, s.cred)
 	}
 	return bench.Ready(ctx, s.target, service)
 }

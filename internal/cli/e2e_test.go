@@ -52,7 +52,7 @@ func buildParley(t *testing.T) string {
 func TestUpEndToEnd(t *testing.T) {
 	bin := buildParley(t)
 	dir := t.TempDir()
-	chat1, chat2 := freeAddr(t), freeAddr(t)
+	chat1, chat2, web := freeAddr(t), freeAddr(t), freeAddr(t)
 	file := filepath.Join(dir, "parley.yaml")
 	yaml := fmt.Sprintf(`data-dir: %s
 databases:
@@ -60,7 +60,8 @@ databases:
 applications:
   chat-1: {type: chat-server, listen: "%s", database: main, options: {settings: {transcript-auto-save: 1}}}
   chat-2: {type: chat-server, listen: "%s", database: main}
-`, filepath.Join(dir, "data"), chat1, chat2)
+  gms-1: {type: web-api, listen: "%s", connections: [chat-1, chat-2]}
+`, filepath.Join(dir, "data"), chat1, chat2, web)
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ applications:
 		}
 	}
 
-	sessionID := chatThrough(t, chat1)
+	sessionID := chatThrough(t, peerAs(t, filepath.Join(dir, "data"), "gms-1"), "chat-1", chat1)
 
 	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "data", "parley.db"))
 	if err != nil {
@@ -138,13 +139,14 @@ func waitFor(t *testing.T, out *syncBuffer, want string) {
 // chatThrough plays a whole chat on the chat server at addr: a customer on
 // the customer side, an agent on the agent side, messages both ways, and the
 // agent ending it. It returns the session id.
-func chatThrough(t *testing.T, addr string) string {
+// The test plays the web API gms-1's part on both sides.
+func chatThrough(t *testing.T, web testPeer, server, addr string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	customer := serveConn(ctx, t, "ws://"+addr+"/wire/flex", nil)
+	customer := web.dial(ctx, t, "ws://"+addr+"/wire/flex", server, nil)
 	pushed := make(chan string, 64)
-	agent := serveConn(ctx, t, "ws://"+addr+"/wire/basic", func(m wire.Message) {
+	agent := web.dial(ctx, t, "ws://"+addr+"/wire/basic", server, func(m wire.Message) {
 		var st struct{ Messages []struct{ Text string } }
 		if json.Unmarshal(m.Body, &st) == nil {
 			for _, msg := range st.Messages {
@@ -162,7 +164,8 @@ func chatThrough(t *testing.T, addr string) string {
 		t.Errorf("alias = %q, want chat-1", login.Alias)
 	}
 	var joined struct{ UserID string }
-	request(ctx, t, agent, wire.RequestJoin, map[string]any{"sessionId": login.SessionID, "nickname": "Bob"}, &joined)
+	request(ctx, t, agent, wire.RequestJoin, map[string]any{"sessionId": login.SessionID, "nickname": "Bob", "personId": "bob",
+		"grant": web.grant("bob", login.SessionID)}, &joined)
 	client := map[string]any{"sessionId": login.SessionID, "userId": login.UserID, "secureKey": login.SecureKey, "text": "my order is late"}
 	request(ctx, t, customer, wire.RequestMessage, client, nil)
 	for text := ""; text != "my order is late"; {
@@ -184,21 +187,6 @@ func chatThrough(t *testing.T, addr string) string {
 	a["afterAction"] = "CloseIfNoAgents"
 	request(ctx, t, agent, wire.RequestReleaseParty, a, nil)
 	return login.SessionID
-}
-
-func serveConn(ctx context.Context, t *testing.T, url string, onEvent func(wire.Message)) *wire.Conn {
-	t.Helper()
-	c, err := wire.Dial(ctx, url, wire.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go c.Serve(ctx, wire.HandlerFunc(func(_ context.Context, _ *wire.Conn, m wire.Message) {
-		if onEvent != nil {
-			onEvent(m)
-		}
-	}))
-	t.Cleanup(func() { c.Close(); <-c.Done() })
-	return c
 }
 
 func request(ctx context.Context, t *testing.T, c *wire.Conn, name string, body, reply any) {

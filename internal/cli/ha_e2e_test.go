@@ -165,6 +165,7 @@ type haChat struct {
 
 	// The agent's side.
 	agentID  string
+	agentKey string // its party's secure key, for a rejoin
 	agent    *wire.Conn
 	agentAt  string    // the chat server the agent is joined on
 	rejoined time.Time // when it rejoined after a kill
@@ -507,7 +508,7 @@ func (c *cluster) follow(ctx context.Context, ch *haChat, f *failover) error {
 
 // location asks chat server at where session id lives.
 func (c *cluster) location(id, at string) (string, error) {
-	resp, err := http.Get("http://" + c.addrs[at] + "/sessions/" + id + "/location")
+	resp, err := c.web().get("http://"+c.addrs[at]+"/sessions/"+id+"/location", at)
 	if err != nil {
 		return "", err
 	}
@@ -548,17 +549,15 @@ func (c *cluster) openChat(ctx context.Context, i int) (*haChat, error) {
 		return nil, fmt.Errorf("request chat: %+v %v", env, err)
 	}
 	ch := &haChat{id: env.ChatID, user: env.UserID, key: env.SecureKey, alias: env.Alias, home: env.Alias, position: 1}
-	return ch, c.join(ctx, ch, c.addrs[ch.alias], map[string]any{"sessionId": ch.id, "nickname": "agent"})
+	return ch, c.join(ctx, ch, c.addrs[ch.alias], map[string]any{"sessionId": ch.id, "nickname": "agent", "personId": "agent",
+		"grant": c.web().grant("agent", ch.id)})
 }
 
-// join connects an agent desktop to the chat server at addr and joins (or
-// rejoins) ch with body; the events pushed to it are kept in ch.pushed.
+// join connects an agent desktop bridge (as gms-1) to the chat server at
+// addr and joins (or, with the party's userId, rejoins) ch with body; the
+// events pushed to it are kept in ch.pushed.
 func (c *cluster) join(ctx context.Context, ch *haChat, addr string, body map[string]any) error {
-	conn, err := wire.Dial(ctx, "ws://"+addr+"/wire/basic", wire.Options{})
-	if err != nil {
-		return err
-	}
-	go conn.Serve(ctx, wire.HandlerFunc(func(_ context.Context, _ *wire.Conn, m wire.Message) {
+	conn, err := c.web().tryDial(ctx, "ws://"+addr+"/wire/basic", c.nameOf(addr), func(m wire.Message) {
 		var st struct{ Messages []pushed }
 		if json.Unmarshal(m.Body, &st) != nil {
 			return
@@ -568,15 +567,27 @@ func (c *cluster) join(ctx context.Context, ch *haChat, addr string, body map[st
 		if !ch.ending {
 			ch.pushed = append(ch.pushed, st.Messages...)
 		}
-	}))
+	})
+	if err != nil {
+		return err
+	}
 	c.t.Cleanup(func() { conn.Close() })
-	var st struct{ UserID string }
+	if _, rejoin := body["userId"]; rejoin {
+		body["secureKey"] = ch.agentKey
+	}
+	var st struct{ UserID, SecureKey string }
 	if _, err := conn.Request(ctx, wire.RequestJoin, body, &st); err != nil {
 		return fmt.Errorf("join on %s: %w", addr, err)
 	}
 	ch.agent, ch.agentID, ch.agentAt = conn, st.UserID, c.nameOf(addr)
+	if st.SecureKey != "" {
+		ch.agentKey = st.SecureKey
+	}
 	return nil
 }
+
+// web returns the test as the web API gms-1 of the cluster.
+func (c *cluster) web() testPeer { return peerAs(c.t, c.dataDir, "gms-1") }
 
 // talk exchanges messages from..to-1 while nothing fails: the customer over
 // REST, the agent over the wire, the customer polling between them. Every

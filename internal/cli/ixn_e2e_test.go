@@ -25,8 +25,8 @@ func TestAgentFollowsChatEndToEnd(t *testing.T) {
 	defer cancel()
 
 	events := make(chan wire.Message, 64)
-	ixnConn := dialEvents(ctx, t, "ws://"+c.addrs["ixn-1"]+"/wire/ixn", events)
-	request(ctx, t, ixnConn, wire.RequestRegisterClient, map[string]any{"clientName": "alice-desktop", "clientType": "agent"}, nil)
+	ixnConn := dialEvents(ctx, t, c.web(), "ws://"+c.addrs["ixn-1"]+"/wire/ixn", "ixn-1", events)
+	request(ctx, t, ixnConn, wire.RequestRegisterClient, map[string]any{"clientName": "gms-1/alice", "clientType": "agent"}, nil)
 	request(ctx, t, ixnConn, wire.RequestAgentLogin, map[string]any{"agentId": "alice", "password": "alice", "place": "p1", "media": map[string]int{"chat": 1}}, nil)
 	request(ctx, t, ixnConn, wire.RequestAgentAvailable, map[string]any{}, nil)
 
@@ -40,9 +40,11 @@ func TestAgentFollowsChatEndToEnd(t *testing.T) {
 	if inv.InteractionID != ch.id || inv.Properties["ChatServerApplication"] != ch.alias {
 		t.Fatalf("invite = %+v, want chat %s on %s", inv, ch.id, ch.alias)
 	}
-	request(ctx, t, ixnConn, wire.RequestAccept, map[string]any{"interactionId": ch.id}, nil)
+	var accepted struct{ Grant string }
+	request(ctx, t, ixnConn, wire.RequestAccept, map[string]any{"interactionId": ch.id}, &accepted)
 	owner := inv.Properties["ChatServerApplication"]
-	if err := c.join(ctx, ch, inv.Properties["ChatServerAddress"], map[string]any{"sessionId": ch.id, "nickname": "Alice", "personId": "alice"}); err != nil {
+	if err := c.join(ctx, ch, inv.Properties["ChatServerAddress"], map[string]any{"sessionId": ch.id, "nickname": "Alice", "personId": "alice",
+		"grant": accepted.Grant}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.talk(ctx, ch, 0, 0, 2); err != nil {
@@ -104,9 +106,9 @@ applications:
 
 // dialEvents connects to a wire endpoint and sends every unsolicited
 // message to events.
-func dialEvents(ctx context.Context, t *testing.T, u string, events chan<- wire.Message) *wire.Conn {
+func dialEvents(ctx context.Context, t *testing.T, p testPeer, u, server string, events chan<- wire.Message) *wire.Conn {
 	t.Helper()
-	return serveConn(ctx, t, u, func(m wire.Message) {
+	return p.dial(ctx, t, u, server, func(m wire.Message) {
 		select {
 		case events <- m:
 		default:

@@ -29,7 +29,7 @@ import (
 func TestIxnPrimaryKilled(t *testing.T) {
 	dsn := storetest.PostgresDSN(t)
 	dir := t.TempDir()
-	addrs := map[string]string{"ixn-1": freeAddr(t), "ixn-2": freeAddr(t)}
+	addrs := map[string]string{"ixn-1": freeAddr(t), "ixn-2": freeAddr(t), "chat-1": freeAddr(t), "gms-1": freeAddr(t)}
 	file := filepath.Join(dir, "parley.yaml")
 	agent := fmt.Sprintf("{password-hash: %q, capacity-chat: 2}", ixn.HashPassword("alice", "parley-test-salt-alice", ixn.MinPasswordIterations))
 	yaml := fmt.Sprintf(`data-dir: %s
@@ -38,7 +38,10 @@ databases:
 applications:
   ixn-1: {type: interaction-server, listen: "%s", database: main, options: {agent:alice: %s}}
   ixn-2: {type: interaction-server, listen: "%s", database: main, options: {agent:alice: %s}}
-`, filepath.Join(dir, "data"), dsn, addrs["ixn-1"], agent, addrs["ixn-2"], agent)
+  # Not run: the test plays their parts, proving their names.
+  chat-1: {type: chat-server, listen: "%s", database: main, connections: [ixn-1, ixn-2]}
+  gms-1: {type: web-api, listen: "%s", connections: [ixn-1, ixn-2]}
+`, filepath.Join(dir, "data"), dsn, addrs["ixn-1"], agent, addrs["ixn-2"], agent, addrs["chat-1"], addrs["gms-1"])
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -50,10 +53,12 @@ applications:
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	events := make(chan wire.Message, 64)
-	desk := dialEvents(ctx, t, "ws://"+addrs["ixn-1"]+"/wire/ixn", events)
-	request(ctx, t, desk, wire.RequestRegisterClient, map[string]string{"clientName": "alice-desktop", "clientType": "agent"}, nil)
+	dataDir := filepath.Join(dir, "data")
+	desk := dialEvents(ctx, t, peerAs(t, dataDir, "gms-1"), "ws://"+addrs["ixn-1"]+"/wire/ixn", "ixn-1", events)
+	request(ctx, t, desk, wire.RequestRegisterClient, map[string]string{"clientName": "gms-1/alice", "clientType": "agent"}, nil)
 	request(ctx, t, desk, wire.RequestAgentLogin, map[string]string{"agentId": "alice", "password": "alice"}, nil)
-	chat := serveConn(ctx, t, "ws://"+addrs["ixn-1"]+"/wire/ixn", nil)
+	chatServer := peerAs(t, dataDir, "chat-1")
+	chat := chatServer.dial(ctx, t, "ws://"+addrs["ixn-1"]+"/wire/ixn", "ixn-1", nil)
 	request(ctx, t, chat, wire.RequestRegisterClient, map[string]string{"clientName": "chat-1", "clientType": "media-server"}, nil)
 	submit := func(id string) {
 		request(ctx, t, chat, wire.RequestSubmit, map[string]any{"interactionId": id, "queue": "default",
@@ -82,7 +87,7 @@ applications:
 	killed := time.Now()
 	var backup *wire.Conn
 	if !settle.Poll(5*time.Second, func() bool {
-		backup = dialRegistered(ctx, addrs["ixn-2"])
+		backup = dialRegistered(ctx, chatServer, addrs["ixn-2"])
 		return backup != nil
 	}) {
 		t.Fatalf("the backup did not serve within 5 s of the primary's kill")
@@ -143,14 +148,13 @@ func waitHealth(t *testing.T, addr string, code int, text string) {
 
 // dialRegistered connects to the interaction server at addr and registers
 // as a media server; nil when it does not serve.
-func dialRegistered(ctx context.Context, addr string) *wire.Conn {
+func dialRegistered(ctx context.Context, p testPeer, addr string) *wire.Conn {
 	rctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	c, err := wire.Dial(rctx, "ws://"+addr+"/wire/ixn", wire.Options{})
+	c, err := p.tryDial(ctx, "ws://"+addr+"/wire/ixn", "ixn-2", nil)
 	if err != nil {
 		return nil
 	}
-	go c.Serve(ctx, wire.HandlerFunc(func(context.Context, *wire.Conn, wire.Message) {}))
 	if _, err := c.Request(rctx, wire.RequestRegisterClient, map[string]string{"clientName": "chat-1", "clientType": "media-server"}, nil); err != nil {
 		c.Close()
 		return nil

@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -25,7 +24,7 @@ applications:
 	}
 	c.launch(dir, deployment("settings: {limit-for-sessions: 1000}"), "chat-1")
 	limit := func() int {
-		resp, err := http.Get("http://" + c.addrs["chat-1"] + "/status")
+		resp, err := peerAs(t, c.dataDir, "admin").adminGet("http://" + c.addrs["chat-1"] + "/status")
 		if err != nil {
 			t.Fatal(err)
 		}

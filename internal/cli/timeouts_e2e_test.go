@@ -19,11 +19,8 @@ import (
 // agentEvents joins an agent to ch and returns the messages pushed to it.
 func (c *cluster) agentEvents(ctx context.Context, ch *haChat) <-chan pushed {
 	events := make(chan pushed, 256)
-	conn, err := wire.Dial(ctx, "ws://"+c.addrs[ch.home]+"/wire/basic", wire.Options{})
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	go conn.Serve(ctx, wire.HandlerFunc(func(_ context.Context, _ *wire.Conn, m wire.Message) {
+	web := c.web()
+	conn := web.dial(ctx, c.t, "ws://"+c.addrs[ch.home]+"/wire/basic", ch.home, func(m wire.Message) {
 		var st struct{ Messages []pushed }
 		if json.Unmarshal(m.Body, &st) == nil {
 			for _, p := range st.Messages {
@@ -33,10 +30,10 @@ func (c *cluster) agentEvents(ctx context.Context, ch *haChat) <-chan pushed {
 				}
 			}
 		}
-	}))
-	c.t.Cleanup(func() { conn.Close() })
+	})
 	var st struct{ UserID string }
-	if _, err := conn.Request(ctx, wire.RequestJoin, map[string]any{"sessionId": ch.id, "nickname": "agent"}, &st); err != nil {
+	join := map[string]any{"sessionId": ch.id, "nickname": "agent", "personId": "agent", "grant": web.grant("agent", ch.id)}
+	if _, err := conn.Request(ctx, wire.RequestJoin, join, &st); err != nil {
 		c.t.Fatal(err)
 	}
 	ch.agent, ch.agentID = conn, st.UserID
