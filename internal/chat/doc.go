@@ -7,4 +7,8 @@
 // time, and returns a Step saying which new events to deliver and which of
 // them to store. A Session is not safe for concurrent use; its owner (the chat
 // server) serialises the operations of one session.
+//
+// The package also declares AvailabilityStore, the store of a chat server's
+// operator-set disabled flag, so that the backends under internal/store and
+// their conformance suite can implement and test it.
 package chat

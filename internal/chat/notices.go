@@ -73,5 +73,21 @@ func (s NoticeSet) Has(t transcript.EventType) bool {
 	return b != 0 && s&b != 0
 }
 
-// isNotice reports whether t is a notice a party may send.
-func isNotice(t transcript.EventType) bool { return bit(t) != 0 }
+// partyMayNotify returns nil when a party may send a notice of type t
+// itself. File notices, joins, leaves, system and idle notices are the chat
+// server's alone (ErrNotAllowed); a message is not a notice, and an unknown
+// type is no event at all (ErrInvalid).
+func partyMayNotify(t transcript.EventType) error {
+	switch t {
+	case transcript.TypingStarted, transcript.TypingStopped, transcript.PushURL,
+		transcript.CustomNotice, transcript.NicknameUpdated:
+		return nil
+	case transcript.FileUploaded, transcript.FileDeleted,
+		transcript.ParticipantJoined, transcript.ParticipantLeft,
+		transcript.Notice, transcript.IdleAlert, transcript.IdleClose:
+		return fmt.Errorf("%w: %s notices are added by the chat server only", ErrNotAllowed, t)
+	case transcript.Message:
+		return fmt.Errorf("%w: a message is not a notice", ErrInvalid)
+	}
+	return fmt.Errorf("%w: notice type %q", ErrInvalid, t)
+}

@@ -84,17 +84,20 @@ func (s *Session) Send(now time.Time, from string, msg Message) (Step, error) {
 	return st, nil
 }
 
-// Notify adds a notice from a present party: typing started or stopped, push
-// URL, custom notice, nickname update, file uploaded or deleted. Whether it
-// is stored follows Options.SaveNotices; it is delivered either way. A
-// nickname update also renames the party, and is always stored.
+// Notify adds a notice a present party sends itself: typing started or
+// stopped, push URL, custom notice or nickname update. Whether it is stored
+// follows Options.SaveNotices; it is delivered either way. A nickname update
+// also renames the party, and is always stored. It returns ErrNotAllowed for
+// the notices only the chat server adds (file uploaded or deleted, joins and
+// leaves, system and idle notices), so that no party can forge them, and
+// ErrInvalid for a message or an unknown type.
 func (s *Session) Notify(now time.Time, from string, t transcript.EventType, text string, vis transcript.Visibility, userData map[string]string) (Step, error) {
 	m, err := s.active(from)
 	if err != nil {
 		return Step{}, err
 	}
-	if !isNotice(t) {
-		return Step{}, fmt.Errorf("%w: notice type %q", ErrInvalid, t)
+	if err := partyMayNotify(t); err != nil {
+		return Step{}, err
 	}
 	if t == transcript.NicknameUpdated {
 		if text == "" {
@@ -113,6 +116,25 @@ func (s *Session) Notify(now time.Time, from string, t transcript.EventType, tex
 	// A nickname update changes the party, so it is always stored: a
 	// restored session must know the name.
 	s.add(&st, e, now, t == transcript.NicknameUpdated || s.opts.SaveNotices.Has(t))
+	return st, nil
+}
+
+// FileNotice adds the FileUploaded or FileDeleted notice of a present party,
+// visible to all, once the chat server has stored or deleted the file;
+// userData describes the file. Whether it is stored follows
+// Options.SaveNotices. Only the chat server calls it, after the file
+// operation succeeded: a party's own notices go through Notify, which
+// refuses these types. It returns ErrInvalid for any other type.
+func (s *Session) FileNotice(now time.Time, from string, t transcript.EventType, userData map[string]string) (Step, error) {
+	if t != transcript.FileUploaded && t != transcript.FileDeleted {
+		return Step{}, fmt.Errorf("%w: %q is not a file notice", ErrInvalid, t)
+	}
+	if _, err := s.active(from); err != nil {
+		return Step{}, err
+	}
+	var st Step
+	e := transcript.Event{Type: t, PartyID: from, Visibility: transcript.VisAll, UserData: maps.Clone(userData)}
+	s.add(&st, e, now, s.opts.SaveNotices.Has(t))
 	return st, nil
 }
 

@@ -250,6 +250,35 @@ func TestNotifyRules(t *testing.T) {
 	}
 }
 
+func TestNotifyRefusesServerNotices(t *testing.T) {
+	s := fixture(t, "all", false)
+	for _, typ := range []transcript.EventType{
+		transcript.FileUploaded, transcript.FileDeleted, transcript.ParticipantJoined,
+		transcript.ParticipantLeft, transcript.Notice, transcript.IdleAlert, transcript.IdleClose,
+	} {
+		if _, err := s.Notify(t0, "c", typ, "x", "", map[string]string{"file-id": "f"}); !errors.Is(err, ErrNotAllowed) {
+			t.Errorf("Notify(%s): err = %v, want ErrNotAllowed", typ, err)
+		}
+	}
+	if got := s.Visible(3, transcript.Agent); len(got) != 0 { // 1 and 2 are the joins
+		t.Errorf("refused notices left events: %+v", got)
+	}
+}
+
+func TestFileNotice(t *testing.T) {
+	s := fixture(t, "major", false)
+	st := ok(t)(s.FileNotice(t0, "c", transcript.FileUploaded, map[string]string{"file-id": "f"}))
+	if len(st.Events) != 1 || len(st.Store) != 1 || st.Events[0].Visibility != transcript.VisAll || st.Events[0].UserData["file-id"] != "f" {
+		t.Errorf("FileNotice step = %+v", st)
+	}
+	if _, err := s.FileNotice(t0, "c", transcript.CustomNotice, nil); !errors.Is(err, ErrInvalid) {
+		t.Errorf("FileNotice(CustomNotice): err = %v, want ErrInvalid", err)
+	}
+	if _, err := s.FileNotice(t0, "nobody", transcript.FileDeleted, nil); !errors.Is(err, ErrNoSuchParty) {
+		t.Errorf("FileNotice from nobody: err = %v, want ErrNoSuchParty", err)
+	}
+}
+
 func TestLeaveAfterActions(t *testing.T) {
 	tests := []struct {
 		name          string

@@ -38,7 +38,11 @@ func level(t *testing.T, name string) NoticeSet {
 // notify sends a notice of type typ from party id.
 func (tm *timed) notify(id string, typ transcript.EventType) {
 	tm.t.Helper()
-	if _, err := tm.s.Notify(tm.now, id, typ, "x", "", nil); err != nil {
+	notify := func() (Step, error) { return tm.s.Notify(tm.now, id, typ, "x", "", nil) }
+	if typ == transcript.FileUploaded || typ == transcript.FileDeleted {
+		notify = func() (Step, error) { return tm.s.FileNotice(tm.now, id, typ, nil) }
+	}
+	if _, err := notify(); err != nil {
 		tm.t.Fatal(err)
 	}
 }

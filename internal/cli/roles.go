@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/chat/chatserver"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/contact"
@@ -41,7 +42,7 @@ func newChatServer(ctx context.Context, d *config.Deployment, app *config.Applic
 	}
 	srv, err := chatserver.New(chatserver.Config{
 		Name: app.Name, Listen: app.Listen, Options: *app.Chat,
-		Transcripts: st.transcripts, Contacts: st.contacts, Files: st.files, Logger: log,
+		Transcripts: st.transcripts, Contacts: st.contacts, Files: st.files, Availability: st.availability, Logger: log,
 		Peers: endpointsOf(d, config.ChatServer), IxnServers: ixnEndpoints(d, app), Trust: trust,
 	})
 	if err != nil {
@@ -60,6 +61,7 @@ type stores struct {
 	contacts     contact.Store
 	files        transcript.FileStore
 	interactions ixn.Store
+	availability chat.AvailabilityStore
 	close        func() error
 }
 
@@ -72,13 +74,13 @@ func openStores(ctx context.Context, d *config.Deployment, name string) (stores,
 		if err != nil {
 			return stores{}, fmt.Errorf("database %q: %w", name, err)
 		}
-		return stores{s.Transcripts(), s.Contacts(), s.Files(), s.Interactions(), s.Close}, nil
+		return stores{s.Transcripts(), s.Contacts(), s.Files(), s.Interactions(), s.Availability(), s.Close}, nil
 	case "postgres":
 		s, err := postgres.Open(ctx, d.DSN(db))
 		if err != nil {
 			return stores{}, fmt.Errorf("database %q: %w", name, err)
 		}
-		return stores{s.Transcripts(), s.Contacts(), s.Files(), s.Interactions(), s.Close}, nil
+		return stores{s.Transcripts(), s.Contacts(), s.Files(), s.Interactions(), s.Availability(), s.Close}, nil
 	}
 	return stores{}, fmt.Errorf("database %q: unknown driver %q", name, db.Driver)
 }

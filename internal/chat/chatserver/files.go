@@ -235,7 +235,7 @@ func (s *Server) upload(ctx context.Context, e *entry, who transcript.Party, up 
 	if err := s.fileStore(ctx, e, func(ctx context.Context) error { return s.cfg.Files.PutFile(ctx, f, up.data) }); err != nil {
 		return uploadReply{}, err
 	}
-	st, err := e.sess.Notify(s.now(), who.ID, transcript.FileUploaded, "", transcript.VisAll, fileUserData(f, up.userData))
+	st, err := e.sess.FileNotice(s.now(), who.ID, transcript.FileUploaded, fileUserData(f, up.userData))
 	if err != nil {
 		// No notice, no file: the client was told nothing of it.
 		_ = s.fileStore(ctx, e, func(ctx context.Context) error { return s.cfg.Files.DeleteFile(ctx, e.id, f.ID) })
@@ -306,7 +306,7 @@ func (s *Server) deleteFile(ctx context.Context, e *entry, who transcript.Party,
 	if err := s.fileStore(ctx, e, func(ctx context.Context) error { return s.cfg.Files.DeleteFile(ctx, e.id, fileID) }); err != nil {
 		return status{}, err
 	}
-	st, err := e.sess.Notify(s.now(), who.ID, transcript.FileDeleted, "", transcript.VisAll, fileUserData(f, nil))
+	st, err := e.sess.FileNotice(s.now(), who.ID, transcript.FileDeleted, fileUserData(f, nil))
 	return s.apply(ctx, e, who, st, err, firstIndex(st.Events))
 }
 

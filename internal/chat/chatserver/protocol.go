@@ -53,7 +53,9 @@ type messageRequest struct {
 }
 
 // notifyRequest (RequestNotify) sends a notice: TypingStarted, TypingStopped,
-// PushUrl, CustomNotice, NicknameUpdated, FileUploaded or FileDeleted.
+// PushUrl, CustomNotice or NicknameUpdated. The notices only the chat server
+// adds (FileUploaded and FileDeleted after a real upload or delete, joins,
+// leaves, system and idle notices) are refused with CodeNotAllowed.
 type notifyRequest struct {
 	partyRef
 	NoticeType         transcript.EventType  `json:"noticeType"`

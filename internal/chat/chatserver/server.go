@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/service"
@@ -53,8 +54,13 @@ type Config struct {
 	Contacts    contact.Store
 	// Files keeps the files clients upload; nil turns file transfer off
 	// (the file endpoints answer 503).
-	Files  transcript.FileStore
-	Logger *slog.Logger
+	Files transcript.FileStore
+	// Availability keeps the operator's disabled flag (POST /admin/disable)
+	// across restarts: the server reads it at start and writes it before
+	// each change. Nil keeps the flag in memory only, and a restart enables
+	// the server again.
+	Availability chat.AvailabilityStore
+	Logger       *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Peers are the deployment's chat servers by name, for
@@ -88,6 +94,9 @@ type Server struct {
 	// disabled is set by an operator: the server takes no new chats and
 	// keeps serving its current ones (the seed's graceful drain).
 	disabled atomic.Bool
+	// availMu serialises changes of disabled with their writes to
+	// cfg.Availability, so that the store and the flag agree.
+	availMu sync.Mutex
 
 	// work is the context of session operations; it outlives the listener's
 	// context by a grace period so that acknowledged work finishes.
@@ -152,8 +161,18 @@ func (s *Server) Run(ctx context.Context) error {
 // Serve serves on ln until ctx is done, then stops: it refuses new
 // connections, closes the open ones, lets pending session operations finish
 // within a grace period and returns. Sessions stay in the store, so another
-// chat server can restore them.
+// chat server can restore them. It first reads the disabled flag from
+// Config.Availability, and returns that error, serving nothing, when the
+// flag cannot be read.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if err := s.loadDisabled(ctx); err != nil {
+		ln.Close()
+		s.shutdown()
+		if ctx.Err() != nil {
+			return nil // stopped before it started
+		}
+		return err
+	}
 	s.log.Info("chat server listening", "addr", ln.Addr().String())
 	stopIxn := s.ixn.start(ln.Addr().String())
 	timersDone := make(chan struct{})
@@ -175,9 +194,9 @@ func (s *Server) handler() http.Handler {
 	mux := service.NewMux(s.metrics, s.health, t)
 	mux.Handle("GET /kpi", t.HTTP(http.HandlerFunc(s.serveKPI), auth.RoleAdmin))
 	mux.Handle("GET /status", t.HTTP(http.HandlerFunc(s.serveStatus), auth.RoleWebAPI, auth.RoleChatPeer, auth.RoleAdmin))
-	mux.Handle("POST /admin/disable", t.HTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.setDisabled(w, true) }), auth.RoleAdmin))
-	mux.Handle("POST /admin/enable", t.HTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.setDisabled(w, false) }), auth.RoleAdmin))
-	mux.Handle("POST /admin/purge/{id}", t.HTTP(http.HandlerFunc(s.servePurge), auth.RoleChatPeer, auth.RoleAdmin))
+	mux.Handle("POST /admin/disable", t.HTTP(adminOnly(func(w http.ResponseWriter, r *http.Request) { s.setDisabled(w, r, true) }), auth.RoleAdmin))
+	mux.Handle("POST /admin/enable", t.HTTP(adminOnly(func(w http.ResponseWriter, r *http.Request) { s.setDisabled(w, r, false) }), auth.RoleAdmin))
+	mux.Handle("POST /admin/purge/{id}", t.HTTP(adminOnly(s.servePurge), auth.RoleChatPeer, auth.RoleAdmin))
 	mux.Handle("GET /sessions/{id}/location", t.HTTP(http.HandlerFunc(s.serveLocation), auth.RoleWebAPI, auth.RoleChatPeer, auth.RoleAdmin))
 	files := http.NewServeMux()
 	s.registerFiles(files)
@@ -233,13 +252,6 @@ func (s *Server) Status() Status {
 
 func (s *Server) serveStatus(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, s.Status())
-}
-
-// setDisabled serves POST /admin/disable and /admin/enable.
-func (s *Server) setDisabled(w http.ResponseWriter, disabled bool) {
-	s.disabled.Store(disabled)
-	s.log.Info("chat server availability changed", "disabled", disabled)
-	s.serveStatus(w, nil)
 }
 
 // KPI returns the current counters, as served at GET /kpi.

@@ -76,7 +76,7 @@ func reopener(dsn string) func(t *testing.T) storetest.Stores {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return storetest.Stores{Transcripts: db.Transcripts(), Contacts: db.Contacts(), Close: db.Close}
+		return storetest.Stores{Transcripts: db.Transcripts(), Contacts: db.Contacts(), Availability: db.Availability(), Close: db.Close}
 	}
 }
 

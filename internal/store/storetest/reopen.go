@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/transcript"
 )
@@ -12,7 +13,9 @@ import (
 type Stores struct {
 	Transcripts transcript.Store
 	Contacts    contact.Store
-	Close       func() error
+	// Availability is checked when not nil.
+	Availability chat.AvailabilityStore
+	Close        func() error
 }
 
 // TestReopenKeepsData checks that a database closed and opened again still
@@ -31,6 +34,11 @@ func TestReopenKeepsData(t *testing.T, open func(t *testing.T) Stores) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if db.Availability != nil {
+		if err := db.Availability.SetDisabled(ctx, "cs-1", true); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -42,6 +50,11 @@ func TestReopenKeepsData(t *testing.T, open func(t *testing.T) Stores) {
 	}
 	if got, err := db.Contacts.Interaction(ctx, "s-1"); err != nil || got.ContactID != in.ContactID {
 		t.Fatalf("after reopen: %+v, %v", got, err)
+	}
+	if db.Availability != nil {
+		if disabled, err := db.Availability.Disabled(ctx, "cs-1"); err != nil || !disabled {
+			t.Fatalf("after reopen: chat server disabled = %v, %v; want true", disabled, err)
+		}
 	}
 }
 

@@ -1,0 +1,14 @@
+package postgres
+
+import (
+	"testing"
+
+	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/store/storetest"
+)
+
+func TestAvailabilityStore(t *testing.T) {
+	storetest.TestAvailabilityStore(t, func(t *testing.T) chat.AvailabilityStore {
+		return openDB(t, testDSN(t)).Availability()
+	})
+}
