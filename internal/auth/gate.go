@@ -62,11 +62,15 @@ type authenticateRequest struct {
 	Proof string `json:"proof"`
 }
 
-// authenticated is the body of EventAuthenticated.
+// authenticated is the body of EventAuthenticated. When a client
+// certificate admitted the peer at once, Proof is the server's proof over
+// the client's nonce, as in EventChallenge (empty for a server without a
+// key), so that a client holding the key still knows whom it talks to.
 type authenticated struct {
 	Client string `json:"client"`
 	Server string `json:"server"`
 	Roles  []Role `json:"roles"`
+	Proof  string `json:"proof,omitempty"`
 }
 
 // Guard returns the handler of connection c, whose client certificate (when
@@ -139,7 +143,11 @@ func (gd *guard) challenge(m wire.Message) {
 			"%q is not a client of %s in the deployment file", req.Client, gd.g.Policy.Server()))
 	case gd.certName != "":
 		id.Certificate = true
-		gd.admitAs(m, id)
+		var proof string
+		if !gd.g.Key.Zero() {
+			proof = gd.g.keyOf(id).sum("server", req.Nonce, req.Client, gd.g.Policy.Server())
+		}
+		gd.admitAs(m, id, proof)
 	case gd.g.Key.Zero():
 		gd.refuse(m, req.Client, ReasonBadProof, wire.Errorf(wire.CodeAuthFailed, "this server admits client certificates only"))
 	default:
@@ -163,11 +171,12 @@ func (gd *guard) authenticate(m wire.Message) {
 		gd.refuse(m, gd.client, ReasonBadProof, wire.Errorf(wire.CodeAuthFailed, "wrong proof for %q", gd.client))
 		return
 	}
-	gd.admitAs(m, id)
+	gd.admitAs(m, id, "")
 }
 
-// admitAs admits id when the policy gives it one of the guarded roles.
-func (gd *guard) admitAs(m wire.Message, id Identity) {
+// admitAs admits id when the policy gives it one of the guarded roles;
+// proof is the server's, for a peer admitted by its certificate.
+func (gd *guard) admitAs(m wire.Message, id Identity, proof string) {
 	if !hasAny(id, gd.roles) {
 		gd.refuse(m, id.Name, ReasonRole, wire.Errorf(wire.CodeRoleRefused,
 			"%q may not connect here on %s", id.Name, gd.g.Policy.Server()))
@@ -182,7 +191,7 @@ func (gd *guard) admitAs(m wire.Message, id Identity) {
 		return // too late: expire is closing the connection
 	}
 	gd.next = next
-	_ = gd.c.Reply(m, wire.EventAuthenticated, authenticated{Client: id.Name, Server: gd.g.Policy.Server(), Roles: id.Roles})
+	_ = gd.c.Reply(m, wire.EventAuthenticated, authenticated{Client: id.Name, Server: gd.g.Policy.Server(), Roles: id.Roles, Proof: proof})
 }
 
 // refuse answers m with werr and closes the connection: a refused peer gets
@@ -198,8 +207,14 @@ func (gd *guard) refuse(m wire.Message, peer, reason string, werr *wire.Error) {
 
 // expire closes a connection whose exchange did not finish in time; an
 // admission stops the timer first, so an admitted connection is never
-// closed by it.
+// closed by it. A connection that already ended (the peer hung up) is not
+// a timeout.
 func (gd *guard) expire() {
+	select {
+	case <-gd.c.Done():
+		return
+	default:
+	}
 	if gd.g.Refused != nil {
 		gd.g.Refused("", ReasonTimeout)
 	}

@@ -21,7 +21,9 @@ type Credentials struct {
 // served already (wire.Client's OnConnect, or a Serve goroutine). server is
 // the name of the application c was dialled to; Handshake fails unless that
 // server proves the same key, so that an impostor learns nothing. A refusal
-// comes back as the server's *wire.Error.
+// comes back as the server's *wire.Error. When a client certificate admits
+// c at once, the server proves the key too if cred has one; without one,
+// only TLS's verification of the server's certificate vouches for it.
 func Handshake(ctx context.Context, c *wire.Conn, cred Credentials, server string) error {
 	nonce := NewNonce()
 	var ch challengeReply
@@ -29,17 +31,22 @@ func Handshake(ctx context.Context, c *wire.Conn, cred Credentials, server strin
 	if err != nil {
 		return fmt.Errorf("auth: challenge from %s: %w", server, err)
 	}
-	if msg.Name == wire.EventAuthenticated { // a client certificate proved the name
-		return nil
-	}
+	// EventAuthenticated (a client certificate proved the name) carries the
+	// server's name and proof as EventChallenge does.
 	if ch.Server != server {
 		return fmt.Errorf("auth: dialled %s but %q answered", server, ch.Server)
+	}
+	if msg.Name == wire.EventAuthenticated && cred.Key.Zero() {
+		return nil
 	}
 	if cred.Key.Zero() {
 		return fmt.Errorf("auth: %s asks for a proof and there is no key: %w", server, errNoKey)
 	}
 	if !equal(ch.Proof, cred.Key.sum("server", nonce, cred.Name, server)) {
 		return fmt.Errorf("auth: %s: %w", server, errServerProof)
+	}
+	if msg.Name == wire.EventAuthenticated {
+		return nil
 	}
 	proof := cred.Key.sum("client", ch.Nonce, cred.Name, server)
 	if _, err := c.Request(ctx, wire.RequestAuthenticate, authenticateRequest{Proof: proof}, nil); err != nil {

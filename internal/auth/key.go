@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 )
 
 // MinSecretSize is the shortest deployment secret accepted, in bytes.
@@ -35,8 +37,12 @@ func (k Key) Zero() bool { return len(k.b) == 0 }
 // String hides the secret, so that a Key printed by mistake reveals nothing.
 func (k Key) String() string { return "auth.Key(redacted)" }
 
+// Format hides the secret from every fmt verb, %#v and %d included (String
+// alone covers only %v, %s, %q and %x).
+func (k Key) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) }
+
 // LogValue hides the secret from slog at any verbosity.
-func (k Key) LogValue() any { return "redacted" }
+func (k Key) LogValue() slog.Value { return slog.StringValue("redacted") }
 
 // derive returns the key for one purpose, so that a proof made for one
 // purpose is never valid for another.
