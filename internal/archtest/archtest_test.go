@@ -47,6 +47,11 @@ var rules = []rule{
 		allows:  func(_, imp string) bool { return stdlib(imp) || isAny(imp, domains) },
 	},
 	{
+		name:    "auth is pure: it imports only the standard library and wire",
+		applies: func(pkg string) bool { return is(pkg, "internal/auth") },
+		allows:  func(_, imp string) bool { return stdlib(imp) || is(imp, "internal/wire") },
+	},
+	{
 		name:    "wire imports only the standard library and github.com/coder/websocket",
 		applies: func(pkg string) bool { return is(pkg, "internal/wire") },
 		allows:  func(_, imp string) bool { return stdlib(imp) || under(imp, "github.com/coder/websocket") },
