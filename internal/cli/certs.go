@@ -545,7 +545,11 @@ func (c *cli) printCerts(d *config.Deployment, files certFiles) {
 		p := files.Clients[name]
 		fmt.Fprintf(w, "Client certificate of %s: %s and %s (give them and %s to its operator)\n", name, p.Cert, p.Key, filepath.Base(files.CA))
 	}
-	fmt.Fprintf(w, "\nAdd to %s (parley certs does not change it):\n\n", cmp.Or(d.File, embeddedFile))
+	target := d.File
+	if target == "" || target == embeddedFile {
+		target = "your copy of deploy/embedded.yaml (the embedded deployment cannot change)"
+	}
+	fmt.Fprintf(w, "\nAdd to %s, each tls key in its application's entry (parley certs does not change the file):\n\n", target)
 	fmt.Fprintf(w, "trusted-ca-file: %s\napplications:\n", dataRel(d, files.CA))
 	for _, name := range d.Names() {
 		p := files.Apps[name]
