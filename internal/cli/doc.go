@@ -1,5 +1,6 @@
 // Package cli is the parley command: its subcommands (up, run, check-config,
-// bench, bench report, version, help), their flags and usage texts, and the one place that wires an
+// bench, bench report, hash-password, certs, client-key, admin-token,
+// version, help), their flags and usage texts, and the one place that wires an
 // application together, in order: deployment file, logger, stores, role, run.
 //
 // `parley run` runs one application in the foreground. `parley up` runs every
