@@ -5,7 +5,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -473,7 +472,7 @@ func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan
 	if web, ok := appAddrs(d, config.WebAPI)["gms-1"]; ok && !wireOnly {
 		s.target = "http://" + web
 	}
-	if err := s.await(ctx, d, runDir, finished); err != nil {
+	if err := s.await(ctx, apps, runDir, finished); err != nil {
 		s.stop()
 		return nil, fmt.Errorf("%w (see %s)", err, log.Name())
 	}
@@ -485,8 +484,8 @@ func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan
 }
 
 // await waits until the web API (or with none, chat-1) opens a chat or the
-// supervisor ends, then reads the pids of d's applications.
-func (s *spawned) await(ctx context.Context, d *config.Deployment, runDir string, finished <-chan struct{}) error {
+// supervisor ends, then reads the pids of apps.
+func (s *spawned) await(ctx context.Context, apps []*config.Application, runDir string, finished <-chan struct{}) error {
 	ctx, cancel := context.WithTimeout(ctx, spawnReady)
 	defer cancel()
 	go func() {
@@ -499,12 +498,12 @@ func (s *spawned) await(ctx context.Context, d *config.Deployment, runDir string
 	if err := s.ready(ctx); err != nil {
 		return err
 	}
-	for _, name := range slices.Sorted(maps.Keys(d.Applications)) {
-		pid, err := readPID(filepath.Join(runDir, name+".pid"))
+	for _, app := range apps {
+		pid, err := readPID(filepath.Join(runDir, app.Name+".pid"))
 		if err != nil {
 			return err
 		}
-		s.procs = append(s.procs, bench.Process{Name: name, Role: string(d.Applications[name].Type), PID: pid})
+		s.procs = append(s.procs, bench.Process{Name: app.Name, Role: string(app.Type), PID: pid})
 	}
 	return nil
 }

@@ -98,7 +98,7 @@ applications:
       agent:alice: {password-hash: "pbkdf2-sha256$1000$cGFybGV5LXRlc3Qtc2FsdC1hbGljZQ$eAr0mFoiHQh9dyB/Sk/MIr51rvCiPeCfzAtr3cGQ0fg", capacity-chat: 3}
   chat-1: {type: chat-server, listen: "%s", database: main, connections: [ixn-1]}
   chat-2: {type: chat-server, listen: "%s", database: main, connections: [ixn-1]}
-  gms-1: {type: web-api, listen: "%s", connections: [chat-1, chat-2], options: {settings: {request-timeout: 4}}}
+  gms-1: {type: web-api, listen: "%s", connections: [chat-1, chat-2, ixn-1], options: {settings: {request-timeout: 4}}}
 `, c.dataDir, c.addrs["ixn-1"], c.addrs["chat-1"], c.addrs["chat-2"], c.addrs["gms-1"])
 	c.launch(dir, yaml, "ixn-1", "chat-1", "chat-2", "gms-1")
 	return c
