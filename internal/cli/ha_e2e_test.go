@@ -2,10 +2,11 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/settle"
 	"github.com/parley-chat/parley/internal/store/postgres"
@@ -34,12 +36,21 @@ type cluster struct {
 	addrs   map[string]string
 	out     *syncBuffer
 	up      *exec.Cmd
+	tls     *tls.Config // trusts the cluster's CA when it serves TLS
 }
 
 // startCluster writes a deployment on database db ("sqlite" or a
 // PostgreSQL DSN), with chatOptions in both chat servers' [settings] and
 // webSettings in the web API's, and runs the real binary's `parley up` on it.
 func startCluster(t *testing.T, db, chatOptions string, webSettings ...string) *cluster {
+	t.Helper()
+	return startClusterTLS(t, false, db, chatOptions, webSettings...)
+}
+
+// startClusterTLS is startCluster, with TLS on every application when
+// withTLS: certificates made as `parley certs` makes them, the test trusting
+// the deployment's CA.
+func startClusterTLS(t *testing.T, withTLS bool, db, chatOptions string, webSettings ...string) *cluster {
 	t.Helper()
 	dir := t.TempDir()
 	c := &cluster{t: t, dataDir: filepath.Join(dir, "data"), out: &syncBuffer{},
@@ -60,8 +71,37 @@ applications:
     connections: [chat-1, chat-2]
     options: {settings: {request-timeout: 8, status-poll-interval: 1%s}, log: {verbose: debug}}
 `, c.dataDir, database, c.addrs["chat-1"], chatOptions, c.addrs["chat-2"], chatOptions, c.addrs["gms-1"], strings.Join(append([]string{""}, webSettings...), ", "))
+	if withTLS {
+		yaml = c.withTLS(yaml)
+	}
 	c.launch(dir, yaml, "chat-1", "chat-2", "gms-1")
 	return c
+}
+
+// withTLS makes the certificates of the deployment in yaml and returns it
+// with the keys that turn TLS on everywhere.
+func (c *cluster) withTLS(yaml string) string {
+	c.t.Helper()
+	d, err := config.Parse("cluster.yaml", []byte(yaml))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	files, err := writeCerts(d, filepath.Join(c.dataDir, "certs"), 1)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	pem, err := os.ReadFile(files.CA)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	c.tls = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	for _, name := range d.Names() {
+		yaml = strings.Replace(yaml, "  "+name+": {", fmt.Sprintf("  %s: {tls: {cert-file: certs/%s.pem, key-file: certs/%s-key.pem}, ", name, name, name), 1)
+		yaml = strings.Replace(yaml, "  "+name+":\n", fmt.Sprintf("  %s:\n    tls: {cert-file: certs/%s.pem, key-file: certs/%s-key.pem}\n", name, name, name), 1)
+	}
+	return "trusted-ca-file: certs/ca.pem\n" + yaml
 }
 
 // launch writes the deployment yaml into dir, runs the real binary's
@@ -94,7 +134,7 @@ func (c *cluster) launch(dir, yaml string, names ...string) {
 		}
 	})
 	for _, name := range names {
-		waitFor(t, c.out, ") ready on http://"+c.addrs[name])
+		waitFor(t, c.out, ") ready on "+c.url(name, "http", ""))
 	}
 }
 
@@ -128,7 +168,7 @@ type envelope struct {
 
 // rest posts one Chat API v2 call to the web API.
 func (c *cluster) rest(path string, form url.Values) (envelope, error) {
-	resp, err := http.PostForm("http://"+c.addrs["gms-1"]+"/genesys/2/chat/customer-support"+path, form)
+	resp, err := c.web().client().PostForm(c.url("gms-1", "http", "/genesys/2/chat/customer-support"+path), form)
 	if err != nil {
 		return envelope{}, err
 	}
@@ -277,13 +317,14 @@ func (ch *haChat) reply(ctx context.Context, text string) error {
 }
 
 func TestFailoverEndToEnd(t *testing.T) {
-	for _, backend := range []string{"sqlite", "postgres"} {
+	for _, backend := range []string{"sqlite", "postgres", "sqlite-tls"} {
 		t.Run(backend, func(t *testing.T) {
 			db := "sqlite"
 			if backend == "postgres" {
 				db = storetest.PostgresDSN(t)
 			}
-			runFailover(t, startCluster(t, db, "session-restoration-mode: simple, transcript-auto-save: 1"), db)
+			withTLS := backend == "sqlite-tls" // TLS and authentication on every link, the web API's included
+			runFailover(t, startClusterTLS(t, withTLS, db, "session-restoration-mode: simple, transcript-auto-save: 1"), db)
 		})
 	}
 }
@@ -508,7 +549,7 @@ func (c *cluster) follow(ctx context.Context, ch *haChat, f *failover) error {
 
 // location asks chat server at where session id lives.
 func (c *cluster) location(id, at string) (string, error) {
-	resp, err := c.web().get("http://"+c.addrs[at]+"/sessions/"+id+"/location", at)
+	resp, err := c.web().get(c.url(at, "http", "/sessions/"+id+"/location"), at)
 	if err != nil {
 		return "", err
 	}
@@ -557,7 +598,7 @@ func (c *cluster) openChat(ctx context.Context, i int) (*haChat, error) {
 // addr and joins (or, with the party's userId, rejoins) ch with body; the
 // events pushed to it are kept in ch.pushed.
 func (c *cluster) join(ctx context.Context, ch *haChat, addr string, body map[string]any) error {
-	conn, err := c.web().tryDial(ctx, "ws://"+addr+"/wire/basic", c.nameOf(addr), func(m wire.Message) {
+	conn, err := c.web().tryDial(ctx, c.url(c.nameOf(addr), "ws", "/wire/basic"), c.nameOf(addr), func(m wire.Message) {
 		var st struct{ Messages []pushed }
 		if json.Unmarshal(m.Body, &st) != nil {
 			return
@@ -587,7 +628,20 @@ func (c *cluster) join(ctx context.Context, ch *haChat, addr string, body map[st
 }
 
 // web returns the test as the web API gms-1 of the cluster.
-func (c *cluster) web() testPeer { return peerAs(c.t, c.dataDir, "gms-1") }
+func (c *cluster) web() testPeer {
+	p := peerAs(c.t, c.dataDir, "gms-1")
+	p.tls = c.tls
+	return p
+}
+
+// url returns the URL of path on application name, with scheme ("http" or
+// "ws") turned secure when the cluster serves TLS.
+func (c *cluster) url(name, scheme, path string) string {
+	if c.tls != nil {
+		scheme += "s"
+	}
+	return scheme + "://" + c.addrs[name] + path
+}
 
 // talk exchanges messages from..to-1 while nothing fails: the customer over
 // REST, the agent over the wire, the customer polling between them. Every

@@ -25,7 +25,7 @@ func TestAgentFollowsChatEndToEnd(t *testing.T) {
 	defer cancel()
 
 	events := make(chan wire.Message, 64)
-	ixnConn := dialEvents(ctx, t, c.web(), "ws://"+c.addrs["ixn-1"]+"/wire/ixn", "ixn-1", events)
+	ixnConn := dialEvents(ctx, t, c.web(), c.url("ixn-1", "ws", "/wire/ixn"), "ixn-1", events)
 	request(ctx, t, ixnConn, wire.RequestRegisterClient, map[string]any{"clientName": "gms-1/alice", "clientType": "agent"}, nil)
 	request(ctx, t, ixnConn, wire.RequestAgentLogin, map[string]any{"agentId": "alice", "password": "alice", "place": "p1", "media": map[string]int{"chat": 1}}, nil)
 	request(ctx, t, ixnConn, wire.RequestAgentAvailable, map[string]any{}, nil)

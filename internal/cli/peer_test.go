@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 type testPeer struct {
 	name string
 	key  auth.Key
+	tls  *tls.Config // trusts the deployment's CA; nil for plain text
 }
 
 // peerAs returns the test as application name of the deployment whose
@@ -51,7 +53,7 @@ func (p testPeer) dial(ctx context.Context, t *testing.T, url, server string, on
 
 // tryDial is dial returning the error; the caller closes the connection.
 func (p testPeer) tryDial(ctx context.Context, url, server string, onEvent func(wire.Message)) (*wire.Conn, error) {
-	c, err := wire.Dial(ctx, url, wire.Options{})
+	c, err := wire.Dial(ctx, url, wire.Options{TLS: p.tls})
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +83,7 @@ func (p testPeer) get(url, server string) (*http.Response, error) {
 		return nil, err
 	}
 	p.key.SignRequest(req, p.name, server, time.Now())
-	return http.DefaultClient.Do(req)
+	return p.client().Do(req)
 }
 
 // adminGet sends a GET to url with the deployment's admin credential.
@@ -91,5 +93,13 @@ func (p testPeer) adminGet(url string) (*http.Response, error) {
 		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+p.key.AdminToken())
-	return http.DefaultClient.Do(req)
+	return p.client().Do(req)
+}
+
+// client is an HTTP client that trusts what the peer trusts.
+func (p testPeer) client() *http.Client {
+	if p.tls == nil {
+		return http.DefaultClient
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: p.tls}}
 }

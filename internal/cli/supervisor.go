@@ -218,10 +218,10 @@ func (s *supervisor) awaitReady(ctx context.Context, c *child) {
 		case <-tick.C:
 		}
 	}
-	addr := dialAddr(c.app.Listen)
-	s.con.say("%s (%s) ready on http://%s", c.app.Name, c.app.Type, addr)
+	base := endpoint(s.deployment, c.app.Name).URL("http", "")
+	s.con.say("%s (%s) ready on %s", c.app.Name, c.app.Type, base)
 	if c.app.Type == config.WebAPI {
-		s.con.say("%s: customer widget http://%s/widget/ , agent desktop http://%s/desktop/", c.app.Name, addr, addr)
+		s.con.say("%s: customer widget %s/widget/ , agent desktop %s/desktop/", c.app.Name, base, base)
 	}
 }
 

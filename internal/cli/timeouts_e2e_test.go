@@ -20,7 +20,7 @@ import (
 func (c *cluster) agentEvents(ctx context.Context, ch *haChat) <-chan pushed {
 	events := make(chan pushed, 256)
 	web := c.web()
-	conn := web.dial(ctx, c.t, "ws://"+c.addrs[ch.home]+"/wire/basic", ch.home, func(m wire.Message) {
+	conn := web.dial(ctx, c.t, c.url(ch.home, "ws", "/wire/basic"), ch.home, func(m wire.Message) {
 		var st struct{ Messages []pushed }
 		if json.Unmarshal(m.Body, &st) == nil {
 			for _, p := range st.Messages {
