@@ -105,13 +105,19 @@ func (c *Certs) ServerConfig() *tls.Config {
 
 // ClientConfig returns the configuration of a dial: the trusted roots, and
 // the application's certificate as its client certificate when it has one.
+// Both are read at each handshake, so that a configuration made once (a
+// reconnecting client's) follows Reload.
 func (c *Certs) ClientConfig() *tls.Config {
 	if c == nil {
 		return nil
 	}
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
-		RootCAs:    c.roots.Load(),
+		// The chain is verified by verifyServer against the roots of the
+		// moment; crypto/tls's own check would keep the roots of the
+		// configuration's making.
+		InsecureSkipVerify: true,
+		VerifyConnection:   c.verifyServer,
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			if cert := c.cert.Load(); cert != nil {
 				return cert, nil
@@ -119,4 +125,21 @@ func (c *Certs) ClientConfig() *tls.Config {
 			return &tls.Certificate{}, nil // none: the server asks for a proof instead
 		},
 	}
+}
+
+// verifyServer does what crypto/tls does for a client without
+// InsecureSkipVerify: the server's chain must lead to a trusted root (the
+// system's without trusted-ca-file) and name the host dialled.
+func (c *Certs) verifyServer(cs tls.ConnectionState) error {
+	if len(cs.PeerCertificates) == 0 {
+		return errors.New("service: the server sent no certificate")
+	}
+	opts := x509.VerifyOptions{Roots: c.roots.Load(), DNSName: cs.ServerName, Intermediates: x509.NewCertPool()}
+	for _, cert := range cs.PeerCertificates[1:] {
+		opts.Intermediates.AddCert(cert)
+	}
+	if _, err := cs.PeerCertificates[0].Verify(opts); err != nil {
+		return fmt.Errorf("service: server certificate: %w", err)
+	}
+	return nil
 }

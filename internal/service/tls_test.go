@@ -391,3 +391,51 @@ func TestLoadCertsRefuses(t *testing.T) {
 		t.Fatalf("trust-only certs: serves %v, %v", plain != nil && plain.Serves(), err)
 	}
 }
+
+// TestClientConfigFollowsTrustedCA checks that a client configuration made
+// once (a reconnecting client's) trusts the CAs of the latest Reload.
+func TestClientConfigFollowsTrustedCA(t *testing.T) {
+	settle.NoLeaks(t)
+	oldRoot, newRoot := newCA(t, "old-ca"), newCA(t, "new-ca")
+	trusted := filepath.Join(t.TempDir(), "trusted.pem")
+	copyFile := func(from, to string) {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile(oldRoot.file, trusted)
+	client := loadCerts(t, issued{}, trusted)
+	conf := client.ClientConfig()
+	serve := func(root *ca) string {
+		certs := loadCerts(t, root.valid(t, "ixn1"), root.file)
+		s := tlsServer(t, certs, &service.Trust{Name: "ixn1", Certs: certs, Gate: &auth.Gate{Policy: auth.NewPolicy("ixn1")}})
+		return s.Listener.Addr().String()
+	}
+	oldServer, newServer := serve(oldRoot), serve(newRoot)
+	if _, err := handshake(oldServer, conf); err != nil {
+		t.Fatalf("server of the trusted CA: %v", err)
+	}
+	if _, err := handshake(newServer, conf); err == nil {
+		t.Fatal("server of an untrusted CA admitted")
+	}
+	copyFile(newRoot.file, trusted)
+	if err := client.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := handshake(newServer, conf); err != nil {
+		t.Fatalf("server of the CA trusted since the reload: %v", err)
+	}
+	if _, err := handshake(oldServer, conf); err == nil {
+		t.Fatal("server of the CA no longer trusted admitted")
+	}
+	// The name is checked as before: a certificate for another host fails.
+	other := loadCerts(t, issued{}, trusted).ClientConfig()
+	other.ServerName = "somewhere-else.example"
+	if _, err := handshake(newServer, other); err == nil {
+		t.Fatal("certificate accepted for another host name")
+	}
+}
