@@ -55,8 +55,12 @@ func row(label string, r Result, s Step) string {
 	if store == "" {
 		store = "?"
 	}
+	transport := string(r.Setup.Transport)
+	if r.Setup.TLS {
+		transport += " + TLS"
+	}
 	return fmt.Sprintf("| parley `%s` | %s | %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %s | %s | %s | %s | %s | %s | %d | %d / %d | %s |\n",
-		label, r.Setup.Transport, store, num(s.Sessions), num(s.Dormant), s.MessagesPerSecond, s.Latency.P50,
+		label, transport, store, num(s.Sessions), num(s.Dormant), s.MessagesPerSecond, s.Latency.P50,
 		s.Latency.P99, s.GateP99Ms, chat, perMsg(s.PerMessage, "chat"), perCore(s), web, perMsg(s.PerMessage, "web"), gen,
 		s.Errors, s.Lost, s.Duplicated, verdict)
 }

@@ -36,6 +36,9 @@ type Setup struct {
 	Store     string    `json:"store,omitempty"`
 	Pinning   string    `json:"pinning,omitempty"`
 	AutoSave  int       `json:"transcript_auto_save,omitempty"`
+	// TLS says the generator's links to the chat servers ran over TLS (they
+	// are authenticated in every case).
+	TLS       bool      `json:"tls,omitempty"`
 	Transport Transport `json:"transport"`
 	// Measures says what the transport measures: the GMS path, or the
 	// chat server alone (Wire).

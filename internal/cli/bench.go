@@ -30,6 +30,7 @@ type benchOptions struct {
 	spawn, quick bool
 	db, dataDir  string
 	pin          bool
+	tls          bool
 	findCapacity bool
 	step         float64
 	maxSessions  int
@@ -91,6 +92,7 @@ func benchSetup(c *cli, fs *flag.FlagSet) func(context.Context, []string) error 
 	fs.StringVar(&o.db, "db", "", "with --spawn: the database `DSN`, postgres://... for PostgreSQL, else SQLite (e.g. file:parley.db?_synchronous=NORMAL)")
 	fs.StringVar(&o.dataDir, "data-dir", "", "with --spawn: the deployment's data-dir, kept afterwards (default: a temporary one, removed)")
 	fs.BoolVar(&o.pin, "pin", true, "with --spawn: pin the chat server to CPU 0, the web API and the generator to the others")
+	fs.BoolVar(&o.tls, "tls", false, "with --spawn --transport wire: the chat server serves TLS (certificates made as parley certs makes them) and the generator dials it with wss://")
 	fs.StringVar(&o.transport, "transport", "rest", "customers' transport: `rest`, websocket, long-polling, or wire (the chat server's customer side, no web API)")
 	fs.StringVar(&cfg.Service, "service", cfg.Service, "the Chat API v2 `SERVICE` to request chats on")
 	fs.IntVar(&cfg.Sessions, "sessions", 1000, "active sessions kept open (with --find-capacity: the first step)")
@@ -138,7 +140,7 @@ func (c *cli) bench(ctx context.Context, o *benchOptions) error {
 		defer d.stop()
 		o.cfg.Target, o.cfg.ChatServers, o.cfg.Processes, o.cfg.Credentials = d.target, d.chats, d.procs, d.cred
 		res.Setup.Target, res.Setup.Spawned, res.Setup.Store, res.Setup.Pinning = d.target, true, d.store, d.pinning
-		res.Setup.AutoSave = 1
+		res.Setup.AutoSave, res.Setup.TLS = 1, o.tls
 	}
 	o.cfg.Progress = c.stdout
 	runErr := c.measure(ctx, o, &res)
@@ -171,6 +173,9 @@ func (o *benchOptions) check() error {
 		}
 	} else if o.spawn == (o.cfg.Target != "") {
 		return usageErrorf("give either --target or --spawn")
+	}
+	if o.tls && (!o.spawn || t != bench.Wire) {
+		return usageErrorf("--tls measures the chat server's wire side: give it with --spawn --transport wire")
 	}
 	if !o.spawn {
 		if err := o.targetServers(); err != nil {
@@ -358,35 +363,58 @@ func writeBenchDeployment(dir string, o *benchOptions) (string, error) {
 		db = fmt.Sprintf("{driver: postgres, dsn: %q}", o.db)
 	}
 	idle := min(3600, max(30, int(3*o.cfg.DormantPoll.Seconds())))
-	yaml := fmt.Sprintf(`data-dir: %q
+	trusted, tlsKey := "", func(string) string { return "" }
+	if o.tls {
+		trusted = "trusted-ca-file: certs/ca.pem\n"
+		tlsKey = func(app string) string {
+			return fmt.Sprintf("    tls: {cert-file: certs/%s.pem, key-file: certs/%s-key.pem}\n", app, app)
+		}
+	}
+	yaml := fmt.Sprintf(`%sdata-dir: %q
 databases:
   main: %s
 applications:
   chat-1:
-    type: chat-server
+%s    type: chat-server
     listen: %q
     database: main
     options:
       settings: {transcript-auto-save: 1, limit-for-sessions: 1000000, limit-for-flex-users: 1000000, flex-disconnect-timeout: %d, flex-push-timeout: %d}
-`, filepath.Join(dir, "data"), db, chat, idle, idle)
+`, trusted, filepath.Join(dir, "data"), db, tlsKey("chat-1"), chat, idle, idle)
 	{
 		web, err := freePort()
 		if err != nil {
 			return "", err
 		}
 		yaml += fmt.Sprintf(`  gms-1:
-    type: web-api
+%s    type: web-api
     listen: %q
     connections: [chat-1]
     options:
       settings: {rest-subscription-idle: %d, request-timeout: 10}
-`, web, idle)
+`, tlsKey("gms-1"), web, idle)
 	}
 	file := filepath.Join(dir, "bench.yaml")
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		return "", fmt.Errorf("bench: %w", err)
 	}
+	if o.tls {
+		return file, benchCerts(file, []byte(yaml))
+	}
 	return file, nil
+}
+
+// benchCerts makes the certificates the bench deployment in file names,
+// as parley certs would, valid for a day.
+func benchCerts(file string, yaml []byte) error {
+	d, err := config.Parse(file, yaml)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if _, err := writeCerts(d, d.Path("certs"), 1); err != nil {
+		return fmt.Errorf("bench: certificates: %w", err)
+	}
+	return nil
 }
 
 // benchCredentials returns what the bench proves itself with: the first
