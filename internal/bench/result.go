@@ -32,10 +32,10 @@ type Setup struct {
 	Target string `json:"target"`
 	// Spawned says the generator started the deployment itself; Store and
 	// Pinning then describe it (Pinning empty: processes not pinned).
-	Spawned   bool      `json:"spawned"`
-	Store     string    `json:"store,omitempty"`
-	Pinning   string    `json:"pinning,omitempty"`
-	AutoSave  int       `json:"transcript_auto_save,omitempty"`
+	Spawned  bool   `json:"spawned"`
+	Store    string `json:"store,omitempty"`
+	Pinning  string `json:"pinning,omitempty"`
+	AutoSave int    `json:"transcript_auto_save,omitempty"`
 	// TLS says the generator's links to the chat servers ran over TLS (they
 	// are authenticated in every case).
 	TLS       bool      `json:"tls,omitempty"`
