@@ -28,19 +28,26 @@ const DefaultGrantTTL = 2 * time.Minute
 // interaction: that agent may join that chat session, as that party type,
 // with at most that visibility, until Expires.
 type Grant struct {
-	Agent      string    `json:"agent"`
-	Session    string    `json:"session"`
-	PartyType  string    `json:"type"`       // Agent or Supervisor
-	Visibility string    `json:"visibility"` // ALL, or INT for a monitoring supervisor
-	Expires    time.Time `json:"-"`
-	ExpiresMs  int64     `json:"exp"`
+	Agent      string
+	Session    string
+	PartyType  string // Agent or Supervisor
+	Visibility string // ALL, or INT for a monitoring supervisor
+	Expires    time.Time
+}
+
+// claims is a Grant as its token carries it, the expiry in Unix ms.
+type claims struct {
+	Agent      string `json:"agent"`
+	Session    string `json:"session"`
+	PartyType  string `json:"type"`
+	Visibility string `json:"visibility"`
+	Expires    int64  `json:"exp"`
 }
 
 // SignGrant returns g as a token: its base64url JSON, a dot, and its
 // signature by the deployment key's grant key.
 func (k Key) SignGrant(g Grant) string {
-	g.ExpiresMs = g.Expires.UnixMilli()
-	body, _ := json.Marshal(g) // strings and an integer: cannot fail
+	body, _ := json.Marshal(claims{g.Agent, g.Session, g.PartyType, g.Visibility, g.Expires.UnixMilli()}) // cannot fail
 	payload := base64.RawURLEncoding.EncodeToString(body)
 	return payload + "." + k.derive("grant").sum(payload)
 }
@@ -53,11 +60,11 @@ func (k Key) VerifyGrant(token string, now time.Time) (Grant, error) {
 		return Grant{}, ErrGrantInvalid
 	}
 	body, err := base64.RawURLEncoding.DecodeString(payload)
-	var g Grant
-	if err != nil || json.Unmarshal(body, &g) != nil {
+	var c claims
+	if err != nil || json.Unmarshal(body, &c) != nil {
 		return Grant{}, ErrGrantInvalid
 	}
-	g.Expires = time.UnixMilli(g.ExpiresMs)
+	g := Grant{Agent: c.Agent, Session: c.Session, PartyType: c.PartyType, Visibility: c.Visibility, Expires: time.UnixMilli(c.Expires)}
 	if !now.Before(g.Expires) {
 		return Grant{}, ErrGrantExpired
 	}

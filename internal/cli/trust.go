@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/config"
@@ -71,7 +72,7 @@ func loadCerts(d *config.Deployment, app *config.Application) (*service.Certs, e
 func policyOf(d *config.Deployment, app *config.Application) *auth.Policy {
 	p := auth.NewPolicy(app.Name)
 	for _, peer := range d.Applications {
-		connected := contains(peer.Connections, app.Name)
+		connected := slices.Contains(peer.Connections, app.Name)
 		switch {
 		case app.Type == config.ChatServer && peer.Type == config.WebAPI && connected:
 			p.Allow(peer.Name, auth.RoleWebAPI, auth.RoleAgent)
@@ -89,15 +90,6 @@ func policyOf(d *config.Deployment, app *config.Application) *auth.Policy {
 		p.AllowClient(name, auth.Role(c.Type))
 	}
 	return p
-}
-
-func contains(names []string, name string) bool {
-	for _, n := range names {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }
 
 // endpoint returns how applications reach the application called name.
