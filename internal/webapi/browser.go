@@ -48,14 +48,23 @@ func newBrowser(publicURL string, st config.WebAPISettings) (*browser, error) {
 		b.allowed[o] = true
 	}
 	connect := "connect-src 'self'"
-	for _, o := range b.own {
+	for _, o := range cspSources(b.own) {
 		connect += " " + wsOrigin(o)
 	}
-	base := "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; " + connect +
-		"; object-src 'none'; base-uri 'none'; form-action 'self'"
+	// worker-src blob: is the CometD client's timer worker, which it builds
+	// from a blob so that a background tab's heartbeats keep their pace.
+	base := "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; worker-src 'self' blob:; " +
+		connect + "; object-src 'none'; base-uri 'none'; form-action 'self'"
 	b.desktop = base + "; frame-ancestors 'none'"
-	b.widget = base + "; frame-ancestors " + strings.Join(append([]string{"'self'"}, others...), " ")
+	b.widget = base + "; frame-ancestors " + strings.Join(append([]string{"'self'"}, cspSources(others)...), " ")
 	return b, nil
+}
+
+// cspSources returns the origins a Content-Security-Policy can name:
+// browsers refuse an IPv6 literal as a source (such a page falls back on
+// 'self').
+func cspSources(origins []string) []string {
+	return slices.DeleteFunc(slices.Clone(origins), func(o string) bool { return strings.Contains(o, "[") })
 }
 
 // loopbackAliases returns origin, followed by the same origin under the

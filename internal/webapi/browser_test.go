@@ -162,7 +162,7 @@ func TestSecurityHeaders(t *testing.T) {
 		frame     string   // X-Frame-Options
 		noCSPPart string   // a part it must not have
 	}{
-		{"/desktop/", []string{"default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'",
+		{"/desktop/", []string{"default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "worker-src 'self' blob:",
 			"connect-src 'self' ws://" + addr, "ws://localhost:" + port}, "DENY", "shop.example.com"},
 		{"/desktop/desktop.js", []string{"default-src 'self'", "frame-ancestors 'none'"}, "DENY", "unsafe-inline"},
 		{"/desktop/desktop.css", []string{"default-src 'self'", "frame-ancestors 'none'"}, "DENY", "unsafe-inline"},
@@ -189,6 +189,9 @@ func TestSecurityHeaders(t *testing.T) {
 		}
 		if tt.noCSPPart != "" && strings.Contains(csp, tt.noCSPPart) {
 			t.Errorf("GET %s: CSP %q has %q", tt.path, csp, tt.noCSPPart)
+		}
+		if strings.Contains(csp, "[") {
+			t.Errorf("GET %s: CSP %q names an IPv6 literal, which browsers refuse", tt.path, csp)
 		}
 		if h.Get("X-Frame-Options") != tt.frame {
 			t.Errorf("GET %s: X-Frame-Options %q, want %q", tt.path, h.Get("X-Frame-Options"), tt.frame)
