@@ -31,10 +31,14 @@ type Options struct {
 	// MaxQueue bounds each client's undelivered messages; a client that
 	// overflows it is removed with ErrOverflow. Zero means 1000.
 	MaxQueue int
-	// OriginPatterns lists the hosts of pages allowed to open a websocket
-	// from another origin (see websocket.AcceptOptions). Nil means the same
-	// origin only.
-	OriginPatterns []string
+	// CheckOrigin reports whether a browser page of origin (the request's
+	// Origin header, as sent) may use the server. It is called for every
+	// request of either transport that carries an Origin header; one it
+	// refuses gets 403 and is not served. Requests without Origin (clients
+	// other than browsers) are not checked. Nil admits long-polling requests
+	// of any origin and websockets whose Origin host equals the request's
+	// Host (the websocket library's check, which DNS rebinding defeats).
+	CheckOrigin func(origin string) bool
 	// Logger receives protocol events at debug level. Nil discards them.
 	Logger *slog.Logger
 	// Now is the clock of session expiry. Nil means time.Now.
@@ -117,6 +121,12 @@ func New(opts Options) *Server {
 // looked at: mount the Server at both "/prefix" and "/prefix/" so that the
 // message-type suffixes some clients append reach it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.originAllowed(r) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write(originRefused)
+		return
+	}
 	switch {
 	case strings.EqualFold(r.Header.Get("Upgrade"), "websocket"):
 		s.serveWebsocket(w, r)
@@ -126,6 +136,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "POST, GET")
 		http.Error(w, "bayeux: POST messages or upgrade to websocket", http.StatusMethodNotAllowed)
 	}
+}
+
+// originRefused is the body of a request refused by Options.CheckOrigin.
+var originRefused = []byte(`{"error":"403::origin not allowed","successful":false}` + "\n")
+
+// originAllowed reports whether r has no Origin header or one that
+// Options.CheckOrigin admits.
+func (s *Server) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || s.opts.CheckOrigin == nil || s.opts.CheckOrigin(origin) {
+		return true
+	}
+	s.log.Debug("bayeux: origin refused", "origin", origin)
+	return false
 }
 
 // HandleService routes publishes on channels starting with prefix (for

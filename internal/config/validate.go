@@ -95,6 +95,9 @@ func (d *Deployment) newApplication(name string, f fileApp) (*Application, []*Er
 	if optErrs := a.setOptions(f.Options); len(optErrs) > 0 {
 		errs = append(errs, optErrs...) // validating half-set options would only repeat these
 	} else {
+		if a.Web != nil && a.Web.Settings.PublicURL == "" {
+			a.Web.Settings.PublicURL = DefaultPublicURL(a.Listen, a.TLS != nil)
+		}
 		errs = append(errs, a.validate()...)
 	}
 	for _, e := range errs {

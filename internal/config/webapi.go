@@ -39,6 +39,17 @@ type WebAPISettings struct {
 	// RequestTimeout is request-timeout, 1-120 s, default 10 s: the longest
 	// wait for a chat server's answer to one request.
 	RequestTimeout time.Duration
+	// PublicURL is public-url: the http or https URL browsers load the web
+	// API's pages from, behind any proxy (a path is allowed; its origin is
+	// what counts). Empty in DefaultWebAPIOptions; Parse fills in
+	// DefaultPublicURL of the application's listen address and tls key.
+	PublicURL string
+	// AllowedOrigins is allowed-origins, default empty: a comma-separated
+	// list of further origins (scheme://host[:port], no path, no "*") whose
+	// pages may use the Chat API, CometD and the desktop bridge from a
+	// browser, and embed the widget. The origin of PublicURL is always
+	// allowed.
+	AllowedOrigins string
 }
 
 // CometDOptions is the [cometd] section of a web API: the Bayeux advice its
@@ -101,6 +112,7 @@ func (o WebAPIOptions) validate() []*Error {
 		secondsIn("status-poll-interval", o.Settings.StatusPollInterval, 1, 60),
 		secondsIn("request-timeout", o.Settings.RequestTimeout, 1, 120),
 	)...)
+	errs = append(errs, collect("settings", o.Settings.validateOrigins()...)...)
 	errs = append(errs, collect("cometd",
 		secondsIn("timeout", o.CometD.Timeout, 1, 600),
 		secondsIn("max-interval", o.CometD.MaxInterval, 1, 3600),
@@ -113,6 +125,8 @@ func (s *WebAPISettings) section() section {
 		"rest-subscription-idle": &s.RestSubscriptionIdle,
 		"status-poll-interval":   &s.StatusPollInterval,
 		"request-timeout":        &s.RequestTimeout,
+		"public-url":             &s.PublicURL,
+		"allowed-origins":        &s.AllowedOrigins,
 	}
 }
 

@@ -131,3 +131,105 @@ databases: {main: {driver: sqlite, dsn: p.db}}
 		t.Errorf("timeout 0: err = %v", err)
 	}
 }
+
+func TestWebAPIPublicURLDefault(t *testing.T) {
+	doc := func(listen, extra string) []byte {
+		return []byte(`
+databases: {main: {driver: sqlite, dsn: p.db}}
+applications:
+  chat-1: {type: chat-server, listen: 127.0.0.1:7021, database: main}
+  gms-1: {type: web-api, listen: "` + listen + `", connections: [chat-1]` + extra + `}
+`)
+	}
+	tests := []struct {
+		listen, extra, want string
+	}{
+		{"127.0.0.1:8080", "", "http://127.0.0.1:8080"},
+		{"127.0.0.1:8443", ", tls: {cert-file: c.pem, key-file: k.pem}", "https://127.0.0.1:8443"},
+		{"0.0.0.0:8080", "", "http://localhost:8080"},
+		{":8080", "", "http://localhost:8080"},
+		{"[::]:8080", "", "http://localhost:8080"},
+		{"[::1]:8080", "", "http://[::1]:8080"},
+		{"chat.example.com:80", ", options: {settings: {public-url: 'https://chat.example.com/parley/'}}", "https://chat.example.com/parley/"},
+	}
+	for _, tt := range tests {
+		d, err := config.Parse("x.yaml", doc(tt.listen, tt.extra))
+		if err != nil {
+			t.Errorf("%s%s: %v", tt.listen, tt.extra, err)
+			continue
+		}
+		if got := d.Applications["gms-1"].Web.Settings.PublicURL; got != tt.want {
+			t.Errorf("%s%s: public-url = %q, want %q", tt.listen, tt.extra, got, tt.want)
+		}
+	}
+	if got := config.DefaultWebAPIOptions().Settings.PublicURL; got != "" {
+		t.Errorf("DefaultWebAPIOptions public-url = %q, want empty (filled in by Parse)", got)
+	}
+}
+
+func TestWebAPIOriginOptions(t *testing.T) {
+	d, err := config.Parse("x.yaml", webDoc("[chat-1]",
+		"{settings: {public-url: 'https://Chat.Example.com:443/gms', allowed-origins: 'https://shop.example.com, HTTP://Shop.Example.com:80,http://[::1]:8080/,https://shop.example.com'}}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := d.Applications["gms-1"].Web.Settings
+	if o, err := s.PublicOrigin(); o != "https://chat.example.com" || err != nil {
+		t.Errorf("PublicOrigin() = %q, %v", o, err)
+	}
+	want := "[https://shop.example.com http://shop.example.com http://[::1]:8080]"
+	if got := fmt.Sprint(s.Origins()); got != want {
+		t.Errorf("Origins() = %s, want %s", got, want)
+	}
+	bad := []struct{ opts, prefix, msg string }{
+		{"{settings: {allowed-origins: '*'}}", "[settings] allowed-origins = *", `"*" is not allowed`},
+		{"{settings: {allowed-origins: 'https://a.example.com, *'}}", "[settings] allowed-origins = *", `"*" is not allowed`},
+		{"{settings: {allowed-origins: 'shop.example.com'}}", "[settings] allowed-origins = shop.example.com", "want scheme://host[:port]"},
+		{"{settings: {allowed-origins: 'https://shop.example.com/path'}}", "[settings] allowed-origins = https://shop.example.com/path", "no path"},
+		{"{settings: {allowed-origins: 'ftp://shop.example.com'}}", "[settings] allowed-origins = ftp://shop.example.com", "http or https"},
+		{"{settings: {allowed-origins: 'null'}}", "[settings] allowed-origins = null", "want scheme://host[:port]"},
+		{"{settings: {allowed-origins: 'https://shop.example.com:99999'}}", "[settings] allowed-origins = https://shop.example.com:99999", "want scheme"},
+		{"{settings: {public-url: 'chat.example.com'}}", "[settings] public-url = chat.example.com", "want an http or https URL"},
+		{"{settings: {public-url: 'https://u:p@chat.example.com'}}", "[settings] public-url = https://u:p@chat.example.com", "no user"},
+	}
+	for _, tt := range bad {
+		_, err := config.Parse("x.yaml", webDoc("[chat-1]", tt.opts))
+		want := `x.yaml: application "gms-1": ` + tt.prefix
+		if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("%s: error %v; want %q...%q", tt.opts, err, want, tt.msg)
+		}
+	}
+}
+
+func TestCanonicalOrigin(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://shop.example.com", "https://shop.example.com"},
+		{"HTTPS://SHOP.Example.COM", "https://shop.example.com"},
+		{"https://shop.example.com:443", "https://shop.example.com"},
+		{"http://shop.example.com:80/", "http://shop.example.com"},
+		{"http://shop.example.com:443", "http://shop.example.com:443"},
+		{"https://shop.example.com:8443", "https://shop.example.com:8443"},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080"},
+		{"http://[::1]:8080", "http://[::1]:8080"},
+		{"http://[::1]", "http://[::1]"},
+		{"null", ""},
+		{"*", ""},
+		{"", ""},
+		{"file://", ""},
+		{"ws://shop.example.com", ""},
+		{"https://", ""},
+		{"https://shop.example.com/a", ""},
+		{"https://shop.example.com?x", ""},
+		{"https://shop.example.com#x", ""},
+		{"https://u@shop.example.com", ""},
+		{"https://shop.example.com:0", ""},
+		{"https://shop.example.com:x", ""},
+		{"//shop.example.com", ""},
+	}
+	for _, tt := range tests {
+		got, err := config.CanonicalOrigin(tt.in)
+		if got != tt.want || (err == nil) != (tt.want != "") {
+			t.Errorf("CanonicalOrigin(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}

@@ -59,7 +59,9 @@ type cometd struct {
 
 func newCometd(s *Server) *cometd {
 	o := s.cfg.Options.CometD
-	c := &cometd{s: s, bx: bayeux.New(bayeux.Options{Timeout: o.Timeout, MaxInterval: o.MaxInterval, Logger: s.log})}
+	allow := func(origin string) bool { return s.browser.Load().allow(origin) }
+	c := &cometd{s: s, bx: bayeux.New(bayeux.Options{Timeout: o.Timeout, MaxInterval: o.MaxInterval,
+		CheckOrigin: allow, Logger: s.log})}
 	c.bx.HandleService(chatV2Prefix, c.serve)
 	return c
 }

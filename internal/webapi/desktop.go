@@ -133,17 +133,29 @@ func (d *desktops) enter() (context.Context, bool) {
 	return d.ctx, true
 }
 
+// anyOrigin lets wire.Accept admit every Origin: the bridge checks it
+// against the allowed origins first, and the library's own check (Origin
+// host equal to Host) would refuse the other allowed origins while
+// admitting a DNS rebinding attacker's.
+var anyOrigin = []string{"*"}
+
 // ServeHTTP upgrades a page's request to its bridge session and serves it
-// until either side ends it. Only pages of the web API's own origin may
-// connect, so that another site cannot drive an agent's desktop.
+// until either side ends it. Only pages of an allowed origin may connect
+// (403 otherwise), so that another site cannot drive an agent's desktop.
 func (d *desktops) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !d.s.originOK(r) {
+		d.s.log.Debug("desktop refused", "origin", r.Header.Get("Origin"))
+		http.Error(w, "pages of this origin may not open the desktop bridge (allowed-origins)", http.StatusForbidden)
+		return
+	}
 	ctx, ok := d.enter()
 	if !ok {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
 	defer d.sessions.Done()
-	c, err := wire.Accept(w, r, wire.Options{MaxMessageSize: deskMaxMessage, PingInterval: pingInterval, Logger: d.s.log})
+	c, err := wire.Accept(w, r, wire.Options{MaxMessageSize: deskMaxMessage, PingInterval: pingInterval,
+		OriginPatterns: anyOrigin, Logger: d.s.log})
 	if err != nil {
 		d.s.log.Debug("desktop not upgraded", "err", err)
 		return

@@ -20,18 +20,26 @@ import (
 // own, smaller limits.
 const maxUploadBytes = 1<<30 + 1<<20
 
+// The headers that name the client party of a request to a chat server's
+// file endpoints: a contract with the chat server (chatserver/files.go).
+const (
+	headerUserID    = "X-Parley-User-Id"
+	headerSecureKey = "X-Parley-Secure-Key"
+)
+
 // maxFileReply bounds a JSON reply of a chat server's file endpoints.
 const maxFileReply = 1 << 20
 
 // File operations proxy to the chat server that owns the chat, over its
-// HTTP file endpoints:
+// HTTP file endpoints, each request naming the client party in the headers
+// headerUserID and headerSecureKey (never in the URL, which access logs
+// keep):
 //
-//	GET  /chat/{sessionId}/files/limits?userId=&secureKey=       -> JSON object of the limit keys
-//	POST /chat/{sessionId}/files (multipart: file, userId, secureKey, userData[...])
-//	                                                            -> {"fileId":..., "status": EventStatus body}
-//	GET  /chat/{sessionId}/files/{fileId}?userId=&secureKey=     -> the bytes
-//	POST /chat/{sessionId}/files/{fileId}/delete (form userId, secureKey)
-//	                                                            -> EventStatus body
+//	GET  /chat/{sessionId}/files/limits            -> JSON object of the limit keys
+//	POST /chat/{sessionId}/files (multipart: file, userData[...])
+//	                                               -> {"fileId":..., "status": EventStatus body}
+//	GET  /chat/{sessionId}/files/{fileId}          -> the bytes
+//	POST /chat/{sessionId}/files/{fileId}/delete   -> EventStatus body
 //
 // Their errors are HTTP 4xx with a JSON wire error {"code":..., "text":...}.
 
@@ -46,14 +54,9 @@ func (s *Server) fileOperation(name string) op {
 	return op{name: "unknown", h: unknownOperation, limit: maxFormBytes}
 }
 
-// fileURL is the chat server URL of a chat's files, with the party's
-// credentials in the query when query is set.
-func fileURL(cs *chatServer, ref partyRef, rest string, query bool) string {
-	u := cs.ep.URL("http", "/chat/"+url.PathEscape(ref.SessionID)+"/files"+rest)
-	if query {
-		u += "?" + url.Values{"userId": {ref.UserID}, "secureKey": {ref.SecureKey}}.Encode()
-	}
-	return u
+// fileURL is the chat server URL of a chat's files.
+func fileURL(cs *chatServer, ref partyRef, rest string) string {
+	return cs.ep.URL("http", "/chat/"+url.PathEscape(ref.SessionID)+"/files"+rest)
 }
 
 // fileID reads and checks the {fileId} path segment, or the fileId field
@@ -77,7 +80,7 @@ func (s *Server) fileLimits(ctx context.Context, q *request) (*envelope, error) 
 		return nil, err
 	}
 	var limits map[string]any
-	if err := s.fileCall(ctx, http.MethodGet, fileURL(cs, q.ref, "/limits", true), "", nil, &limits); err != nil {
+	if err := s.fileCall(ctx, http.MethodGet, q.ref, fileURL(cs, q.ref, "/limits"), "", nil, &limits); err != nil {
 		return nil, err
 	}
 	ud := make(map[string]string, len(limits))
@@ -114,7 +117,7 @@ func (s *Server) fileUpload(ctx context.Context, q *request) (*envelope, error) 
 		FileID string `json:"fileId"`
 		Status status `json:"status"`
 	}
-	err = s.fileCall(ctx, http.MethodPost, fileURL(cs, q.ref, "", false), mw.FormDataContentType(), pr, &reply)
+	err = s.fileCall(ctx, http.MethodPost, q.ref, fileURL(cs, q.ref, ""), mw.FormDataContentType(), pr, &reply)
 	pr.Close() // ends the writer if the chat server stopped reading
 	<-done
 	if err != nil {
@@ -125,15 +128,11 @@ func (s *Server) fileUpload(ctx context.Context, q *request) (*envelope, error) 
 	return &env, nil
 }
 
-// writeUpload writes the upload form for the chat server: the party, its
-// userData fields and the file.
+// writeUpload writes the upload form for the chat server: the userData
+// fields and the file.
 func writeUpload(mw *multipart.Writer, q *request, fh *multipart.FileHeader) error {
-	fields := map[string]string{"userId": q.ref.UserID, "secureKey": q.ref.SecureKey}
 	for k, v := range q.form.userData {
-		fields["userData["+k+"]"] = v
-	}
-	for k, v := range fields {
-		if err := mw.WriteField(k, v); err != nil {
+		if err := mw.WriteField("userData["+k+"]", v); err != nil {
 			return err
 		}
 	}
@@ -162,7 +161,7 @@ func (s *Server) fileDownload(ctx context.Context, q *request) (*envelope, error
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.fileRequest(ctx, http.MethodGet, fileURL(cs, q.ref, id, true), "", nil)
+	resp, err := s.fileRequest(ctx, http.MethodGet, q.ref, fileURL(cs, q.ref, id), "", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +172,7 @@ func (s *Server) fileDownload(ctx context.Context, q *request) (*envelope, error
 			h.Set(k, v)
 		}
 	}
+	setDownloadHeaders(h)
 	q.w.WriteHeader(http.StatusOK)
 	if _, err := io.Copy(q.w, resp.Body); err != nil {
 		s.log.Debug("file download cut", "session", q.ref.SessionID, "err", err)
@@ -189,10 +189,8 @@ func (s *Server) fileDelete(ctx context.Context, q *request) (*envelope, error) 
 	if err != nil {
 		return nil, err
 	}
-	form := url.Values{"userId": {q.ref.UserID}, "secureKey": {q.ref.SecureKey}}.Encode()
 	var st status
-	err = s.fileCall(ctx, http.MethodPost, fileURL(cs, q.ref, id+"/delete", false),
-		"application/x-www-form-urlencoded", strings.NewReader(form), &st)
+	err = s.fileCall(ctx, http.MethodPost, q.ref, fileURL(cs, q.ref, id+"/delete"), "", nil, &st)
 	if err != nil {
 		return nil, err
 	}
@@ -207,10 +205,22 @@ func (s *Server) fileOwner(ctx context.Context, q *request) (*chatServer, error)
 	return cs, err
 }
 
+// setDownloadHeaders makes a browser save a downloaded file, whatever the
+// chat server said: a client uploaded it, so it must never be rendered as
+// a page of the web API's origin (nor sniffed into one).
+func setDownloadHeaders(h http.Header) {
+	if !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") {
+		h.Set("Content-Disposition", "attachment")
+	}
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set("Cache-Control", "no-store")
+}
+
 // fileCall makes one request to a chat server's file endpoints and decodes
 // its JSON reply into v.
-func (s *Server) fileCall(ctx context.Context, method, u, ctype string, body io.Reader, v any) error {
-	resp, err := s.fileRequest(ctx, method, u, ctype, body)
+func (s *Server) fileCall(ctx context.Context, method string, ref partyRef, u, ctype string, body io.Reader, v any) error {
+	resp, err := s.fileRequest(ctx, method, ref, u, ctype, body)
 	if err != nil {
 		return err
 	}
@@ -221,13 +231,16 @@ func (s *Server) fileCall(ctx context.Context, method, u, ctype string, body io.
 	return nil
 }
 
-// fileRequest makes one request to a chat server's file endpoints. A reply
-// other than 200 becomes the wire error it carries.
-func (s *Server) fileRequest(ctx context.Context, method, u, ctype string, body io.Reader) (*http.Response, error) {
+// fileRequest makes one request to a chat server's file endpoints as the
+// client ref names. A reply other than 200 becomes the wire error it
+// carries.
+func (s *Server) fileRequest(ctx context.Context, method string, ref partyRef, u, ctype string, body io.Reader) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		return nil, fmt.Errorf("webapi: file request: %w", err)
 	}
+	req.Header.Set(headerUserID, ref.UserID)
+	req.Header.Set(headerSecureKey, ref.SecureKey)
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}

@@ -2,11 +2,15 @@ package webapi_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/parley-chat/parley/internal/config"
@@ -144,5 +148,60 @@ func TestFileUploadLimits(t *testing.T) {
 	limits := c.must("file/limits").Messages[0].UserData
 	if limits["used-upload-max-files"] != "2" || limits["used-upload-max-total-size"] != "15" {
 		t.Errorf("limits after the uploads = %v", limits)
+	}
+}
+
+// TestFileHopHeaders checks the web API's requests to the chat server's
+// file endpoints, through a recording proxy: the client's userId and
+// secureKey travel in headers, never in a URL; and the download the
+// customer gets is an attachment that no browser renders or sniffs.
+func TestFileHopHeaders(t *testing.T) {
+	cs := startChat(t, "chat-1", func(o *config.ChatServerOptions) { o.ClientFileTransfer.DeleteFile = true })
+	var mu sync.Mutex
+	var seen []*http.Request
+	target, _ := url.Parse("http://" + cs.addr)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/chat/") {
+			mu.Lock()
+			seen = append(seen, r.Clone(context.Background()))
+			mu.Unlock()
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
+	w := startWeb(t, nil, chatServer{name: cs.name, addr: strings.TrimPrefix(hs.URL, "http://")})
+	c := w.requestChat(nil)
+	joinAgent(t, cs.addr, c.chatID)
+
+	c.must("file/limits")
+	id := c.upload("a.txt", "hello").UserData["file-id"]
+	resp := c.download(id)
+	if body, _ := io.ReadAll(resp.Body); resp.StatusCode != 200 || string(body) != "hello" {
+		t.Fatalf("download: HTTP %d %q", resp.StatusCode, body)
+	}
+	for k, want := range map[string]string{"X-Content-Type-Options": "nosniff",
+		"Content-Security-Policy": "sandbox; default-src 'none'", "Cache-Control": "no-store"} {
+		if got := resp.Header.Get(k); got != want {
+			t.Errorf("download %s = %q, want %q", k, got, want)
+		}
+	}
+	if cd := resp.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment") || !strings.Contains(cd, "a.txt") {
+		t.Errorf("download Content-Disposition = %q", cd)
+	}
+	c.must("file/" + id + "/delete")
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 4 {
+		t.Fatalf("%d file requests reached the chat server, want 4 (limits, upload, download, delete)", len(seen))
+	}
+	for _, r := range seen {
+		if strings.Contains(r.URL.String(), c.key) || strings.Contains(r.URL.RawQuery, "secureKey") {
+			t.Errorf("%s %s: the secure key is in the URL", r.Method, r.URL)
+		}
+		if r.Header.Get("X-Parley-User-Id") != c.userID || r.Header.Get("X-Parley-Secure-Key") != c.key {
+			t.Errorf("%s %s: headers %v, want the client's userId and secureKey", r.Method, r.URL, r.Header)
+		}
 	}
 }

@@ -61,6 +61,7 @@ type Server struct {
 	comet   *cometd
 	desk    *desktops
 	metrics *metrics
+	browser atomic.Pointer[browser] // nil until the public URL is known
 	serving atomic.Bool
 	stopped atomic.Bool // the listener is shutting down: /healthz fails
 }
@@ -79,6 +80,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	reg := service.NewRegistry()
 	s := &Server{cfg: cfg, log: log, targets: newTargets(), metrics: newMetrics(reg)}
+	if err := s.setPublicURL(cfg.Options.Settings.PublicURL, cfg.Listen); err != nil {
+		return nil, err
+	}
 	s.pusher = newPusher(cfg.Options.Push, cfg.Options.Settings.RequestTimeout, log)
 	s.targets.adopt = s.adoptPush
 	s.pool = newPool(cfg.ChatServers, cfg.Trust, cfg.Options.Settings, log, wireHandler(s.targets))
@@ -87,16 +91,34 @@ func New(cfg Config) (*Server, error) {
 	s.comet = newCometd(s)
 	s.handle(cometPath, s.comet.bx)
 	s.handle(cometPath+"/", s.comet.bx) // clients that append /handshake, /connect
-	s.handle("/widget/", web.Widget("/widget/"))
+	s.handle("/widget/", s.pages(web.Widget("/widget/"), func(b *browser) string { return b.widget }, ""))
 	s.desk = newDesktops(s)
 	s.handle(desktopPath, s.desk)
-	s.handle("/desktop/", web.Desktop("/desktop/"))
+	s.handle("/desktop/", s.pages(web.Desktop("/desktop/"), func(b *browser) string { return b.desktop }, "DENY"))
 	return s, nil
+}
+
+// setPublicURL sets the origin policy from public-url, or when that is
+// empty from the listen address (http://listen), unless its port is 0 or
+// missing: Serve then uses the listener's address.
+func (s *Server) setPublicURL(publicURL, listen string) error {
+	if publicURL == "" {
+		if _, port, err := net.SplitHostPort(listen); err != nil || port == "0" {
+			return nil
+		}
+		publicURL = config.DefaultPublicURL(listen, false)
+	}
+	b, err := newBrowser(publicURL, s.cfg.Options.Settings)
+	if err != nil {
+		return fmt.Errorf("webapi: public-url %q: %w", publicURL, err)
+	}
+	s.browser.Store(b)
+	return nil
 }
 
 // Handler returns the server's HTTP handler: the REST API, CometD, the
 // widget, the agent desktop and its bridge, /healthz and /metrics.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 // handle adds a route to the listener, for the transports that share it
 // (CometD).
@@ -126,8 +148,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ln.Close()
 		return ErrServing
 	}
+	if s.browser.Load() == nil {
+		if err := s.setPublicURL("", ln.Addr().String()); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	s.log.Info("web api listening", "addr", ln.Addr().String(),
-		"chat_servers", slices.Sorted(maps.Keys(s.cfg.ChatServers)))
+		"chat_servers", slices.Sorted(maps.Keys(s.cfg.ChatServers)),
+		"allowed_origins", s.browser.Load().origins())
 	bg, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	s.pool.start(bg, &wg)
@@ -139,7 +168,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.desk.start(ctx, &wg) // agent desktops' sessions, as CometD's, end with ctx
 	stopHealth := context.AfterFunc(ctx, func() { s.stopped.Store(true) })
 	defer stopHealth()
-	err := service.ServeHTTP(ctx, ln, s.mux, shutdownGrace, s.log)
+	err := service.ServeHTTP(ctx, ln, s.Handler(), shutdownGrace, s.log)
 	stop()
 	wg.Wait()
 	s.pool.stop()

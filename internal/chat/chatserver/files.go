@@ -21,9 +21,18 @@ import (
 
 // File transfer: the GMS Chat API v2 file operations of a client party,
 // served on the chat server's listener for the web API to proxy to. The
-// requester is authenticated as on the customer wire side, and every
-// operation runs on the session's queue, so limits are checked and files
-// counted without races.
+// requester is named by the headers headerUserID and headerSecureKey (never
+// by the URL or the form, so that its key stays out of access logs) and
+// authenticated as on the customer wire side, and every operation runs on
+// the session's queue, so limits are checked and files counted without
+// races.
+
+// The headers that name the client party of a file request: a contract
+// with the web API (webapi/files.go).
+const (
+	headerUserID    = "X-Parley-User-Id"
+	headerSecureKey = "X-Parley-Secure-Key"
+)
 
 const (
 	// uploadMargin is what an upload body may hold beyond the file: the
@@ -60,7 +69,6 @@ type content struct {
 
 // upload is a parsed upload form.
 type upload struct {
-	userID, secureKey string
 	name, contentType string
 	// userData holds the userData[k] fields, file-description included.
 	userData map[string]string
@@ -104,8 +112,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 		writeFileError(w, err)
 		return
 	}
-	ref := partyRef{SessionID: r.PathValue("sessionId"), UserID: up.userID, SecureKey: up.secureKey}
-	s.answer(w, r, ref, func(ctx context.Context, e *entry, who transcript.Party) (any, error) {
+	s.answer(w, r, headerRef(r), func(ctx context.Context, e *entry, who transcript.Party) (any, error) {
 		return s.upload(ctx, e, who, up)
 	})
 }
@@ -115,7 +122,7 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fileID := r.PathValue("fileId")
-	v, err := s.fileRequest(r, queryRef(r), func(ctx context.Context, e *entry, _ transcript.Party) (any, error) {
+	v, err := s.fileRequest(r, headerRef(r), func(ctx context.Context, e *entry, _ transcript.Party) (any, error) {
 		return s.download(ctx, e, fileID)
 	})
 	if err != nil {
@@ -128,6 +135,7 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Disposition", attachment(c.Name))
 	h.Set("Content-Length", strconv.Itoa(len(c.data)))
 	h.Set("X-Content-Type-Options", "nosniff") // the content came from a client: never render it as another type
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	w.Write(c.data)
@@ -147,7 +155,7 @@ func (s *Server) serveDeleteFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fileID := r.PathValue("fileId")
-	s.answer(w, r, queryRef(r), func(ctx context.Context, e *entry, who transcript.Party) (any, error) {
+	s.answer(w, r, headerRef(r), func(ctx context.Context, e *entry, who transcript.Party) (any, error) {
 		return s.deleteFile(ctx, e, who, fileID)
 	})
 }
@@ -156,7 +164,7 @@ func (s *Server) serveFileLimits(w http.ResponseWriter, r *http.Request) {
 	if s.filesOff(w) {
 		return
 	}
-	s.answer(w, r, queryRef(r), func(ctx context.Context, e *entry, _ transcript.Party) (any, error) {
+	s.answer(w, r, headerRef(r), func(ctx context.Context, e *entry, _ transcript.Party) (any, error) {
 		return s.fileLimits(ctx, e)
 	})
 }
@@ -170,9 +178,10 @@ func (s *Server) filesOff(w http.ResponseWriter) bool {
 	return true
 }
 
-// queryRef is the requester named by the query or form fields.
-func queryRef(r *http.Request) partyRef {
-	return partyRef{SessionID: r.PathValue("sessionId"), UserID: r.FormValue("userId"), SecureKey: r.FormValue("secureKey")}
+// headerRef is the requester named by the headers; a userId or secureKey
+// in the query or the form is ignored.
+func headerRef(r *http.Request) partyRef {
+	return partyRef{SessionID: r.PathValue("sessionId"), UserID: r.Header.Get(headerUserID), SecureKey: r.Header.Get(headerSecureKey)}
 }
 
 // fileOp is the body of a file request, run on the session's queue once
@@ -482,8 +491,8 @@ func readUpload(r *http.Request, maxFile int64) (*upload, error) {
 }
 
 // parseUpload reads the parts of an upload form: file (required, at most
-// maxFile bytes), userId, secureKey and userData[k]. Other fields are
-// ignored, as GMS ignores them.
+// maxFile bytes) and userData[k]. Other fields are ignored, as GMS ignores
+// them; so are userId and secureKey, which the headers carry.
 func parseUpload(mr *multipart.Reader, maxFile int64) (*upload, error) {
 	up := &upload{userData: make(map[string]string)}
 	for {
@@ -514,7 +523,7 @@ func (up *upload) add(p *multipart.Part, maxFile int64) error {
 	}
 	key, isData := strings.CutPrefix(name, "userData[")
 	key, closed := strings.CutSuffix(key, "]")
-	if name != "userId" && name != "secureKey" && !(isData && closed && key != "") {
+	if !isData || !closed || key == "" {
 		return nil
 	}
 	b, err := io.ReadAll(io.LimitReader(p, maxFieldSize+1))
@@ -524,14 +533,7 @@ func (up *upload) add(p *multipart.Part, maxFile int64) error {
 	if len(b) > maxFieldSize {
 		return wire.Errorf(wire.CodeBadRequest, "the field %s is longer than %d bytes", name, maxFieldSize)
 	}
-	switch name {
-	case "userId":
-		up.userID = string(b)
-	case "secureKey":
-		up.secureKey = string(b)
-	default:
-		up.userData[key] = string(b)
-	}
+	up.userData[key] = string(b)
 	return nil
 }
 

@@ -76,27 +76,20 @@ type filePart struct {
 	data              []byte
 }
 
-func (fc fileChat) url(rest string, q url.Values) string {
-	u := "http://" + fc.h.addr + "/chat/" + fc.c.sessionID + "/files" + rest
-	if q != nil {
-		u += "?" + q.Encode()
-	}
-	return u
+func (fc fileChat) url(rest string) string {
+	return "http://" + fc.h.addr + "/chat/" + fc.c.sessionID + "/files" + rest
 }
 
-func (fc fileChat) auth() url.Values {
-	return url.Values{"userId": {fc.c.userID}, "secureKey": {fc.c.key}}
+// auth is the headers that name the client, as the web API sends them.
+func (fc fileChat) auth() http.Header {
+	return http.Header{"X-Parley-User-Id": {fc.c.userID}, "X-Parley-Secure-Key": {fc.c.key}}
 }
 
-// upload posts an upload form with the client's credentials, fields over them.
+// upload posts an upload form of fields as the client.
 func (fc fileChat) upload(f filePart, fields map[string]string) reply {
 	fc.t.Helper()
-	form := map[string]string{"userId": fc.c.userID, "secureKey": fc.c.key}
-	for k, v := range fields {
-		form[k] = v
-	}
-	body, ctype := multipartBody(fc.t, form, []filePart{f})
-	return do(fc.t, http.MethodPost, fc.url("", nil), ctype, body)
+	body, ctype := multipartBody(fc.t, fields, []filePart{f})
+	return do(fc.t, http.MethodPost, fc.url(""), ctype, body, fc.auth())
 }
 
 // mustUpload uploads f and returns the new file's id.
@@ -116,19 +109,18 @@ func (fc fileChat) mustUpload(f filePart, fields map[string]string) string {
 
 func (fc fileChat) download(fileID string) reply {
 	fc.t.Helper()
-	return do(fc.t, http.MethodGet, fc.url("/"+fileID, fc.auth()), "", nil)
+	return do(fc.t, http.MethodGet, fc.url("/"+fileID), "", nil, fc.auth())
 }
 
 func (fc fileChat) deleteFile(fileID string) reply {
 	fc.t.Helper()
-	return do(fc.t, http.MethodPost, fc.url("/"+fileID+"/delete", nil),
-		"application/x-www-form-urlencoded", strings.NewReader(fc.auth().Encode()))
+	return do(fc.t, http.MethodPost, fc.url("/"+fileID+"/delete"), "", nil, fc.auth())
 }
 
 func (fc fileChat) limits() map[string]string {
 	fc.t.Helper()
 	var l map[string]string
-	decode(fc.t, do(fc.t, http.MethodGet, fc.url("/limits", fc.auth()), "", nil), http.StatusOK, &l)
+	decode(fc.t, do(fc.t, http.MethodGet, fc.url("/limits"), "", nil, fc.auth()), http.StatusOK, &l)
 	return l
 }
 
@@ -160,11 +152,15 @@ func multipartBody(t testing.TB, fields map[string]string, files []filePart) (io
 	return &buf, mw.FormDataContentType()
 }
 
-func do(t testing.TB, method, u, ctype string, body io.Reader) reply {
+// do makes one request with the headers h (nil for none).
+func do(t testing.TB, method, u, ctype string, body io.Reader, h http.Header) reply {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, u, body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range h {
+		req.Header[k] = v
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
@@ -230,6 +226,11 @@ func TestFileTransferEndToEnd(t *testing.T) {
 	}
 	if _, params, err := mime.ParseMediaType(dl.header.Get("Content-Disposition")); err != nil || params["filename"] != "report é.pdf" {
 		t.Errorf("Content-Disposition %q: %v %v", dl.header.Get("Content-Disposition"), params, err)
+	}
+	for k, v := range map[string]string{"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox; default-src 'none'"} {
+		if got := dl.header.Get(k); got != v {
+			t.Errorf("download %s = %q, want %q", k, got, v)
+		}
 	}
 	l := fc.limits()
 	for k, v := range map[string]string{"used-upload-max-files": "1", "used-upload-max-total-size": fmt.Sprint(len(data)),
@@ -379,7 +380,7 @@ func TestFileBadSecureKey(t *testing.T) {
 				"download": func() reply { return bad.download(id) },
 				"delete":   func() reply { return bad.deleteFile(id) },
 				"limits": func() reply {
-					return do(t, http.MethodGet, bad.url("/limits", bad.auth()), "", nil)
+					return do(t, http.MethodGet, bad.url("/limits"), "", nil, bad.auth())
 				},
 			}[endpoint]()
 			wantRefused(t, endpoint+" with a wrong key", r, http.StatusForbidden, wire.CodeBadSecureKey)
@@ -431,7 +432,7 @@ func TestFileTransferOff(t *testing.T) {
 		"upload":   fc.upload(filePart{name: "a.txt", data: []byte("x")}, nil),
 		"download": fc.download("0123456789abcdef"),
 		"delete":   fc.deleteFile("0123456789abcdef"),
-		"limits":   do(t, http.MethodGet, fc.url("/limits", fc.auth()), "", nil),
+		"limits":   do(t, http.MethodGet, fc.url("/limits"), "", nil, fc.auth()),
 	} {
 		wantRefused(t, name, r, http.StatusServiceUnavailable, wire.CodeUnavailable)
 	}
@@ -439,7 +440,7 @@ func TestFileTransferOff(t *testing.T) {
 
 func TestMalformedUpload(t *testing.T) {
 	fc := newFileChat(t, startFiles(t, nil, true), true)
-	creds := map[string]string{"userId": fc.c.userID, "secureKey": fc.c.key}
+	creds := map[string]string{"userData[x]": "y"}
 	form := func(fields map[string]string, files ...filePart) func() (io.Reader, string) {
 		return func() (io.Reader, string) { return multipartBody(t, fields, files) }
 	}
@@ -461,17 +462,43 @@ func TestMalformedUpload(t *testing.T) {
 		{"no file name", form(creds, filePart{name: "", data: []byte("x")})},
 		{"file name a dot", form(creds, filePart{name: "..", data: []byte("x")})},
 		{"control character in name", form(creds, filePart{name: "a\x01.txt", data: []byte("x")})},
-		{"long field", form(map[string]string{"userId": fc.c.userID, "secureKey": fc.c.key, "userData[x]": strings.Repeat("y", 9000)}, txt)},
+		{"long field", form(map[string]string{"userData[x]": strings.Repeat("y", 9000)}, txt)},
 	}
 	for _, tt := range tests {
 		body, ctype := tt.body()
-		wantRefused(t, tt.name, do(t, http.MethodPost, fc.url("", nil), ctype, body), http.StatusBadRequest, wire.CodeBadRequest)
+		wantRefused(t, tt.name, do(t, http.MethodPost, fc.url(""), ctype, body, fc.auth()), http.StatusBadRequest, wire.CodeBadRequest)
 	}
 	if got := fc.limits()["used-upload-max-files"]; got != "0" {
 		t.Errorf("a malformed upload was stored: used-upload-max-files = %s", got)
 	}
-	big := fc.auth()
-	big.Set("pad", strings.Repeat("x", 70<<10))
-	r := do(t, http.MethodPost, fc.url("/0123456789abcdef/delete", nil), "application/x-www-form-urlencoded", strings.NewReader(big.Encode()))
+	big := url.Values{"pad": {strings.Repeat("x", 70<<10)}}
+	r := do(t, http.MethodPost, fc.url("/0123456789abcdef/delete"), "application/x-www-form-urlencoded", strings.NewReader(big.Encode()), fc.auth())
 	wantRefused(t, "delete with an oversize form", r, http.StatusRequestEntityTooLarge, wire.CodeTooLarge)
+}
+
+// TestFileCredentialsInHeadersOnly checks that a file request names its
+// client only in the headers: the same userId and secureKey in the query or
+// the form authenticate nothing, so that no caller is led to put a key in a
+// URL.
+func TestFileCredentialsInHeadersOnly(t *testing.T) {
+	fc := newFileChat(t, startFiles(t, nil, true), true)
+	id := fc.mustUpload(filePart{name: "a.txt", data: []byte("abc")}, nil)
+	q := url.Values{"userId": {fc.c.userID}, "secureKey": {fc.c.key}}
+	form := func() io.Reader { return strings.NewReader(q.Encode()) }
+	body, ctype := multipartBody(t, map[string]string{"userId": fc.c.userID, "secureKey": fc.c.key}, []filePart{{name: "b.txt", data: []byte("x")}})
+	tests := []struct {
+		name string
+		r    reply
+	}{
+		{"download, key in the query", do(t, http.MethodGet, fc.url("/"+id+"?"+q.Encode()), "", nil, nil)},
+		{"limits, key in the query", do(t, http.MethodGet, fc.url("/limits?"+q.Encode()), "", nil, nil)},
+		{"delete, key in the form", do(t, http.MethodPost, fc.url("/"+id+"/delete"), "application/x-www-form-urlencoded", form(), nil)},
+		{"upload, key in the form", do(t, http.MethodPost, fc.url(""), ctype, body, nil)},
+	}
+	for _, tt := range tests {
+		wantRefused(t, tt.name, tt.r, http.StatusForbidden, wire.CodeNoSuchUser)
+	}
+	if r := fc.download(id); r.status != http.StatusOK || string(r.body) != "abc" {
+		t.Errorf("download with the headers: HTTP %d %s", r.status, r.body)
+	}
 }

@@ -1,0 +1,41 @@
+package config
+
+import (
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestWebAPIOptionsDocumented holds docs/options.md and the web API's
+// option sections together: every option has a row in its section's table.
+func TestWebAPIOptionsDocumented(t *testing.T) {
+	b, err := os.ReadFile("../../docs/options.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	opts := DefaultWebAPIOptions()
+	a := &Application{Type: WebAPI, Web: &opts}
+	for name, sec := range a.sections() {
+		if name == "log" || name == "endpoints" {
+			continue
+		}
+		heading := "### `[" + name + "]` (web-api)"
+		i := strings.Index(doc, heading)
+		if i < 0 {
+			t.Errorf("docs/options.md has no %s", heading)
+			continue
+		}
+		table := doc[i+len(heading):]
+		if j := strings.Index(table, "\n### "); j >= 0 {
+			table = table[:j]
+		}
+		for _, opt := range slices.Sorted(maps.Keys(sec)) {
+			if !strings.Contains(table, "| `"+opt+"` |") {
+				t.Errorf("docs/options.md %s has no row for %s", heading, opt)
+			}
+		}
+	}
+}
