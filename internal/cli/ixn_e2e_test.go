@@ -77,18 +77,29 @@ func TestAgentFollowsChatEndToEnd(t *testing.T) {
 	checkTranscripts(t, "sqlite", c.dataDir, []*haChat{ch})
 }
 
-// startIxnCluster is startCluster with an interaction server that both chat
-// servers submit their chats to.
+// startIxnCluster is startIxnClusterOn SQLite.
 func startIxnCluster(t *testing.T) *cluster {
+	t.Helper()
+	return startIxnClusterOn(t, "sqlite")
+}
+
+// startIxnClusterOn is startCluster with an interaction server that both
+// chat servers submit their chats to and the web API's desktop bridge logs
+// agents in to, all on database db ("sqlite" or a PostgreSQL DSN).
+func startIxnClusterOn(t *testing.T, db string) *cluster {
 	t.Helper()
 	dir := t.TempDir()
 	c := &cluster{t: t, dataDir: filepath.Join(dir, "data"), out: &syncBuffer{}, addrs: map[string]string{}}
 	for _, name := range []string{"ixn-1", "chat-1", "chat-2", "gms-1"} {
 		c.addrs[name] = freeAddr(t)
 	}
+	database := "{driver: sqlite, dsn: parley.db}"
+	if db != "sqlite" {
+		database = fmt.Sprintf("{driver: postgres, dsn: %q}", db)
+	}
 	yaml := fmt.Sprintf(`data-dir: %s
 databases:
-  main: {driver: sqlite, dsn: parley.db}
+  main: %s
 applications:
   ixn-1:
     type: interaction-server
@@ -99,7 +110,7 @@ applications:
   chat-1: {type: chat-server, listen: "%s", database: main, connections: [ixn-1]}
   chat-2: {type: chat-server, listen: "%s", database: main, connections: [ixn-1]}
   gms-1: {type: web-api, listen: "%s", connections: [chat-1, chat-2, ixn-1], options: {settings: {request-timeout: 4}}}
-`, c.dataDir, c.addrs["ixn-1"], c.addrs["chat-1"], c.addrs["chat-2"], c.addrs["gms-1"])
+`, c.dataDir, database, c.addrs["ixn-1"], c.addrs["chat-1"], c.addrs["chat-2"], c.addrs["gms-1"])
 	c.launch(dir, yaml, "ixn-1", "chat-1", "chat-2", "gms-1")
 	return c
 }

@@ -131,9 +131,13 @@ func (s *Server) onSession(p *peer, m wire.Message, id string, f func(context.Co
 	}
 }
 
+// reject answers m with err; a peer refused a role (111) is disconnected.
 func (s *Server) reject(p *peer, m wire.Message, err error) {
 	if err := p.conn.ReplyError(m, err); err != nil {
 		s.log.Debug("error reply not sent", "request", m.Name, "err", err)
+	}
+	if werr := wire.AsError(err); werr != nil && werr.Code == wire.CodeRoleRefused {
+		_ = p.conn.Close() // as the catalogue says: no second try on this connection
 	}
 }
 

@@ -72,7 +72,12 @@ func (s *Server) wireHandler(p *peer) wire.HandlerFunc {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		p.cred = cred
-		refuse := func(werr *wire.Error) { _ = c.ReplyError(m, werr) }
+		refuse := func(werr *wire.Error) {
+			_ = c.ReplyError(m, werr)
+			if werr.Code == wire.CodeRoleRefused {
+				_ = c.Close() // as the catalogue says: no second try on this connection
+			}
+		}
 		r, err := s.request(p, m)
 		if err != nil {
 			werr := wireError(err)
