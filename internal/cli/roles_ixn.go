@@ -28,10 +28,10 @@ func newInteractionServer(ctx context.Context, d *config.Deployment, app *config
 		st.close()
 		return nil, fmt.Errorf("application %q: %w", app.Name, err)
 	}
-	return service.Func(func(ctx context.Context) error {
+	return ixnApp{Func: func(ctx context.Context) error {
 		defer st.close()
 		return srv.Run(ctx)
-	}), nil
+	}, srv: srv}, nil
 }
 
 // primaryLock is the lock of an interaction server on PostgreSQL: any

@@ -6,15 +6,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"reflect"
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/parley-chat/parley/internal/chat/chatserver"
 	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/ixn/ixnserver"
 	"github.com/parley-chat/parley/internal/service"
 )
 
@@ -79,6 +83,11 @@ func (c *cli) run(ctx context.Context, file, name string) error {
 		return err
 	}
 	log.Info("starting", "type", app.Type, "listen", app.Listen, "config", d.File, "data-dir", d.DataDir)
+	stopAdmin, err := serveAdmin(ctx, app, svc, log)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
 	for {
@@ -128,6 +137,48 @@ type reconfigurer interface {
 type chatApp struct {
 	service.Func
 	srv *chatserver.Server
+}
+
+// MonitoringHandler is the chat server's admin listener handler.
+func (a chatApp) MonitoringHandler() http.Handler { return a.srv.MonitoringHandler() }
+
+// ixnApp is an interaction server as run runs it.
+type ixnApp struct {
+	service.Func
+	srv *ixnserver.Server
+}
+
+// MonitoringHandler is the interaction server's admin listener handler.
+func (a ixnApp) MonitoringHandler() http.Handler { return a.srv.MonitoringHandler() }
+
+// monitored is an application that can serve its figures on an admin
+// listener.
+type monitored interface {
+	MonitoringHandler() http.Handler
+}
+
+// serveAdmin runs app's admin listener (admin-listen) beside svc until ctx
+// is done or the returned func, which stops it and waits, is called.
+// Without admin-listen it does nothing.
+func serveAdmin(ctx context.Context, app *config.Application, svc service.Service, log *slog.Logger) (stop func(), err error) {
+	m, ok := svc.(monitored)
+	if app.AdminListen == "" || !ok {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", app.AdminListen)
+	if err != nil {
+		return nil, fmt.Errorf("application %q: admin-listen: %w", app.Name, err)
+	}
+	log.Info("admin listener serving /healthz and /metrics without credentials", "admin-listen", ln.Addr().String())
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := service.ServeHTTP(ctx, ln, m.MonitoringHandler(), time.Second, log); err != nil {
+			log.Error("admin listener failed", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done }, nil
 }
 
 func (a chatApp) Reconfigure(app *config.Application) error {

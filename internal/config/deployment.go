@@ -57,6 +57,11 @@ type Application struct {
 	Connections []string // names of the applications it talks to
 	// TLS is the tls key; nil serves and dials in plain text.
 	TLS *TLSFiles
+	// AdminListen is admin-listen: host:port of a second, plain listener
+	// serving /healthz, /metrics and the role's read-only figures without
+	// credentials, for a monitoring network the administrator trusts.
+	// Empty: none; monitoring then needs the admin token.
+	AdminListen string
 	// Clients are the client:<name> sections (chat and interaction
 	// servers): the external clients admitted, by name.
 	Clients map[string]*ClientOptions
@@ -95,6 +100,7 @@ type fileApp struct {
 	Connections []string                        `yaml:"connections"`
 	Options     map[string]map[string]yaml.Node `yaml:"options"`
 	TLS         *fileTLS                        `yaml:"tls"`
+	AdminListen string                          `yaml:"admin-listen"`
 }
 
 // Load reads and parses the deployment file at path.

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -231,5 +232,22 @@ applications:
 	}
 	if err == nil || err.Error() != strings.Join(want, "\n") {
 		t.Errorf("error:\n%v\nwant:\n%s", err, strings.Join(want, "\n"))
+	}
+}
+
+func TestAdminListenChecks(t *testing.T) {
+	for _, c := range []struct{ admin, want string }{
+		{"127.0.0.1:9101", ""},
+		{"nonsense", `[] admin-listen = nonsense: want host:port`},
+		{"127.0.0.1:7021", `admin-listen = 127.0.0.1:7021: also the listen address of "chat-1"`},
+	} {
+		doc := fmt.Sprintf("databases: {main: {driver: sqlite, dsn: x.db}}\napplications:\n  chat-1: {type: chat-server, listen: \"127.0.0.1:7021\", admin-listen: %q, database: main}\n", c.admin)
+		_, err := config.Parse("x.yaml", []byte(doc))
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("admin-listen %s: %v", c.admin, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(c.want, "[] "))):
+			t.Errorf("admin-listen %s: error %v, want one containing %q", c.admin, err, c.want)
+		}
 	}
 }

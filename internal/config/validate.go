@@ -67,7 +67,7 @@ func (d *Deployment) addApplications(apps map[string]fileApp) []*Error {
 
 // newApplication builds one application; the errors carry its name.
 func (d *Deployment) newApplication(name string, f fileApp) (*Application, []*Error) {
-	a := &Application{Name: name, Type: AppType(f.Type), Listen: f.Listen,
+	a := &Application{Name: name, Type: AppType(f.Type), Listen: f.Listen, AdminListen: f.AdminListen,
 		Database: f.Database, Connections: f.Connections, Log: defaultLogOptions()}
 	var errs []*Error
 	if !validName.MatchString(name) {
@@ -90,6 +90,12 @@ func (d *Deployment) newApplication(name string, f fileApp) (*Application, []*Er
 		a.Ixn = &opts
 	}
 	errs = append(errs, checkListen(a.Listen)...)
+	if a.AdminListen != "" {
+		for _, e := range checkListen(a.AdminListen) {
+			e.Option = "admin-listen"
+			errs = append(errs, e)
+		}
+	}
 	errs = append(errs, d.checkDatabaseRef(a)...)
 	errs = append(errs, a.setTLS(f.TLS)...)
 	if optErrs := a.setOptions(f.Options); len(optErrs) > 0 {
@@ -188,17 +194,27 @@ func (d *Deployment) checkChatConnections(a *Application) []*Error {
 // checkShared refuses a listen address an earlier application already has,
 // counting a wildcard host as every host on its port.
 func checkShared(a *Application, listeners map[string]string) []*Error {
-	host, port, err := net.SplitHostPort(a.Listen)
+	errs := shareCheck("listen", a.Listen, a.Name, listeners)
+	if a.AdminListen != "" {
+		errs = append(errs, shareCheck("admin-listen", a.AdminListen, a.Name, listeners)...)
+	}
+	return errs
+}
+
+// shareCheck refuses addr when another listener of the deployment takes its
+// port, then records it for name.
+func shareCheck(option, addr, name string, listeners map[string]string) []*Error {
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil // already reported by checkListen
 	}
-	for _, addr := range slices.Sorted(maps.Keys(listeners)) {
-		h, p, _ := net.SplitHostPort(addr)
+	for _, other := range slices.Sorted(maps.Keys(listeners)) {
+		h, p, _ := net.SplitHostPort(other)
 		if p == port && (strings.EqualFold(h, host) || isWildcard(h) || isWildcard(host)) {
-			return []*Error{{Option: "listen", Value: a.Listen, Msg: fmt.Sprintf("also the listen address of %q", listeners[addr])}}
+			return []*Error{{Option: option, Value: addr, Msg: fmt.Sprintf("also the listen address of %q", listeners[other])}}
 		}
 	}
-	listeners[a.Listen] = a.Name
+	listeners[addr] = name
 	return nil
 }
 

@@ -61,9 +61,11 @@ type Server struct {
 	comet   *cometd
 	desk    *desktops
 	metrics *metrics
-	browser atomic.Pointer[browser] // nil until the public URL is known
-	serving atomic.Bool
-	stopped atomic.Bool // the listener is shutting down: /healthz fails
+	// registry holds every metric, for /metrics on both listeners.
+	registry *prometheus.Registry
+	browser  atomic.Pointer[browser] // nil until the public URL is known
+	serving  atomic.Bool
+	stopped  atomic.Bool // the listener is shutting down: /healthz fails
 }
 
 // New returns a server for cfg; it connects to nothing before Serve.
@@ -79,7 +81,7 @@ func New(cfg Config) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	reg := service.NewRegistry()
-	s := &Server{cfg: cfg, log: log, targets: newTargets(), metrics: newMetrics(reg)}
+	s := &Server{cfg: cfg, log: log, targets: newTargets(), metrics: newMetrics(reg), registry: reg}
 	if err := s.setPublicURL(cfg.Options.Settings.PublicURL, cfg.Listen); err != nil {
 		return nil, err
 	}
@@ -123,6 +125,11 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 // handle adds a route to the listener, for the transports that share it
 // (CometD).
 func (s *Server) handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// MonitoringHandler serves /healthz and /metrics without credentials: the
+// handler of the admin listener (admin-listen), which the administrator
+// binds to a monitoring network they trust.
+func (s *Server) MonitoringHandler() http.Handler { return service.NewMux(s.registry, s.health, nil) }
 
 func (s *Server) health() error {
 	if s.stopped.Load() {

@@ -206,6 +206,16 @@ func (s *Server) handler() http.Handler {
 	return mux
 }
 
+// MonitoringHandler serves /healthz, /metrics, /kpi and /status without
+// credentials: the handler of the admin listener (admin-listen), which the
+// administrator binds to a monitoring network they trust.
+func (s *Server) MonitoringHandler() http.Handler {
+	mux := service.NewMux(s.metrics, s.health, nil)
+	mux.HandleFunc("GET /kpi", s.serveKPI)
+	mux.HandleFunc("GET /status", s.serveStatus)
+	return mux
+}
+
 // The roles each wire path admits: the customer side is the web APIs'; the
 // agent side takes the desktop bridges of the web APIs (agents with grants)
 // and the configured bots.

@@ -250,6 +250,11 @@ func (s *Server) handler() http.Handler {
 	return mux
 }
 
+// MonitoringHandler serves /healthz and /metrics without credentials: the
+// handler of the admin listener (admin-listen), which the administrator
+// binds to a monitoring network they trust.
+func (s *Server) MonitoringHandler() http.Handler { return service.NewMux(s.metrics, s.health, nil) }
+
 func (s *Server) health() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
