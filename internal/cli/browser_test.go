@@ -146,6 +146,11 @@ func runScenario(t *testing.T, c *cluster, node, name string) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("%s: %v\n%s", name, err, stderr.String())
 	}
+	// Every application proved itself to every other one: the desktop
+	// bridge to the interaction server and the chat servers included.
+	if strings.Contains(c.out.String(), "peer refused") {
+		t.Errorf("an application refused a peer:\n%s", c.out.String())
+	}
 	t.Logf("%s passed; screenshots in %s", name, shots)
 }
 
