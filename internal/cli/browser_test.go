@@ -3,7 +3,11 @@ package cli
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"os"
@@ -79,6 +83,13 @@ func browserInstalled() bool {
 // submit their chats to it, and a web API connected to all three.
 func startDesktopCluster(t *testing.T) *cluster {
 	t.Helper()
+	return startDesktopClusterTLS(t, false)
+}
+
+// startDesktopClusterTLS is startDesktopCluster, with TLS on every
+// application when withTLS (see cluster.withTLS).
+func startDesktopClusterTLS(t *testing.T, withTLS bool) *cluster {
+	t.Helper()
 	dir := t.TempDir()
 	names := []string{"ixn-1", "chat-1", "chat-2", "gms-1"}
 	c := &cluster{t: t, dataDir: filepath.Join(dir, "data"), out: &syncBuffer{}, addrs: map[string]string{}}
@@ -98,6 +109,9 @@ applications:
   chat-2: {type: chat-server, listen: "%s", database: main, connections: [ixn-1], options: {settings: %s}}
   gms-1: {type: web-api, listen: "%s", connections: [chat-1, chat-2, ixn-1], options: {settings: {request-timeout: 4}}}
 `, c.dataDir, c.addrs["ixn-1"], agent("alice"), agent("bob"), c.addrs["chat-1"], chat, c.addrs["chat-2"], chat, c.addrs["gms-1"])
+	if withTLS {
+		yaml = c.withTLS(yaml)
+	}
 	c.launch(dir, yaml, names...)
 	return c
 }
@@ -110,8 +124,11 @@ func runScenario(t *testing.T, c *cluster, node, name string) {
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 	shots := t.ArtifactDir()
-	cmd := exec.CommandContext(ctx, node, name+".mjs", "http://"+c.addrs["gms-1"], shots)
+	cmd := exec.CommandContext(ctx, node, name+".mjs", c.url("gms-1", "http", ""), shots)
 	cmd.Dir = browserDir
+	if c.tls != nil {
+		cmd.Env = append(os.Environ(), "PARLEY_SPKI_PIN="+c.spkiPin("gms-1"))
+	}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +146,34 @@ func runScenario(t *testing.T, c *cluster, node, name string) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("%s: %v\n%s", name, err, stderr.String())
 	}
+	// Every application proved itself to every other one: the desktop
+	// bridge to the interaction server and the chat servers included.
+	if strings.Contains(c.out.String(), "peer refused") {
+		t.Errorf("an application refused a peer:\n%s", c.out.String())
+	}
 	t.Logf("%s passed; screenshots in %s", name, shots)
+}
+
+// spkiPin returns the base64 SHA-256 of the SubjectPublicKeyInfo of
+// application name's certificate (made by cluster.withTLS): what chromium's
+// --ignore-certificate-errors-spki-list takes, so that it accepts that
+// certificate from the test CA, and no other certificate it cannot verify.
+func (c *cluster) spkiPin(name string) string {
+	c.t.Helper()
+	data, err := os.ReadFile(filepath.Join(c.dataDir, "certs", name+".pem"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		c.t.Fatalf("no PEM block in the certificate of %s", name)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // obey reads the scenario's requests, one JSON object a line, until it
@@ -159,6 +203,15 @@ func (c *cluster) obey(out io.Reader, in io.WriteCloser) {
 func TestBrowserFailover(t *testing.T) {
 	node := requireBrowser(t)
 	runScenario(t, startDesktopCluster(t), node, "ha")
+}
+
+// TestBrowserFailoverTLS is TestBrowserFailover with TLS and authentication
+// on every application: the pages come over https, the desktop bridge
+// proves itself to the interaction server and the chat servers, and
+// chromium accepts the web API's certificate by its pinned public key.
+func TestBrowserFailoverTLS(t *testing.T) {
+	node := requireBrowser(t)
+	runScenario(t, startDesktopClusterTLS(t, true), node, "ha")
 }
 
 // TestBrowserTransferAndHold routes a chat that one agent rejected to the

@@ -46,17 +46,34 @@ type chatJSResult struct {
 // until the server drops its session; the client handshakes again by
 // itself) resumed with requestNotifications from the last position (what
 // was said meanwhile arrives once), and the disconnect operation.
-func TestOfficialChatClient(t *testing.T) {
+func TestOfficialChatClient(t *testing.T) { officialChatClient(t, nil) }
+
+// TestOfficialChatClientTLS is TestOfficialChatClient with TLS and
+// authentication on: the web API serves HTTPS and WSS with a certificate of
+// a test CA that node trusts (NODE_EXTRA_CA_CERTS, verification stays on),
+// and proves itself over WSS to a chat server that admits nobody else; the
+// agent joins as the desktop bridge does, with a grant.
+func TestOfficialChatClientTLS(t *testing.T) { officialChatClient(t, newSecure(t)) }
+
+// officialChatClient runs the conformance client over both transports
+// against a web API and a chat server secured by sec (nil: plain text,
+// everyone admitted).
+func officialChatClient(t *testing.T, sec *secure) {
 	node := requireChatNode(t)
-	cs := startChat(t, "chat-1", nil)
+	cs := startSecureChat(t, sec, "chat-1", nil)
 	// A short max-interval: a client cut off is dropped soon.
-	w := startWeb(t, func(o *config.WebAPIOptions) { o.CometD.MaxInterval = 2 * time.Second }, cs)
+	w := startSecureWeb(t, sec, func(o *config.WebAPIOptions) { o.CometD.MaxInterval = 2 * time.Second }, cs)
+	scheme, rest, _ := strings.Cut(w.base, "://")
+	var env []string
+	if sec != nil {
+		env = append(env, "NODE_EXTRA_CA_CERTS="+sec.caFile)
+	}
 	for _, tr := range []string{"websocket", "long-polling"} {
 		t.Run(tr, func(t *testing.T) {
-			cut := partition.Start(t, strings.TrimPrefix(strings.SplitN(w.base, "/genesys", 2)[0], "http://"))
-			url := "http://" + cut.Addr() + "/genesys/cometd"
-			res := runChatClient(t, node, url, tr, func(out *bufio.Scanner, in io.WriteCloser) string {
-				return playAgent(t, out, in, cs.addr, w, cut)
+			cut := partition.Start(t, strings.SplitN(rest, "/", 2)[0])
+			url := scheme + "://" + cut.Addr() + "/genesys/cometd"
+			res := runChatClient(t, node, env, url, tr, func(out *bufio.Scanner, in io.WriteCloser) string {
+				return playAgent(t, out, in, cs, w, cut)
 			})
 			if res.Handshakes != 2 || len(res.Transports) != 2 || res.Transports[0] != tr || res.Transports[1] != tr ||
 				len(res.ClientIDs) != 2 || res.ClientIDs[0] == res.ClientIDs[1] ||
@@ -83,13 +100,14 @@ func TestOfficialChatClient(t *testing.T) {
 	}
 }
 
-// runChatClient runs chat.mjs over transport, with play answering its
-// lines, and returns its results.
-func runChatClient(t *testing.T, node, url, transport string, play func(*bufio.Scanner, io.WriteCloser) string) chatJSResult {
+// runChatClient runs chat.mjs over transport, with env added to its
+// environment and play answering its lines, and returns its results.
+func runChatClient(t *testing.T, node string, env []string, url, transport string, play func(*bufio.Scanner, io.WriteCloser) string) chatJSResult {
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "chat.mjs", url, transport, "customer-support")
 	cmd.Dir = chatJSDir
+	cmd.Env = append(os.Environ(), env...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
@@ -117,11 +135,11 @@ func runChatClient(t *testing.T, node, url, transport string, play func(*bufio.S
 }
 
 // playAgent answers the script's events and returns its last line: on
-// "chat" an agent joins and greets once the client's message arrived; on
+// "chat" an agent joins cs and greets once the client's message arrived; on
 // "drop" the client's connections are cut until the web API w dropped its
 // CometD session, then let through again; on "rehandshake" the agent says
 // something and lets the script resume; on "back" it says welcome back.
-func playAgent(t *testing.T, out *bufio.Scanner, in io.WriteCloser, chatAddr string, w *web, cut *partition.Proxy) string {
+func playAgent(t *testing.T, out *bufio.Scanner, in io.WriteCloser, cs chatServer, w *web, cut *partition.Proxy) string {
 	defer in.Close()
 	var a *agent
 	var line string
@@ -136,7 +154,7 @@ func playAgent(t *testing.T, out *bufio.Scanner, in io.WriteCloser, chatAddr str
 		}
 		switch ev.Event {
 		case "chat":
-			a = joinAgent(t, chatAddr, ev.ChatID)
+			a = joinAgentTo(t, cs, ev.ChatID)
 			a.waitFor("the client's message", func(m transcript.APIMessage) bool { return m.Text == "hello from js" })
 			a.say("hello from the agent", transcript.VisAll)
 		case "drop":

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/chat/chatserver"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/service"
@@ -27,11 +28,25 @@ import (
 type chatServer struct {
 	name, addr string
 	db         *sqlite.DB // its stores, when startChat made them
+	sec        *secure    // nil: it serves plain text and admits everyone
+}
+
+// endpoint is how a web API reaches c.
+func (c chatServer) endpoint() service.Endpoint {
+	return service.Endpoint{Name: c.name, Addr: c.addr, TLS: c.sec != nil}
 }
 
 // startChat runs a chat server called name with SQLite stores until the
 // test ends; edit changes its options.
 func startChat(t testing.TB, name string, edit func(*config.ChatServerOptions)) chatServer {
+	t.Helper()
+	return startSecureChat(t, nil, name, edit)
+}
+
+// startSecureChat is startChat serving TLS with a certificate of sec and
+// admitting only the web API gms-1 (as web API and agent bridge) when sec
+// is not nil.
+func startSecureChat(t testing.TB, sec *secure, name string, edit func(*config.ChatServerOptions)) chatServer {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
@@ -41,14 +56,19 @@ func startChat(t testing.TB, name string, edit func(*config.ChatServerOptions)) 
 	if edit != nil {
 		edit(&opts)
 	}
-	srv, err := chatserver.New(chatserver.Config{Name: name, Options: opts, Transcripts: db.Transcripts(), Contacts: db.Contacts(), Files: db.Files()})
+	var trust *service.Trust
+	if sec != nil {
+		trust = sec.trust(name, map[string][]auth.Role{"gms-1": {auth.RoleWebAPI, auth.RoleAgent}})
+	}
+	srv, err := chatserver.New(chatserver.Config{Name: name, Options: opts, Transcripts: db.Transcripts(), Contacts: db.Contacts(),
+		Files: db.Files(), Trust: trust})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln := listen(t)
+	ln := listenTrust(t, trust)
 	serve(t, func(ctx context.Context) error { return srv.Serve(ctx, ln) })
 	t.Cleanup(func() { db.Close() }) // runs after the server stopped
-	return chatServer{name: name, addr: ln.Addr().String(), db: db}
+	return chatServer{name: name, addr: ln.Addr().String(), db: db, sec: sec}
 }
 
 // serve runs f until the test ends, then cancels it and checks its error.
@@ -67,7 +87,14 @@ func serve(t testing.TB, f func(context.Context) error) {
 
 func listen(t testing.TB) net.Listener {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return listenTrust(t, nil)
+}
+
+// listenTrust listens on a loopback port, with TLS when trust has a
+// certificate.
+func listenTrust(t testing.TB, trust *service.Trust) net.Listener {
+	t.Helper()
+	ln, err := trust.Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,21 +112,33 @@ type web struct {
 // until it would pick each of them.
 func startWeb(t testing.TB, edit func(*config.WebAPIOptions), chats ...chatServer) *web {
 	t.Helper()
+	return startSecureWeb(t, nil, edit, chats...)
+}
+
+// startSecureWeb is startWeb serving HTTPS and WSS with a certificate of
+// sec, and proving itself as gms-1 to the chats, when sec is not nil.
+func startSecureWeb(t testing.TB, sec *secure, edit func(*config.WebAPIOptions), chats ...chatServer) *web {
+	t.Helper()
 	opts := config.DefaultWebAPIOptions()
 	if edit != nil {
 		edit(&opts)
 	}
 	addrs := map[string]service.Endpoint{}
 	for _, c := range chats {
-		addrs[c.name] = service.Endpoint{Name: c.name, Addr: c.addr}
+		addrs[c.name] = c.endpoint()
 	}
-	srv, err := webapi.New(webapi.Config{Name: "gms-1", ChatServers: addrs, Options: opts})
+	var trust *service.Trust
+	scheme := "http"
+	if sec != nil {
+		trust, scheme = sec.trust("gms-1", nil), "https"
+	}
+	srv, err := webapi.New(webapi.Config{Name: "gms-1", ChatServers: addrs, Options: opts, Trust: trust})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln := listen(t)
+	ln := listenTrust(t, trust)
 	serve(t, func(ctx context.Context) error { return srv.Serve(ctx, ln) })
-	w := &web{t: t, srv: srv, base: "http://" + ln.Addr().String() + "/genesys/2/chat/customer-support"}
+	w := &web{t: t, srv: srv, base: scheme + "://" + ln.Addr().String() + "/genesys/2/chat/customer-support"}
 	for _, c := range chats {
 		eventually(t, c.name+" selectable", func() bool { return srv.Accepting(c.name) })
 	}
@@ -220,7 +259,19 @@ type agent struct {
 // joinAgent joins an agent to the chat on the chat server at addr.
 func joinAgent(t testing.TB, addr, sessionID string) *agent {
 	t.Helper()
-	c, err := wire.Dial(context.Background(), "ws://"+addr+chatserver.BasicPath, wire.Options{})
+	return joinAgentTo(t, chatServer{addr: addr}, sessionID)
+}
+
+// joinAgentTo joins an agent to the chat on cs; when cs is secure, over
+// WSS as the desktop bridge of gms-1 does, with a grant for the chat.
+func joinAgentTo(t testing.TB, cs chatServer, sessionID string) *agent {
+	t.Helper()
+	var trust *service.Trust
+	if cs.sec != nil {
+		trust = cs.sec.trust("gms-1", nil)
+	}
+	ep := cs.endpoint()
+	c, err := wire.Dial(context.Background(), ep.URL("ws", chatserver.BasicPath), trust.WireOptions(wire.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,12 +280,21 @@ func joinAgent(t testing.TB, addr, sessionID string) *agent {
 		c.Serve(ctx, wire.HandlerFunc(a.record))
 		return nil
 	})
+	join := map[string]any{"sessionId": sessionID, "nickname": "Bob", "personId": "bob01"}
+	if cs.sec != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := trust.Handshake(ctx, c, ep); err != nil {
+			t.Fatalf("agent handshake with %s: %v", cs.name, err)
+		}
+		join["grant"] = cs.sec.grant(sessionID, "bob01")
+	}
 	var st struct {
 		UserID    string
 		SecureKey string
 		Messages  []transcript.APIMessage
 	}
-	a.request(wire.RequestJoin, map[string]any{"sessionId": sessionID, "nickname": "Bob", "personId": "bob01"}, &st)
+	a.request(wire.RequestJoin, join, &st)
 	a.userID, a.key = st.UserID, st.SecureKey
 	a.mu.Lock()
 	a.seen = append(a.seen, st.Messages...)

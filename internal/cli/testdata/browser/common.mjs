@@ -19,6 +19,10 @@ export const timeout = 20000;
 
 const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+// Over https the Go test pins the web API's certificate: chromium accepts
+// a certificate with that public key (base64 SHA-256 of its
+// SubjectPublicKeyInfo) from the test CA it does not know, and nothing else.
+if (process.env.PARLEY_SPKI_PIN) flags.push(`--ignore-certificate-errors-spki-list=${process.env.PARLEY_SPKI_PIN}`);
 
 // launch starts chromium; playwright gives it a fresh temporary
 // --user-data-dir, and each context is a separate profile.
