@@ -138,8 +138,12 @@ func TestTrustAgentJoin(t *testing.T) {
 	}
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {
-			if st, err := agent.do(wire.RequestJoin, tt.body); wireCode(err) != tt.want || len(st.Messages) != 0 {
+			p := h.dialAs(chatserver.BasicPath, webAPI, key)
+			if st, err := p.do(wire.RequestJoin, tt.body); wireCode(err) != tt.want || len(st.Messages) != 0 {
 				t.Errorf("err = %v, messages = %d; want code %d and nothing", err, len(st.Messages), tt.want)
+			}
+			if tt.want == wire.CodeRoleRefused {
+				closed(t, p)
 			}
 		})
 	}
@@ -181,6 +185,8 @@ func TestTrustBotJoin(t *testing.T) {
 		"grant": grant(key, "bob01", c.sessionID, "Agent", "ALL")}); wireCode(err) != wire.CodeRoleRefused {
 		t.Errorf("bot joins as an agent: err = %v, want code %d", err, wire.CodeRoleRefused)
 	}
+	closed(t, b)
+	b = h.dialAs(chatserver.BasicPath, bot, key.ClientKey(bot))
 	st := b.must(wire.RequestJoin, map[string]any{"sessionId": c.sessionID, "nickname": "FAQ", "userType": "External"})
 	if st.UserID == "" || st.SecureKey == "" {
 		t.Fatalf("bot join = %+v", st)
@@ -278,14 +284,20 @@ func TestTrustRolesOnWirePaths(t *testing.T) {
 			if err := p.handshake(h.name, tt.as, tt.key); wireCode(err) != tt.want {
 				t.Fatalf("handshake: err = %v, want code %d", err, tt.want)
 			}
-			select {
-			case <-p.conn.Done():
-			case <-time.After(10 * time.Second):
-				t.Fatal("the refused connection is still open")
-			}
+			closed(t, p)
 		})
 	}
 	notAdmitted(t, h, chatserver.FlexPath, webAPI, newKey(t))
+}
+
+// closed fails the test unless the server closes p's connection.
+func closed(t *testing.T, p *peer) {
+	t.Helper()
+	select {
+	case <-p.conn.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the refused connection is still open")
+	}
 }
 
 // get sends an HTTP request to h with the given headers and returns the

@@ -72,6 +72,11 @@ func TestTrustRegistration(t *testing.T) {
 				return
 			}
 			c.fails(wire.RequestRegisterClient, tt.register, tt.want)
+			select { // no second try on this connection
+			case <-c.conn.Done():
+			case <-time.After(5 * time.Second):
+				t.Fatal("the refused connection is still open")
+			}
 		})
 	}
 }
