@@ -127,7 +127,11 @@ func accept(s *Server, p *peer, m wire.Message) (reply, error) {
 		return reply{}, err
 	}
 	in, _ := s.engine.Interaction(req.InteractionID)
-	return reply{body: map[string]any{"interactionId": in.ID, "interaction": in, "grant": s.grant(p.agent, in.ID)}, out: out}, nil
+	body := map[string]any{"interactionId": in.ID, "interaction": in}
+	if g := s.grant(p.agent, in.ID); g != "" {
+		body["grant"] = g // as in the pull reply: no grant field without a Trust
+	}
+	return reply{body: body, out: out}, nil
 }
 
 func reject(s *Server, p *peer, m wire.Message) (reply, error) {

@@ -14,9 +14,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/ixn"
 	"github.com/parley-chat/parley/internal/ixn/ixnserver"
+	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/settle"
 	"github.com/parley-chat/parley/internal/store/postgres"
 	"github.com/parley-chat/parley/internal/store/sqlite"
@@ -182,11 +184,17 @@ func start(t *testing.T, opts config.InteractionServerOptions) *harness {
 // cleanup) stops it and closes the database.
 func startAt(t *testing.T, opts config.InteractionServerOptions, b backend, dsn string, clock *fakeClock) *harness {
 	t.Helper()
+	return startTrusted(t, opts, b, dsn, clock, nil)
+}
+
+// startTrusted is startAt with trust admitting the peers (nil: everyone).
+func startTrusted(t *testing.T, opts config.InteractionServerOptions, b backend, dsn string, clock *fakeClock, trust *service.Trust) *harness {
+	t.Helper()
 	st, db, err := b.open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := ixnserver.New(ixnserver.Config{Name: "ixn-1", Options: opts, Store: st, Clock: clock})
+	srv, err := ixnserver.New(ixnserver.Config{Name: "ixn-1", Options: opts, Store: st, Clock: clock, Trust: trust})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,6 +258,19 @@ func (h *harness) dial(name string) *client {
 		conn.Close()
 		<-served
 	})
+	return c
+}
+
+// dialAs dials as name and proves the connection to be name's with key
+// (the deployment key, or an external client's ClientKey).
+func (h *harness) dialAs(name string, key auth.Key) *client {
+	h.t.Helper()
+	c := h.dial(name)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := auth.Handshake(ctx, c.conn, auth.Credentials{Name: name, Key: key}, "ixn-1"); err != nil {
+		h.t.Fatalf("handshake as %s: %v", name, err)
+	}
 	return c
 }
 
