@@ -101,5 +101,5 @@ func (p testPeer) client() *http.Client {
 	if p.tls == nil {
 		return http.DefaultClient
 	}
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: p.tls}}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: p.tls.Clone()}}
 }

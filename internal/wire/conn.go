@@ -129,7 +129,10 @@ func Dial(ctx context.Context, url string, opts Options) (*Conn, error) {
 	var dopts *websocket.DialOptions
 	if opts.TLS != nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.TLSClientConfig = opts.TLS
+		// A WebSocket upgrade is HTTP/1.1; the configuration is cloned
+		// because a transport writes into its own (callers share theirs).
+		tr.ForceAttemptHTTP2 = false
+		tr.TLSClientConfig = opts.TLS.Clone()
 		dopts = &websocket.DialOptions{HTTPClient: &http.Client{Transport: tr}}
 	}
 	ws, _, err := websocket.Dial(ctx, url, dopts)
