@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -225,9 +224,4 @@ func (j *jsCustomer) resumedOn() []string {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return slices.Clone(j.resumed)
-}
-
-// transcript is what the script printed, for an error message.
-func (j *jsCustomer) transcript() string {
-	return strings.TrimSpace(j.out.String())
 }

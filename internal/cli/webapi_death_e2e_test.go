@@ -367,8 +367,10 @@ func checkResumed(t *testing.T, all []*webCustomer, f *failover) {
 			t.Errorf("customer %d (%s) never came back on %s", i, w.kind, f.survivor)
 			continue
 		}
-		if w.js != nil && !slices.Equal(w.js.resumedOn(), []string{f.survivor}) {
-			t.Errorf("customer %d (%s) resumed on %q, want once on %s", i, w.kind, w.js.resumedOn(), f.survivor)
+		// The client resumes on the survivor; it may do so again there
+		// should the survivor drop its session, never on the victim.
+		if r := w.js; r != nil && (len(r.resumedOn()) == 0 || r.resumedOn()[0] != f.survivor || slices.Contains(r.resumedOn(), f.victim)) {
+			t.Errorf("customer %d (%s) resumed on %q, want %s", i, w.kind, r.resumedOn(), f.survivor)
 		}
 		t.Logf("customer %d (%s) back on %s %v after the kill", i, w.kind, f.survivor, w.ch.restoredAfter)
 	}
