@@ -201,8 +201,8 @@ func TestSplitBrainOldOwnerFenced(t *testing.T) {
 	if wireCode(err) != wire.CodeStaleOwner {
 		t.Fatalf("the old owner accepted a message: err = %v", err)
 	}
-	if _, err := c.do(wire.RequestMessage, c.ref(map[string]any{"text": "to the old owner"})); wireCode(err) != wire.CodeNoSuchSession {
-		t.Errorf("the old owner still serves the chat: err = %v", err)
+	if _, err := c.do(wire.RequestMessage, c.ref(map[string]any{"text": "to the old owner"})); wireCode(err) != wire.CodeStaleOwner {
+		t.Errorf("the fenced-off old owner answered %v, want code %d", err, wire.CodeStaleOwner)
 	}
 	snap, err := b.ts.Load(context.Background(), c.sessionID)
 	if err != nil {
@@ -254,8 +254,8 @@ func TestPurgeAfterTakeover(t *testing.T) {
 	if code, _ := purge(t, a, c.sessionID); code != http.StatusNoContent {
 		t.Fatalf("purge after the takeover = %d, want 204", code)
 	}
-	if _, err := c.do(wire.RequestRefresh, c.ref(nil)); wireCode(err) != wire.CodeNoSuchSession {
-		t.Errorf("the purged copy still serves the chat: err = %v", err)
+	if _, err := c.do(wire.RequestRefresh, c.ref(nil)); wireCode(err) != wire.CodeStaleOwner {
+		t.Errorf("the purged copy answered %v, want code %d", err, wire.CodeStaleOwner)
 	}
 	if k := a.srv.KPI(); k["session_fenced"] != 1 || k["sessions_current"] != 0 || k["transcript_save_failed"] != 0 {
 		t.Errorf("kpi of the old owner = %v", k)
@@ -271,7 +271,7 @@ func TestPurgeDropsOldCopy(t *testing.T) {
 	}
 	eventually(t, "the old copy purged", func() bool {
 		_, err := c.do(wire.RequestRefresh, c.ref(nil))
-		return wireCode(err) == wire.CodeNoSuchSession
+		return wireCode(err) == wire.CodeStaleOwner
 	})
 }
 

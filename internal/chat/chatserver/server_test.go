@@ -467,8 +467,8 @@ func TestStaleEpochDropsSession(t *testing.T) {
 	if _, err := c.do(wire.RequestMessage, c.ref(map[string]any{"text": "hello?"})); wireCode(err) != wire.CodeStaleOwner {
 		t.Fatalf("append after a takeover: err = %v, want code %d", err, wire.CodeStaleOwner)
 	}
-	if _, err := c.do(wire.RequestRefresh, c.ref(nil)); wireCode(err) != wire.CodeNoSuchSession {
-		t.Errorf("the fenced-off server still serves the session: err = %v", err)
+	if _, err := c.do(wire.RequestRefresh, c.ref(nil)); wireCode(err) != wire.CodeStaleOwner {
+		t.Errorf("the fenced-off server answered %v, want code %d", err, wire.CodeStaleOwner)
 	}
 	if k := h.srv.KPI(); k["session_fenced"] != 1 || k["transcript_save_failed"] != 0 || k["sessions_current"] != 0 {
 		t.Errorf("kpi = %v: a fence is not a save failure", k)
