@@ -68,7 +68,7 @@ func TestRestoreAfterOwnerDies(t *testing.T) {
 	c, _, joined := chatOn(t, a)
 	agentID := joined.UserID
 	seen := c.must(wire.RequestRefresh, c.ref(map[string]any{"transcriptPosition": 1})).NextPosition
-	a.kill()
+	a.crash()
 
 	st, err := restoreOn(b, c, "chat-1", seen)
 	if err != nil {
@@ -135,7 +135,7 @@ func TestRestoreRefusals(t *testing.T) {
 		_, err := a.ts.Load(context.Background(), ended.sessionID)
 		return errors.Is(err, transcript.ErrNotFound)
 	})
-	a.kill()
+	a.crash()
 	bad := c
 	bad.key = "not-the-key"
 	tests := []struct {
@@ -165,7 +165,7 @@ func TestRestoreRefusals(t *testing.T) {
 func TestRestoreRaceHasOneWinner(t *testing.T) {
 	hs := cluster(t, 3, false)
 	c, _, _ := chatOn(t, hs[0])
-	hs[0].kill()
+	hs[0].crash()
 	var wg sync.WaitGroup
 	aliases := make([]string, 2)
 	for i, h := range hs[1:] {
@@ -299,7 +299,7 @@ func (l *lateWriter) Claim(ctx context.Context, id, owner string, epoch int64) (
 func TestRestoreSeesWritesBeforeItsClaim(t *testing.T) {
 	hs := cluster(t, 1, false)
 	c, _, _ := chatOn(t, hs[0])
-	hs[0].kill()
+	hs[0].crash()
 	b := serve(t, chatserver.Config{Name: "chat-2", Options: defaultOptions(t),
 		Transcripts: &lateWriter{Store: hs[0].db.Transcripts()}, Contacts: hs[0].db.Contacts()}, hs[0].db)
 	st, err := restoreOn(b, c, "chat-1", 1)
