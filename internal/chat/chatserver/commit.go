@@ -127,7 +127,7 @@ func (s *Server) retry(ctx context.Context, f func(context.Context) error) error
 func (s *Server) saveFailed(ctx context.Context, e *entry, st chat.Step, err error) error {
 	if errors.Is(err, transcript.ErrStaleEpoch) {
 		s.fence(e)
-		return wire.Errorf(wire.CodeStaleOwner, "the session is now served by another chat server")
+		return errStaleOwner()
 	}
 	s.kpi.saveFailed.Add(1)
 	s.log.Error("transcript save failed", "session", e.id, "pending", len(e.unsaved), "err", err)
@@ -334,9 +334,11 @@ func (s *Server) lingerThenForget(e *entry) {
 
 // fence drops a session another chat server has taken over: its store
 // refused a write of ours for a stale epoch, or the new owner purged it.
+// Requests for it are refused with 8211 for a while (fencedSet).
 func (s *Server) fence(e *entry) {
 	s.log.Warn("session fenced off by another chat server; dropping it", "session", e.id)
 	s.kpi.fenced.Add(1)
+	s.fenced.add(e.id)
 	s.drop(e)
 }
 

@@ -93,8 +93,8 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	if s.filesOff(w) {
 		return
 	}
-	if s.sessions.get(r.PathValue("sessionId")) == nil { // before reading a body that has nowhere to go
-		writeFileError(w, wire.Errorf(wire.CodeNoSuchSession, "no such session"))
+	if id := r.PathValue("sessionId"); s.sessions.get(id) == nil { // before reading a body that has nowhere to go
+		writeFileError(w, s.notServed(id))
 		return
 	}
 	ft := s.options().ClientFileTransfer
@@ -203,7 +203,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, ref partyRef, op
 func (s *Server) fileRequest(r *http.Request, ref partyRef, op fileOp) (any, error) {
 	e := s.sessions.get(ref.SessionID)
 	if e == nil {
-		return nil, wire.Errorf(wire.CodeNoSuchSession, "no such session")
+		return nil, s.notServed(ref.SessionID)
 	}
 	type result struct {
 		v   any

@@ -242,7 +242,7 @@ func TestChatFollowsItsInteraction(t *testing.T) {
 	desk.must(wire.RequestMessage, map[string]any{"sessionId": c.sessionID, "userId": agentID, "text": "hi"})
 	seen := c.must(wire.RequestRefresh, c.ref(map[string]any{"transcriptPosition": 1})).NextPosition
 
-	a.kill()
+	a.crash()
 	if _, err := restoreOn(b, c, "chat-1", seen); err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +273,7 @@ func TestWorkflowStopClosesRestoredChat(t *testing.T) {
 	urs := x.register("urs", "routing")
 	c := a.login(a.dial(chatserver.FlexPath))
 	eventually(t, "the interaction submitted", func() bool { _, ok := urs.properties(c.sessionID); return ok })
-	a.kill()
+	a.crash()
 	if _, err := restoreOn(b, c, "chat-1", 1); err != nil {
 		t.Fatal(err)
 	}

@@ -115,7 +115,7 @@ func (s *Server) asParty(p *peer, m wire.Message, sd side, ref *partyRef, op par
 func (s *Server) onSession(p *peer, m wire.Message, id string, f func(context.Context, *entry) (status, error)) {
 	e := s.sessions.get(id)
 	if e == nil {
-		s.reject(p, m, wire.Errorf(wire.CodeNoSuchSession, "no such session"))
+		s.reject(p, m, s.notServed(id))
 		return
 	}
 	ok := s.exec(e, func(ctx context.Context) {
@@ -147,7 +147,7 @@ func (s *Server) reject(p *peer, m wire.Message, err error) {
 // A party that left may still read a session that has ended.
 func (s *Server) authenticate(ctx context.Context, p *peer, e *entry, ref partyRef, sd side) (transcript.Party, error) {
 	if e.gone || e.sess == nil {
-		return transcript.Party{}, wire.Errorf(wire.CodeNoSuchSession, "no such session")
+		return transcript.Party{}, s.notServed(e.id)
 	}
 	party, present, err := e.sess.Party(ref.UserID)
 	if err != nil || (sd == flexSide) != (party.Type == transcript.Client) {
@@ -317,7 +317,7 @@ func (s *Server) join(p *peer, m wire.Message) {
 
 func (s *Server) joinOp(ctx context.Context, p *peer, e *entry, req joinRequest) (status, error) {
 	if e.gone || e.sess == nil {
-		return status{}, wire.Errorf(wire.CodeNoSuchSession, "no such session")
+		return status{}, s.notServed(e.id)
 	}
 	if req.UserID != "" {
 		return s.rejoin(p, e, req)

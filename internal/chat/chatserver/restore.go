@@ -117,6 +117,7 @@ func (s *Server) rebuild(ctx context.Context, e *entry, snap transcript.Snapshot
 		return status{}, wire.Errorf(wire.CodeSessionClosed, "the session has ended")
 	}
 	e.sess, e.epoch = sess, snap.Session.Epoch
+	s.fenced.forget(e.id) // served here again, should it have been taken from here before
 	if err := s.commit(ctx, e, st); err != nil {
 		return status{}, err
 	}
@@ -258,6 +259,7 @@ func (s *Server) purge(ctx context.Context, e *entry) error {
 	}
 	s.log.Info("session purged: restored on another chat server", "session", e.id, "owner", head.Owner, "epoch", head.Epoch)
 	s.kpi.fenced.Add(1)
+	s.fenced.add(e.id)
 	s.drop(e)
 	return nil
 }

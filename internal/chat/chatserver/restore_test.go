@@ -68,7 +68,7 @@ func TestRestoreAfterOwnerDies(t *testing.T) {
 	c, _, joined := chatOn(t, a)
 	agentID := joined.UserID
 	seen := c.must(wire.RequestRefresh, c.ref(map[string]any{"transcriptPosition": 1})).NextPosition
-	a.kill()
+	a.crash()
 
 	st, err := restoreOn(b, c, "chat-1", seen)
 	if err != nil {
@@ -135,7 +135,7 @@ func TestRestoreRefusals(t *testing.T) {
 		_, err := a.ts.Load(context.Background(), ended.sessionID)
 		return errors.Is(err, transcript.ErrNotFound)
 	})
-	a.kill()
+	a.crash()
 	bad := c
 	bad.key = "not-the-key"
 	tests := []struct {
@@ -165,7 +165,7 @@ func TestRestoreRefusals(t *testing.T) {
 func TestRestoreRaceHasOneWinner(t *testing.T) {
 	hs := cluster(t, 3, false)
 	c, _, _ := chatOn(t, hs[0])
-	hs[0].kill()
+	hs[0].crash()
 	var wg sync.WaitGroup
 	aliases := make([]string, 2)
 	for i, h := range hs[1:] {
@@ -201,8 +201,8 @@ func TestSplitBrainOldOwnerFenced(t *testing.T) {
 	if wireCode(err) != wire.CodeStaleOwner {
 		t.Fatalf("the old owner accepted a message: err = %v", err)
 	}
-	if _, err := c.do(wire.RequestMessage, c.ref(map[string]any{"text": "to the old owner"})); wireCode(err) != wire.CodeNoSuchSession {
-		t.Errorf("the old owner still serves the chat: err = %v", err)
+	if _, err := c.do(wire.RequestMessage, c.ref(map[string]any{"text": "to the old owner"})); wireCode(err) != wire.CodeStaleOwner {
+		t.Errorf("the fenced-off old owner answered %v, want code %d", err, wire.CodeStaleOwner)
 	}
 	snap, err := b.ts.Load(context.Background(), c.sessionID)
 	if err != nil {
@@ -254,8 +254,8 @@ func TestPurgeAfterTakeover(t *testing.T) {
 	if code, _ := purge(t, a, c.sessionID); code != http.StatusNoContent {
 		t.Fatalf("purge after the takeover = %d, want 204", code)
 	}
-	if _, err := c.do(wire.RequestRefresh, c.ref(nil)); wireCode(err) != wire.CodeNoSuchSession {
-		t.Errorf("the purged copy still serves the chat: err = %v", err)
+	if _, err := c.do(wire.RequestRefresh, c.ref(nil)); wireCode(err) != wire.CodeStaleOwner {
+		t.Errorf("the purged copy answered %v, want code %d", err, wire.CodeStaleOwner)
 	}
 	if k := a.srv.KPI(); k["session_fenced"] != 1 || k["sessions_current"] != 0 || k["transcript_save_failed"] != 0 {
 		t.Errorf("kpi of the old owner = %v", k)
@@ -271,7 +271,7 @@ func TestPurgeDropsOldCopy(t *testing.T) {
 	}
 	eventually(t, "the old copy purged", func() bool {
 		_, err := c.do(wire.RequestRefresh, c.ref(nil))
-		return wireCode(err) == wire.CodeNoSuchSession
+		return wireCode(err) == wire.CodeStaleOwner
 	})
 }
 
@@ -299,7 +299,7 @@ func (l *lateWriter) Claim(ctx context.Context, id, owner string, epoch int64) (
 func TestRestoreSeesWritesBeforeItsClaim(t *testing.T) {
 	hs := cluster(t, 1, false)
 	c, _, _ := chatOn(t, hs[0])
-	hs[0].kill()
+	hs[0].crash()
 	b := serve(t, chatserver.Config{Name: "chat-2", Options: defaultOptions(t),
 		Transcripts: &lateWriter{Store: hs[0].db.Transcripts()}, Contacts: hs[0].db.Contacts()}, hs[0].db)
 	st, err := restoreOn(b, c, "chat-1", 1)

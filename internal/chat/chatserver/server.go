@@ -89,6 +89,7 @@ type Server struct {
 	metrics  *prometheus.Registry
 
 	pushes   pushRegistry // web API connections, for permanent push subscriptions
+	fenced   fencedSet    // sessions lately taken over by another chat server
 	peerHTTP *http.Client // to the other chat servers (purge)
 
 	// disabled is set by an operator: the server takes no new chats and

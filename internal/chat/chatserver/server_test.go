@@ -29,6 +29,7 @@ type harness struct {
 	name string
 	opts config.ChatServerOptions
 	stop func() // stops the server; nil once stopped
+	life *lifeline
 	addr string
 	srv  *chatserver.Server
 	db   *sqlite.DB // nil when the stores are on PostgreSQL
@@ -83,20 +84,24 @@ func listen(t testing.TB) net.Listener {
 	return ln
 }
 
-// serveOn runs a chat server with cfg on ln until the test ends or kill.
+// serveOn runs a chat server with cfg on ln until the test ends, kill or
+// crash.
 func serveOn(t testing.TB, cfg chatserver.Config, db *sqlite.DB, ln net.Listener) *harness {
 	t.Helper()
+	h := &harness{t: t, name: cfg.Name, opts: cfg.Options, addr: ln.Addr().String(), db: db, ts: cfg.Transcripts,
+		life: &lifeline{Listener: ln}}
+	if db != nil {
+		h.ts = db.Transcripts() // the store itself, not a test's wrapper
+	}
+	h.life.guard(t, &cfg)
 	srv, err := chatserver.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.srv = srv
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	h := &harness{t: t, name: cfg.Name, opts: cfg.Options, addr: ln.Addr().String(), srv: srv, db: db, ts: cfg.Transcripts}
-	if db != nil {
-		h.ts = db.Transcripts() // the store itself, not a test's wrapper
-	}
+	go func() { done <- srv.Serve(ctx, h.life) }()
 	h.stop = func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -111,10 +116,21 @@ func serveOn(t testing.TB, cfg chatserver.Config, db *sqlite.DB, ln net.Listener
 	return h
 }
 
-// kill stops the server: from then on it is unreachable.
+// kill stops the server gracefully: from then on it is unreachable.
 func (h *harness) kill() {
 	h.stop()
 	h.stop = nil
+}
+
+// crash kills the server as a crash does: from this moment its stores
+// refuse every call, its connections are cut without a close handshake and
+// its session operations are cancelled rather than drained, so that
+// nothing it does afterwards reaches a store or a peer. Only then are its
+// goroutines reaped, through a stop that can no longer write anything.
+func (h *harness) crash() {
+	h.life.cut()
+	h.srv.CancelWork()
+	h.kill()
 }
 
 // peer is a wire connection that records the pushes it receives and
@@ -467,8 +483,8 @@ func TestStaleEpochDropsSession(t *testing.T) {
 	if _, err := c.do(wire.RequestMessage, c.ref(map[string]any{"text": "hello?"})); wireCode(err) != wire.CodeStaleOwner {
 		t.Fatalf("append after a takeover: err = %v, want code %d", err, wire.CodeStaleOwner)
 	}
-	if _, err := c.do(wire.RequestRefresh, c.ref(nil)); wireCode(err) != wire.CodeNoSuchSession {
-		t.Errorf("the fenced-off server still serves the session: err = %v", err)
+	if _, err := c.do(wire.RequestRefresh, c.ref(nil)); wireCode(err) != wire.CodeStaleOwner {
+		t.Errorf("the fenced-off server answered %v, want code %d", err, wire.CodeStaleOwner)
 	}
 	if k := h.srv.KPI(); k["session_fenced"] != 1 || k["transcript_save_failed"] != 0 || k["sessions_current"] != 0 {
 		t.Errorf("kpi = %v: a fence is not a save failure", k)

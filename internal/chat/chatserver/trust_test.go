@@ -245,7 +245,7 @@ func TestTrustRejoinAfterRestore(t *testing.T) {
 	joined := agent.must(wire.RequestJoin, map[string]any{"sessionId": c.sessionID, "nickname": "Bob", "personId": "bob01",
 		"grant": grant(key, "bob01", c.sessionID, "Agent", "ALL")})
 	agent.must(wire.RequestMessage, map[string]any{"sessionId": c.sessionID, "userId": joined.UserID, "text": "before"})
-	a.kill()
+	a.crash()
 
 	moved := client{peer: b.dialAs(chatserver.FlexPath, webAPI, key), sessionID: c.sessionID, userID: c.userID, key: c.key}
 	if _, err := moved.do(wire.RequestRestore, moved.ref(map[string]any{"from": "chat-1", "transcriptPosition": 1})); err != nil {

@@ -2,11 +2,14 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/contact"
 	"github.com/parley-chat/parley/internal/store/storetest"
 	"github.com/parley-chat/parley/internal/transcript"
@@ -254,4 +257,57 @@ func TestLongAppend(t *testing.T) {
 		t.Errorf("a long append at a stale epoch: got %v, want ErrStaleEpoch", err)
 	}
 	assertLoaded(ctx, t, s, "long", 3*appendChunk+5)
+}
+
+// TestSynchronous checks that every connection of an opened database runs
+// with synchronous=FULL (2), so that an acknowledged commit survives a
+// power cut, unless the DSN's _synchronous sets another level.
+func TestSynchronous(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		dsn  string
+		want int
+	}{
+		{tempPath(t), 2},
+		{"file:" + filepath.Join(dir, "uri.db"), 2},
+		{"file:" + filepath.Join(dir, "normal.db") + "?_synchronous=NORMAL", 1},
+		{"file:" + filepath.Join(dir, "off.db") + "?_synchronous=OFF", 0},
+		{"file:" + filepath.Join(dir, "extra.db") + "?_synchronous=EXTRA", 3},
+		{deploymentDSN(t, dir, "parley.db"), 2},
+		{deploymentDSN(t, dir, "file:deployed.db?_synchronous=NORMAL"), 1},
+	} {
+		db := openDB(t, tt.dsn)
+		// Hold every connection of the pool at once: each runs the
+		// DSN's pragmas when it opens, the writer's included.
+		conns := make([]*sql.Conn, maxConns)
+		for i := range conns {
+			c, err := db.sql.Conn(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns[i] = c
+		}
+		for i, c := range conns {
+			var got int
+			if err := c.QueryRowContext(t.Context(), `PRAGMA synchronous`).Scan(&got); err != nil || got != tt.want {
+				t.Errorf("%s, connection %d: synchronous = %d, %v; want %d", tt.dsn, i, got, err, tt.want)
+			}
+			c.Close()
+		}
+	}
+}
+
+// deploymentDSN is the DSN `parley up` opens for a deployment file whose
+// data-dir is dir and whose database has dsn.
+func deploymentDSN(t *testing.T, dir, dsn string) string {
+	t.Helper()
+	d, err := config.Parse("parley.yaml", []byte(fmt.Sprintf(`data-dir: %s
+databases: {main: {driver: sqlite, dsn: %q}}
+applications:
+  chat-1: {type: chat-server, listen: "127.0.0.1:1", database: main}
+`, dir, dsn)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.DSN(d.Databases["main"])
 }
