@@ -52,6 +52,9 @@ const (
 	relocateFor   = 2 * time.Minute
 )
 
+// errMoving answers a request on a chat that is moving to another chat server.
+var errMoving = wire.Errorf(wire.CodeUnavailable, "the chat is reconnecting to another chat server; try again in a moment")
+
 // errNoIxn is why a login fails when no interaction server takes it.
 var errNoIxn = wire.Errorf(wire.CodeUnavailable, "no interaction server is reachable; try again later")
 
@@ -577,7 +580,7 @@ func (a *agentSession) chatOf(id string) (deskChat, error) {
 	case ch == nil:
 		return deskChat{}, wire.Errorf(wire.CodeNoSuchInteraction, "you are not in this chat")
 	case ch.moving:
-		return deskChat{}, wire.Errorf(wire.CodeUnavailable, "the chat is reconnecting to another chat server; try again in a moment")
+		return deskChat{}, errMoving
 	}
 	return *ch, nil
 }
@@ -590,9 +593,24 @@ func (a *agentSession) chatCall(ctx context.Context, id, name string, body map[s
 	}
 	body["sessionId"], body["userId"] = ch.id, ch.userID
 	if _, err := ch.link.Request(ctx, name, body, nil); err != nil {
-		return nil, err
+		return nil, a.stale(id, err)
 	}
 	return map[string]string{"interactionId": id}, nil
+}
+
+// stale starts moving chat id when err says its chat server no longer owns
+// it (8211: another one restored it), and tells the page to try again once
+// the move is done; any other err is returned as is.
+func (a *agentSession) stale(id string, err error) error {
+	if we, ok := errors.AsType[*wire.Error](err); !ok || we.Code != wire.CodeStaleOwner {
+		return err
+	}
+	a.mu.Lock()
+	if ch := a.chats[id]; ch != nil {
+		a.startMove(ch, "")
+	}
+	a.mu.Unlock()
+	return errMoving
 }
 
 // message sends a message to everyone (visibility ALL) or to the agents
