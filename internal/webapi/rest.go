@@ -43,15 +43,21 @@ type op struct {
 }
 
 func (s *Server) routes() {
-	s.mux.HandleFunc(chatBase, s.serve(op{name: "requestChat", h: s.requestChat, limit: maxFormBytes}, false))
-	s.mux.HandleFunc(chatBase+"/{chatId}/{operation}", func(w http.ResponseWriter, r *http.Request) {
+	// Each path is also served with a trailing slash, as GMS does: the
+	// official widget requests a chat at .../{serviceName}/.
+	handle := func(pattern string, h http.HandlerFunc) {
+		s.mux.HandleFunc(pattern, h)
+		s.mux.HandleFunc(pattern+"/{$}", h)
+	}
+	handle(chatBase, s.serve(op{name: "requestChat", h: s.requestChat, limit: maxFormBytes}, false))
+	handle(chatBase+"/{chatId}/{operation}", func(w http.ResponseWriter, r *http.Request) {
 		s.serve(s.operation(r.PathValue("operation")), true)(w, r)
 	})
-	s.mux.HandleFunc(chatBase+"/{chatId}/file/limits", s.serve(op{name: "fileLimits", h: s.fileLimits, limit: maxFormBytes}, true))
-	s.mux.HandleFunc(chatBase+"/{chatId}/file/{fileId}/{operation}", func(w http.ResponseWriter, r *http.Request) {
+	handle(chatBase+"/{chatId}/file/limits", s.serve(op{name: "fileLimits", h: s.fileLimits, limit: maxFormBytes}, true))
+	handle(chatBase+"/{chatId}/file/{fileId}/{operation}", func(w http.ResponseWriter, r *http.Request) {
 		s.serve(s.fileOperation(r.PathValue("operation")), true)(w, r)
 	})
-	s.mux.HandleFunc(ntfPath, s.serveNtf)
+	handle(ntfPath, s.serveNtf)
 	s.mux.HandleFunc("/genesys/", func(w http.ResponseWriter, r *http.Request) {
 		writeEnvelope(w, http.StatusNotFound, errorEnvelope(wire.Errorf(wire.CodeBadRequest, "no such Chat API operation")))
 	})
