@@ -25,3 +25,19 @@ func TestRESTTrailingSlash(t *testing.T) {
 		t.Errorf("send/ = %+v", env)
 	}
 }
+
+// The official widget asks for the file limits over chat-ntf with
+// operation=fileGetLimits; the mobile library spells it fileGetsLimits.
+// Both are served (issue 20, item 4).
+func TestChatNtfFileGetLimits(t *testing.T) {
+	w := startWeb(t, nil, startChat(t, "chat-1", nil))
+	c := dialComet(w, chatChannel)
+	ch := c.requestChat()
+	n := ntfOf(t, w, map[string]string{"userId": ch.userID, "secureKey": ch.key, "alias": ch.alias})
+	for _, op := range []string{"fileGetLimits", "fileGetsLimits"} {
+		env := n.call(op)
+		if env.StatusCode != 0 || len(env.Messages) != 1 || env.Messages[0].Text != "file-client-cfg-get" {
+			t.Errorf("%s = %+v", op, env)
+		}
+	}
+}
