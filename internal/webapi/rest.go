@@ -141,6 +141,9 @@ func (s *Server) answer(q *request, o op, h func(context.Context) (*envelope, er
 		}
 		s.reply(q.w, o.name, http.StatusOK, e)
 	case env != nil:
+		if env.StatusCode == statusOK {
+			env.whole(q.ref, q.alias)
+		}
 		s.reply(q.w, o.name, http.StatusOK, *env)
 	}
 }
