@@ -1,6 +1,7 @@
 package webapi_test
 
 import (
+	"fmt"
 	"net/url"
 	"strconv"
 	"testing"
@@ -113,4 +114,84 @@ func TestCometDEnvelopeHasSecureKey(t *testing.T) {
 	second.op(next, "sendMessage", "message", "back")
 	second.waitMessage("back", isText("back"))
 	a.waitFor("back", isText("back"))
+}
+
+// A reply that carries no events never leads the client past events it was
+// not given: an agent's message at index 6, then the customer's
+// customNotice; a refresh from the notice reply's nextPosition returns the
+// agent's message, through the web API that buffers the client's
+// refreshes and through another one (issue 20, item 8).
+func TestRESTQuietReplyKeepsPosition(t *testing.T) {
+	cs := startChat(t, "chat-1", nil)
+	w := startWeb(t, nil, cs)
+	other := startWeb(t, nil, cs)
+	c := w.requestChat(nil)
+	a := joinAgent(t, cs.addr, c.chatID)
+	for _, text := range []string{"three", "four", "five"} {
+		a.say(text, transcript.VisAll)
+	}
+	pos := 1
+	eventually(t, "events 1-5 refreshed", func() bool {
+		pos = c.must("refresh", "transcriptPosition", strconv.Itoa(pos)).NextPosition
+		return pos == 6
+	})
+	// The agent's next message is at index 6; the client has 1-5.
+	for i, via := range []customer{c, c.on(other)} {
+		for _, op := range [][]string{{"customNotice", "message", "page=checkout"}, {"send", "message", "hi"}} {
+			text := fmt.Sprintf("agent %d %s", i, op[0])
+			a.say(text, transcript.VisAll)
+			a.waitFor(text, isText(text))
+			env := via.must(op[0], op[1:]...)
+			got := c.must("refresh", "transcriptPosition", strconv.Itoa(env.NextPosition))
+			if !hasText(got.Messages, text) {
+				t.Errorf("%s via %s: nextPosition %d, the refresh from there returned %s",
+					op[0], via.w.base, env.NextPosition, summary(got.Messages))
+			}
+		}
+	}
+}
+
+func hasText(msgs []transcript.APIMessage, text string) bool {
+	for _, m := range msgs {
+		if m.Text == text {
+			return true
+		}
+	}
+	return false
+}
+
+// The official widget sends the customer's unfinished text as message on
+// every refresh: a typing preview. The agent is told TypingStarted with the
+// text when it changed since the last preview, and nothing lands in the
+// transcript as a Message (issue 20, item 2).
+func TestRESTRefreshMessageIsTypingPreview(t *testing.T) {
+	cs := startChat(t, "chat-1", nil)
+	w := startWeb(t, nil, cs)
+	c := w.requestChat(nil)
+	a := joinAgent(t, cs.addr, c.chatID)
+	for _, text := range []string{"Hel", "Hel", "Hel", "Hello"} {
+		c.must("refresh", "transcriptPosition", "1", "message", text)
+	}
+	a.waitFor("the preview Hello", func(m transcript.APIMessage) bool { return m.Type == transcript.TypingStarted && m.Text == "Hello" })
+	a.say("marker", transcript.VisAll)
+	a.waitFor("marker", isText("marker"))
+	var previews []string
+	a.mu.Lock()
+	for _, m := range a.seen {
+		switch {
+		case m.Type == transcript.Message && m.Text != "marker":
+			t.Errorf("a preview reached the agent as a message: %+v", m)
+		case m.Type == transcript.TypingStarted:
+			previews = append(previews, m.Text)
+		}
+	}
+	a.mu.Unlock()
+	if fmt.Sprint(previews) != "[Hel Hello]" {
+		t.Errorf("previews = %q, want each changed text once", previews)
+	}
+	for _, m := range c.must("refresh", "transcriptPosition", "1").Messages {
+		if m.Type == transcript.Message && m.Text != "marker" {
+			t.Errorf("a preview is in the transcript: %+v", m)
+		}
+	}
 }
