@@ -195,3 +195,24 @@ func TestRESTRefreshMessageIsTypingPreview(t *testing.T) {
 		}
 	}
 }
+
+// The official widget sends customNotice without message (only
+// eventAttributes, e.g. {"purpose":"cancel-idle-timer"}) when the customer
+// touches the chat during an idle alert; message is optional, over REST
+// and CometD (issue 20, item 5, first part).
+func TestCustomNoticeWithoutMessage(t *testing.T) {
+	cs := startChat(t, "chat-1", nil)
+	w := startWeb(t, nil, cs)
+	c := w.requestChat(nil)
+	a := joinAgent(t, cs.addr, c.chatID)
+	if env := c.call("customNotice"); env.StatusCode != 0 {
+		t.Errorf("REST customNotice without message = %+v", env)
+	}
+	b := dialComet(w, chatChannel)
+	ch := b.requestChat()
+	if ack := b.op(ch, "customNotice", "eventAttributes", map[string]any{"purpose": "cancel-idle-timer"}); ack.Successful == nil || !*ack.Successful {
+		t.Errorf("CometD customNotice without message: publish refused: %+v", ack)
+	}
+	b.waitMessage("the notice", func(m transcript.APIMessage) bool { return m.Type == transcript.CustomNotice })
+	a.waitFor("the REST notice", func(m transcript.APIMessage) bool { return m.Type == transcript.CustomNotice })
+}

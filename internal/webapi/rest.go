@@ -78,7 +78,7 @@ func (s *Server) operation(name string) op {
 	case "pushUrl":
 		return form(name, s.notice(transcript.PushURL, "pushUrl", true))
 	case "customNotice":
-		return form(name, s.notice(transcript.CustomNotice, "message", true))
+		return form(name, s.notice(transcript.CustomNotice, "message", false))
 	case "updateNickname":
 		return form(name, s.notice(transcript.NicknameUpdated, "nickname", true))
 	case "updateData":
