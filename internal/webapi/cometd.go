@@ -182,6 +182,7 @@ func (c *cometd) disconnect(bc *bayeux.Client) handlerFunc {
 func (c *cometd) answer(bc *bayeux.Client, channel, name string, q *request, env *envelope, err error) error {
 	if err == nil {
 		c.s.metrics.requests.WithLabelValues(name, strconv.Itoa(env.StatusCode)).Inc()
+		env.whole(q.ref, q.alias)
 		if t := c.target(bc, q.ref); t != nil {
 			t.reply(*env)
 			return nil
@@ -494,6 +495,7 @@ type cometTarget struct {
 	client  *bayeux.Client
 	channel string
 	key     partyKey
+	ref     partyRef      // the party, with the secure key every delivery carries
 	stop    chan struct{} // closed when the target is dropped
 	once    sync.Once
 
@@ -519,7 +521,7 @@ type typingKey struct {
 var _ target = (*cometTarget)(nil)
 
 func newCometTarget(bc *bayeux.Client, channel string, ref partyRef) *cometTarget {
-	return &cometTarget{client: bc, channel: channel, key: partyKey{ref.SessionID, ref.UserID},
+	return &cometTarget{client: bc, channel: channel, key: partyKey{ref.SessionID, ref.UserID}, ref: ref,
 		stop: make(chan struct{}), next: 1}
 }
 
@@ -614,6 +616,7 @@ func (t *cometTarget) emitLocked(env envelope, always bool) {
 		return
 	}
 	env.Messages, env.NextPosition = msgs, t.next
+	env.whole(t.ref, "")
 	_ = t.client.DeliverJSON(t.channel, env.encode()) // a gone client is dropped by its OnClose
 }
 

@@ -53,6 +53,23 @@ func okEnvelope(st status) envelope {
 		SecureKey: st.SecureKey, NextPosition: st.NextPosition, Messages: msgs}
 }
 
+// whole fills in the party fields a chat server's status leaves out (a
+// push, a buffered refresh, any reply but Request Chat's): GMS answers every
+// Chat V2 request with its one envelope, secureKey included, and clients
+// such as the official widget keep the key of the latest reply
+// (public-api-notes §1.4).
+func (env *envelope) whole(ref partyRef, alias string) {
+	fill := func(f *string, v string) {
+		if *f == "" {
+			*f = v
+		}
+	}
+	fill(&env.ChatID, ref.SessionID)
+	fill(&env.UserID, ref.UserID)
+	fill(&env.SecureKey, ref.SecureKey)
+	fill(&env.Alias, alias)
+}
+
 // errorEnvelope maps err to its statusCode, chatEnded and error item. The
 // other fields are left empty: they are not valid in an error reply.
 func errorEnvelope(err error) envelope {

@@ -14,10 +14,12 @@ import (
 const ntfPath = "/genesys/2/chat-ntf"
 
 // ntfOps maps the operations of chat-ntf to the REST file operations,
-// whose code and envelopes they share. "fileGetsLimits" is spelt as
-// Genesys clients send it.
+// whose code and envelopes they share. The limits go by both names
+// Genesys clients send: "fileGetsLimits" (the mobile library, sic) and
+// "fileGetLimits" (the official web widget).
 var ntfOps = map[string]string{
 	"fileGetsLimits": "limits",
+	"fileGetLimits":  "limits",
 	"fileUpload":     "upload",
 	"fileDownload":   "download",
 	"fileDelete":     "delete",

@@ -43,15 +43,21 @@ type op struct {
 }
 
 func (s *Server) routes() {
-	s.mux.HandleFunc(chatBase, s.serve(op{name: "requestChat", h: s.requestChat, limit: maxFormBytes}, false))
-	s.mux.HandleFunc(chatBase+"/{chatId}/{operation}", func(w http.ResponseWriter, r *http.Request) {
+	// Each path is also served with a trailing slash, as GMS does: the
+	// official widget requests a chat at .../{serviceName}/.
+	handle := func(pattern string, h http.HandlerFunc) {
+		s.mux.HandleFunc(pattern, h)
+		s.mux.HandleFunc(pattern+"/{$}", h)
+	}
+	handle(chatBase, s.serve(op{name: "requestChat", h: s.requestChat, limit: maxFormBytes}, false))
+	handle(chatBase+"/{chatId}/{operation}", func(w http.ResponseWriter, r *http.Request) {
 		s.serve(s.operation(r.PathValue("operation")), true)(w, r)
 	})
-	s.mux.HandleFunc(chatBase+"/{chatId}/file/limits", s.serve(op{name: "fileLimits", h: s.fileLimits, limit: maxFormBytes}, true))
-	s.mux.HandleFunc(chatBase+"/{chatId}/file/{fileId}/{operation}", func(w http.ResponseWriter, r *http.Request) {
+	handle(chatBase+"/{chatId}/file/limits", s.serve(op{name: "fileLimits", h: s.fileLimits, limit: maxFormBytes}, true))
+	handle(chatBase+"/{chatId}/file/{fileId}/{operation}", func(w http.ResponseWriter, r *http.Request) {
 		s.serve(s.fileOperation(r.PathValue("operation")), true)(w, r)
 	})
-	s.mux.HandleFunc(ntfPath, s.serveNtf)
+	handle(ntfPath, s.serveNtf)
 	s.mux.HandleFunc("/genesys/", func(w http.ResponseWriter, r *http.Request) {
 		writeEnvelope(w, http.StatusNotFound, errorEnvelope(wire.Errorf(wire.CodeBadRequest, "no such Chat API operation")))
 	})
@@ -72,7 +78,7 @@ func (s *Server) operation(name string) op {
 	case "pushUrl":
 		return form(name, s.notice(transcript.PushURL, "pushUrl", true))
 	case "customNotice":
-		return form(name, s.notice(transcript.CustomNotice, "message", true))
+		return form(name, s.notice(transcript.CustomNotice, "message", false))
 	case "updateNickname":
 		return form(name, s.notice(transcript.NicknameUpdated, "nickname", true))
 	case "updateData":
@@ -135,6 +141,9 @@ func (s *Server) answer(q *request, o op, h func(context.Context) (*envelope, er
 		}
 		s.reply(q.w, o.name, http.StatusOK, e)
 	case env != nil:
+		if env.StatusCode == statusOK {
+			env.whole(q.ref, q.alias)
+		}
 		s.reply(q.w, o.name, http.StatusOK, *env)
 	}
 }
@@ -219,7 +228,27 @@ func (s *Server) direct(ctx context.Context, q *request, name string, body any) 
 		return nil, err
 	}
 	env := okEnvelope(st)
+	if name != wire.RequestRefresh && len(env.Messages) == 0 {
+		s.quiet(q, &env)
+	}
 	return &env, nil
+}
+
+// quiet makes env, a reply that gives the client no events, lead it no
+// further than the events it was given: when this web API answers the
+// party's refreshes from its buffer, to the nextPosition of the last one
+// (the chat server does not see those refreshes). A notice's reply would
+// otherwise skip an agent's message the client has not refreshed yet.
+func (s *Server) quiet(q *request, env *envelope) {
+	sub := s.targets.get(partyKey{q.ref.SessionID, q.ref.UserID})
+	if sub == nil {
+		return
+	}
+	if rt, ok := sub.t.(*restTarget); ok && rt.keyMatches(q.ref.SecureKey) {
+		if g := rt.givenPos(); g > 0 {
+			env.NextPosition = g
+		}
+	}
 }
 
 func (s *Server) send(ctx context.Context, q *request) (*envelope, error) {
@@ -235,19 +264,39 @@ func (s *Server) send(ctx context.Context, q *request) (*envelope, error) {
 		MessageType: q.form.get("messageType"), TranscriptPosition: pos})
 }
 
-// refreshOp sends the optional message first, then answers the refresh.
+// refreshOp answers a refresh. Its optional message is the customer's
+// unfinished text, which the official widget sends on every poll: a typing
+// preview, told to the other parties as TypingStarted with the text when
+// it changed since the party's last preview, never a Message.
 func (s *Server) refreshOp(ctx context.Context, q *request) (*envelope, error) {
 	pos, err := q.form.position("transcriptPosition")
 	if err != nil {
 		return nil, err
 	}
-	if text := q.form.get("message"); text != "" {
-		body := messageBody{partyRef: q.ref, Text: text, MessageType: q.form.get("messageType")}
-		if _, err := s.direct(ctx, q, wire.RequestMessage, body); err != nil {
-			return nil, err
+	env, err := s.refresh(ctx, q, pos)
+	if err != nil {
+		return nil, err
+	}
+	if text := q.form.get("message"); text != "" && s.newPreview(q, text) {
+		body := notifyBody{partyRef: q.ref, NoticeType: transcript.TypingStarted, Text: text}
+		if _, err := s.direct(ctx, q, wire.RequestNotify, body); err != nil {
+			s.log.Debug("typing preview not sent", "chat", q.ref.SessionID, "err", err)
 		}
 	}
-	return s.refresh(ctx, q, pos)
+	return env, nil
+}
+
+// newPreview reports whether text differs from the party's last typing
+// preview, and records it. The preview is kept with the party's refresh
+// buffer; a party without one (a permanent push subscription) has each
+// preview told.
+func (s *Server) newPreview(q *request, text string) bool {
+	sub := s.targets.get(partyKey{q.ref.SessionID, q.ref.UserID})
+	if sub == nil {
+		return true
+	}
+	rt, ok := sub.t.(*restTarget)
+	return !ok || !rt.keyMatches(q.ref.SecureKey) || rt.swapPreview(text)
 }
 
 // notice returns the handler of an operation that sends a notice of type t
@@ -289,5 +338,9 @@ func (s *Server) readReceipt(ctx context.Context, q *request) (*envelope, error)
 	if _, err := q.form.position("transcriptPosition"); err != nil {
 		return nil, err
 	}
-	return s.direct(ctx, q, wire.RequestRefresh, positionBody{partyRef: q.ref, TranscriptPosition: math.MaxInt32})
+	env, err := s.direct(ctx, q, wire.RequestRefresh, positionBody{partyRef: q.ref, TranscriptPosition: math.MaxInt32})
+	if err == nil {
+		s.quiet(q, env)
+	}
+	return env, err
 }

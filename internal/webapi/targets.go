@@ -197,9 +197,31 @@ type restTarget struct {
 	valid  bool // a subscription reply was applied
 	base   int
 	next   int
-	ended  bool
-	alias  string
-	events []transcript.APIMessage // from base, by index
+	given  int // the nextPosition of the last refresh answered: the client has the events before it
+	// preview is the hash of the last typing preview a refresh carried.
+	preview [32]byte
+	ended   bool
+	alias   string
+	events  []transcript.APIMessage // from base, by index
+}
+
+// swapPreview records text as the party's typing preview and reports
+// whether it differs from the one before.
+func (t *restTarget) swapPreview(text string) bool {
+	h := sha256.Sum256([]byte(text))
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	changed := h != t.preview
+	t.preview = h
+	return changed
+}
+
+// givenPos returns the nextPosition of the last refresh the buffer (or its
+// subscription) answered, or 0 before any.
+func (t *restTarget) givenPos() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.given
 }
 
 func newRESTTarget(key string, idle time.Duration, now time.Time) *restTarget {
@@ -253,7 +275,7 @@ func (t *restTarget) reset(from int, st status, now time.Time) {
 	t.events = nil
 	t.add(st.Messages)
 	t.add(newer)
-	t.base, t.next = max(from, 1), max(st.NextPosition, t.next)
+	t.base, t.next, t.given = max(from, 1), max(st.NextPosition, t.next), st.NextPosition
 	t.ended = t.ended || st.ChatEnded
 	t.alias, t.valid, t.polled = st.Alias, true, now
 }
@@ -269,6 +291,6 @@ func (t *restTarget) answer(pos int, now time.Time) (status, bool) {
 	}
 	i, _ := slices.BinarySearchFunc(t.events, pos, func(m transcript.APIMessage, p int) int { return m.Index - p })
 	t.events = slices.Delete(t.events, 0, i)
-	t.base, t.polled = pos, now
+	t.base, t.polled, t.given = pos, now, t.next
 	return status{Alias: t.alias, ChatEnded: t.ended, NextPosition: t.next, Messages: slices.Clone(t.events)}, true
 }

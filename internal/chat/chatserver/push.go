@@ -136,7 +136,7 @@ func (s *Server) subscribed(e *entry, id string, req subscribeRequest) status {
 		}
 		e.mobile[id] = &mobileSub{dev: *req.Push}
 	}
-	st := s.status(e, id, e.sess.Visible(req.TranscriptPosition, transcript.Client))
+	st := e.gave(id, s.status(e, id, e.sess.Visible(req.TranscriptPosition, transcript.Client)))
 	if m := e.mobile[id]; m != nil {
 		st.Push = &m.dev
 	}

@@ -56,7 +56,7 @@ func (s *Server) partyRequest(p *peer, m wire.Message, sd side) {
 	case wire.RequestRefresh:
 		var req refreshRequest
 		s.run(p, m, sd, &req, &req.partyRef, func(_ context.Context, e *entry, who transcript.Party) (status, error) {
-			return s.status(e, who.ID, e.sess.Visible(req.TranscriptPosition, who.Type)), nil
+			return s.refresh(e, who, req.TranscriptPosition), nil
 		})
 	case wire.RequestMessage:
 		var req messageRequest
@@ -76,7 +76,7 @@ func (s *Server) partyRequest(p *peer, m wire.Message, sd side) {
 			if err := e.sess.UpdateData(who.ID, req.UserData); err != nil {
 				return status{}, wireError(err)
 			}
-			return s.status(e, who.ID, nil), nil
+			return e.quiet(who.ID, s.status(e, who.ID, nil)), nil
 		})
 	case wire.RequestReleaseParty, wire.RequestLogout:
 		var req releaseRequest
@@ -183,11 +183,20 @@ func (s *Server) apply(ctx context.Context, e *entry, who transcript.Party, st c
 	if who.Type == transcript.Client {
 		s.kpi.countMessages(st.Events)
 	}
-	var events []transcript.Event
 	if position > 0 {
-		events = e.sess.Visible(position, who.Type)
+		return s.refresh(e, who, position), nil
 	}
-	return s.status(e, who.ID, events), nil
+	return e.quiet(who.ID, s.status(e, who.ID, nil)), nil
+}
+
+// refresh answers party who with the events from position from. A
+// position past the transcript's end gives nothing and says nothing of
+// what the party has: its reply is quiet.
+func (s *Server) refresh(e *entry, who transcript.Party, from int) status {
+	if from > e.sess.NextPosition() {
+		return e.quiet(who.ID, s.status(e, who.ID, nil))
+	}
+	return e.gave(who.ID, s.status(e, who.ID, e.sess.Visible(from, who.Type)))
 }
 
 // releaseOp removes the requester, or with partyId another party, and
@@ -261,7 +270,7 @@ func (s *Server) create(ctx context.Context, p *peer, m wire.Message, e *entry, 
 	s.kpi.opened(e)
 	s.kpi.countMessages(st.Events)
 	s.ixn.submit(e, req.Queue) // durable now; the customer is answered after
-	reply := s.status(e, client.ID, e.sess.Visible(1, transcript.Client))
+	reply := e.gave(client.ID, s.status(e, client.ID, e.sess.Visible(1, transcript.Client)))
 	reply.SecureKey = key
 	p.conn.Reply(m, wire.EventStatus, reply)
 }

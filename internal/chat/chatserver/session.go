@@ -37,6 +37,33 @@ type entry struct {
 	// mobile holds the party's permanent push subscriptions, by party id
 	// (push.go); the drainer owns it too.
 	mobile map[string]*mobileSub
+
+	// given holds, by party id, the nextPosition of the last reply that
+	// gave the party the events up to there; the drainer owns it.
+	given map[string]int
+}
+
+// gave records that reply st gave party id the events before its
+// nextPosition, and returns st. Only the session's drainer calls it.
+func (e *entry) gave(id string, st status) status {
+	if e.given == nil {
+		e.given = make(map[string]int)
+	}
+	e.given[id] = st.NextPosition
+	return st
+}
+
+// quiet returns st, a reply that carries no events, with the nextPosition
+// of the last reply that gave party id events: a reply must never lead a
+// client past events it was not given (a notice's reply would otherwise
+// skip an agent's message the client has not refreshed yet). A party with
+// no such reply here (a chat restored on this server) keeps the
+// transcript's end. Only the session's drainer calls it.
+func (e *entry) quiet(id string, st status) status {
+	if g, ok := e.given[id]; ok && g < st.NextPosition {
+		st.NextPosition = g
+	}
+	return st
 }
 
 // exec queues op on the session and starts its drainer when none runs. It
