@@ -15,15 +15,17 @@ import (
 // an encoding/json error when it cannot be, and that what is read encodes
 // and reads back the same.
 
-// peerBody is a chat server's reply: data, then whitespace without end, as
-// from a server that never closes the body. read counts what was read.
+// peerBody is a chat server's reply: data, then whitespace, as from a
+// server that never closes the body; the whitespace ends (the body has an
+// end) only past twice the limit, so that a decoder that ignores the limit
+// reads too much rather than for ever. read counts what was read.
 type peerBody struct {
 	r    io.Reader
 	read int
 }
 
 func newPeerBody(data []byte) *peerBody {
-	return &peerBody{r: io.MultiReader(bytes.NewReader(data), endless{})}
+	return &peerBody{r: io.MultiReader(bytes.NewReader(data), io.LimitReader(spaces{}, 2*maxStatusBody))}
 }
 
 func (b *peerBody) Read(p []byte) (int, error) {
@@ -32,10 +34,10 @@ func (b *peerBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// endless reads as spaces for ever.
-type endless struct{}
+// spaces reads as spaces for ever.
+type spaces struct{}
 
-func (endless) Read(p []byte) (int, error) {
+func (spaces) Read(p []byte) (int, error) {
 	for i := range p {
 		p[i] = ' '
 	}
