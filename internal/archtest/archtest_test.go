@@ -67,11 +67,22 @@ var rules = []rule{
 		allows:  func(_, imp string) bool { return !inAny(imp, concreteStores) },
 	},
 	{
-		name:    "store packages import only the standard library, domain packages, other store packages and their database drivers",
+		name:    "store packages import only the standard library, domain packages, other store packages, their database drivers and testenv (for storetest)",
 		applies: func(pkg string) bool { return in(pkg, "internal/store") },
 		allows: func(_, imp string) bool {
-			return stdlib(imp) || isAny(imp, domains) || in(imp, "internal/store") || slices.ContainsFunc(drivers, func(d string) bool { return under(imp, d) })
+			return stdlib(imp) || isAny(imp, domains) || in(imp, "internal/store") || is(imp, "internal/testenv") ||
+				slices.ContainsFunc(drivers, func(d string) bool { return under(imp, d) })
 		},
+	},
+	{
+		name:    "testenv, imported by test support, imports only the standard library",
+		applies: func(pkg string) bool { return is(pkg, "internal/testenv") },
+		allows:  func(_, imp string) bool { return stdlib(imp) },
+	},
+	{
+		name:    "only tests and test support (store/storetest) import testenv",
+		applies: func(pkg string) bool { return !is(pkg, "internal/store/storetest") },
+		allows:  func(_, imp string) bool { return !is(imp, "internal/testenv") },
 	},
 	{
 		name:    "no package imports cli except cmd/parley",

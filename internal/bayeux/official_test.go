@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/parley-chat/parley/internal/testenv"
 )
 
 // jsDir holds the conformance client and its pinned npm packages.
@@ -87,14 +89,8 @@ func pushLater(c *Client, channel string, done <-chan struct{}) {
 // PARLEY_REQUIRE_ALL=1).
 func requireNode(t *testing.T) string {
 	t.Helper()
-	node, errNode := exec.LookPath("node")
-	npm, errNpm := exec.LookPath("npm")
-	if errNode != nil || errNpm != nil {
-		if os.Getenv("PARLEY_REQUIRE_ALL") == "1" {
-			t.Fatal("node and npm are required (PARLEY_REQUIRE_ALL=1)")
-		}
-		t.Skip("node or npm not on PATH: the official CometD client conformance test needs them")
-	}
+	node := testenv.NeedCommand(t, "node")
+	npm := testenv.NeedCommand(t, "npm")
 	if !installed() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()

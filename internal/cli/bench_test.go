@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/parley-chat/parley/internal/bench"
+	"github.com/parley-chat/parley/internal/testenv"
 )
 
 // TestBenchSpawnQuick runs the real binary's `parley bench --spawn --quick`
@@ -17,9 +18,7 @@ import (
 // file: every message acknowledged was delivered once, and the file holds
 // the figures the report reads. It asserts no speed.
 func TestBenchSpawnQuick(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a deployment")
-	}
+	testenv.NeedLong(t, "starts a deployment")
 	bin := buildParley(t)
 	for _, tc := range []struct {
 		transport bench.Transport

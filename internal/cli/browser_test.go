@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/ixn"
+	"github.com/parley-chat/parley/internal/testenv"
 )
 
 // The browser tests drive Debian's chromium with playwright-core (pinned in
@@ -37,15 +38,10 @@ const chromiumPath = "/usr/bin/chromium"
 // PARLEY_REQUIRE_ALL=1).
 func requireBrowser(t *testing.T) string {
 	t.Helper()
-	node, errNode := exec.LookPath("node")
-	npm, errNpm := exec.LookPath("npm")
-	_, errChromium := os.Stat(chromiumPath)
-	if err := cmpErr(errNode, errNpm, errChromium); err != nil {
-		if os.Getenv("PARLEY_REQUIRE_ALL") == "1" {
-			t.Fatalf("node, npm and %s are required (PARLEY_REQUIRE_ALL=1): %v", chromiumPath, err)
-		}
-		t.Skipf("browser test needs node, npm and %s (apt-get install chromium): %v", chromiumPath, err)
-	}
+	node := testenv.NeedCommand(t, "node")
+	npm := testenv.NeedCommand(t, "npm")
+	_, err := os.Stat(chromiumPath)
+	testenv.Need(t, chromiumPath+" (apt-get install chromium)", err)
 	if !browserInstalled() {
 		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 		defer cancel()
@@ -56,15 +52,6 @@ func requireBrowser(t *testing.T) string {
 		}
 	}
 	return node
-}
-
-func cmpErr(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // browserInstalled reports whether node_modules is at least as new as the

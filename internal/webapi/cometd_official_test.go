@@ -15,6 +15,7 @@ import (
 
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/partition"
+	"github.com/parley-chat/parley/internal/testenv"
 	"github.com/parley-chat/parley/internal/transcript"
 )
 
@@ -176,14 +177,8 @@ func playAgent(t *testing.T, out *bufio.Scanner, in io.WriteCloser, cs chatServe
 // PARLEY_REQUIRE_ALL=1).
 func requireChatNode(t *testing.T) string {
 	t.Helper()
-	node, errNode := exec.LookPath("node")
-	npm, errNpm := exec.LookPath("npm")
-	if errNode != nil || errNpm != nil {
-		if os.Getenv("PARLEY_REQUIRE_ALL") == "1" {
-			t.Fatal("node and npm are required (PARLEY_REQUIRE_ALL=1)")
-		}
-		t.Skip("node or npm not on PATH: the official CometD client conformance test needs them")
-	}
+	node := testenv.NeedCommand(t, "node")
+	npm := testenv.NeedCommand(t, "npm")
 	lock, errLock := os.Stat(filepath.Join(chatJSDir, "package-lock.json"))
 	mods, errMods := os.Stat(filepath.Join(chatJSDir, "node_modules", ".package-lock.json"))
 	if errLock == nil && errMods == nil && !mods.ModTime().Before(lock.ModTime()) {

@@ -518,6 +518,14 @@ type chatStatus struct {
 	NextPosition int    `json:"nextPosition"`
 }
 
+// decodeChatStatus reads a chat status a chat server sent: the reply to a
+// join, or an EventSessionInfo push. Its errors are encoding/json's.
+func decodeChatStatus(raw []byte) (chatStatus, error) {
+	var st chatStatus
+	err := json.Unmarshal(raw, &st)
+	return st, err
+}
+
 // join adds the agent to the chat of interaction id with the grant the
 // interaction server gave it, and keeps the party's key for a rejoin.
 func (a *agentSession) join(ctx context.Context, id string, props map[string]string, grant string) error {
@@ -534,8 +542,8 @@ func (a *agentSession) join(ctx context.Context, id string, props map[string]str
 	if _, err := link.Request(ctx, wire.RequestJoin, body, &raw); err != nil {
 		return err
 	}
-	var st chatStatus
-	if err := json.Unmarshal(raw, &st); err != nil {
+	st, err := decodeChatStatus(raw)
+	if err != nil {
 		return fmt.Errorf("desktop: join reply: %w", err)
 	}
 	a.mu.Lock()
@@ -714,8 +722,8 @@ func (a *agentSession) onChat(_ context.Context, _ *wire.Conn, m wire.Message) {
 	if m.Name != wire.EventSessionInfo {
 		return
 	}
-	var st chatStatus
-	if json.Unmarshal(m.Body, &st) != nil {
+	st, err := decodeChatStatus(m.Body)
+	if err != nil {
 		return
 	}
 	a.mu.Lock()

@@ -158,11 +158,20 @@ func (a *agentSession) locateAt(ctx context.Context, ep service.Endpoint, id str
 	default:
 		return "", fmt.Errorf("desktop: location: HTTP %d", resp.StatusCode)
 	}
-	var loc struct{ Owner string }
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxStatusBody)).Decode(&loc); err != nil {
+	owner, err := decodeLocation(resp.Body)
+	if err != nil {
 		return "", fmt.Errorf("desktop: location: %w", err)
 	}
-	return loc.Owner, nil
+	return owner, nil
+}
+
+// decodeLocation reads a chat server's GET /sessions/{id}/location reply,
+// at most maxStatusBody bytes of it, and returns the owner it names. Its
+// errors are encoding/json's.
+func decodeLocation(body io.Reader) (string, error) {
+	var loc struct{ Owner string }
+	err := json.NewDecoder(io.LimitReader(body, maxStatusBody)).Decode(&loc)
+	return loc.Owner, err
 }
 
 // rejoin joins chat id on server as the agent's party, from the position
@@ -184,8 +193,8 @@ func (a *agentSession) rejoin(ctx context.Context, id, from, server string) erro
 	if _, err := link.Request(ctx, wire.RequestJoin, body, &raw); err != nil {
 		return err
 	}
-	var st chatStatus
-	if err := json.Unmarshal(raw, &st); err != nil {
+	st, err := decodeChatStatus(raw)
+	if err != nil {
 		return fmt.Errorf("desktop: rejoin reply: %w", err)
 	}
 	a.mu.Lock()

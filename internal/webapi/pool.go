@@ -160,10 +160,18 @@ func (p *pool) readStatus(ctx context.Context, ep service.Endpoint) (serverStatu
 	if resp.StatusCode != http.StatusOK {
 		return st, fmt.Errorf("webapi: status of %s: HTTP %d", addr, resp.StatusCode)
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxStatusBody)).Decode(&st); err != nil {
+	if st, err = decodeServerStatus(resp.Body); err != nil {
 		return st, fmt.Errorf("webapi: status of %s: %w", addr, err)
 	}
 	return st, nil
+}
+
+// decodeServerStatus reads a chat server's GET /status reply, at most
+// maxStatusBody bytes of it. Its errors are encoding/json's.
+func decodeServerStatus(body io.Reader) (serverStatus, error) {
+	var st serverStatus
+	err := json.NewDecoder(io.LimitReader(body, maxStatusBody)).Decode(&st)
+	return st, err
 }
 
 func (cs *chatServer) setStatus(st serverStatus, ok bool) {

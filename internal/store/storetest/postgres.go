@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/parley-chat/parley/internal/testenv"
 )
 
 // DefaultPostgres is the test database used when PARLEY_TEST_POSTGRES is unset.
@@ -17,8 +19,8 @@ const DefaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 // PostgresDSN creates a schema of its own for the test in the database named
 // by PARLEY_TEST_POSTGRES, drops it when the test ends, and returns a DSN
 // whose search_path is that schema, so that tests run in parallel. When
-// PostgreSQL is unreachable the test is skipped with the reason, unless
-// PARLEY_REQUIRE_ALL=1, which makes it fail.
+// PostgreSQL is unreachable the test ends as testenv.Need says: skipped
+// with the reason, or failed under PARLEY_REQUIRE_ALL=1.
 func PostgresDSN(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("PARLEY_TEST_POSTGRES")
@@ -29,10 +31,7 @@ func PostgresDSN(t testing.TB) string {
 	_, _ = rand.Read(b[:])
 	schema := "parley_test_" + hex.EncodeToString(b[:])
 	if err := adminExec(base, "CREATE SCHEMA "+schema); err != nil {
-		if os.Getenv("PARLEY_REQUIRE_ALL") == "1" {
-			t.Fatalf("PostgreSQL at %s: %v (PARLEY_REQUIRE_ALL=1)", base, err)
-		}
-		t.Skipf("PostgreSQL unreachable at %s (set PARLEY_TEST_POSTGRES): %v", base, err)
+		testenv.Need(t, "PostgreSQL at "+base+" (set PARLEY_TEST_POSTGRES)", err)
 	}
 	t.Cleanup(func() {
 		if err := adminExec(base, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
