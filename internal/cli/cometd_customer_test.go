@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/settle"
+	"github.com/parley-chat/parley/internal/testenv"
 )
 
 // cometdCustomerDir holds customer.mjs, a customer on the official CometD
@@ -22,19 +23,12 @@ import (
 // internal/webapi/testdata/cometd-chat).
 const cometdCustomerDir = "testdata/cometd-failover"
 
-// requireCometdNode returns node after installing the pinned npm packages,
-// or skips the test when node or npm is missing (fails under
-// PARLEY_REQUIRE_ALL=1).
+// requireCometdNode returns node after installing the pinned npm packages;
+// without node or npm the test ends as testenv.Need says.
 func requireCometdNode(t *testing.T) string {
 	t.Helper()
-	node, errNode := exec.LookPath("node")
-	npm, errNpm := exec.LookPath("npm")
-	if err := cmpErr(errNode, errNpm); err != nil {
-		if os.Getenv("PARLEY_REQUIRE_ALL") == "1" {
-			t.Fatalf("node and npm are required (PARLEY_REQUIRE_ALL=1): %v", err)
-		}
-		t.Skipf("the official CometD client needs node and npm: %v", err)
-	}
+	node := testenv.NeedCommand(t, "node")
+	npm := testenv.NeedCommand(t, "npm")
 	lock, errLock := os.Stat(filepath.Join(cometdCustomerDir, "package-lock.json"))
 	mods, errMods := os.Stat(filepath.Join(cometdCustomerDir, "node_modules", ".package-lock.json"))
 	if errLock == nil && errMods == nil && !mods.ModTime().Before(lock.ModTime()) {
