@@ -30,9 +30,9 @@ type envelope struct {
 	NextPosition int                     `json:"nextPosition"`
 	Messages     []transcript.APIMessage `json:"messages"`
 	// IdleTimerExpire is set by encode from Messages (idleTimerExpire).
-	IdleTimerExpire int64 `json:"idleTimerExpire,omitempty"`
-	UserData     map[string]string       `json:"userData,omitempty"`
-	Errors       []apiError              `json:"errors,omitempty"`
+	IdleTimerExpire int64             `json:"idleTimerExpire,omitempty"`
+	UserData        map[string]string `json:"userData,omitempty"`
+	Errors          []apiError        `json:"errors,omitempty"`
 }
 
 // apiError is one item of an error envelope's errors: a wire error code and
