@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parley-chat/parley/internal/transcript"
@@ -170,7 +171,8 @@ func (s *Server) requestChat(ctx context.Context, q *request) (*envelope, error)
 	f := q.form
 	body := loginBody{Service: q.service, Queue: q.queue, Nickname: f.get("nickname"),
 		FirstName: f.get("firstName"), LastName: f.get("lastName"), Subject: f.get("subject"),
-		EmailAddress: f.get("emailAddress"), UserData: f.userData, Text: f.get("text")}
+		EmailAddress: f.get("emailAddress"), UserData: f.userData, Text: f.get("text"),
+		TimeZoneOffset: timeZoneOffset(f.userData)}
 	if body.Nickname == "" && (body.FirstName == "" || body.LastName == "") {
 		return nil, wire.Errorf(wire.CodeBadRequest, "nickname, or firstName and lastName, required")
 	}
@@ -202,6 +204,17 @@ func (s *Server) requestChat(ctx context.Context, q *request) (*envelope, error)
 		}
 	}
 	return nil, err
+}
+
+// timeZoneOffset is the client's time zone as GMS takes it from userData
+// TimeZone: whole minutes east of UTC (-480 for PST), -720 to 840. Any
+// other value is left in the userData only, and counts as 0 (UTC).
+func timeZoneOffset(userData map[string]string) int {
+	tz, err := strconv.Atoi(strings.TrimSpace(userData["TimeZone"]))
+	if err != nil || tz < -720 || tz > 840 {
+		return 0
+	}
+	return tz
 }
 
 // tryNext reports whether a failed login may be tried on another chat
