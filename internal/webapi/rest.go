@@ -2,7 +2,6 @@ package webapi
 
 import (
 	"context"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -295,12 +294,15 @@ func (s *Server) disconnect(ctx context.Context, q *request) (*envelope, error) 
 	return env, nil
 }
 
-// readReceipt acknowledges a read receipt. Chat Server has no event for
-// it, so nothing is added to the transcript; the party is still
-// authenticated, by a refresh past the end that returns no events.
+// readReceipt tells the agents that the client has read the transcript up
+// to transcriptPosition: the chat server adds a ReadReceipt event that
+// agents and supervisors see (never the client, never stored). A position
+// past the transcript's end is refused (102).
 func (s *Server) readReceipt(ctx context.Context, q *request) (*envelope, error) {
-	if _, err := q.form.position("transcriptPosition"); err != nil {
+	n, err := q.form.position("transcriptPosition")
+	if err != nil {
 		return nil, err
 	}
-	return s.direct(ctx, q, wire.RequestRefresh, positionBody{partyRef: q.ref, TranscriptPosition: math.MaxInt32})
+	return s.direct(ctx, q, wire.RequestNotify, notifyBody{partyRef: q.ref, NoticeType: transcript.ReadReceipt,
+		UserData: map[string]string{"transcriptPosition": strconv.Itoa(n)}})
 }
