@@ -1,7 +1,8 @@
 // Package bayeux owns parley's CometD server: the Bayeux 1.0 protocol as the
 // official CometD JavaScript client (8.x) speaks it, with its meta channels
 // (/meta/handshake, /meta/connect, /meta/subscribe, /meta/unsubscribe,
-// /meta/disconnect), the websocket and long-polling transports, the registry
+// /meta/disconnect), the websocket, long-polling and callback-polling
+// transports, the registry
 // of clients with their bounded queues and held connects, session expiry,
 // subscriptions with broadcast between clients, and the routing of publishes
 // on service channels to a [ServiceFunc]. It knows nothing about chat: the
@@ -10,7 +11,7 @@
 //
 // # Transports
 //
-// Both transports carry the same JSON: a message object or an array of
+// The transports carry the same JSON: a message object or an array of
 // them. Mount the Server at "/prefix" and "/prefix/": clients that append
 // the message type to the URL ("/prefix/handshake", "/prefix/connect") reach
 // it, and the path is ignored; the channel of each message decides.
@@ -24,6 +25,17 @@
 //     it is then answered with the queued messages followed by the connect
 //     reply. A client may have other requests in flight while its connect is
 //     held.
+//   - callback-polling (JSONP, for pages that may not use the other two
+//     across origins): a GET whose query carries the JSON in message and a
+//     callback name in jsonp (a JavaScript identifier path of at most 128
+//     bytes; anything else is HTTP 400, so that the answer can only call
+//     it). It is long polling in every other respect, the same size limit
+//     (413) included; the answer is text/javascript:
+//     "/**/callback([...]);". A browser loads it as a script, without an
+//     Origin header: such a request is checked by its Referer's origin
+//     when it has one (see Options.CheckOrigin), and any page can make
+//     one, so nothing a callback-polling client may do must rest on the
+//     browser's ambient credentials (the Server uses no cookies).
 //   - websocket: a GET with Upgrade: websocket; frames are text frames of
 //     JSON arrays both ways. Replies and deliveries are written as soon as
 //     they are queued, by a writer goroutine owned by the connection; the

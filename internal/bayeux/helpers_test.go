@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,7 +78,7 @@ func echoService(ctx context.Context, c *Client, channel string, data json.RawMe
 type session struct {
 	t         testing.TB
 	url       string
-	transport string // "websocket" or "long-polling"
+	transport string // "websocket", "long-polling" or "callback-polling"
 	clientID  string
 
 	ctx    context.Context
@@ -169,11 +170,10 @@ func (s *session) sendRaw(suffix string, body []byte) {
 		return
 	}
 	s.wg.Go(func() {
-		req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, s.url+suffix, bytes.NewReader(body))
+		req, err := s.httpRequest(suffix, body)
 		if err != nil {
 			return
 		}
-		req.Header.Set("Content-Type", "application/json;charset=UTF-8")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return // cancelled at cleanup
@@ -185,8 +185,39 @@ func (s *session) sendRaw(suffix string, body []byte) {
 			s.in <- msg{"httpStatus": float64(resp.StatusCode)}
 			return
 		}
-		s.push(buf.Bytes())
+		s.push(s.unwrap(resp.Header.Get("Content-Type"), buf.Bytes()))
 	})
+}
+
+// jsonpCallback is the callback name the callback-polling session sends,
+// as the official client names its first one.
+const jsonpCallback = "_cometd_jsonp_0"
+
+// httpRequest is the HTTP request carrying body: a POST for long-polling, a
+// GET with message and jsonp parameters for callback-polling.
+func (s *session) httpRequest(suffix string, body []byte) (*http.Request, error) {
+	if s.transport != "callback-polling" {
+		req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, s.url+suffix, bytes.NewReader(body))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/json;charset=UTF-8")
+		}
+		return req, err
+	}
+	q := url.Values{"jsonp": {jsonpCallback}, "message": {string(body)}}
+	return http.NewRequestWithContext(s.ctx, http.MethodGet, s.url+suffix+"?"+q.Encode(), nil)
+}
+
+// unwrap returns the JSON array of a polling answer: for callback-polling,
+// the argument of the callback call, after checking the script's form.
+func (s *session) unwrap(contentType string, body []byte) []byte {
+	if s.transport != "callback-polling" {
+		return body
+	}
+	head, tail := "/**/"+jsonpCallback+"(", ");"
+	if contentType != "text/javascript;charset=UTF-8" || !bytes.HasPrefix(body, []byte(head)) || !bytes.HasSuffix(body, []byte(tail)) {
+		return []byte(fmt.Sprintf("not a callback-polling answer (%s): %s", contentType, body))
+	}
+	return body[len(head) : len(body)-len(tail)]
 }
 
 // expect returns the first received message for which match holds, waiting
@@ -273,7 +304,7 @@ func (s *session) connected() {
 
 // transports runs f as a subtest on each transport.
 func transports(t *testing.T, f func(t *testing.T, transport string)) {
-	for _, tr := range []string{"websocket", "long-polling"} {
+	for _, tr := range []string{"websocket", "long-polling", "callback-polling"} {
 		t.Run(tr, func(t *testing.T) { f(t, tr) })
 	}
 }

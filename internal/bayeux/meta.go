@@ -8,7 +8,7 @@ import (
 )
 
 // connectionTypes are the transports the server offers, best first.
-var connectionTypes = []string{"websocket", "long-polling"}
+var connectionTypes = []string{"websocket", "long-polling", "callback-polling"}
 
 // hold is a long-polling connect to wait for.
 type hold struct {

@@ -28,7 +28,7 @@ func TestHandshake(t *testing.T) {
 			t.Errorf("advice %v", adv)
 		}
 		types, _ := r["supportedConnectionTypes"].([]any)
-		if len(types) != 2 || types[0] != "websocket" || types[1] != "long-polling" {
+		if len(types) != 3 || types[0] != "websocket" || types[1] != "long-polling" || types[2] != "callback-polling" {
 			t.Errorf("supportedConnectionTypes %v", types)
 		}
 		if ext := ts.Client(id).Ext(); ext["k"] != "v" {
@@ -40,7 +40,7 @@ func TestHandshake(t *testing.T) {
 func TestHandshakeUnsupportedTransport(t *testing.T) {
 	ts := startServer(t, Options{}, nil)
 	s := newSession(t, ts, "long-polling")
-	r := s.request(msg{"channel": "/meta/handshake", "supportedConnectionTypes": []string{"callback-polling"}})
+	r := s.request(msg{"channel": "/meta/handshake", "supportedConnectionTypes": []string{"iframe"}})
 	if r["successful"] != false || r["error"] != "400::no supported connection type" {
 		t.Fatalf("reply %v", r)
 	}
@@ -62,7 +62,7 @@ func TestConnectHeldUntilDelivery(t *testing.T) {
 		if d["data"].(msg)["n"] != 1.0 {
 			t.Errorf("delivery %v", d)
 		}
-		if tr == "long-polling" { // the delivery completes the held connect
+		if tr != "websocket" { // the delivery completes the held connect
 			if r := s.reply(held); r["successful"] != true {
 				t.Errorf("connect reply %v", r)
 			}

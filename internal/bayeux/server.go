@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -33,11 +34,15 @@ type Options struct {
 	MaxQueue int
 	// CheckOrigin reports whether a browser page of origin (the request's
 	// Origin header, as sent) may use the server. It is called for every
-	// request of either transport that carries an Origin header; one it
-	// refuses gets 403 and is not served. Requests without Origin (clients
-	// other than browsers) are not checked. Nil admits long-polling requests
-	// of any origin and websockets whose Origin host equals the request's
-	// Host (the websocket library's check, which DNS rebinding defeats).
+	// request of any transport that carries an Origin header, and for a
+	// callback-polling GET without one that carries a Referer (with the
+	// Referer's scheme://host[:port]); one it refuses gets 403 and is not
+	// served. Requests that name no page (clients other than browsers, a
+	// page whose referrer policy sends no Referer) are not checked: the
+	// check keeps honest pages of other sites out, it is no defence against
+	// a hostile page. Nil admits polling requests of any origin and
+	// websockets whose Origin host equals the request's Host (the websocket
+	// library's check, which DNS rebinding defeats).
 	CheckOrigin func(origin string) bool
 	// Logger receives protocol events at debug level. Nil discards them.
 	Logger *slog.Logger
@@ -82,8 +87,8 @@ type service struct {
 	f      ServiceFunc
 }
 
-// Server is a Bayeux 1.0 server: it serves the websocket and long-polling
-// transports over HTTP, keeps the registry of clients, holds /meta/connect,
+// Server is a Bayeux 1.0 server: it serves the websocket, long-polling and
+// callback-polling transports over HTTP, keeps the registry of clients, holds /meta/connect,
 // routes publishes to services and subscribers, and expires silent clients.
 // It is safe for concurrent use.
 //
@@ -115,9 +120,10 @@ func New(opts Options) *Server {
 	}
 }
 
-// ServeHTTP serves one request of either transport: a websocket upgrade
-// (GET with Upgrade: websocket) or a long-polling POST carrying a JSON
-// message or array of messages, whatever its Content-Type. The path is not
+// ServeHTTP serves one request of any transport: a websocket upgrade (GET
+// with Upgrade: websocket), a long-polling POST carrying a JSON message or
+// array of messages, whatever its Content-Type, or a callback-polling GET
+// carrying them in its message parameter. The path is not
 // looked at: mount the Server at both "/prefix" and "/prefix/" so that the
 // message-type suffixes some clients append reach it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -127,29 +133,55 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(originRefused)
 		return
 	}
-	switch {
+	switch q := r.URL.Query(); {
 	case strings.EqualFold(r.Header.Get("Upgrade"), "websocket"):
 		s.serveWebsocket(w, r)
 	case r.Method == http.MethodPost:
 		s.servePoll(w, r)
+	case r.Method == http.MethodGet && q.Has("message"):
+		s.serveCallbackPoll(w, r, q)
 	default:
 		w.Header().Set("Allow", "POST, GET")
-		http.Error(w, "bayeux: POST messages or upgrade to websocket", http.StatusMethodNotAllowed)
+		http.Error(w, "bayeux: POST messages, GET them as callback-polling or upgrade to websocket", http.StatusMethodNotAllowed)
 	}
 }
 
 // originRefused is the body of a request refused by Options.CheckOrigin.
 var originRefused = []byte(`{"error":"403::origin not allowed","successful":false}` + "\n")
 
-// originAllowed reports whether r has no Origin header or one that
-// Options.CheckOrigin admits.
+// originAllowed reports whether Options.CheckOrigin admits the page r
+// comes from: its Origin header, or, for a request without one, the
+// origin of its Referer when the request is a callback-polling GET (a
+// browser loads that script without Origin, but names the page in Referer
+// unless the page's referrer policy forbids it). A request that names no
+// page is admitted.
 func (s *Server) originAllowed(r *http.Request) bool {
+	if s.opts.CheckOrigin == nil {
+		return true
+	}
 	origin := r.Header.Get("Origin")
-	if origin == "" || s.opts.CheckOrigin == nil || s.opts.CheckOrigin(origin) {
+	if origin == "" && r.Method == http.MethodGet && r.URL.Query().Has("message") {
+		origin = refererOrigin(r.Header.Get("Referer"))
+	}
+	if origin == "" || s.opts.CheckOrigin(origin) {
 		return true
 	}
 	s.log.Debug("bayeux: origin refused", "origin", origin)
 	return false
+}
+
+// refererOrigin returns the origin (scheme://host[:port]) of a Referer
+// value, "" when there is none, or "null" when it is no absolute URL, which
+// no allowed origin matches.
+func refererOrigin(referer string) string {
+	if referer == "" {
+		return ""
+	}
+	u, err := url.Parse(referer)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "null"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // HandleService routes publishes on channels starting with prefix (for

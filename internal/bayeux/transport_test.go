@@ -107,13 +107,13 @@ func TestConcurrentClients(t *testing.T) {
 	const clients, rounds = 16, 10
 	var wg sync.WaitGroup
 	for i := range clients {
-		tr := []string{"websocket", "long-polling"}[i%2]
+		tr := []string{"websocket", "long-polling", "callback-polling"}[i%3]
 		s := newSession(t, ts, tr)
 		wg.Go(func() {
 			s.connected()
 			for r := range rounds {
 				text := fmt.Sprintf("%s-%d", s.clientID, r)
-				if tr == "long-polling" {
+				if tr != "websocket" {
 					s.connect() // held, completed by the echo
 				}
 				if rep := s.request(msg{"channel": "/service/echo", "data": msg{"text": text}}); rep["successful"] != true {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"strconv"
 	"time"
 
 	"github.com/parley-chat/parley/internal/transcript"
@@ -95,6 +96,9 @@ func (s *Session) Notify(now time.Time, from string, t transcript.EventType, tex
 	m, err := s.active(from)
 	if err != nil {
 		return Step{}, err
+	}
+	if t == transcript.ReadReceipt {
+		return s.readReceipt(now, m, userData[ReadPositionKey])
 	}
 	if err := partyMayNotify(t); err != nil {
 		return Step{}, err
@@ -344,4 +348,27 @@ func (s *Session) anyPresent() bool {
 		}
 	}
 	return false
+}
+
+// ReadPositionKey is the userData key of a ReadReceipt event: the position
+// of the last event the client has read.
+const ReadPositionKey = "transcriptPosition"
+
+// readReceipt adds a client's ReadReceipt: the client m has read the
+// transcript up to position (an existing event's index). The agents and
+// supervisors see it (visibility INT); it is never stored, and it is no
+// activity for the inactivity timers. A position outside the transcript is
+// ErrInvalid; a party other than a client may not send one (ErrNotAllowed).
+func (s *Session) readReceipt(now time.Time, m *member, position string) (Step, error) {
+	if m.Type != transcript.Client {
+		return Step{}, fmt.Errorf("%w: only a client sends read receipts", ErrNotAllowed)
+	}
+	n, err := strconv.Atoi(position)
+	if err != nil || n < 1 || n >= s.NextPosition() {
+		return Step{}, fmt.Errorf("%w: read position %q is not in the transcript", ErrInvalid, position)
+	}
+	var st Step
+	s.add(&st, transcript.Event{Type: transcript.ReadReceipt, PartyID: m.ID, Visibility: transcript.VisInt,
+		UserData: map[string]string{ReadPositionKey: strconv.Itoa(n)}}, now, false)
+	return st, nil
 }

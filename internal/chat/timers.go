@@ -204,17 +204,17 @@ func (s *Session) fireIdle(st *Step, now time.Time) {
 	r := s.opts.Rules.Idle
 	switch s.idle.stage {
 	case stageAlert:
-		s.idleNotice(st, now, IdleAlertNotice, r.MessageAlert)
 		if r.Alert2 > 0 {
 			s.idle.arm(now, r.Alert2, stageAlert2)
 		} else {
 			s.idle.arm(now, r.Close, stageClose)
 		}
+		s.idleAlert(st, now, r.MessageAlert, s.idle)
 	case stageAlert2:
-		s.idleNotice(st, now, IdleAlertNotice, r.MessageAlert2)
 		s.idle.arm(now, r.Close, stageClose)
+		s.idleAlert(st, now, r.MessageAlert2, s.idle)
 	default:
-		s.idleNotice(st, now, IdleCloseNotice, r.MessageClose)
+		s.idleClose(st, now, r.MessageClose)
 		s.closeAll(st, now, "", transcript.ReasonIdle)
 	}
 }
@@ -224,19 +224,45 @@ func (s *Session) fireIdle(st *Step, now time.Time) {
 func (s *Session) fireAsync(st *Step, now time.Time) {
 	r := s.opts.Rules
 	if s.async.stage == stageAlert {
-		s.idleNotice(st, now, IdleAlertNotice, r.Idle.MessageAlert)
 		s.async.arm(now, r.AsyncClose, stageClose)
+		s.idleAlert(st, now, r.Idle.MessageAlert, s.async)
 		s.setProperty(st, AsyncStatusProperty, AsyncStatusIdle)
 		s.setProperty(st, AsyncCheckAtProperty, strconv.FormatInt(s.async.at.Unix(), 10))
 		return
 	}
-	s.idleNotice(st, now, IdleCloseNotice, r.Idle.MessageClose)
+	s.idleClose(st, now, r.Idle.MessageClose)
 	s.closeAll(st, now, "", transcript.ReasonIdle)
 }
 
-func (s *Session) idleNotice(st *Step, now time.Time, kind, text string) {
+// UserData keys of an IdleAlert event: what the inactivity countdown does
+// next and in how many seconds, from which the Genesys widget shows its
+// countdown.
+const (
+	NextIdleTimerTypeKey = "next-idle-timer-type"
+	NextIdleTimerSecsKey = "next-idle-timer-secs"
+)
+
+// idleAlert adds the IdleAlert event (noticeType IDLE_CONTROL_ALERT) with
+// text, announcing next, the countdown just armed: the next stage's notice
+// type and its delay in whole seconds. An empty text adds nothing.
+func (s *Session) idleAlert(st *Step, now time.Time, text string, next countdown) {
+	if text == "" {
+		return
+	}
+	kind := IdleAlertNotice
+	if next.stage == stageClose {
+		kind = IdleCloseNotice
+	}
+	secs := int64(next.at.Sub(now) / time.Second)
+	s.add(st, transcript.Event{Type: transcript.IdleAlert, Visibility: transcript.VisAll, Text: text, NoticeType: IdleAlertNotice,
+		UserData: map[string]string{NextIdleTimerTypeKey: kind, NextIdleTimerSecsKey: strconv.FormatInt(secs, 10)}}, now, true)
+}
+
+// idleClose adds the IdleClose event (noticeType IDLE_CONTROL_CLOSE) with
+// text; an empty text adds nothing.
+func (s *Session) idleClose(st *Step, now time.Time, text string) {
 	if text != "" {
-		s.add(st, transcript.Event{Type: transcript.Notice, Visibility: transcript.VisAll, Text: text, NoticeType: kind}, now, true)
+		s.add(st, transcript.Event{Type: transcript.IdleClose, Visibility: transcript.VisAll, Text: text, NoticeType: IdleCloseNotice}, now, true)
 	}
 }
 

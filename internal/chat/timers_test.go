@@ -3,6 +3,7 @@ package chat
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,10 +56,11 @@ func (tm *timed) send(id, text string) {
 	}
 }
 
+// notices returns the inactivity events of st as noticeType:text.
 func notices(st Step) []string {
 	var out []string
 	for _, e := range st.Events {
-		if e.Type == transcript.Notice {
+		if e.Type == transcript.IdleAlert || e.Type == transcript.IdleClose {
 			out = append(out, e.NoticeType+":"+e.Text)
 		}
 	}
@@ -422,7 +424,7 @@ func TestTimeoutBoundaries(t *testing.T) {
 				var got []string
 				for _, e := range st.Events {
 					switch e.Type {
-					case transcript.Notice:
+					case transcript.IdleAlert, transcript.IdleClose:
 						got = append(got, e.Text)
 					case transcript.ParticipantLeft:
 						got = append(got, "left:"+strconv.Itoa(int(e.Reason)))
@@ -543,5 +545,55 @@ func TestFlexDisconnectChangeAtNextRequest(t *testing.T) {
 	tm.s.Touch(tm.now, "c")
 	if st, _ := tm.advance(5 * sec); leftReasons(st)["c"] != transcript.ReasonDisconnect {
 		t.Errorf("the new timeout did not apply after the next request: %+v", st.Events)
+	}
+}
+
+// TestIdleEventsCarryCountdown: the alerts are IdleAlert events whose
+// userData says what comes next and in how many seconds (what the Genesys
+// widget counts down from), the close an IdleClose; both keep Chat Server's
+// noticeType for the transcript.
+func TestIdleEventsCarryCountdown(t *testing.T) {
+	r := idleOnly()
+	r.Idle.Alert2 = 30 * sec
+	async := idleOnly()
+	async.Idle.Enabled = false
+	tests := []struct {
+		name  string
+		r     Rules
+		async bool
+		steps []time.Duration
+		want  []string // type noticeType next-type next-secs text
+	}{
+		{"alert, alert2, close", r, false, []time.Duration{255 * sec, 30 * sec, 45 * sec}, []string{
+			"IdleAlert IDLE_CONTROL_ALERT IDLE_CONTROL_ALERT 30 closing soon",
+			"IdleAlert IDLE_CONTROL_ALERT IDLE_CONTROL_CLOSE 45 closing very soon",
+			"IdleClose IDLE_CONTROL_CLOSE   closed",
+		}},
+		{"async alert, close", async, true, []time.Duration{86400 * sec, 3600 * sec}, []string{
+			"IdleAlert IDLE_CONTROL_ALERT IDLE_CONTROL_CLOSE 3600 closing soon",
+			"IdleClose IDLE_CONTROL_CLOSE   closed",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tm := newTimed(t, tt.r, tt.async)
+			tm.join("c", transcript.Client)
+			if !tt.async {
+				tm.join("a", transcript.Agent)
+			}
+			var got []string
+			for _, d := range tt.steps {
+				st, _ := tm.advance(d)
+				for _, e := range st.Events {
+					if e.Type == transcript.IdleAlert || e.Type == transcript.IdleClose {
+						got = append(got, strings.Join([]string{string(e.Type), e.NoticeType,
+							e.UserData[NextIdleTimerTypeKey], e.UserData[NextIdleTimerSecsKey], e.Text}, " "))
+					}
+				}
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("events\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
 	}
 }

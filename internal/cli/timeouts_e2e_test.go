@@ -140,7 +140,7 @@ func (c *cluster) keepPolling(ch *haChat) (stop func() (time.Time, error)) {
 
 // TestInactiveChatIsClosed: with [inactivity-control], a chat in which
 // nobody writes gets the alert, then is closed with reason 7; the customer
-// sees both notices in its transcript.
+// sees both in its transcript, as IdleAlert and IdleClose.
 func TestInactiveChatIsClosed(t *testing.T) {
 	c := startCluster(t, "sqlite", "flex-disconnect-timeout: 60}, inactivity-control: {enabled: true, timeout-alert: 1, timeout-close: 1, message-alert: 'still there?', message-close: 'closed for inactivity'")
 	ch := c.newChat()
@@ -152,7 +152,7 @@ func TestInactiveChatIsClosed(t *testing.T) {
 	}
 	var notices []string
 	for _, m := range env.Messages {
-		if m.Type == "Notice" {
+		if m.Type == "IdleAlert" || m.Type == "IdleClose" {
 			notices = append(notices, m.Text)
 		}
 	}

@@ -64,6 +64,10 @@ const (
 	FileDeleted       EventType = "FileDeleted"
 	IdleAlert         EventType = "IdleAlert"
 	IdleClose         EventType = "IdleClose"
+	// ReadReceipt says a client has read the transcript up to the position
+	// in its userData transcriptPosition; only agents and supervisors see
+	// it, and it is never stored.
+	ReadReceipt EventType = "ReadReceipt"
 )
 
 // Reason is a participant leave reason code (quit-reason-code, public-api-notes §3.6).

@@ -335,6 +335,7 @@ var defaultNoticeTypes = map[EventType]string{
 	FileDeleted:     "FILE_DELETED",
 	IdleAlert:       "SYSTEM",
 	IdleClose:       "SYSTEM",
+	ReadReceipt:     "READ_RECEIPT",
 }
 
 // noticeType is the noticeType attribute of a notice event.

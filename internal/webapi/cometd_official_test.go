@@ -42,7 +42,8 @@ type chatJSResult struct {
 }
 
 // TestOfficialChatClient runs the official CometD JavaScript client over
-// each transport through a whole chat: requestChat, sendMessage, an agent's
+// each transport (callback-polling with the client's own JSONP transport,
+// its script loads done as a browser does them) through a whole chat: requestChat, sendMessage, an agent's
 // message pushed, a forced reconnect (the client's connections are cut
 // until the server drops its session; the client handshakes again by
 // itself) resumed with requestNotifications from the last position (what
@@ -56,7 +57,7 @@ func TestOfficialChatClient(t *testing.T) { officialChatClient(t, nil) }
 // agent joins as the desktop bridge does, with a grant.
 func TestOfficialChatClientTLS(t *testing.T) { officialChatClient(t, newSecure(t)) }
 
-// officialChatClient runs the conformance client over both transports
+// officialChatClient runs the conformance client over each transport
 // against a web API and a chat server secured by sec (nil: plain text,
 // everyone admitted).
 func officialChatClient(t *testing.T, sec *secure) {
@@ -69,7 +70,7 @@ func officialChatClient(t *testing.T, sec *secure) {
 	if sec != nil {
 		env = append(env, "NODE_EXTRA_CA_CERTS="+sec.caFile)
 	}
-	for _, tr := range []string{"websocket", "long-polling"} {
+	for _, tr := range []string{"websocket", "long-polling", "callback-polling"} {
 		t.Run(tr, func(t *testing.T) {
 			cut := partition.Start(t, strings.SplitN(rest, "/", 2)[0])
 			url := scheme + "://" + cut.Addr() + "/genesys/cometd"

@@ -29,8 +29,10 @@ type envelope struct {
 	SecureKey    string                  `json:"secureKey,omitempty"`
 	NextPosition int                     `json:"nextPosition"`
 	Messages     []transcript.APIMessage `json:"messages"`
-	UserData     map[string]string       `json:"userData,omitempty"`
-	Errors       []apiError              `json:"errors,omitempty"`
+	// IdleTimerExpire is set by encode from Messages (idleTimerExpire).
+	IdleTimerExpire int64             `json:"idleTimerExpire,omitempty"`
+	UserData        map[string]string `json:"userData,omitempty"`
+	Errors          []apiError        `json:"errors,omitempty"`
 }
 
 // apiError is one item of an error envelope's errors: a wire error code and
@@ -133,9 +135,11 @@ func writeEnvelope(w http.ResponseWriter, code int, env envelope) {
 
 var newline = []byte("\n")
 
-// encode returns env as json.Marshal encodes it, without its reflection:
-// every reply and push a customer receives is an envelope.
+// encode sets env.IdleTimerExpire from its messages and returns env as
+// json.Marshal encodes it, without its reflection: every reply and push a
+// customer receives is an envelope.
 func (env *envelope) encode() []byte {
+	env.IdleTimerExpire = idleTimerExpire(env.Messages)
 	b := env.appendJSON(make([]byte, 0, 192+256*len(env.Messages))) // room for most envelopes
 	if bytes.ContainsAny(b, "<>&") {
 		// The messages are written with HTML escaping off; json.Marshal
@@ -161,6 +165,9 @@ func (env *envelope) appendJSON(b []byte) []byte {
 	b = strconv.AppendInt(append(b, `,"nextPosition":`...), int64(env.NextPosition), 10)
 	b = append(b, `,"messages":`...)
 	b = transcript.AppendAPIMessages(b, env.Messages)
+	if env.IdleTimerExpire != 0 {
+		b = strconv.AppendInt(append(b, `,"idleTimerExpire":`...), env.IdleTimerExpire, 10)
+	}
 	// Rare: user data echoed, errors. Both always marshal.
 	if len(env.UserData) > 0 {
 		ud, _ := json.Marshal(env.UserData)
@@ -171,4 +178,28 @@ func (env *envelope) appendJSON(b []byte) []byte {
 		b = append(append(b, `,"errors":`...), errs...)
 	}
 	return append(b, '}')
+}
+
+// nextIdleTimerSecs is the userData key of an IdleAlert event that says in
+// how many seconds the inactivity countdown runs out (chat.NextIdleTimerSecsKey).
+const nextIdleTimerSecs = "next-idle-timer-secs"
+
+// idleTimerExpire is the envelope's idleTimerExpire: when the inactivity
+// countdown announced by the last IdleAlert among msgs runs out, in epoch
+// milliseconds (as utcTime), or 0 when msgs hold no alert or an event after
+// it ended that countdown (a message, a join or leave, the close).
+func idleTimerExpire(msgs []transcript.APIMessage) int64 {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		switch m := msgs[i]; m.Type {
+		case transcript.IdleAlert:
+			secs, err := strconv.ParseInt(m.UserData[nextIdleTimerSecs], 10, 64)
+			if err != nil || secs < 0 {
+				return 0
+			}
+			return m.UTCTime + secs*1000
+		case transcript.Message, transcript.ParticipantJoined, transcript.ParticipantLeft, transcript.IdleClose:
+			return 0
+		}
+	}
+	return 0
 }

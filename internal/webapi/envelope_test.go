@@ -13,11 +13,12 @@ import (
 // checkEncode fails unless env.encode() is what json.Marshal makes of env.
 func checkEncode(t *testing.T, env envelope) {
 	t.Helper()
+	got := env.encode()
 	want, err := json.Marshal(env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := env.encode(); !bytes.Equal(got, want) {
+	if !bytes.Equal(got, want) {
 		t.Fatalf("encode:\n%s\njson.Marshal:\n%s", got, want)
 	}
 }
@@ -37,6 +38,35 @@ func TestEnvelopeEncode(t *testing.T) {
 		errorEnvelope(wire.Errorf(wire.CodeBadRequest, "<b>%s</b> & \u2028", "x\xff")),
 	} {
 		checkEncode(t, env)
+	}
+}
+
+// TestIdleTimerExpire: a reply carrying an IdleAlert says when its
+// countdown runs out (utcTime + next-idle-timer-secs, in ms), unless a
+// later event in it ended the countdown.
+func TestIdleTimerExpire(t *testing.T) {
+	alert := transcript.APIMessage{Index: 5, Type: transcript.IdleAlert, UTCTime: 1_000_000, Text: "still there?",
+		UserData: map[string]string{"next-idle-timer-type": "IDLE_CONTROL_CLOSE", "next-idle-timer-secs": "45"}, Visibility: transcript.VisAll}
+	msg := transcript.APIMessage{Index: 6, Type: transcript.Message, UTCTime: 1_010_000, Text: "yes", Visibility: transcript.VisAll}
+	typing := transcript.APIMessage{Index: 6, Type: transcript.TypingStarted, UTCTime: 1_010_000, Visibility: transcript.VisAll}
+	bad := alert
+	bad.UserData = map[string]string{"next-idle-timer-secs": "soon"}
+	for _, tt := range []struct {
+		name string
+		msgs []transcript.APIMessage
+		want int64
+	}{
+		{"alert", []transcript.APIMessage{alert}, 1_045_000},
+		{"alert then typing", []transcript.APIMessage{alert, typing}, 1_045_000},
+		{"alert then message", []transcript.APIMessage{alert, msg}, 0},
+		{"no alert", []transcript.APIMessage{msg}, 0},
+		{"bad seconds", []transcript.APIMessage{bad}, 0},
+	} {
+		env := envelope{Messages: tt.msgs}
+		checkEncode(t, env)
+		if env.encode(); env.IdleTimerExpire != tt.want {
+			t.Errorf("%s: idleTimerExpire %d, want %d", tt.name, env.IdleTimerExpire, tt.want)
+		}
 	}
 }
 

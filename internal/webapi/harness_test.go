@@ -156,7 +156,9 @@ type envelope struct {
 	NextPosition int                     `json:"nextPosition"`
 	Messages     []transcript.APIMessage `json:"messages"`
 	UserData     map[string]string       `json:"userData"`
-	Errors       []struct {
+	// IdleTimerExpire is the Genesys widget's countdown end, epoch ms.
+	IdleTimerExpire int64 `json:"idleTimerExpire"`
+	Errors          []struct {
 		Code   int    `json:"code"`
 		Advice string `json:"advice"`
 	} `json:"errors"`

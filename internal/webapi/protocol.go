@@ -23,6 +23,9 @@ type loginBody struct {
 	EmailAddress string            `json:"emailAddress,omitempty"`
 	UserData     map[string]string `json:"userData,omitempty"`
 	Text         string            `json:"text,omitempty"`
+	// TimeZoneOffset is the client's time zone, minutes east of UTC, from
+	// userData TimeZone (timeZoneOffset).
+	TimeZoneOffset int `json:"timeZoneOffset,omitempty"`
 }
 
 // positionBody is RequestRefresh and RequestSubscribe.

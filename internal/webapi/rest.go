@@ -2,9 +2,9 @@ package webapi
 
 import (
 	"context"
-	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parley-chat/parley/internal/transcript"
@@ -179,7 +179,8 @@ func (s *Server) requestChat(ctx context.Context, q *request) (*envelope, error)
 	f := q.form
 	body := loginBody{Service: q.service, Queue: q.queue, Nickname: f.get("nickname"),
 		FirstName: f.get("firstName"), LastName: f.get("lastName"), Subject: f.get("subject"),
-		EmailAddress: f.get("emailAddress"), UserData: f.userData, Text: f.get("text")}
+		EmailAddress: f.get("emailAddress"), UserData: f.userData, Text: f.get("text"),
+		TimeZoneOffset: timeZoneOffset(f.userData)}
 	if body.Nickname == "" && (body.FirstName == "" || body.LastName == "") {
 		return nil, wire.Errorf(wire.CodeBadRequest, "nickname, or firstName and lastName, required")
 	}
@@ -211,6 +212,17 @@ func (s *Server) requestChat(ctx context.Context, q *request) (*envelope, error)
 		}
 	}
 	return nil, err
+}
+
+// timeZoneOffset is the client's time zone as GMS takes it from userData
+// TimeZone: whole minutes east of UTC (-480 for PST), -720 to 840. Any
+// other value is left in the userData only, and counts as 0 (UTC).
+func timeZoneOffset(userData map[string]string) int {
+	tz, err := strconv.Atoi(strings.TrimSpace(userData["TimeZone"]))
+	if err != nil || tz < -720 || tz > 840 {
+		return 0
+	}
+	return tz
 }
 
 // tryNext reports whether a failed login may be tried on another chat
@@ -331,14 +343,17 @@ func (s *Server) disconnect(ctx context.Context, q *request) (*envelope, error) 
 	return env, nil
 }
 
-// readReceipt acknowledges a read receipt. Chat Server has no event for
-// it, so nothing is added to the transcript; the party is still
-// authenticated, by a refresh past the end that returns no events.
+// readReceipt tells the agents that the client has read the transcript up
+// to transcriptPosition: the chat server adds a ReadReceipt event that
+// agents and supervisors see (never the client, never stored). A position
+// past the transcript's end is refused (102).
 func (s *Server) readReceipt(ctx context.Context, q *request) (*envelope, error) {
-	if _, err := q.form.position("transcriptPosition"); err != nil {
+	n, err := q.form.position("transcriptPosition")
+	if err != nil {
 		return nil, err
 	}
-	env, err := s.direct(ctx, q, wire.RequestRefresh, positionBody{partyRef: q.ref, TranscriptPosition: math.MaxInt32})
+	env, err := s.direct(ctx, q, wire.RequestNotify, notifyBody{partyRef: q.ref, NoticeType: transcript.ReadReceipt,
+		UserData: map[string]string{"transcriptPosition": strconv.Itoa(n)}})
 	if err == nil {
 		s.quiet(q, env)
 	}

@@ -500,7 +500,7 @@ function describe(m) {
     case "PushUrl": return `${who} shared a link: ${m.text || ""}`;
     case "NicknameUpdated": return `${who} is now called ${m.text || ""}.`;
     case "FileUploaded": return `${who} sent a file.`;
-    case "CustomNotice": case "Notice": return m.text || "";
+    case "CustomNotice": case "Notice": case "IdleAlert": case "IdleClose": return m.text || "";
     default: return "";
   }
 }

@@ -49,13 +49,13 @@ func TestOptionsChangedAtRunTime(t *testing.T) {
 	c.must(wire.RequestMessage, c.ref(map[string]any{"text": "hi"})) // the next activity takes the new rules
 	clk.advance(10 * time.Second)
 	got := agent.waitPush("the alert of the new options", func(m transcript.APIMessage, _ status) bool {
-		return m.Type == transcript.Notice
+		return m.Type == transcript.IdleAlert
 	})
 	if got.Text != "wake up" {
 		t.Errorf("alert text = %q, want the new message-alert", got.Text)
 	}
 	for _, m := range agent.pushed() {
-		if m.Type == transcript.Notice && m.Index < got.Index {
+		if m.Type == transcript.IdleAlert && m.Index < got.Index {
 			t.Errorf("an alert before the client's message: %+v", m)
 		}
 	}

@@ -111,18 +111,23 @@ func TestInactivityClosesChat(t *testing.T) {
 	agent := h.dial(chatserver.BasicPath)
 	h.joinAgent(agent, c.sessionID, nil)
 	clk.advance(60 * time.Second)
-	agent.waitPush("idle alert", func(m transcript.APIMessage, _ status) bool { return m.Type == transcript.Notice })
+	agent.waitPush("idle alert", func(m transcript.APIMessage, _ status) bool { return m.Type == transcript.IdleAlert })
 	clk.advance(30 * time.Second)
 	agent.waitPush("chat closed for inactivity", leftWith("7"))
 
 	st := c.must(wire.RequestRefresh, c.ref(map[string]any{"transcriptPosition": 1}))
+	// The customer sees what the Genesys widget renders: an IdleAlert with
+	// the countdown to the close in its userData, then an IdleClose.
 	var texts []string
 	for _, m := range st.Messages {
-		if m.Type == transcript.Notice {
-			texts = append(texts, m.Text)
+		switch m.Type {
+		case transcript.IdleAlert:
+			texts = append(texts, "IdleAlert "+m.UserData["next-idle-timer-type"]+" "+m.UserData["next-idle-timer-secs"]+" "+m.Text)
+		case transcript.IdleClose, transcript.Notice:
+			texts = append(texts, string(m.Type)+" "+m.Text)
 		}
 	}
-	want := []string{h.opts.InactivityControl.MessageAlert, h.opts.InactivityControl.MessageClose}
+	want := []string{"IdleAlert IDLE_CONTROL_CLOSE 30 " + h.opts.InactivityControl.MessageAlert, "IdleClose " + h.opts.InactivityControl.MessageClose}
 	if len(texts) != 2 || texts[0] != want[0] || texts[1] != want[1] {
 		t.Errorf("customer sees notices %q, want %q", texts, want)
 	}

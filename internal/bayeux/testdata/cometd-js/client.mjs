@@ -5,6 +5,7 @@
 // disconnects and prints one JSON line of results.
 import { adapt } from "cometd-nodejs-client";
 import { CometD } from "cometd";
+import vm from "node:vm";
 
 adapt();
 
@@ -20,9 +21,43 @@ const deadline = setTimeout(() => {
     finish(1);
 }, 20000);
 
+// scriptLoader gives the client's CallbackPollingTransport, unchanged, the
+// part of a browser it uses: window.document with a head to which it appends
+// a <script src=...>. Appending loads the script with a GET, as a browser
+// does (no Origin header), and runs the answer with window as its global
+// object, so that the answer calls the callback the transport set on
+// window; an HTTP error or a non-JavaScript answer fires onerror.
+const scriptLoader = (window) => {
+    const head = {
+        appendChild(script) {
+            fetch(script.src).then(async (res) => {
+                const type = res.headers.get("content-type") || "";
+                if (!res.ok || !type.startsWith("text/javascript")) {
+                    throw new Error(`HTTP ${res.status} ${type}`);
+                }
+                vm.runInNewContext(await res.text(), window);
+            }).catch((e) => {
+                result.errors.push("script: " + e.message);
+                script.onerror && script.onerror({ type: "error" });
+            });
+        },
+        removeChild() {},
+    };
+    window.document = {
+        getElementsByTagName: (name) => (name === "head" ? [head] : []),
+        createElement: () => ({}),
+    };
+};
+
 const cometd = new CometD();
-cometd.unregisterTransport(transport === "websocket" ? "long-polling" : "websocket");
-cometd.unregisterTransport("callback-polling");
+for (const t of ["websocket", "long-polling", "callback-polling"]) {
+    if (t !== transport) {
+        cometd.unregisterTransport(t);
+    }
+}
+if (transport === "callback-polling") {
+    scriptLoader(globalThis.window);
+}
 cometd.configure({ url, logLevel: "warn" });
 
 const maybeDone = () => {

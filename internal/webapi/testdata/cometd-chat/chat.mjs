@@ -16,6 +16,7 @@
 import { adapt } from "cometd-nodejs-client";
 import { CometD } from "cometd";
 import { createInterface } from "node:readline";
+import vm from "node:vm";
 
 adapt();
 
@@ -37,9 +38,39 @@ setTimeout(() => {
     finish(1);
 }, 40000);
 
+// For callback-polling, the client's CallbackPollingTransport runs
+// unchanged on the part of a browser it uses: window.document with a head
+// to which it appends a <script src=...>. Appending loads the script with
+// a GET, as a browser does (no Origin header), and runs the answer with
+// window as its global object, so that it calls the callback the transport
+// set on window; an HTTP error or an answer that is not JavaScript fires
+// onerror, as a failed script load does.
+if (transport === "callback-polling") {
+    const window = globalThis.window;
+    const head = {
+        appendChild(script) {
+            fetch(script.src).then(async (res) => {
+                const type = res.headers.get("content-type") || "";
+                if (!res.ok || !type.startsWith("text/javascript")) {
+                    throw new Error(`HTTP ${res.status} ${type}`);
+                }
+                vm.runInNewContext(await res.text(), window);
+            }).catch(() => script.onerror && script.onerror({ type: "error" }));
+        },
+        removeChild() {},
+    };
+    window.document = {
+        getElementsByTagName: (name) => (name === "head" ? [head] : []),
+        createElement: () => ({}),
+    };
+}
+
 const cometd = new CometD();
-cometd.unregisterTransport(transport === "websocket" ? "long-polling" : "websocket");
-cometd.unregisterTransport("callback-polling");
+for (const t of ["websocket", "long-polling", "callback-polling"]) {
+    if (t !== transport) {
+        cometd.unregisterTransport(t);
+    }
+}
 cometd.configure({ url, logLevel: "warn" });
 // Failed meta messages are expected while the connections are cut; the
 // test reads them to see the server's 402.
