@@ -40,8 +40,9 @@ func TestMain(m *testing.M) {
 }
 
 // helperMain stands in for `parley run --config FILE --app NAME`: it serves
-// /healthz on the application's listen address until SIGTERM, printing a line
-// to stdout and one to stderr. HELPER_CRASH=NAME makes application NAME exit
+// /healthz on the listener it inherited as NAME, as run would, or else on the
+// application's listen address, until SIGTERM, printing a line to stdout
+// (and one saying which listener) and one to stderr. HELPER_CRASH=NAME makes application NAME exit
 // with status 3 at once; HELPER_IGNORE_TERM=NAME makes it ignore SIGTERM.
 func helperMain(args []string) int {
 	fs := flag.NewFlagSet("helper", flag.ContinueOnError)
@@ -79,11 +80,18 @@ func helperServe(app *config.Application) int {
 		ctx, stop = signal.NotifyContext(ctx, syscall.SIGTERM)
 		defer stop()
 	}
-	ln, err := net.Listen("tcp", app.Listen)
+	in, err := (&cli{}).inheritListeners()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	inheritedMain := in[app.Name] != nil
+	ln, err := in.listen(app.Name, app.Listen)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Printf("helper %s serves on %s inherited=%t\n", app.Name, ln.Addr(), inheritedMain)
 	if err := service.ServeHTTP(ctx, ln, service.NewMux(nil, nil, nil), time.Second, slog.New(slog.DiscardHandler)); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -129,17 +137,6 @@ applications:
 `, dataDir, addrs[0], addrs[1], addrs[2])
 }
 
-// freeAddr returns a loopback address with a port nobody listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // syncBuffer is a bytes.Buffer safe for a writer and a polling reader.
 type syncBuffer struct {
 	mu  sync.Mutex
@@ -168,21 +165,19 @@ type upRun struct {
 }
 
 // startUp runs `parley up` on a fresh testDeployment, with helper children
-// whose environment has env added.
+// whose environment has env added. Up, run in the test process, is handed
+// listeners the test bound, as a parent process would hand them.
 func startUp(t *testing.T, env []string, args ...string) *upRun {
 	t.Helper()
 	dir := t.TempDir()
-	r := &upRun{dataDir: filepath.Join(dir, "data"), addrs: map[string]string{}, code: make(chan int, 1)}
-	var addrs []string
-	for _, name := range testApps {
-		r.addrs[name] = freeAddr(t)
-		addrs = append(addrs, r.addrs[name])
-	}
+	held, addrs := holdListeners(t, testApps...)
+	r := &upRun{dataDir: filepath.Join(dir, "data"), addrs: addrs, code: make(chan int, 1)}
 	file := filepath.Join(dir, "parley.yaml")
-	if err := os.WriteFile(file, []byte(testDeployment(r.dataDir, addrs...)), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(testDeployment(r.dataDir, addrs["ixn-1"], addrs["chat-1"], addrs["chat-backup"])), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c := &cli{stdout: &r.out, stderr: &r.errOut, command: helperCommand(env...)}
+	c := &cli{stdout: &r.out, stderr: &r.errOut, command: helperCommand(env...),
+		inherit: func() (map[string]net.Listener, error) { return held.take(), nil }}
 	ctx, cancel := context.WithCancel(t.Context())
 	r.cancel = cancel
 	go func() { r.code <- c.main(ctx, append([]string{"up", "--config", file}, args...)) }()
@@ -344,8 +339,9 @@ func TestUpRefusesLiveDataDir(t *testing.T) {
 	if err := writePID(pidFile, os.Getpid()); err != nil { // the test process: certainly alive
 		t.Fatal(err)
 	}
+	_, addrs := holdListeners(t, testApps...) // never served: up refuses first
 	file := filepath.Join(t.TempDir(), "parley.yaml")
-	if err := os.WriteFile(file, []byte(testDeployment(dataDir, freeAddr(t), freeAddr(t), freeAddr(t))), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(testDeployment(dataDir, addrs["ixn-1"], addrs["chat-1"], addrs["chat-backup"])), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
