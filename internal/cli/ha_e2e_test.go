@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -141,6 +142,9 @@ func (c *cluster) launch(dir, yaml string, names ...string) {
 	})
 	for _, name := range names {
 		waitFor(t, c.out, ") ready on "+c.url(name, "http", ""))
+		if !regexp.MustCompile(`msg=starting app=` + regexp.QuoteMeta(name) + ` .* inherited=true\n`).MatchString(c.out.String()) {
+			t.Errorf("%s does not serve on the listener the test handed up", name)
+		}
 	}
 }
 

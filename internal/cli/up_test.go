@@ -256,6 +256,9 @@ func TestUpStartsInOrderAndStopsAll(t *testing.T) {
 	}
 	pids := map[string]int{}
 	for _, name := range testApps {
+		if want := fmt.Sprintf("%-11s | helper %s serves on %s inherited=true\n", name, name, r.addrs[name]); !strings.Contains(out, want) {
+			t.Errorf("%s does not serve on the listener up handed it: no %q", name, want)
+		}
 		if !strings.Contains(out, fmt.Sprintf("%-11s | helper %s to stderr\n", name, name)) {
 			t.Errorf("no prefixed stderr line of %s", name)
 		}
@@ -356,6 +359,57 @@ func TestUpRefusesLiveDataDir(t *testing.T) {
 	}
 	if _, err := os.Stat(pidFile); err != nil {
 		t.Errorf("live pid file removed: %v", err)
+	}
+}
+
+// TestUpRefusesTakenAddress: while another process serves on chat-1's
+// address, up names chat-1 and the address, suggests --config, starts none
+// of the children and releases the addresses it held; the other process
+// keeps serving.
+func TestUpRefusesTakenAddress(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dataDir := filepath.Join(dir, "data")
+	held, addrs := holdListeners(t, testApps...)
+	file := filepath.Join(dir, "parley.yaml")
+	if err := os.WriteFile(file, []byte(testDeployment(dataDir, addrs["ixn-1"], addrs["chat-1"], addrs["chat-backup"])), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The other process: a helper serving chat-1's address, as another
+	// deployment's chat server would.
+	other, _ := helperCommand()("run", "--config", file, "--app", "chat-1")
+	var otherOut syncBuffer
+	other.Stdout, other.Stderr = &otherOut, &otherOut
+	held.start(other, "chat-1")
+	t.Cleanup(func() { other.Process.Kill(); other.Wait() })
+	waitHealth(t, addrs["chat-1"], http.StatusOK, "ok")
+
+	var out, errOut syncBuffer
+	c := &cli{stdout: &out, stderr: &errOut, command: helperCommand(),
+		inherit: func() (map[string]net.Listener, error) { return held.take(), nil }} // ixn-1 and chat-backup
+	code := c.main(t.Context(), []string{"up", "--config", file})
+	want := fmt.Sprintf(`parley: up: application "chat-1" cannot listen on %s: `, addrs["chat-1"])
+	if code != exitFailure || !strings.HasPrefix(errOut.String(), want) || !strings.Contains(errOut.String(), "another deployment") ||
+		!strings.Contains(errOut.String(), "--config") {
+		t.Errorf("exit %d, stderr %q; want 1 and %q...", code, errOut.String(), want)
+	}
+	if out.String() != "" {
+		t.Errorf("up started something:\n%s", out.String())
+	}
+	if pids, _ := filepath.Glob(filepath.Join(dataDir, "run", "*.pid")); len(pids) != 0 {
+		t.Errorf("pid files written: %v", pids)
+	}
+	for _, name := range []string{"ixn-1", "chat-backup"} {
+		ln, err := net.Listen("tcp", addrs[name]) // up released what it held
+		if err != nil {
+			t.Errorf("%s's address still held after up refused: %v", name, err)
+			continue
+		}
+		ln.Close()
+	}
+	waitHealth(t, addrs["chat-1"], http.StatusOK, "ok")
+	if other.ProcessState != nil || strings.Contains(otherOut.String(), "helper stopped") {
+		t.Errorf("the other process was disturbed:\n%s", otherOut.String())
 	}
 }
 
