@@ -14,7 +14,8 @@ import (
 // served on the admin listener at all.
 func TestAdminListen(t *testing.T) {
 	dir := t.TempDir()
-	chat, admin := freeAddr(t), freeAddr(t)
+	held, addrs := holdListeners(t, "chat-1", adminName("chat-1"))
+	chat, admin := addrs["chat-1"], addrs[adminName("chat-1")]
 	file := filepath.Join(dir, "parley.yaml")
 	yaml := fmt.Sprintf(`data-dir: %s
 databases: {main: {driver: sqlite, dsn: parley.db}}
@@ -24,7 +25,7 @@ applications:
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	runApp(t, file, "chat-1")
+	runApp(t, held, file, "chat-1")
 	waitHealth(t, admin, http.StatusOK, "ok")
 	status := func(method, url string) int {
 		t.Helper()

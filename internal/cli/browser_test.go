@@ -79,10 +79,7 @@ func startDesktopClusterTLS(t *testing.T, withTLS bool) *cluster {
 	t.Helper()
 	dir := t.TempDir()
 	names := []string{"ixn-1", "chat-1", "chat-2", "gms-1"}
-	c := &cluster{t: t, dataDir: filepath.Join(dir, "data"), out: &syncBuffer{}, addrs: map[string]string{}}
-	for _, n := range names {
-		c.addrs[n] = freeAddr(t)
-	}
+	c := newCluster(t, dir, names...)
 	agent := func(id string) string {
 		return fmt.Sprintf("agent:%s: {password-hash: %q, capacity-chat: 3}", id, ixn.HashPassword(id, "parley-test-salt-"+id, ixn.MinPasswordIterations))
 	}

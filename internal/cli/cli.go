@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -26,6 +27,9 @@ type cli struct {
 	// command returns the command that runs the parley binary with args; up
 	// starts its children with it.
 	command func(args ...string) (*exec.Cmd, error)
+	// inherit returns the listeners the process was handed, by name (nil:
+	// service.InheritListeners); run and up serve on them.
+	inherit func() (map[string]net.Listener, error)
 }
 
 // Main runs the parley command line args (without the program name) and

@@ -52,7 +52,8 @@ func buildParley(t *testing.T) string {
 func TestUpEndToEnd(t *testing.T) {
 	bin := buildParley(t)
 	dir := t.TempDir()
-	chat1, chat2, web := freeAddr(t), freeAddr(t), freeAddr(t)
+	held, addrs := holdListeners(t, "chat-1", "chat-2", "gms-1")
+	chat1, chat2, web := addrs["chat-1"], addrs["chat-2"], addrs["gms-1"]
 	file := filepath.Join(dir, "parley.yaml")
 	yaml := fmt.Sprintf(`data-dir: %s
 databases:
@@ -69,9 +70,7 @@ applications:
 	var out syncBuffer
 	up := exec.Command(bin, "up", "--config", file)
 	up.Stdout, up.Stderr = &out, &out
-	if err := up.Start(); err != nil {
-		t.Fatal(err)
-	}
+	held.start(up)
 	exited := make(chan error, 1)
 	go func() { exited <- up.Wait() }()
 	t.Cleanup(func() {

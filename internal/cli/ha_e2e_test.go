@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -36,7 +37,16 @@ type cluster struct {
 	addrs   map[string]string
 	out     *syncBuffer
 	up      *exec.Cmd
-	tls     *tls.Config // trusts the cluster's CA when it serves TLS
+	tls     *tls.Config    // trusts the cluster's CA when it serves TLS
+	held    *heldListeners // the applications' listeners, until up is handed them
+}
+
+// newCluster returns a cluster of the applications names, with data-dir
+// under dir and a listener bound for each, whose addresses the deployment
+// file names: launch hands them to up, which hands each to its child.
+func newCluster(t *testing.T, dir string, names ...string) *cluster {
+	held, addrs := holdListeners(t, names...)
+	return &cluster{t: t, dataDir: filepath.Join(dir, "data"), out: &syncBuffer{}, addrs: addrs, held: held}
 }
 
 // startCluster writes a deployment on database db ("sqlite" or a
@@ -53,8 +63,7 @@ func startCluster(t *testing.T, db, chatOptions string, webSettings ...string) *
 func startClusterTLS(t *testing.T, withTLS bool, db, chatOptions string, webSettings ...string) *cluster {
 	t.Helper()
 	dir := t.TempDir()
-	c := &cluster{t: t, dataDir: filepath.Join(dir, "data"), out: &syncBuffer{},
-		addrs: map[string]string{"chat-1": freeAddr(t), "chat-2": freeAddr(t), "gms-1": freeAddr(t)}}
+	c := newCluster(t, dir, "chat-1", "chat-2", "gms-1")
 	database := "{driver: sqlite, dsn: parley.db}"
 	if db != "sqlite" {
 		database = fmt.Sprintf("{driver: postgres, dsn: %q}", db)
@@ -105,8 +114,8 @@ func (c *cluster) withTLS(yaml string) string {
 }
 
 // launch writes the deployment yaml into dir, runs the real binary's
-// `parley up` on it until the test ends, and waits until the applications
-// names are ready.
+// `parley up` on it until the test ends, handing it the cluster's
+// listeners, and waits until the applications names are ready.
 func (c *cluster) launch(dir, yaml string, names ...string) {
 	t := c.t
 	t.Helper()
@@ -116,9 +125,7 @@ func (c *cluster) launch(dir, yaml string, names ...string) {
 	}
 	c.up = exec.Command(buildParley(t), "up", "--config", file)
 	c.up.Stdout, c.up.Stderr = c.out, c.out
-	if err := c.up.Start(); err != nil {
-		t.Fatal(err)
-	}
+	c.held.start(c.up)
 	exited := make(chan struct{})
 	go func() { c.up.Wait(); close(exited) }()
 	t.Cleanup(func() {
@@ -135,6 +142,9 @@ func (c *cluster) launch(dir, yaml string, names ...string) {
 	})
 	for _, name := range names {
 		waitFor(t, c.out, ") ready on "+c.url(name, "http", ""))
+		if !regexp.MustCompile(`msg=starting app=` + regexp.QuoteMeta(name) + ` .* inherited=true\n`).MatchString(c.out.String()) {
+			t.Errorf("%s does not serve on the listener the test handed up", name)
+		}
 	}
 }
 

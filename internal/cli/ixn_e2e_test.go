@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -89,10 +88,7 @@ func startIxnCluster(t *testing.T) *cluster {
 func startIxnClusterOn(t *testing.T, db string) *cluster {
 	t.Helper()
 	dir := t.TempDir()
-	c := &cluster{t: t, dataDir: filepath.Join(dir, "data"), out: &syncBuffer{}, addrs: map[string]string{}}
-	for _, name := range []string{"ixn-1", "chat-1", "chat-2", "gms-1"} {
-		c.addrs[name] = freeAddr(t)
-	}
+	c := newCluster(t, dir, "ixn-1", "chat-1", "chat-2", "gms-1")
 	database := "{driver: sqlite, dsn: parley.db}"
 	if db != "sqlite" {
 		database = fmt.Sprintf("{driver: postgres, dsn: %q}", db)

@@ -29,7 +29,8 @@ import (
 func TestIxnPrimaryKilled(t *testing.T) {
 	dsn := storetest.PostgresDSN(t)
 	dir := t.TempDir()
-	addrs := map[string]string{"ixn-1": freeAddr(t), "ixn-2": freeAddr(t), "chat-1": freeAddr(t), "gms-1": freeAddr(t)}
+	// chat-1 and gms-1 are held and never served: the test plays their parts.
+	held, addrs := holdListeners(t, "ixn-1", "ixn-2", "chat-1", "gms-1")
 	file := filepath.Join(dir, "parley.yaml")
 	agent := fmt.Sprintf("{password-hash: %q, capacity-chat: 2}", ixn.HashPassword("alice", "parley-test-salt-alice", ixn.MinPasswordIterations))
 	yaml := fmt.Sprintf(`data-dir: %s
@@ -45,9 +46,9 @@ applications:
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	primary := runApp(t, file, "ixn-1")
+	primary := runApp(t, held, file, "ixn-1")
 	waitHealth(t, addrs["ixn-1"], http.StatusOK, "ok")
-	runApp(t, file, "ixn-2")
+	runApp(t, held, file, "ixn-2")
 	waitHealth(t, addrs["ixn-2"], http.StatusServiceUnavailable, "backup")
 
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
@@ -106,15 +107,18 @@ applications:
 	}
 }
 
-// runApp runs `parley run --config file --app name` until the test ends.
-func runApp(t *testing.T, file, name string) *exec.Cmd {
+// runApp runs `parley run --config file --app name` until the test ends,
+// handing it its listeners from held: NAME, and NAME/admin if held has one.
+func runApp(t *testing.T, held *heldListeners, file, name string) *exec.Cmd {
 	t.Helper()
 	out := &syncBuffer{}
 	cmd := exec.Command(buildParley(t), "run", "--config", file, "--app", name)
 	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	names := []string{name}
+	if held.lns[adminName(name)] != nil {
+		names = append(names, adminName(name))
 	}
+	held.start(cmd, names...)
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {

@@ -14,7 +14,7 @@ import (
 // restart, and refuses an invalid file while keeping its options.
 func TestHangupReloadsOptions(t *testing.T) {
 	dir := t.TempDir()
-	c := &cluster{t: t, dataDir: filepath.Join(dir, "data"), out: &syncBuffer{}, addrs: map[string]string{"chat-1": freeAddr(t)}}
+	c := newCluster(t, dir, "chat-1")
 	deployment := func(options string) string {
 		return fmt.Sprintf(`data-dir: %s
 databases: {main: {driver: sqlite, dsn: parley.db}}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/chat/chatserver"
@@ -17,21 +18,23 @@ import (
 )
 
 // newApplication builds the application app of deployment d: it opens the
-// stores app needs and wires its role to them. ctx bounds the set-up only;
-// the returned Service runs until the context given to its Run is done.
-func newApplication(ctx context.Context, d *config.Deployment, app *config.Application, trust *service.Trust, log *slog.Logger) (service.Service, error) {
+// stores app needs and wires its role to them, to serve on ln (bound or
+// inherited, TLS-wrapped by trust). ctx bounds the set-up only; the
+// returned Service runs until the context given to its Run is done, and
+// closes ln.
+func newApplication(ctx context.Context, d *config.Deployment, app *config.Application, trust *service.Trust, ln net.Listener, log *slog.Logger) (service.Service, error) {
 	switch app.Type {
 	case config.ChatServer:
-		return newChatServer(ctx, d, app, trust, log)
+		return newChatServer(ctx, d, app, trust, ln, log)
 	case config.WebAPI:
-		return newWebAPI(ctx, d, app, trust, log)
+		return newWebAPI(ctx, d, app, trust, ln, log)
 	case config.InteractionServer:
-		return newInteractionServer(ctx, d, app, trust, log)
+		return newInteractionServer(ctx, d, app, trust, ln, log)
 	}
 	return nil, fmt.Errorf("application %q: type %s is not available in this version", app.Name, app.Type)
 }
 
-func newChatServer(ctx context.Context, d *config.Deployment, app *config.Application, trust *service.Trust, log *slog.Logger) (service.Service, error) {
+func newChatServer(ctx context.Context, d *config.Deployment, app *config.Application, trust *service.Trust, ln net.Listener, log *slog.Logger) (service.Service, error) {
 	set := app.Chat.Settings
 	if set.SessionRestorationMode == "simple" && set.TranscriptAutoSave == 0 {
 		log.Warn("[settings] session-restoration-mode = simple has no effect while transcript-auto-save = 0")
@@ -51,7 +54,7 @@ func newChatServer(ctx context.Context, d *config.Deployment, app *config.Applic
 	}
 	return chatApp{Func: func(ctx context.Context) error {
 		defer st.close()
-		return srv.Run(ctx)
+		return srv.Serve(ctx, ln)
 	}, srv: srv}, nil
 }
 

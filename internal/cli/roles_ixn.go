@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/ixn/ixnserver"
@@ -11,8 +12,8 @@ import (
 )
 
 // newInteractionServer wires an interaction-server application to the store
-// of its database.
-func newInteractionServer(ctx context.Context, d *config.Deployment, app *config.Application, trust *service.Trust, log *slog.Logger) (service.Service, error) {
+// of its database, to serve on ln.
+func newInteractionServer(ctx context.Context, d *config.Deployment, app *config.Application, trust *service.Trust, ln net.Listener, log *slog.Logger) (service.Service, error) {
 	if app.Database == "" {
 		return nil, fmt.Errorf("application %q: an interaction-server needs a database", app.Name)
 	}
@@ -30,7 +31,7 @@ func newInteractionServer(ctx context.Context, d *config.Deployment, app *config
 	}
 	return ixnApp{Func: func(ctx context.Context) error {
 		defer st.close()
-		return srv.Run(ctx)
+		return srv.Serve(ctx, ln)
 	}, srv: srv}, nil
 }
 

@@ -4,16 +4,18 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/webapi"
 )
 
-// newWebAPI builds a web API whose chat servers and interaction servers (for
-// the agent desktops) are the applications it connects to, at their listen
-// addresses.
-func newWebAPI(_ context.Context, d *config.Deployment, app *config.Application, trust *service.Trust, log *slog.Logger) (service.Service, error) {
+// newWebAPI builds a web API, to serve on ln, whose chat servers and
+// interaction servers (for the agent desktops) are the applications it
+// connects to, at their listen addresses.
+func newWebAPI(_ context.Context, d *config.Deployment, app *config.Application, trust *service.Trust, ln net.Listener, log *slog.Logger) (service.Service, error) {
 	chats := make(map[string]service.Endpoint, len(app.Connections))
 	for _, name := range app.Connections {
 		if c := d.Applications[name]; c != nil && c.Type == config.ChatServer {
@@ -31,5 +33,14 @@ func newWebAPI(_ context.Context, d *config.Deployment, app *config.Application,
 	if err != nil {
 		return nil, fmt.Errorf("application %q: %w", app.Name, err)
 	}
-	return srv, nil
+	return webApp{Func: func(ctx context.Context) error { return srv.Serve(ctx, ln) }, srv: srv}, nil
 }
+
+// webApp is a web API as run runs it.
+type webApp struct {
+	service.Func
+	srv *webapi.Server
+}
+
+// MonitoringHandler is the web API's admin listener handler.
+func (a webApp) MonitoringHandler() http.Handler { return a.srv.MonitoringHandler() }

@@ -34,7 +34,16 @@ stderr at the level of its [log] verbose option, until it is interrupted
 parley: one process per application, on any number of hosts. On SIGHUP it
 re-reads the deployment file: a chat server applies the options that can
 change at run time (docs/options.md) and logs those that need a restart; an
-invalid file is refused with check-config's errors and nothing changes.`,
+invalid file is refused with check-config's errors and nothing changes.
+
+Run serves on listeners it inherits by the systemd socket-activation
+protocol (sd_listen_fds(3): descriptors from 3, LISTEN_FDS, LISTEN_FDNAMES)
+when one is named NAME (the application's listener) or NAME/admin (its
+admin-listen listener), and binds the configured address otherwise; TLS
+still applies. LISTEN_PID, when set, must be run's pid; unset, the
+descriptors are taken as run's too, as 'parley up' passes them (a Go parent
+cannot know its child's pid before it starts). Run unsets the variables.
+Inherited listeners named otherwise are closed with a warning.`,
 		example: "parley run --config deploy/postgres.yaml --app chat-1",
 		setup: func(c *cli, fs *flag.FlagSet) func(context.Context, []string) error {
 			file := configFlag(fs)
@@ -63,6 +72,11 @@ invalid file is refused with check-config's errors and nothing changes.`,
 func (c *cli) run(ctx context.Context, file, name string) error {
 	hup, stop := notifyHangup() // first: an early SIGHUP must not end the process
 	defer stop()
+	in, err := c.inheritListeners() // early: its variables must not reach anything this process starts
+	if err != nil {
+		return err
+	}
+	defer in.closeRest()
 	d, err := loadDeployment(file)
 	if err != nil {
 		return err
@@ -78,12 +92,21 @@ func (c *cli) run(ctx context.Context, file, name string) error {
 	if err != nil {
 		return err
 	}
-	svc, err := newApplication(ctx, d, app, trust, log)
+	inheritedMain := in[app.Name] != nil
+	lns, err := in.listenApp(app)
 	if err != nil {
 		return err
 	}
-	log.Info("starting", "type", app.Type, "listen", app.Listen, "config", d.File, "data-dir", d.DataDir)
-	stopAdmin, err := serveAdmin(ctx, app, svc, log)
+	defer lns.close()
+	if unused := in.closeRest(); len(unused) > 0 {
+		log.Warn("inherited listeners named after no listener of this application: closed", "names", unused)
+	}
+	svc, err := newApplication(ctx, d, app, trust, trust.Wrap(lns.main), log)
+	if err != nil {
+		return err
+	}
+	log.Info("starting", "type", app.Type, "listen", lns.main.Addr().String(), "config", d.File, "data-dir", d.DataDir, "inherited", inheritedMain)
+	stopAdmin, err := serveAdmin(ctx, app, svc, lns.admin, log)
 	if err != nil {
 		return err
 	}
@@ -157,17 +180,13 @@ type monitored interface {
 	MonitoringHandler() http.Handler
 }
 
-// serveAdmin runs app's admin listener (admin-listen) beside svc until ctx
-// is done or the returned func, which stops it and waits, is called.
-// Without admin-listen it does nothing.
-func serveAdmin(ctx context.Context, app *config.Application, svc service.Service, log *slog.Logger) (stop func(), err error) {
+// serveAdmin serves svc's figures on ln, app's admin listener
+// (admin-listen), until ctx is done or the returned func, which stops it
+// and waits, is called. Without one (a nil ln) it does nothing.
+func serveAdmin(ctx context.Context, app *config.Application, svc service.Service, ln net.Listener, log *slog.Logger) (stop func(), err error) {
 	m, ok := svc.(monitored)
-	if app.AdminListen == "" || !ok {
+	if ln == nil || !ok {
 		return func() {}, nil
-	}
-	ln, err := net.Listen("tcp", app.AdminListen)
-	if err != nil {
-		return nil, fmt.Errorf("application %q: admin-listen: %w", app.Name, err)
 	}
 	log.Info("admin listener serving /healthz and /metrics without credentials", "admin-listen", ln.Addr().String())
 	ctx, cancel := context.WithCancel(ctx)

@@ -37,7 +37,8 @@ type supervisor struct {
 	pollInterval time.Duration
 	probe        *http.Client
 	deployment   *config.Deployment
-	hup          <-chan os.Signal // SIGHUPs to forward to the children; nil for none
+	hup          <-chan os.Signal        // SIGHUPs to forward to the children; nil for none
+	listeners    map[string]appListeners // by application, until its child holds them
 
 	stopping atomic.Bool    // set once up stops its children: their exits are expected
 	children []*child       // appended to by run's goroutine only
@@ -160,7 +161,14 @@ func (s *supervisor) start(a *config.Application) (*child, error) {
 	cmd.Stdout, cmd.Stderr = out, out // the same writer: exec serialises its writes
 	cmd.SysProcAttr = childAttr()
 	cmd.WaitDelay = outputDelay
-	if err := cmd.Start(); err != nil {
+	files, err := s.inherit(cmd, a.Name)
+	if err != nil {
+		return nil, err
+	}
+	err = cmd.Start()
+	closeFiles(files) // the child has its own copies
+	s.release(a.Name)
+	if err != nil {
 		return nil, fmt.Errorf("up: start %s: %w", a.Name, err)
 	}
 	c := &child{app: a, cmd: cmd, out: out, done: make(chan struct{})}
@@ -170,6 +178,42 @@ func (s *supervisor) start(a *config.Application) (*child, error) {
 	s.reapers.Add(1)
 	go s.reap(c, pidFile)
 	return c, pidErr
+}
+
+// inherit hands the child cmd of application app the listeners up holds
+// for it, as descriptors from 3 with LISTEN_FDS and LISTEN_FDNAMES in its
+// environment (LISTEN_PID stays unset: up cannot know the child's pid
+// before it starts, and run takes an unset LISTEN_PID as its own; see
+// service.ActivatedNames). It returns the descriptors' copies, which the
+// caller closes once the child started, with up's own listeners (see
+// release).
+func (s *supervisor) inherit(cmd *exec.Cmd, app string) ([]*os.File, error) {
+	l, ok := s.listeners[app]
+	if !ok {
+		return nil, nil
+	}
+	files, names, err := l.files(app)
+	if err != nil {
+		return nil, fmt.Errorf("up: %w", err)
+	}
+	env := cmd.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	cmd.Env = service.ActivationEnv(env, names)
+	cmd.ExtraFiles = files
+	return files, nil
+}
+
+// release closes up's listeners of app once its child holds them. Up
+// starts no child again, so it keeps none: the port of a child that died
+// then refuses connections, and its peers fail over at once, instead of
+// queueing them where nobody will accept them.
+func (s *supervisor) release(app string) {
+	if l, ok := s.listeners[app]; ok {
+		l.close()
+		delete(s.listeners, app)
+	}
 }
 
 // reap waits for c to exit, removes its pid file and reports an unexpected

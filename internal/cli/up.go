@@ -32,9 +32,22 @@ servers, then the other types, each type in parallel once the previous one
 answers GET /healthz. Each output line of a child is prefixed with its name;
 <data-dir>/run/<app>.pid holds each child's pid while it runs, and up refuses
 to start when one names a live process. A child that exits is reported and
-the others keep running. On Ctrl-C (SIGINT) or SIGTERM, up sends SIGTERM to
-every child, waits up to --grace, then kills what remains. On SIGHUP, up
-sends SIGHUP to every child, which re-reads the deployment file (see run).
+the others keep running.
+
+Before it starts any child, up binds every application's listen (and
+admin-listen) address itself and hands each child its listeners as
+inherited descriptors (the systemd socket-activation protocol: LISTEN_FDS,
+LISTEN_FDNAMES=NAME or NAME:NAME/admin; see run). When an address is taken,
+by another deployment for instance, up names the application and the
+address and starts nothing; whatever answers on an address up bound is the
+child it handed it to. Up keeps no copy once a child runs: the port of a
+child that exits refuses connections again. Up may itself be handed
+listeners that way (by systemd, or a test), named after the applications
+(NAME, NAME/admin); it passes those on instead of binding.
+
+On Ctrl-C (SIGINT) or SIGTERM, up sends SIGTERM to every child, waits up
+to --grace, then kills what remains. On SIGHUP, up sends SIGHUP to every
+child, which re-reads the deployment file (see run).
 Up exits when all children are gone: status 0 if none failed.`,
 		example: "parley up --config deploy/embedded.yaml --apps chat-1,chat-2",
 		setup: func(c *cli, fs *flag.FlagSet) func(context.Context, []string) error {
@@ -67,6 +80,16 @@ func (c *cli) up(ctx context.Context, file, apps string, grace time.Duration) er
 	if err := checkPIDFiles(d.DataDir, runDir); err != nil {
 		return err
 	}
+	in, err := c.inheritListeners()
+	if err != nil {
+		return fmt.Errorf("up: %w", err)
+	}
+	defer in.closeRest() // those named after no selected application
+	lns, err := bindAll(in, selected)
+	if err != nil {
+		return err
+	}
+	defer closeAll(lns) // those of children not started
 	childConfig, err := childConfigFile(file, runDir)
 	if err != nil {
 		return err
@@ -78,6 +101,7 @@ func (c *cli) up(ctx context.Context, file, apps string, grace time.Duration) er
 	if err != nil {
 		return err
 	}
+	s.listeners = lns
 	hup, stop := notifyHangup()
 	defer stop()
 	s.hup = hup
@@ -86,6 +110,29 @@ func (c *cli) up(ctx context.Context, file, apps string, grace time.Duration) er
 		s.con.say("demo agent logins of the embedded deployment: alice (password alice), bob (password bob)")
 	}
 	return s.run(ctx, groups(selected))
+}
+
+// bindAll takes the listeners of apps: those in in, named after them, or
+// new ones on their addresses. When one cannot be
+// bound it closes the others and says which application and address, and
+// what to do.
+func bindAll(in inherited, apps []*config.Application) (map[string]appListeners, error) {
+	lns := make(map[string]appListeners, len(apps))
+	for _, a := range apps {
+		l, err := in.listenApp(a)
+		if err != nil {
+			closeAll(lns)
+			return nil, fmt.Errorf("up: %w; is another deployment running? Stop it, or give this one free addresses in a deployment file (--config FILE)", err)
+		}
+		lns[a.Name] = l
+	}
+	return lns, nil
+}
+
+func closeAll(lns map[string]appListeners) {
+	for _, l := range lns {
+		l.close()
+	}
 }
 
 // selectApps returns the applications named in the comma-separated list, or

@@ -40,8 +40,9 @@ func TestMain(m *testing.M) {
 }
 
 // helperMain stands in for `parley run --config FILE --app NAME`: it serves
-// /healthz on the application's listen address until SIGTERM, printing a line
-// to stdout and one to stderr. HELPER_CRASH=NAME makes application NAME exit
+// /healthz on the listener it inherited as NAME, as run would, or else on the
+// application's listen address, until SIGTERM, printing a line to stdout
+// (and one saying which listener) and one to stderr. HELPER_CRASH=NAME makes application NAME exit
 // with status 3 at once; HELPER_IGNORE_TERM=NAME makes it ignore SIGTERM.
 func helperMain(args []string) int {
 	fs := flag.NewFlagSet("helper", flag.ContinueOnError)
@@ -79,11 +80,18 @@ func helperServe(app *config.Application) int {
 		ctx, stop = signal.NotifyContext(ctx, syscall.SIGTERM)
 		defer stop()
 	}
-	ln, err := net.Listen("tcp", app.Listen)
+	in, err := (&cli{}).inheritListeners()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	inheritedMain := in[app.Name] != nil
+	ln, err := in.listen(app.Name, app.Listen)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Printf("helper %s serves on %s inherited=%t\n", app.Name, ln.Addr(), inheritedMain)
 	if err := service.ServeHTTP(ctx, ln, service.NewMux(nil, nil, nil), time.Second, slog.New(slog.DiscardHandler)); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -129,17 +137,6 @@ applications:
 `, dataDir, addrs[0], addrs[1], addrs[2])
 }
 
-// freeAddr returns a loopback address with a port nobody listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // syncBuffer is a bytes.Buffer safe for a writer and a polling reader.
 type syncBuffer struct {
 	mu  sync.Mutex
@@ -168,21 +165,19 @@ type upRun struct {
 }
 
 // startUp runs `parley up` on a fresh testDeployment, with helper children
-// whose environment has env added.
+// whose environment has env added. Up, run in the test process, is handed
+// listeners the test bound, as a parent process would hand them.
 func startUp(t *testing.T, env []string, args ...string) *upRun {
 	t.Helper()
 	dir := t.TempDir()
-	r := &upRun{dataDir: filepath.Join(dir, "data"), addrs: map[string]string{}, code: make(chan int, 1)}
-	var addrs []string
-	for _, name := range testApps {
-		r.addrs[name] = freeAddr(t)
-		addrs = append(addrs, r.addrs[name])
-	}
+	held, addrs := holdListeners(t, testApps...)
+	r := &upRun{dataDir: filepath.Join(dir, "data"), addrs: addrs, code: make(chan int, 1)}
 	file := filepath.Join(dir, "parley.yaml")
-	if err := os.WriteFile(file, []byte(testDeployment(r.dataDir, addrs...)), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(testDeployment(r.dataDir, addrs["ixn-1"], addrs["chat-1"], addrs["chat-backup"])), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c := &cli{stdout: &r.out, stderr: &r.errOut, command: helperCommand(env...)}
+	c := &cli{stdout: &r.out, stderr: &r.errOut, command: helperCommand(env...),
+		inherit: func() (map[string]net.Listener, error) { return held.take(), nil }}
 	ctx, cancel := context.WithCancel(t.Context())
 	r.cancel = cancel
 	go func() { r.code <- c.main(ctx, append([]string{"up", "--config", file}, args...)) }()
@@ -261,6 +256,9 @@ func TestUpStartsInOrderAndStopsAll(t *testing.T) {
 	}
 	pids := map[string]int{}
 	for _, name := range testApps {
+		if want := fmt.Sprintf("%-11s | helper %s serves on %s inherited=true\n", name, name, r.addrs[name]); !strings.Contains(out, want) {
+			t.Errorf("%s does not serve on the listener up handed it: no %q", name, want)
+		}
 		if !strings.Contains(out, fmt.Sprintf("%-11s | helper %s to stderr\n", name, name)) {
 			t.Errorf("no prefixed stderr line of %s", name)
 		}
@@ -344,8 +342,9 @@ func TestUpRefusesLiveDataDir(t *testing.T) {
 	if err := writePID(pidFile, os.Getpid()); err != nil { // the test process: certainly alive
 		t.Fatal(err)
 	}
+	_, addrs := holdListeners(t, testApps...) // never served: up refuses first
 	file := filepath.Join(t.TempDir(), "parley.yaml")
-	if err := os.WriteFile(file, []byte(testDeployment(dataDir, freeAddr(t), freeAddr(t), freeAddr(t))), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(testDeployment(dataDir, addrs["ixn-1"], addrs["chat-1"], addrs["chat-backup"])), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
@@ -360,6 +359,57 @@ func TestUpRefusesLiveDataDir(t *testing.T) {
 	}
 	if _, err := os.Stat(pidFile); err != nil {
 		t.Errorf("live pid file removed: %v", err)
+	}
+}
+
+// TestUpRefusesTakenAddress: while another process serves on chat-1's
+// address, up names chat-1 and the address, suggests --config, starts none
+// of the children and releases the addresses it held; the other process
+// keeps serving.
+func TestUpRefusesTakenAddress(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dataDir := filepath.Join(dir, "data")
+	held, addrs := holdListeners(t, testApps...)
+	file := filepath.Join(dir, "parley.yaml")
+	if err := os.WriteFile(file, []byte(testDeployment(dataDir, addrs["ixn-1"], addrs["chat-1"], addrs["chat-backup"])), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The other process: a helper serving chat-1's address, as another
+	// deployment's chat server would.
+	other, _ := helperCommand()("run", "--config", file, "--app", "chat-1")
+	var otherOut syncBuffer
+	other.Stdout, other.Stderr = &otherOut, &otherOut
+	held.start(other, "chat-1")
+	t.Cleanup(func() { other.Process.Kill(); other.Wait() })
+	waitHealth(t, addrs["chat-1"], http.StatusOK, "ok")
+
+	var out, errOut syncBuffer
+	c := &cli{stdout: &out, stderr: &errOut, command: helperCommand(),
+		inherit: func() (map[string]net.Listener, error) { return held.take(), nil }} // ixn-1 and chat-backup
+	code := c.main(t.Context(), []string{"up", "--config", file})
+	want := fmt.Sprintf(`parley: up: application "chat-1" cannot listen on %s: `, addrs["chat-1"])
+	if code != exitFailure || !strings.HasPrefix(errOut.String(), want) || !strings.Contains(errOut.String(), "another deployment") ||
+		!strings.Contains(errOut.String(), "--config") {
+		t.Errorf("exit %d, stderr %q; want 1 and %q...", code, errOut.String(), want)
+	}
+	if out.String() != "" {
+		t.Errorf("up started something:\n%s", out.String())
+	}
+	if pids, _ := filepath.Glob(filepath.Join(dataDir, "run", "*.pid")); len(pids) != 0 {
+		t.Errorf("pid files written: %v", pids)
+	}
+	for _, name := range []string{"ixn-1", "chat-backup"} {
+		ln, err := net.Listen("tcp", addrs[name]) // up released what it held
+		if err != nil {
+			t.Errorf("%s's address still held after up refused: %v", name, err)
+			continue
+		}
+		ln.Close()
+	}
+	waitHealth(t, addrs["chat-1"], http.StatusOK, "ok")
+	if other.ProcessState != nil || strings.Contains(otherOut.String(), "helper stopped") {
+		t.Errorf("the other process was disturbed:\n%s", otherOut.String())
 	}
 }
 

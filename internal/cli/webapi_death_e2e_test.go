@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,8 +47,7 @@ func TestWebAPIKilledEndToEnd(t *testing.T) {
 func startTwoWebAPIs(t *testing.T, db string) *cluster {
 	t.Helper()
 	dir := t.TempDir()
-	c := &cluster{t: t, dataDir: filepath.Join(dir, "data"), out: &syncBuffer{}, addrs: map[string]string{
-		"chat-1": freeAddr(t), "chat-2": freeAddr(t), "gms-1": freeAddr(t), "gms-2": freeAddr(t)}}
+	c := newCluster(t, dir, "chat-1", "chat-2", "gms-1", "gms-2")
 	database := "{driver: sqlite, dsn: parley.db}"
 	if db != "sqlite" {
 		database = fmt.Sprintf("{driver: postgres, dsn: %q}", db)

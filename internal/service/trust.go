@@ -43,13 +43,24 @@ type Trust struct {
 	Now   func() time.Time // nil: time.Now
 }
 
-// Listen listens on addr, with TLS when the application has a certificate.
+// Listen listens on addr, with TLS when the application has a certificate
+// (see Wrap).
 func (t *Trust) Listen(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
-	if err != nil || t == nil || !t.Certs.Serves() {
-		return ln, err
+	if err != nil {
+		return nil, err
 	}
-	return tls.NewListener(ln, t.Certs.ServerConfig()), nil
+	return t.Wrap(ln), nil
+}
+
+// Wrap returns ln serving TLS when the application has a certificate, ln
+// itself otherwise: how a listener bound elsewhere (inherited from the
+// process that started this one) serves as Listen's would.
+func (t *Trust) Wrap(ln net.Listener) net.Listener {
+	if t == nil || !t.Certs.Serves() {
+		return ln
+	}
+	return tls.NewListener(ln, t.Certs.ServerConfig())
 }
 
 // WireOptions returns opts with the TLS configuration of a dial.

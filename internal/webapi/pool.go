@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley-chat/parley/internal/config"
@@ -58,8 +59,9 @@ type chatServer struct {
 	ep     service.Endpoint
 	client *wire.Client
 
-	mu      sync.Mutex // guards status, fresh and created
+	mu      sync.Mutex // guards status, polled, fresh and created
 	status  serverStatus
+	polled  bool // a status read has been tried
 	fresh   bool // the last status read succeeded
 	created int  // chats this web API created there since that read
 }
@@ -80,6 +82,7 @@ type pool struct {
 	http    *http.Client
 	trust   *service.Trust
 	log     *slog.Logger
+	started atomic.Int64 // unix nanoseconds of start; 0 before
 }
 
 // newPool returns the pool of eps; each connection proves the web API with
@@ -119,6 +122,7 @@ func (p *pool) get(ctx context.Context, ep service.Endpoint, path string) (*http
 // start runs each chat server's connection and status poller on wg until
 // ctx is done.
 func (p *pool) start(ctx context.Context, wg *sync.WaitGroup) {
+	p.started.Store(time.Now().UnixNano())
 	for _, cs := range p.servers {
 		wg.Go(func() { cs.client.Run(ctx) })
 		wg.Go(func() { p.poll(ctx, cs) })
@@ -177,7 +181,31 @@ func decodeServerStatus(body io.Reader) (serverStatus, error) {
 func (cs *chatServer) setStatus(st serverStatus, ok bool) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	cs.status, cs.fresh, cs.created = st, ok, 0
+	cs.status, cs.polled, cs.fresh, cs.created = st, true, ok, 0
+}
+
+// settled reports whether the pool has had its first look at every chat
+// server: each status read once, and the connection up to each that
+// answered; or request-timeout has passed since start, whatever their
+// state. Until then a new chat could be refused for want of a chat server
+// that is merely not connected yet.
+func (p *pool) settled(now time.Time) bool {
+	started := p.started.Load()
+	if started == 0 {
+		return false
+	}
+	if now.Sub(time.Unix(0, started)) >= p.set.RequestTimeout {
+		return true
+	}
+	for _, cs := range p.servers {
+		cs.mu.Lock()
+		polled, fresh := cs.polled, cs.fresh
+		cs.mu.Unlock()
+		if !polled || fresh && !cs.client.Connected() {
+			return false
+		}
+	}
+	return true
 }
 
 // load is what selection orders by, and whether the server takes new chats.

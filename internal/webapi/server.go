@@ -135,6 +135,9 @@ func (s *Server) health() error {
 	if s.stopped.Load() {
 		return errors.New("shutting down")
 	}
+	if !s.pool.settled(time.Now()) {
+		return errors.New("connecting to its chat servers")
+	}
 	return nil
 }
 
