@@ -62,6 +62,9 @@ type Message struct {
 	// Visibility defaults to the sender's join visibility; a client's is always ALL.
 	Visibility transcript.Visibility
 	UserData   map[string]string
+	// EventAttributes are the sender's own attributes (GMS eventAttributes),
+	// shown to the parties with the message; GCTI_SYSTEM is the server's.
+	EventAttributes map[string]string
 }
 
 // Send adds a message from a present party.
@@ -73,6 +76,9 @@ func (s *Session) Send(now time.Time, from string, msg Message) (Step, error) {
 	if msg.Text == "" {
 		return Step{}, fmt.Errorf("%w: empty message", ErrInvalid)
 	}
+	if err := checkAttributes(msg.EventAttributes); err != nil {
+		return Step{}, err
+	}
 	vis, err := visibilityFor(m, msg.Visibility)
 	if err != nil {
 		return Step{}, err
@@ -81,8 +87,25 @@ func (s *Session) Send(now time.Time, from string, msg Message) (Step, error) {
 	s.add(&st, transcript.Event{
 		Type: transcript.Message, PartyID: from, Visibility: vis,
 		Text: msg.Text, MessageType: msg.MessageType, UserData: maps.Clone(msg.UserData),
+		EventAttributes: maps.Clone(msg.EventAttributes),
 	}, now, true)
 	return st, nil
+}
+
+// Notice is what a party sends with Notify.
+type Notice struct {
+	// Type is TypingStarted, TypingStopped, PushUrl, CustomNotice,
+	// NicknameUpdated or ReadReceipt.
+	Type transcript.EventType
+	Text string
+	// Visibility defaults to the sender's join visibility; a client's is always ALL.
+	Visibility transcript.Visibility
+	UserData   map[string]string
+	// EventAttributes are the sender's own attributes (GMS eventAttributes),
+	// shown to the parties with the notice; GCTI_SYSTEM is the server's.
+	// A custom notice with purpose cancel-idle-timer restarts the
+	// inactivity countdown whatever include-notices says.
+	EventAttributes map[string]string
 }
 
 // Notify adds a notice a present party sends itself: typing started or
@@ -91,36 +114,50 @@ func (s *Session) Send(now time.Time, from string, msg Message) (Step, error) {
 // also renames the party, and is always stored. It returns ErrNotAllowed for
 // the notices only the chat server adds (file uploaded or deleted, joins and
 // leaves, system and idle notices), so that no party can forge them, and
-// ErrInvalid for a message or an unknown type.
-func (s *Session) Notify(now time.Time, from string, t transcript.EventType, text string, vis transcript.Visibility, userData map[string]string) (Step, error) {
+// ErrInvalid for a message, an unknown type or an attribute GCTI_SYSTEM.
+func (s *Session) Notify(now time.Time, from string, n Notice) (Step, error) {
 	m, err := s.active(from)
 	if err != nil {
 		return Step{}, err
 	}
-	if t == transcript.ReadReceipt {
-		return s.readReceipt(now, m, userData[ReadPositionKey])
+	if n.Type == transcript.ReadReceipt {
+		return s.readReceipt(now, m, n.UserData[ReadPositionKey])
 	}
-	if err := partyMayNotify(t); err != nil {
+	if err := partyMayNotify(n.Type); err != nil {
 		return Step{}, err
 	}
-	if t == transcript.NicknameUpdated {
-		if text == "" {
+	if err := checkAttributes(n.EventAttributes); err != nil {
+		return Step{}, err
+	}
+	if n.Type == transcript.NicknameUpdated {
+		if n.Text == "" {
 			return Step{}, fmt.Errorf("%w: empty nickname", ErrInvalid)
 		}
-		m.Nickname = text
+		m.Nickname = n.Text
 	}
-	if vis, err = visibilityFor(m, vis); err != nil {
+	vis, err := visibilityFor(m, n.Visibility)
+	if err != nil {
 		return Step{}, err
 	}
 	var st Step
-	e := transcript.Event{Type: t, PartyID: from, Visibility: vis, Text: text, UserData: maps.Clone(userData)}
-	if t == transcript.CustomNotice {
+	e := transcript.Event{Type: n.Type, PartyID: from, Visibility: vis, Text: n.Text,
+		UserData: maps.Clone(n.UserData), EventAttributes: maps.Clone(n.EventAttributes)}
+	if n.Type == transcript.CustomNotice {
 		e.NoticeType = "USER_CUSTOM"
 	}
 	// A nickname update changes the party, so it is always stored: a
 	// restored session must know the name.
-	s.add(&st, e, now, t == transcript.NicknameUpdated || s.opts.SaveNotices.Has(t))
+	s.add(&st, e, now, n.Type == transcript.NicknameUpdated || s.opts.SaveNotices.Has(n.Type))
 	return st, nil
+}
+
+// checkAttributes returns ErrInvalid when a party's attributes name the
+// server's GCTI_SYSTEM node, which no party may forge.
+func checkAttributes(attrs map[string]string) error {
+	if _, ok := attrs[transcript.SystemAttributes]; ok {
+		return fmt.Errorf("%w: eventAttributes %s is the server's", ErrInvalid, transcript.SystemAttributes)
+	}
+	return nil
 }
 
 // FileNotice adds the FileUploaded or FileDeleted notice of a present party,

@@ -17,7 +17,7 @@ func TestReadReceipt(t *testing.T) {
 	tm.send("a", "hello")
 	last := tm.s.NextPosition() - 1
 	tm.advance(200 * sec)
-	st, err := tm.s.Notify(tm.now, "c", transcript.ReadReceipt, "", "", map[string]string{ReadPositionKey: itoa(int64(last))})
+	st, err := tm.s.Notify(tm.now, "c", Notice{Type: transcript.ReadReceipt, UserData: map[string]string{ReadPositionKey: itoa(int64(last))}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestReadReceipt(t *testing.T) {
 	}{
 		{"c", "0", ErrInvalid}, {"c", "999", ErrInvalid}, {"c", "x", ErrInvalid}, {"a", "1", ErrNotAllowed},
 	} {
-		if _, err := tm.s.Notify(tm.now, tt.from, transcript.ReadReceipt, "", "", map[string]string{ReadPositionKey: tt.pos}); !errors.Is(err, tt.want) {
+		if _, err := tm.s.Notify(tm.now, tt.from, Notice{Type: transcript.ReadReceipt, UserData: map[string]string{ReadPositionKey: tt.pos}}); !errors.Is(err, tt.want) {
 			t.Errorf("receipt of %s at %s: %v, want %v", tt.from, tt.pos, err, tt.want)
 		}
 	}

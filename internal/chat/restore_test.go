@@ -19,8 +19,8 @@ func snapshotOf(s *Session) transcript.Snapshot {
 func TestRestoreRebuildsAndNormalises(t *testing.T) {
 	old := fixture(t, "major2", false)
 	ok(t)(old.Send(t0, "c", Message{Text: "one"}))
-	ok(t)(old.Notify(t0, "c", transcript.TypingStarted, "", "", nil)) // delivered, not stored
-	ok(t)(old.Notify(t0, "c", transcript.NicknameUpdated, "Annie", "", nil))
+	ok(t)(old.Notify(t0, "c", Notice{Type: transcript.TypingStarted})) // delivered, not stored
+	ok(t)(old.Notify(t0, "c", Notice{Type: transcript.NicknameUpdated, Text: "Annie"}))
 	ok(t)(old.Send(t0, "a", Message{Text: "two"}))
 	seen := old.NextPosition() // the client saw everything so far
 	mustJoin(t, old, transcript.Party{ID: "b", Type: transcript.External})

@@ -177,7 +177,7 @@ func TestPositionsNeverRepeatNorSkip(t *testing.T) {
 	for i := range 5 {
 		poll()
 		ok(t)(s.Send(t0, "a", Message{Text: "x", Visibility: transcript.VisInt}))
-		ok(t)(s.Notify(t0, "c", transcript.TypingStarted, "", "", nil))
+		ok(t)(s.Notify(t0, "c", Notice{Type: transcript.TypingStarted}))
 		if i%2 == 0 {
 			poll()
 		}
@@ -218,7 +218,7 @@ func TestNoticesStoredPerLevel(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.level+"/"+string(tt.notice), func(t *testing.T) {
 			s := fixture(t, tt.level, false)
-			st := ok(t)(s.Notify(t0, "c", tt.notice, "text", "", nil))
+			st := ok(t)(s.Notify(t0, "c", Notice{Type: tt.notice, Text: "text"}))
 			if len(st.Events) != 1 {
 				t.Fatalf("delivered %d events, want 1", len(st.Events))
 			}
@@ -231,20 +231,20 @@ func TestNoticesStoredPerLevel(t *testing.T) {
 
 func TestNotifyRules(t *testing.T) {
 	s := fixture(t, "major2", false)
-	if _, err := s.Notify(t0, "c", transcript.Message, "x", "", nil); !errors.Is(err, ErrInvalid) {
+	if _, err := s.Notify(t0, "c", Notice{Type: transcript.Message, Text: "x"}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("message as notice: err = %v", err)
 	}
-	if _, err := s.Notify(t0, "c", transcript.NicknameUpdated, "", "", nil); !errors.Is(err, ErrInvalid) {
+	if _, err := s.Notify(t0, "c", Notice{Type: transcript.NicknameUpdated}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("empty nickname: err = %v", err)
 	}
-	st := ok(t)(s.Notify(t0, "c", transcript.NicknameUpdated, "Annie", "", nil))
+	st := ok(t)(s.Notify(t0, "c", Notice{Type: transcript.NicknameUpdated, Text: "Annie"}))
 	if p, _, _ := s.Party("c"); p.Nickname != "Annie" {
 		t.Errorf("nickname = %q after update", p.Nickname)
 	}
 	if st.Events[0].Text != "Annie" {
 		t.Errorf("nickname event text = %q", st.Events[0].Text)
 	}
-	st = ok(t)(s.Notify(t0, "c", transcript.CustomNotice, "n", "", nil))
+	st = ok(t)(s.Notify(t0, "c", Notice{Type: transcript.CustomNotice, Text: "n"}))
 	if st.Events[0].NoticeType != "USER_CUSTOM" {
 		t.Errorf("custom notice type = %q", st.Events[0].NoticeType)
 	}
@@ -256,7 +256,7 @@ func TestNotifyRefusesServerNotices(t *testing.T) {
 		transcript.FileUploaded, transcript.FileDeleted, transcript.ParticipantJoined,
 		transcript.ParticipantLeft, transcript.Notice, transcript.IdleAlert, transcript.IdleClose,
 	} {
-		if _, err := s.Notify(t0, "c", typ, "x", "", map[string]string{"file-id": "f"}); !errors.Is(err, ErrNotAllowed) {
+		if _, err := s.Notify(t0, "c", Notice{Type: typ, Text: "x", UserData: map[string]string{"file-id": "f"}}); !errors.Is(err, ErrNotAllowed) {
 			t.Errorf("Notify(%s): err = %v, want ErrNotAllowed", typ, err)
 		}
 	}
@@ -374,7 +374,7 @@ func TestRequestsAfterEndOrLeave(t *testing.T) {
 	}
 	for name, err := range map[string]error{
 		"send":   errOf(s.Send(t0, "a", Message{Text: "x"})),
-		"notify": errOf(s.Notify(t0, "a", transcript.PushURL, "u", "", nil)),
+		"notify": errOf(s.Notify(t0, "a", Notice{Type: transcript.PushURL, Text: "u"})),
 		"close":  errOf(s.Close(t0, transcript.ReasonIdle)),
 		"notice": errOf(s.SystemNotice(t0, transcript.Notice, "x")),
 		"data":   s.UpdateData("a", nil),
@@ -393,7 +393,7 @@ func TestUpdateDataAndStored(t *testing.T) {
 	if d := s.UserData(); d["Order"] != "42" || d["FirstName"] != "Ann" {
 		t.Errorf("user data = %v", d)
 	}
-	ok(t)(s.Notify(t0, "c", transcript.TypingStarted, "", "", nil))
+	ok(t)(s.Notify(t0, "c", Notice{Type: transcript.TypingStarted}))
 	ok(t)(s.Send(t0, "c", Message{Text: "x"}))
 	stored := s.Stored()
 	if len(stored) != 3 || stored[2].Index != 4 {

@@ -286,7 +286,8 @@ func (s *Session) publish(st *Step, key, value string) {
 
 // observe updates the inactivity timers after event e was added: a
 // qualified event (a message, a join or leave, a notice the options name,
-// visible to all) restarts a countdown; [inactivity-control] runs only while
+// visible to all) restarts a countdown, and so does a cancel-idle-timer
+// custom notice the [inactivity-control] one; [inactivity-control] runs only while
 // a client and an agent are both present.
 func (s *Session) observe(st *Step, e transcript.Event, now time.Time) {
 	if s.normalising || e.Visibility != transcript.VisAll || e.NoticeType == IdleAlertNotice || e.NoticeType == IdleCloseNotice {
@@ -298,7 +299,7 @@ func (s *Session) observe(st *Step, e transcript.Event, now time.Time) {
 	switch {
 	case !active:
 		s.idle.stop()
-	case qualified(e, r.Idle.Notices) || s.idle.at.IsZero():
+	case qualified(e, r.Idle.Notices) || cancelsIdle(e) || s.idle.at.IsZero():
 		s.idle.arm(now, r.Idle.Alert, stageAlert)
 	}
 	if !s.opts.Async || !qualified(e, r.AsyncNotices) || (sender != nil && sender.Type == transcript.External) {
@@ -310,6 +311,21 @@ func (s *Session) observe(st *Step, e transcript.Event, now time.Time) {
 	if sender != nil && sender.Type == transcript.Client && e.Type != transcript.ParticipantJoined && !s.hasPresent(transcript.Agent) {
 		s.publish(st, AsyncStatusProperty, AsyncStatusActivity)
 	}
+}
+
+// PurposeKey and CancelIdleTimer are the eventAttributes of the custom
+// notice the official widget sends when the customer touches the chat
+// during an inactivity alert (purpose=cancel-idle-timer).
+const (
+	PurposeKey      = "purpose"
+	CancelIdleTimer = "cancel-idle-timer"
+)
+
+// cancelsIdle reports whether e is a custom notice asking to cancel the
+// inactivity alert: it restarts the countdown from the first alert
+// whatever include-notices says, as the customer is there.
+func cancelsIdle(e transcript.Event) bool {
+	return e.Type == transcript.CustomNotice && e.EventAttributes[PurposeKey] == CancelIdleTimer
 }
 
 // qualified reports whether e counts as session activity under notices.

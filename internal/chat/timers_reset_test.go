@@ -38,7 +38,7 @@ func level(t *testing.T, name string) NoticeSet {
 // notify sends a notice of type typ from party id.
 func (tm *timed) notify(id string, typ transcript.EventType) {
 	tm.t.Helper()
-	notify := func() (Step, error) { return tm.s.Notify(tm.now, id, typ, "x", "", nil) }
+	notify := func() (Step, error) { return tm.s.Notify(tm.now, id, Notice{Type: typ, Text: "x"}) }
 	if typ == transcript.FileUploaded || typ == transcript.FileDeleted {
 		notify = func() (Step, error) { return tm.s.FileNotice(tm.now, id, typ, nil) }
 	}
@@ -105,7 +105,7 @@ func TestInactivityResetRulesAtNone(t *testing.T) {
 		{"supervisor joins unseen (VIP)", func(tm *timed) { tm.joinAs("sup", transcript.Supervisor, transcript.VisVIP) }, false, nil},
 		{"supervisor leaves unseen (VIP)", func(tm *timed) { ok(tm.t)(tm.s.Leave(tm.now, "sup", "sup", KeepAlive, "")) }, false, withVIPSupervisor},
 		{"agent INT notice", func(tm *timed) {
-			ok(tm.t)(tm.s.Notify(tm.now, "a", transcript.PushURL, "u", transcript.VisInt, nil))
+			ok(tm.t)(tm.s.Notify(tm.now, "a", Notice{Type: transcript.PushURL, Text: "u", Visibility: transcript.VisInt}))
 		}, false, nil},
 		{"system notice", func(tm *timed) { ok(tm.t)(tm.s.SystemNotice(tm.now, transcript.Notice, "x")) }, false, nil},
 		{"INT announcement", func(tm *timed) { tm.s.Announce(tm.now, "save") }, false, nil},

@@ -211,9 +211,9 @@ func TestInactivityResetRules(t *testing.T) {
 		{"INT message", func(tm *timed) {
 			tm.s.Send(tm.now, "a", Message{Text: "x", Visibility: transcript.VisInt})
 		}, false},
-		{"push URL (major)", func(tm *timed) { tm.s.Notify(tm.now, "a", transcript.PushURL, "u", "", nil) }, true},
-		{"typing (not in major)", func(tm *timed) { tm.s.Notify(tm.now, "c", transcript.TypingStarted, "", "", nil) }, false},
-		{"custom notice (not in major)", func(tm *timed) { tm.s.Notify(tm.now, "c", transcript.CustomNotice, "n", "", nil) }, false},
+		{"push URL (major)", func(tm *timed) { tm.s.Notify(tm.now, "a", Notice{Type: transcript.PushURL, Text: "u"}) }, true},
+		{"typing (not in major)", func(tm *timed) { tm.s.Notify(tm.now, "c", Notice{Type: transcript.TypingStarted}) }, false},
+		{"custom notice (not in major)", func(tm *timed) { tm.s.Notify(tm.now, "c", Notice{Type: transcript.CustomNotice, Text: "n"}) }, false},
 		{"agent joins", func(tm *timed) { tm.join("a2", transcript.Agent) }, true},
 		{"protocol request", func(tm *timed) { tm.s.Touch(tm.now, "c") }, false},
 	}
@@ -488,7 +488,7 @@ func TestClientSeesItsOwnLeaveReason(t *testing.T) {
 			var got []string
 			for _, e := range tm.s.Visible(1, transcript.Client) {
 				if e.Type == transcript.ParticipantLeft && e.PartyID == "c" {
-					got = append(got, transcript.NewAPIMessage(e, nil).EventAttributes["GCTI_SYSTEM"]["quit-reason-code"])
+					got = append(got, transcript.NewAPIMessage(e, nil).EventAttributes.System["quit-reason-code"])
 				}
 			}
 			if len(got) != 1 || got[0] != tt.want {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/parley-chat/parley/internal/settle"
 	"github.com/parley-chat/parley/internal/store/storetest"
+	"github.com/parley-chat/parley/internal/transcript"
 	"github.com/parley-chat/parley/internal/wire"
 )
 
@@ -43,10 +44,10 @@ func (c *cluster) agentEvents(ctx context.Context, ch *haChat) <-chan pushed {
 
 // pushed is a transcript event as an agent or a customer receives it.
 type pushed struct {
-	Type            string                       `json:"type"`
-	Text            string                       `json:"text"`
-	EventAttributes map[string]map[string]string `json:"eventAttributes"`
-	From            struct{ Type string }        `json:"from"`
+	Type            string                `json:"type"`
+	Text            string                `json:"text"`
+	EventAttributes transcript.Attributes `json:"eventAttributes"`
+	From            struct{ Type string } `json:"from"`
 }
 
 func (c *cluster) newChat() *haChat {
@@ -74,7 +75,7 @@ func waitEvent(t *testing.T, events <-chan pushed, what string, ok func(pushed) 
 	}
 }
 
-func reason(e pushed) string { return e.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"] }
+func reason(e pushed) string { return e.EventAttributes.System["quit-reason-code"] }
 
 // TestCustomerWhoStopsPollingIsRemoved: a REST customer polls a while, then
 // goes away; the chat server removes it with reason 3 once the web API no

@@ -25,6 +25,9 @@ func (e Event) AppendJSON(b []byte) ([]byte, error) {
 	if len(e.UserData) > 0 {
 		b = appendJSONStrings(append(b, `,"userData":`...), e.UserData)
 	}
+	if len(e.EventAttributes) > 0 {
+		b = appendJSONStrings(append(b, `,"eventAttributes":`...), e.EventAttributes)
+	}
 	if e.Party != nil {
 		b = e.Party.appendJSON(append(b, `,"party":`...))
 	}

@@ -108,6 +108,8 @@ func fuzzEvent(s fuzzStrings, i int, startAt time.Time, stepMs int64, kind, opts
 	}
 	if e.Type == ParticipantJoined {
 		e.Party = fuzzParty(s, i, opts&8 != 0)
+	} else if opts&8 != 0 {
+		e.EventAttributes = map[string]string{s.value: s.key, s.nick: s.text, "GCTI_SYSTEM": s.value}
 	}
 	return e
 }

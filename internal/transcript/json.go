@@ -8,8 +8,8 @@ import (
 // JSON encodes f as JSON in the GMS Chat API v2 message shape
 // (public-api-notes §1.5): {"sessionId", "startAt", "messages": [...]}, each
 // message with index, type, utcTime (epoch ms), from, text, messageType,
-// userData, visibility, and on a ParticipantLeft with a reason code
-// eventAttributes.GCTI_SYSTEM["quit-reason-code"]. A party's KeyHash is never
+// userData, visibility, and eventAttributes: the sender's own, and on a
+// ParticipantLeft with a reason code GCTI_SYSTEM["quit-reason-code"]. A party's KeyHash is never
 // written. It returns an error wrapping ErrInvalidTranscript if an event
 // cannot be encoded.
 //
@@ -57,15 +57,15 @@ func jsonSizeHint(f Final) int {
 // APIMessage is one transcript event as GMS Chat API v2 shows it in
 // messages[] (public-api-notes §1.5).
 type APIMessage struct {
-	Index           int                          `json:"index"`
-	Type            EventType                    `json:"type"`
-	UTCTime         int64                        `json:"utcTime"`
-	From            *APIFrom                     `json:"from,omitempty"`
-	Text            string                       `json:"text,omitempty"`
-	MessageType     string                       `json:"messageType,omitempty"`
-	UserData        map[string]string            `json:"userData,omitempty"`
-	Visibility      Visibility                   `json:"visibility"`
-	EventAttributes map[string]map[string]string `json:"eventAttributes,omitempty"`
+	Index           int               `json:"index"`
+	Type            EventType         `json:"type"`
+	UTCTime         int64             `json:"utcTime"`
+	From            *APIFrom          `json:"from,omitempty"`
+	Text            string            `json:"text,omitempty"`
+	MessageType     string            `json:"messageType,omitempty"`
+	UserData        map[string]string `json:"userData,omitempty"`
+	Visibility      Visibility        `json:"visibility"`
+	EventAttributes Attributes        `json:"eventAttributes,omitzero"`
 }
 
 // APIFrom is the sender of an APIMessage.
@@ -93,19 +93,18 @@ func apiFrom(p *Party) *APIFrom {
 // newAPIMessage is NewAPIMessage with the sender already converted.
 func newAPIMessage(e Event, from *APIFrom) APIMessage {
 	m := APIMessage{
-		Index:       e.Index,
-		Type:        e.Type,
-		UTCTime:     e.UTCMillis(),
-		From:        from,
-		Text:        e.Text,
-		MessageType: e.MessageType,
-		UserData:    eventUserData(e),
-		Visibility:  e.Visibility,
+		Index:           e.Index,
+		Type:            e.Type,
+		UTCTime:         e.UTCMillis(),
+		From:            from,
+		Text:            e.Text,
+		MessageType:     e.MessageType,
+		UserData:        eventUserData(e),
+		Visibility:      e.Visibility,
+		EventAttributes: Attributes{Party: e.EventAttributes},
 	}
 	if e.Type == ParticipantLeft && e.Reason != ReasonNone {
-		m.EventAttributes = map[string]map[string]string{
-			"GCTI_SYSTEM": {"quit-reason-code": strconv.Itoa(int(e.Reason))},
-		}
+		m.EventAttributes.System = map[string]string{"quit-reason-code": strconv.Itoa(int(e.Reason))}
 	}
 	return m
 }
@@ -145,8 +144,8 @@ func (m APIMessage) AppendJSON(b []byte) []byte {
 		b = appendJSONStrings(append(b, `,"userData":`...), m.UserData)
 	}
 	b = appendJSONString(append(b, `,"visibility":`...), string(m.Visibility))
-	if len(m.EventAttributes) > 0 {
-		b = appendJSONAttributes(append(b, `,"eventAttributes":`...), m.EventAttributes)
+	if !m.EventAttributes.IsZero() {
+		b = m.EventAttributes.appendJSON(append(b, `,"eventAttributes":`...))
 	}
 	return append(b, '}')
 }
@@ -158,17 +157,6 @@ func (f *APIFrom) appendJSON(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(f.ParticipantID), 10)
 	b = appendJSONString(append(b, `,"type":`...), string(f.Type))
 	return append(b, '}')
-}
-
-// appendJSONAttributes appends attrs as an object of objects, a nil inner
-// map as null.
-func appendJSONAttributes(b []byte, attrs map[string]map[string]string) []byte {
-	return appendJSONObject(b, attrs, func(b []byte, v map[string]string) []byte {
-		if v == nil {
-			return append(b, "null"...)
-		}
-		return appendJSONStrings(b, v)
-	})
 }
 
 // appendJSONStrings appends m as an object of strings.

@@ -152,6 +152,11 @@ type Event struct {
 	// MessageType is the sender's free-form message type (GMS messageType).
 	MessageType string            `json:"messageType,omitempty"`
 	UserData    map[string]string `json:"userData,omitempty"`
+	// EventAttributes are the sender's own attributes of a message or
+	// notice (GMS eventAttributes, e.g. purpose=cancel-idle-timer), shown
+	// to the parties beside the server's GCTI_SYSTEM node; never a key
+	// GCTI_SYSTEM.
+	EventAttributes map[string]string `json:"eventAttributes,omitempty"`
 	// Party is set on ParticipantJoined: the joining party as it joined.
 	Party *Party `json:"party,omitempty"`
 	// Reason is set on ParticipantLeft (ReasonNone when no code applies).

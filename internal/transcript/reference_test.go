@@ -58,6 +58,7 @@ type xmlEvent struct {
 	NoticeText *xmlNoticeText `xml:"noticeText"`
 	Reason     *xmlReason     `xml:"reason"`
 	UserData   *xmlUserData   `xml:"userData"`
+	Attributes *xmlUserData   `xml:"eventAttributes"`
 }
 
 type xmlUserInfo struct {
@@ -105,6 +106,7 @@ func refXMLEvent(f Final, e Event) (xmlEvent, error) {
 		Visibility: e.Visibility,
 		EventID:    e.Index,
 		UserData:   newXMLUserData(eventUserData(e)),
+		Attributes: newXMLUserData(e.EventAttributes),
 	}
 	switch e.Type {
 	case ParticipantJoined:

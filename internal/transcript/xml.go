@@ -69,7 +69,7 @@ func xmlSizeHint(f Final) int {
 		if e.Party != nil {
 			n += len(e.Party.PersonID) + len(e.Party.Nickname) + 64*len(e.Party.UserData)
 		}
-		n += 64 * len(e.UserData)
+		n += 64 * (len(e.UserData) + len(e.EventAttributes))
 	}
 	return n
 }
@@ -97,7 +97,8 @@ func appendXMLEvent(b []byte, start time.Time, e Event) []byte {
 	}
 	b = append(b, '>')
 	b = appendXMLEventBody(b, e)
-	b = appendXMLUserData(b, eventUserData(e))
+	b = appendXMLItems(b, "userData", eventUserData(e))
+	b = appendXMLItems(b, "eventAttributes", e.EventAttributes)
 	return appendXMLClose(b, 1, name)
 }
 
@@ -153,13 +154,14 @@ func appendXMLUserInfo(b []byte, p *Party) []byte {
 	return append(b, "</userInfo>"...)
 }
 
-// appendXMLUserData appends the userData element, its items sorted by key so
-// that equal transcripts encode to equal bytes, or nothing when m is empty.
-func appendXMLUserData(b []byte, m map[string]string) []byte {
+// appendXMLItems appends the element name (userData or eventAttributes) of
+// string items, sorted by key so that equal transcripts encode to equal
+// bytes, or nothing when m is empty.
+func appendXMLItems(b []byte, name string, m map[string]string) []byte {
 	if len(m) == 0 {
 		return b
 	}
-	b = appendXMLOpen(b, 2, "userData")
+	b = appendXMLOpen(b, 2, name)
 	b = append(b, '>')
 	var buf [16]string
 	for _, k := range sortedKeys(buf[:0], m) {
@@ -169,7 +171,7 @@ func appendXMLUserData(b []byte, m map[string]string) []byte {
 		b = appendXMLEscaped(b, m[k])
 		b = append(b, "</item>"...)
 	}
-	return appendXMLClose(b, 2, "userData")
+	return appendXMLClose(b, 2, name)
 }
 
 // sortedKeys appends m's keys to dst, sorted.

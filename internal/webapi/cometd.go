@@ -679,8 +679,9 @@ func (t *cometTarget) wait(ctx context.Context, d time.Duration) bool {
 }
 
 // decodeData reads the data of a publish, a JSON object, as a form: each
-// string, number or boolean field by name, and the fields of the userData
-// object as user data. Fields of other types are ignored.
+// string, number or boolean field by name, the fields of the userData
+// object as user data, and those of the eventAttributes object as the
+// party's attributes. Fields of other types are ignored.
 func decodeData(data json.RawMessage) (form, error) {
 	var fields map[string]dataField
 	if err := json.Unmarshal(data, &fields); err != nil || fields == nil {
@@ -689,14 +690,18 @@ func decodeData(data json.RawMessage) (form, error) {
 	f := form{values: make(map[string]string, len(fields)), userData: map[string]string{}}
 	for k, v := range fields {
 		switch {
-		case k == "userData" && v.scalar:
-			return form{}, errUserDataType
-		case k == "userData":
-			ud, err := decodeUserData(v.raw)
+		case (k == "userData" || k == "eventAttributes") && v.scalar:
+			return form{}, wire.Errorf(wire.CodeBadRequest, "%s must be a JSON object", k)
+		case k == "userData" || k == "eventAttributes":
+			m, err := decodeStrings(k, v.raw)
 			if err != nil {
 				return form{}, err
 			}
-			f.userData = ud
+			if k == "userData" {
+				f.userData = m
+			} else {
+				f.attrs = m
+			}
 		case v.scalar:
 			f.values[k] = v.text
 		}
@@ -704,29 +709,27 @@ func decodeData(data json.RawMessage) (form, error) {
 	return f, nil
 }
 
-// errUserDataType rejects a userData that is not an object.
-var errUserDataType = wire.Errorf(wire.CodeBadRequest, "userData must be a JSON object")
-
-// decodeUserData reads a userData object, with the limits of REST.
-func decodeUserData(v []byte) (map[string]string, error) {
+// decodeStrings reads the object v of the data field name (userData or
+// eventAttributes), with the limits of REST.
+func decodeStrings(name string, v []byte) (map[string]string, error) {
 	var fields map[string]dataField
 	if err := json.Unmarshal(v, &fields); err != nil {
-		return nil, errUserDataType
+		return nil, wire.Errorf(wire.CodeBadRequest, "%s must be a JSON object", name)
 	}
 	if len(fields) > maxUserData {
-		return nil, wire.Errorf(wire.CodeBadRequest, "more than %d userData fields", maxUserData)
+		return nil, wire.Errorf(wire.CodeBadRequest, "more than %d %s fields", maxUserData, name)
 	}
-	ud := make(map[string]string, len(fields))
+	m := make(map[string]string, len(fields))
 	for k, v := range fields {
 		switch {
 		case k == "" || len(k) > maxKeyLen:
-			return nil, wire.Errorf(wire.CodeBadRequest, "userData key must be 1-%d bytes", maxKeyLen)
+			return nil, wire.Errorf(wire.CodeBadRequest, "%s key must be 1-%d bytes", name, maxKeyLen)
 		case !v.scalar:
-			return nil, wire.Errorf(wire.CodeBadRequest, "userData values must be strings")
+			return nil, wire.Errorf(wire.CodeBadRequest, "%s values must be strings", name)
 		}
-		ud[k] = v.text
+		m[k] = v.text
 	}
-	return ud, nil
+	return m, nil
 }
 
 // dataField is one field of a publish's data, decoded where it lies: a

@@ -471,7 +471,7 @@ func TestCometDCloseUnsubscribes(t *testing.T) {
 			left := a.waitFor("the client is removed", func(m transcript.APIMessage) bool {
 				return m.Type == transcript.ParticipantLeft && m.From != nil && m.From.Type == transcript.Client
 			})
-			if c := left.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"]; c != "3" {
+			if c := left.EventAttributes.System["quit-reason-code"]; c != "3" {
 				t.Errorf("client left with reason %q, want 3", c)
 			}
 		})
@@ -497,7 +497,7 @@ func TestCometDFailover(t *testing.T) {
 	env := c.waitEnvelope("the restoration events", func(e envelope) bool { return e.Alias == other.name && len(e.Messages) > 0 })
 	reasons := 0
 	for _, m := range env.Messages {
-		if m.Type == transcript.ParticipantLeft && m.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"] == "8" {
+		if m.Type == transcript.ParticipantLeft && m.EventAttributes.System["quit-reason-code"] == "8" {
 			reasons++
 		}
 	}

@@ -79,7 +79,7 @@ func FuzzEnvelopeEncode(f *testing.F) {
 		m := transcript.APIMessage{Index: n, Type: transcript.Message, UTCTime: int64(n) * 1000,
 			From: &transcript.APIFrom{Nickname: nick, ParticipantID: n, Type: transcript.Client},
 			Text: text, MessageType: value, UserData: map[string]string{key: value}, Visibility: transcript.VisAll,
-			EventAttributes: map[string]map[string]string{key: {value: text}, text: nil}}
+			EventAttributes: transcript.Attributes{Party: map[string]string{key: text, transcript.SystemAttributes: key}, System: map[string]string{value: text}}}
 		checkEncode(t, envelope{StatusCode: n, Alias: alias, ChatEnded: ended, ChatID: text, UserID: nick, SecureKey: value,
 			NextPosition: n + 1, Messages: []transcript.APIMessage{m, {Index: n + 1}}, UserData: map[string]string{key: text},
 			Errors: []apiError{{Code: n, Advice: text}}})

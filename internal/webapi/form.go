@@ -31,6 +31,9 @@ const (
 type form struct {
 	values   map[string]string // the first value of each plain field
 	userData map[string]string // the userData[key] fields, by key
+	// attrs are the eventAttributes[key] fields, by key: the party's own
+	// attributes of a message or notice; nil when there are none.
+	attrs map[string]string
 }
 
 func (f form) get(name string) string { return f.values[name] }
@@ -97,43 +100,62 @@ func formError(err error, limit int64) *wire.Error {
 	return wire.Errorf(wire.CodeBadRequest, "malformed form")
 }
 
-// decodeForm splits the userData[key] fields from the plain ones. A field
-// given more than once counts with its first value.
+// decodeForm splits the userData[key] and eventAttributes[key] fields from
+// the plain ones. A field given more than once counts with its first value.
+// eventAttributes[key] is how jQuery.param, which the official widget's
+// REST transport posts with, writes an object.
 func decodeForm(vals url.Values) (form, error) {
 	f := form{values: make(map[string]string, len(vals)), userData: make(map[string]string)}
 	for k, vs := range vals {
 		if len(vs) == 0 {
 			continue
 		}
-		key, isUD, err := userDataKey(k)
-		switch {
-		case err != nil:
+		ok, err := f.bracketed(k, vs[0])
+		if err != nil {
 			return form{}, err
-		case isUD:
-			f.userData[key] = vs[0]
-		default:
+		}
+		if !ok {
 			f.values[k] = vs[0]
 		}
 	}
-	if len(f.userData) > maxUserData {
-		return form{}, wire.Errorf(wire.CodeBadRequest, "more than %d userData fields", maxUserData)
+	if len(f.userData) > maxUserData || len(f.attrs) > maxUserData {
+		return form{}, wire.Errorf(wire.CodeBadRequest, "more than %d userData or eventAttributes fields", maxUserData)
 	}
 	return f, nil
 }
 
-// userDataKey returns the key of a userData[key] field name, and whether
-// name is one; a name that starts like one but is malformed is an error.
-func userDataKey(name string) (string, bool, error) {
-	rest, ok := strings.CutPrefix(name, "userData[")
+// bracketed records the field name=value when name is userData[key] or
+// eventAttributes[key], and reports whether it was one.
+func (f *form) bracketed(name, value string) (bool, error) {
+	if key, ok, err := bracketKey(name, "userData"); err != nil || ok {
+		if ok {
+			f.userData[key] = value
+		}
+		return ok, err
+	}
+	key, ok, err := bracketKey(name, "eventAttributes")
+	if ok {
+		if f.attrs == nil {
+			f.attrs = make(map[string]string)
+		}
+		f.attrs[key] = value
+	}
+	return ok, err
+}
+
+// bracketKey returns the key of a field name prefix[key], and whether name
+// is one; a name that starts like one but is malformed is an error.
+func bracketKey(name, prefix string) (string, bool, error) {
+	rest, ok := strings.CutPrefix(name, prefix+"[")
 	if !ok {
 		return "", false, nil
 	}
 	key, ok := strings.CutSuffix(rest, "]")
 	switch {
 	case !ok || strings.ContainsAny(key, "[]"):
-		return "", false, wire.Errorf(wire.CodeBadRequest, "malformed userData field: want userData[key]")
+		return "", false, wire.Errorf(wire.CodeBadRequest, "malformed %s field: want %s[key]", prefix, prefix)
 	case key == "" || len(key) > maxKeyLen:
-		return "", false, wire.Errorf(wire.CodeBadRequest, "userData key must be 1-%d bytes", maxKeyLen)
+		return "", false, wire.Errorf(wire.CodeBadRequest, "%s key must be 1-%d bytes", prefix, maxKeyLen)
 	}
 	return key, true, nil
 }

@@ -99,7 +99,7 @@ func TestPushSubscriptionLiveness(t *testing.T) {
 	left := a.waitFor("client removed", func(m transcript.APIMessage) bool {
 		return m.Type == transcript.ParticipantLeft && m.From != nil && m.From.Type == transcript.Client
 	})
-	if code := left.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"]; code != "3" {
+	if code := left.EventAttributes.System["quit-reason-code"]; code != "3" {
 		t.Errorf("client left with reason %q, want 3 (disconnect)", code)
 	}
 }

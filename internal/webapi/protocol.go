@@ -39,18 +39,22 @@ type positionBody struct {
 // messageBody is RequestMessage.
 type messageBody struct {
 	partyRef
-	Text               string `json:"text"`
-	MessageType        string `json:"messageType,omitempty"`
-	TranscriptPosition int    `json:"transcriptPosition,omitempty"`
+	Text        string `json:"text"`
+	MessageType string `json:"messageType,omitempty"`
+	// EventAttributes are the party's own attributes of the message.
+	EventAttributes    map[string]string `json:"eventAttributes,omitempty"`
+	TranscriptPosition int               `json:"transcriptPosition,omitempty"`
 }
 
 // notifyBody is RequestNotify.
 type notifyBody struct {
 	partyRef
-	NoticeType         transcript.EventType `json:"noticeType"`
-	Text               string               `json:"text,omitempty"`
-	UserData           map[string]string    `json:"userData,omitempty"`
-	TranscriptPosition int                  `json:"transcriptPosition,omitempty"`
+	NoticeType transcript.EventType `json:"noticeType"`
+	Text       string               `json:"text,omitempty"`
+	UserData   map[string]string    `json:"userData,omitempty"`
+	// EventAttributes are the party's own attributes of the notice.
+	EventAttributes    map[string]string `json:"eventAttributes,omitempty"`
+	TranscriptPosition int               `json:"transcriptPosition,omitempty"`
 }
 
 // updateDataBody is RequestUpdateData.

@@ -203,7 +203,7 @@ func TestPushCometDDisconnect(t *testing.T) {
 	r.down.Store(true)
 	a.say("lost", transcript.VisAll)
 	left := a.waitFor("the client is removed", clientLeft)
-	if code := left.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"]; code != "3" {
+	if code := left.EventAttributes.System["quit-reason-code"]; code != "3" {
 		t.Errorf("client left with reason %q, want 3", code)
 	}
 }
@@ -306,7 +306,7 @@ func TestFlexPushOnJoin(t *testing.T) {
 				return
 			}
 			left := a.waitFor("the client is removed", clientLeft)
-			if code := left.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"]; code != "3" {
+			if code := left.EventAttributes.System["quit-reason-code"]; code != "3" {
 				t.Errorf("client left with reason %q, want 3", code)
 			}
 			if got := r.messages(); len(got) != 0 {
@@ -363,7 +363,7 @@ func TestPushAfterRestore(t *testing.T) {
 			r.check(c.chatID, "dev-r")
 			restored := 0
 			for _, m := range r.messages() {
-				if m.Type == transcript.ParticipantLeft && m.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"] == "8" {
+				if m.Type == transcript.ParticipantLeft && m.EventAttributes.System["quit-reason-code"] == "8" {
 					restored++
 				}
 			}

@@ -273,7 +273,7 @@ func (s *Server) send(ctx context.Context, q *request) (*envelope, error) {
 		return nil, wire.Errorf(wire.CodeBadRequest, "message is required")
 	}
 	return s.direct(ctx, q, wire.RequestMessage, messageBody{partyRef: q.ref, Text: text,
-		MessageType: q.form.get("messageType"), TranscriptPosition: pos})
+		MessageType: q.form.get("messageType"), EventAttributes: q.form.attrs, TranscriptPosition: pos})
 }
 
 // refreshOp answers a refresh. Its optional message is the customer's
@@ -312,14 +312,14 @@ func (s *Server) newPreview(q *request, text string) bool {
 }
 
 // notice returns the handler of an operation that sends a notice of type t
-// with the form field field as its text.
+// with the form field field as its text, and the party's eventAttributes.
 func (s *Server) notice(t transcript.EventType, field string, required bool) handlerFunc {
 	return func(ctx context.Context, q *request) (*envelope, error) {
 		text := q.form.get(field)
 		if required && text == "" {
 			return nil, wire.Errorf(wire.CodeBadRequest, "%s is required", field)
 		}
-		return s.direct(ctx, q, wire.RequestNotify, notifyBody{partyRef: q.ref, NoticeType: t, Text: text})
+		return s.direct(ctx, q, wire.RequestNotify, notifyBody{partyRef: q.ref, NoticeType: t, Text: text, EventAttributes: q.form.attrs})
 	}
 }
 

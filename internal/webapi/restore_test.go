@@ -85,7 +85,7 @@ func TestFailoverRestoresChat(t *testing.T) {
 			t.Errorf("event %d delivered again after the failover", m.Index)
 		}
 		if m.Type == transcript.ParticipantLeft {
-			reasons = append(reasons, m.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"])
+			reasons = append(reasons, m.EventAttributes.System["quit-reason-code"])
 		}
 	}
 	if len(reasons) != 2 || reasons[0] != "8" || reasons[1] != "8" {

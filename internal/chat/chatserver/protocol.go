@@ -45,11 +45,13 @@ type refreshRequest struct {
 // the reply carries the events from there, as GMS send does.
 type messageRequest struct {
 	partyRef
-	Text               string                `json:"text"`
-	MessageType        string                `json:"messageType"`
-	Visibility         transcript.Visibility `json:"visibility"`
-	UserData           map[string]string     `json:"userData"`
-	TranscriptPosition int                   `json:"transcriptPosition"`
+	Text        string                `json:"text"`
+	MessageType string                `json:"messageType"`
+	Visibility  transcript.Visibility `json:"visibility"`
+	UserData    map[string]string     `json:"userData"`
+	// EventAttributes are the sender's own attributes, shown with the message.
+	EventAttributes    map[string]string `json:"eventAttributes"`
+	TranscriptPosition int               `json:"transcriptPosition"`
 }
 
 // notifyRequest (RequestNotify) sends a notice: TypingStarted, TypingStopped,
@@ -58,11 +60,14 @@ type messageRequest struct {
 // leaves, system and idle notices) are refused with CodeNotAllowed.
 type notifyRequest struct {
 	partyRef
-	NoticeType         transcript.EventType  `json:"noticeType"`
-	Text               string                `json:"text"`
-	Visibility         transcript.Visibility `json:"visibility"`
-	UserData           map[string]string     `json:"userData"`
-	TranscriptPosition int                   `json:"transcriptPosition"`
+	NoticeType transcript.EventType  `json:"noticeType"`
+	Text       string                `json:"text"`
+	Visibility transcript.Visibility `json:"visibility"`
+	UserData   map[string]string     `json:"userData"`
+	// EventAttributes are the sender's own attributes, shown with the
+	// notice (cancel-idle-timer on a CustomNotice restarts the countdown).
+	EventAttributes    map[string]string `json:"eventAttributes"`
+	TranscriptPosition int               `json:"transcriptPosition"`
 }
 
 // updateDataRequest (RequestUpdateData) merges user data into the session's.

@@ -61,13 +61,15 @@ func (s *Server) partyRequest(p *peer, m wire.Message, sd side) {
 	case wire.RequestMessage:
 		var req messageRequest
 		s.run(p, m, sd, &req, &req.partyRef, func(ctx context.Context, e *entry, who transcript.Party) (status, error) {
-			st, err := e.sess.Send(s.now(), who.ID, chat.Message{Text: req.Text, MessageType: req.MessageType, Visibility: req.Visibility, UserData: req.UserData})
+			st, err := e.sess.Send(s.now(), who.ID, chat.Message{Text: req.Text, MessageType: req.MessageType,
+				Visibility: req.Visibility, UserData: req.UserData, EventAttributes: req.EventAttributes})
 			return s.apply(ctx, e, who, st, err, req.TranscriptPosition)
 		})
 	case wire.RequestNotify:
 		var req notifyRequest
 		s.run(p, m, sd, &req, &req.partyRef, func(ctx context.Context, e *entry, who transcript.Party) (status, error) {
-			st, err := e.sess.Notify(s.now(), who.ID, req.NoticeType, req.Text, req.Visibility, req.UserData)
+			st, err := e.sess.Notify(s.now(), who.ID, chat.Notice{Type: req.NoticeType, Text: req.Text,
+				Visibility: req.Visibility, UserData: req.UserData, EventAttributes: req.EventAttributes})
 			return s.apply(ctx, e, who, st, err, req.TranscriptPosition)
 		})
 	case wire.RequestUpdateData:

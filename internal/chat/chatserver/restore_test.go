@@ -79,7 +79,7 @@ func TestRestoreAfterOwnerDies(t *testing.T) {
 	}
 	var got []string
 	for _, m := range st.Messages {
-		got = append(got, string(m.Type)+":"+m.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"])
+		got = append(got, string(m.Type)+":"+m.EventAttributes.System["quit-reason-code"])
 	}
 	want := []string{"ParticipantLeft:8", "ParticipantJoined:", "ParticipantLeft:8", "ParticipantJoined:"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {

@@ -402,7 +402,7 @@ func TestBadSecureKeyRemovesClient(t *testing.T) {
 		t.Fatalf("wrong key: err = %v, want code %d", err, wire.CodeBadSecureKey)
 	}
 	agent.waitPush("client removed with reason 6", func(m transcript.APIMessage, _ status) bool {
-		return m.Type == transcript.ParticipantLeft && m.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"] == "6"
+		return m.Type == transcript.ParticipantLeft && m.EventAttributes.System["quit-reason-code"] == "6"
 	})
 	if _, err := c.do(wire.RequestMessage, c.ref(map[string]any{"text": "still here?"})); wireCode(err) != wire.CodeLoggedOut {
 		t.Errorf("request of a removed client: err = %v, want code %d", err, wire.CodeLoggedOut)
@@ -467,7 +467,7 @@ func TestDroppedAgentConnectionRemovesAgent(t *testing.T) {
 	h.joinAgent(agent, c.sessionID, nil)
 	agent.conn.Close()
 	c.waitPush("agent removed with reason 3", func(m transcript.APIMessage, _ status) bool {
-		return m.Type == transcript.ParticipantLeft && m.From.Type == transcript.Agent && m.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"] == "3"
+		return m.Type == transcript.ParticipantLeft && m.From.Type == transcript.Agent && m.EventAttributes.System["quit-reason-code"] == "3"
 	})
 	if st := c.must(wire.RequestRefresh, c.ref(nil)); st.ChatEnded {
 		t.Error("the session ended although the client is still in it")

@@ -125,7 +125,7 @@ func TestSaveFailureClosesSession(t *testing.T) {
 	// Every party is told at once: the server closed the session (reason 5).
 	for _, p := range []*peer{c.peer, agent} {
 		p.waitPush("the session closed by the server", func(m transcript.APIMessage, st status) bool {
-			return st.ChatEnded && m.Type == transcript.ParticipantLeft && m.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"] == "5"
+			return st.ChatEnded && m.Type == transcript.ParticipantLeft && m.EventAttributes.System["quit-reason-code"] == "5"
 		})
 	}
 	if st := c.must(wire.RequestRefresh, c.ref(nil)); !st.ChatEnded {

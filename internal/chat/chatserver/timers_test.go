@@ -46,7 +46,7 @@ func startTimed(t *testing.T, edit func(o *config.ChatServerOptions)) (*harness,
 
 func leftWith(reason string) func(transcript.APIMessage, status) bool {
 	return func(m transcript.APIMessage, _ status) bool {
-		return m.Type == transcript.ParticipantLeft && m.EventAttributes["GCTI_SYSTEM"]["quit-reason-code"] == reason
+		return m.Type == transcript.ParticipantLeft && m.EventAttributes.System["quit-reason-code"] == reason
 	}
 }
 

@@ -120,7 +120,7 @@ func richEvents() []transcript.Event {
 	return []transcript.Event{
 		{Index: 1, Type: transcript.ParticipantJoined, Time: ms(1), PartyID: "u-1", Visibility: transcript.VisAll, Party: party},
 		{Index: 2, Type: transcript.Message, Time: ms(2), PartyID: "u-1", Visibility: transcript.VisInt,
-			Text: "héllo <b>", MessageType: "text", UserData: map[string]string{"a": "1"}},
+			Text: "héllo <b>", MessageType: "text", UserData: map[string]string{"a": "1"}, EventAttributes: map[string]string{"purpose": "reply"}},
 		{Index: 3, Type: transcript.CustomNotice, Time: ms(3), PartyID: "u-1", Visibility: transcript.VisVIP, NoticeType: "USER_CUSTOM"},
 		{Index: 4, Type: transcript.ParticipantLeft, Time: ms(4), PartyID: "u-1", Visibility: transcript.VisAll,
 			Reason: transcript.ReasonBadKey, AskerID: "u-2"},
