@@ -21,6 +21,7 @@ const (
 	ReasonRole             = "role"              // known, but not in this role
 	ReasonTimeout          = "timeout"           // no exchange within the open timeout
 	ReasonMalformed        = "malformed"         // an unreadable exchange
+	ReasonGrant            = "grant"             // a join without a valid grant (decided by the role)
 )
 
 // Gate admits the peers of a server's connections: each must prove its name,

@@ -123,6 +123,15 @@ func (t *Trust) Instrument(reg *prometheus.Registry, log *slog.Logger) {
 	}
 }
 
+// Refuse counts and logs a refusal the role decided after the opening
+// exchange (a registration in a role the peer lacks, a join without a valid
+// grant), as the Gate does its own; with a nil t it does nothing.
+func (t *Trust) Refuse(peer, reason string) {
+	if t != nil && t.Gate != nil && t.Gate.Refused != nil {
+		t.Gate.Refused(peer, reason)
+	}
+}
+
 // Sign signs r for the application e (auth.Key.SignRequest); with a nil t
 // it does nothing.
 func (t *Trust) Sign(r *http.Request, e Endpoint) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/transcript"
 	"github.com/parley-chat/parley/internal/wire"
@@ -318,6 +319,11 @@ func (s *Server) join(p *peer, m wire.Message) {
 		return
 	}
 	if err := s.admitJoin(p, req); err != nil {
+		reason := auth.ReasonGrant
+		if wire.AsError(err).Code == wire.CodeRoleRefused {
+			reason = auth.ReasonRole
+		}
+		s.cfg.Trust.Refuse(p.id.Name, reason)
 		s.reject(p, m, err)
 		return
 	}

@@ -333,6 +333,12 @@ func TestTrustHTTP(t *testing.T) {
 	asWebAPI := func(r *http.Request) { key.SignRequest(r, webAPI, "chat-1", time.Now()) }
 	ctJSON := []string{"Content-Type", "application/json"}
 
+	c := h.login(h.dialAs(chatserver.FlexPath, webAPI, key))
+	agent := h.dialAs(chatserver.BasicPath, webAPI, key)
+	if _, err := agent.do(wire.RequestJoin, map[string]any{"sessionId": c.sessionID, "personId": "bob01"}); wireCode(err) != wire.CodeGrantInvalid {
+		t.Errorf("join without a grant: err = %v", err)
+	}
+
 	if code, _ := h.get("GET", "/status", nil); code != http.StatusUnauthorized {
 		t.Errorf("unsigned /status = %d, want 401", code)
 	}
@@ -371,6 +377,7 @@ func TestTrustHTTP(t *testing.T) {
 		`parley_auth_refused_total{reason="not-authenticated"} 3`,
 		`parley_auth_refused_total{reason="bad-proof"} 1`,
 		`parley_auth_refused_total{reason="role"} 2`,
+		`parley_auth_refused_total{reason="grant"} 1`, // the join without a grant
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s:\n%s", want, grepLines(body, "parley_auth"))

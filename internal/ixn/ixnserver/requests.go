@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/ixn"
 	"github.com/parley-chat/parley/internal/wire"
 )
@@ -167,6 +168,7 @@ func register(s *Server, p *peer, m wire.Message) (reply, error) {
 		return reply{}, wire.Errorf(wire.CodeBadRequest, "clientType must be media-server, agent, routing or reporting")
 	}
 	if err := admitClient(p.id, req); err != nil {
+		s.cfg.Trust.Refuse(p.id.Name, auth.ReasonRole)
 		return reply{}, err
 	}
 	p.name, p.kind = req.ClientName, req.ClientType
