@@ -202,3 +202,20 @@ func TestWebTwoWebAPIsRestore(t *testing.T) {
 	notEnded(t, "refresh after chat-2 died", c.on(w2).call("refresh", "transcriptPosition", "1"))
 	f.live(c.chatID)
 }
+
+// The only chat server was restarted: its new process denies having the
+// chat (8200), and no other server can restore it. The web API asks the
+// denying server itself to restore the chat from the store, rather than
+// telling the customer the chat ended.
+func TestWebOwnerDeniesRestoredFromStore(t *testing.T) {
+	f := startFleet(t, "chat-1")
+	w := startWeb(t, nil, f.server("chat-1"))
+	c := w.requestChat(nil)
+	c.must("send", "message", "before the restart")
+	f.restart("chat-1")
+	eventually(t, "the web API reconnected to chat-1", func() bool { return w.srv.Connected("chat-1") })
+	env := c.call("refresh", "transcriptPosition", "1")
+	notEnded(t, "refresh after the restart", env)
+	notEnded(t, "send after the restart", c.call("send", "message", "after the restart"))
+	f.live(c.chatID)
+}
