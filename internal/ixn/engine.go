@@ -82,6 +82,7 @@ type Engine struct {
 	waits       map[string][]time.Duration // per queue, the last deliveries' waits
 	handles     map[string][]time.Duration // per queue, the last handled interactions' handle times
 	preferUntil map[string]time.Time       // by interaction id: when waiting for its last agent ends
+	unbound     map[string]*unbound        // by interaction id: back-off after failed joins (LeaveUnjoined)
 	lastEventID int64
 	out         pending
 }
@@ -244,6 +245,7 @@ func (e *Engine) Tick(now time.Time) Output {
 			e.anyAgent(in)
 		}
 	}
+	e.expireUnbound(now)
 	e.checkViews(now)
 	e.route(now)
 	return e.finish()
@@ -267,6 +269,7 @@ func (e *Engine) NextDeadline() (t time.Time, ok bool) {
 	for _, until := range e.preferUntil {
 		earliest(until)
 	}
+	e.unboundDeadlines(earliest)
 	for _, v := range e.views {
 		if v.CheckInterval > 0 && v.Action != ActionNone {
 			earliest(v.next)
