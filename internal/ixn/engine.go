@@ -89,6 +89,7 @@ type Engine struct {
 	handles     map[string][]time.Duration // per queue, the last handled interactions' handle times
 	preferUntil map[string]time.Time       // by interaction id: when waiting for its last agent ends
 	away        map[string]time.Time       // by agent id: when a logged-out agent leaves what it holds
+	unbound     map[string]*unbound        // by interaction id: back-off after failed joins (LeaveUnjoined)
 	lastEventID int64
 	out         pending
 }
@@ -259,6 +260,7 @@ func (e *Engine) Tick(now time.Time) Output {
 		}
 	}
 	e.releaseAway(now)
+	e.expireUnbound(now)
 	e.checkViews(now)
 	e.route(now)
 	return e.finish()
@@ -282,6 +284,7 @@ func (e *Engine) NextDeadline() (t time.Time, ok bool) {
 	for _, until := range e.preferUntil {
 		earliest(until)
 	}
+	e.unboundDeadlines(earliest)
 	for _, v := range e.views {
 		if v.CheckInterval > 0 && v.Action != ActionNone {
 			earliest(v.next)

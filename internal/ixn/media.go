@@ -105,6 +105,9 @@ func (e *Engine) ChangeProperties(now time.Time, by Actor, id string, changed, a
 		e.notify("EventPropertiesChanged", body, true, e.parties(in)...)
 		e.report(now, "EventPropertiesChanged", body)
 	}
+	if _, ok := set[PropChatServerApplication]; ok {
+		e.relocated(in.ID)
+	}
 	if set[PropAsyncStatus] == "2" && in.State == StateInWorkbin {
 		e.wake(now, in)
 	}
@@ -186,6 +189,7 @@ func (e *Engine) stop(now time.Time, in *Interaction, reason string) {
 	e.revoke(now, in, "stopped")
 	e.recordHandle(now, in)
 	delete(e.preferUntil, in.ID)
+	delete(e.unbound, in.ID)
 	to := e.parties(in)
 	e.takeOut(now, in)
 	for _, a := range slices.Clone(in.Agents) {

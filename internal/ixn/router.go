@@ -56,6 +56,9 @@ func (e *Engine) anyFree() bool {
 // in, attempts remain and AsyncLastAgentTimeout has not passed (Tick ends
 // the wait then).
 func (e *Engine) pick(in *Interaction, now time.Time) *Agent {
+	if e.heldBack(in, now) {
+		return nil
+	}
 	if in.PreferAgent != "" && in.PreferAttempts > 0 {
 		if a := e.agents[in.PreferAgent]; a != nil && a.LoggedIn {
 			if a.free() && e.eligible(in, a, now) {

@@ -494,19 +494,30 @@ func (a *agentSession) pull(ctx context.Context, req deskRequest) (any, error) {
 }
 
 // joinNew joins the chat of an interaction the agent now holds as a new
-// party; when that fails the agent gives the interaction up, so that it is
-// routed again.
+// party. When that fails (most often the chat is not on the chat server the
+// interaction names: that server died, 8200, or gave the chat up, 8211) the
+// agent gives the interaction back as unjoined: the interaction server keeps
+// this agent away from it for reroute-exclude and backs off its routing
+// until a chat server says where the chat lives, rather than offering it
+// again at once, in a loop (issue 21's invitation storm).
 func (a *agentSession) joinNew(ctx context.Context, id string, props map[string]string, grant string) error {
 	err := a.join(ctx, id, props, grant)
 	if err == nil {
 		return nil
 	}
-	if _, lerr := a.ixnCall(ctx, wire.RequestLeaveInteraction, map[string]string{"interactionId": id}); lerr != nil {
-		a.log.Debug("interaction not left after a failed join", "interaction", id, "err", lerr)
-	}
 	we := readable(err)
+	a.log.Warn("accepted interaction not joined: giving it back", "interaction", id, "agent", a.agent(),
+		"chatServer", props[propChatServer], "code", int(we.Code), "err", we.Text)
+	body := map[string]string{"interactionId": id, "reason": leaveUnjoined}
+	if _, lerr := a.ixnCall(ctx, wire.RequestLeaveInteraction, body); lerr != nil {
+		a.log.Warn("interaction not given back after a failed join", "interaction", id, "err", lerr)
+	}
 	return wire.Errorf(we.Code, "could not join the chat: %s", we.Text)
 }
+
+// leaveUnjoined is the reason of a RequestLeaveInteraction that gives back an
+// interaction whose chat could not be joined (docs/ixn.md).
+const leaveUnjoined = "unjoined"
 
 // chatStatus is the part of a chat server's EventStatus and EventSessionInfo
 // the bridge reads; the page gets the whole body.

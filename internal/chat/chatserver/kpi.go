@@ -16,6 +16,8 @@ type kpi struct {
 	saveFailed                         atomic.Int64 // saves that failed after their retries
 	fenced                             atomic.Int64 // sessions dropped because another server took them
 	ixnSubmitFailed                    atomic.Int64 // chats whose submit failed at least once
+	orphansRestored                    atomic.Int64 // orphans the sweeper restored here
+	orphansFinalised                   atomic.Int64 // orphans the sweeper finalised here
 }
 
 func (k *kpi) counters() map[string]*atomic.Int64 {
@@ -28,6 +30,8 @@ func (k *kpi) counters() map[string]*atomic.Int64 {
 		"messages_received":      &k.messages,
 		"transcript_save_failed": &k.saveFailed,
 		"ixn_submit_failed":      &k.ixnSubmitFailed,
+		"orphan_restored":        &k.orphansRestored,
+		"orphan_finalised":       &k.orphansFinalised,
 	}
 }
 

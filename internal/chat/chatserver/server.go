@@ -73,6 +73,10 @@ type Config struct {
 	// Trust admits the peers of the listener and proves this server to the
 	// ones it dials; nil admits everyone (tests in one process only).
 	Trust *service.Trust
+	// SweepInterval is how often the server looks for orphans (sessions in
+	// the store whose owner does not hold them, docs/ha.md "Orphans"): zero
+	// means 30 s, a negative value turns the sweeper off.
+	SweepInterval time.Duration
 }
 
 // Server is a chat server. Create it with New, run it with Run or Serve.
@@ -183,13 +187,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.log.Info("chat server listening", "addr", ln.Addr().String())
 	stopIxn := s.ixn.start(ln.Addr().String())
-	timersDone := make(chan struct{})
+	timersDone, sweepDone := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(timersDone)
 		s.runTimers(ctx)
 	}()
+	go func() {
+		defer close(sweepDone)
+		s.runSweeper(ctx)
+	}()
 	err := service.ServeHTTP(ctx, ln, s.handler(), 5*time.Second, s.log)
 	<-timersDone
+	<-sweepDone
 	s.shutdown()
 	stopIxn() // after the sessions' last operations, which may still send
 	return err
@@ -205,6 +214,7 @@ func (s *Server) handler() http.Handler {
 	mux.Handle("POST /admin/disable", t.HTTP(adminOnly(func(w http.ResponseWriter, r *http.Request) { s.setDisabled(w, r, true) }), auth.RoleAdmin))
 	mux.Handle("POST /admin/enable", t.HTTP(adminOnly(func(w http.ResponseWriter, r *http.Request) { s.setDisabled(w, r, false) }), auth.RoleAdmin))
 	mux.Handle("POST /admin/purge/{id}", t.HTTP(adminOnly(s.servePurge), auth.RoleChatPeer, auth.RoleAdmin))
+	mux.Handle("GET /sessions/held", t.HTTP(http.HandlerFunc(s.serveHeld), auth.RoleChatPeer, auth.RoleAdmin))
 	mux.Handle("GET /sessions/{id}/location", t.HTTP(http.HandlerFunc(s.serveLocation), auth.RoleWebAPI, auth.RoleChatPeer, auth.RoleAdmin))
 	files := http.NewServeMux()
 	s.registerFiles(files)

@@ -197,10 +197,26 @@ func conference(s *Server, p *peer, m wire.Message) (reply, error) {
 	return idReply(req.InteractionID, out, err)
 }
 
+// leaveUnjoined is the reason of a RequestLeaveInteraction by an agent that
+// accepted an interaction but could not join its chat.
+const leaveUnjoined = "unjoined"
+
+type leaveRequest struct {
+	InteractionID string `json:"interactionId"`
+	// Reason is empty, or leaveUnjoined: the agent is kept away from the
+	// interaction and routing backs off (ixn.Engine.LeaveUnjoined).
+	Reason string `json:"reason,omitempty"`
+}
+
 func leave(s *Server, p *peer, m wire.Message) (reply, error) {
-	var req interactionRequest
+	var req leaveRequest
 	if err := m.Bind(&req); err != nil {
 		return reply{}, err
+	}
+	if req.Reason == leaveUnjoined {
+		s.log.Warn("agent could not join the chat of an interaction it accepted; routing backs off", "interaction", req.InteractionID, "agent", p.agent)
+		out, err := s.engine.LeaveUnjoined(s.clock.Now(), p.agent, req.InteractionID)
+		return idReply(req.InteractionID, out, err)
 	}
 	out, err := s.engine.LeaveInteraction(s.clock.Now(), p.agent, req.InteractionID)
 	return idReply(req.InteractionID, out, err)
