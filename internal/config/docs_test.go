@@ -39,3 +39,28 @@ func TestWebAPIOptionsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestInteractionServerSettingsDocumented holds docs/options.md and the
+// interaction server's [settings] together: every option has a row.
+func TestInteractionServerSettingsDocumented(t *testing.T) {
+	b, err := os.ReadFile("../../docs/options.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	heading := "### `[settings]` (interaction-server)"
+	i := strings.Index(doc, heading)
+	if i < 0 {
+		t.Fatalf("docs/options.md has no %s", heading)
+	}
+	table := doc[i+len(heading):]
+	if j := strings.Index(table, "\n### "); j >= 0 {
+		table = table[:j]
+	}
+	opts := DefaultInteractionServerOptions()
+	for _, opt := range slices.Sorted(maps.Keys(opts.Settings.section())) {
+		if !strings.Contains(table, "| `"+opt+"` |") {
+			t.Errorf("docs/options.md %s has no row for %s", heading, opt)
+		}
+	}
+}

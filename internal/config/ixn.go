@@ -42,6 +42,13 @@ type InteractionSettings struct {
 	// last agent at most, from its wake-up, before any agent may get it; 0
 	// waits as long as attempts remain.
 	AsyncLastAgentTimeout time.Duration
+	// AgentReconnectTimeout is agent-reconnect-timeout (parley's own
+	// option), 0-86400 s, default 120 s: how long the chats an agent holds
+	// stay with it once it is logged out (its desktop's connection dropped,
+	// its web API died, or the server restarted or switched over to its
+	// backup), so that it gets them back when it logs in again; then they
+	// are routed again. 0 keeps them with the agent until it leaves them.
+	AgentReconnectTimeout time.Duration
 	// AllowMultipleAgentConnections is allow-multiple-agent-connections:
 	// "true" (default) lets an agent log in on several connections, "false"
 	// refuses later logins, "force-logout" closes the earlier connections.
@@ -107,6 +114,7 @@ func DefaultInteractionServerOptions() InteractionServerOptions {
 			RerouteExclude:                60 * time.Second,
 			AsyncLastAgentAttempts:        3,
 			AsyncLastAgentTimeout:         300 * time.Second,
+			AgentReconnectTimeout:         120 * time.Second,
 			AllowMultipleAgentConnections: "true",
 			RequiredSkillKey:              ixn.DefaultSkillKey,
 			MaxMessageSize:                65536,
@@ -132,6 +140,7 @@ func (s *InteractionSettings) section() section {
 		"reroute-exclude":                  &s.RerouteExclude,
 		"async-last-agent-attempts":        &s.AsyncLastAgentAttempts,
 		"async-last-agent-timeout":         &s.AsyncLastAgentTimeout,
+		"agent-reconnect-timeout":          &s.AgentReconnectTimeout,
 		"allow-multiple-agent-connections": &s.AllowMultipleAgentConnections,
 		"required-skill-key":               &s.RequiredSkillKey,
 		"max-message-size":                 &s.MaxMessageSize,
@@ -181,6 +190,7 @@ func (o InteractionServerOptions) validate() []*Error {
 		secondsIn("reroute-exclude", s.RerouteExclude, 0, 86400),
 		intIn("async-last-agent-attempts", s.AsyncLastAgentAttempts, 0, 100),
 		secondsIn("async-last-agent-timeout", s.AsyncLastAgentTimeout, 0, 86400),
+		secondsIn("agent-reconnect-timeout", s.AgentReconnectTimeout, 0, 86400),
 		oneOf("allow-multiple-agent-connections", s.AllowMultipleAgentConnections, "true", "false", "force-logout"),
 		nonEmpty("required-skill-key", s.RequiredSkillKey),
 		intIn("max-message-size", s.MaxMessageSize, 1024, 16777216),

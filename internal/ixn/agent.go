@@ -26,13 +26,17 @@ func (e *Engine) Authenticate(agent, password string) (Credential, error) {
 
 // Login logs the agent of cred in at place (empty: its configured place)
 // with a chat capacity (negative: its configured one; never more than that),
-// ready. Logging in an agent already logged in changes nothing.
+// ready. Logging in an agent already logged in changes nothing. The agent
+// gets back the interactions it still holds (Held lists them), and its load
+// is counted again from them.
 func (e *Engine) Login(now time.Time, cred Credential, place string, capacity int) (Agent, Output, error) {
 	a, ok := e.agents[cred.agent]
 	if !ok {
 		return Agent{}, Output{}, fmt.Errorf("%w: no credential", ErrLoginFailed)
 	}
 	e.begin()
+	delete(e.away, a.ID)
+	a.held = e.countHeld(a.ID)
 	if !a.LoggedIn {
 		a.LoggedIn, a.Ready, a.Reason, a.IdleSince = true, true, "", now
 		a.Place = cmp.Or(place, a.AgentConfig.Place)
@@ -47,8 +51,9 @@ func (e *Engine) Login(now time.Time, cred Credential, place string, capacity in
 }
 
 // Logout logs agent out. Its pending invitations are revoked and their
-// interactions routed again; the interactions it holds stay with it until
-// it leaves them, so that a desktop that reconnects finds them.
+// interactions routed again; the interactions it holds stay with it, so that
+// a desktop that reconnects finds them, for AgentReconnectTimeout (Tick then
+// releases them).
 func (e *Engine) Logout(now time.Time, agent string) (Output, error) {
 	a, err := e.loggedIn(agent)
 	if err != nil {
@@ -61,6 +66,7 @@ func (e *Engine) Logout(now time.Time, agent string) (Output, error) {
 		}
 	}
 	a.LoggedIn, a.Ready = false, false
+	e.awaitReturn(now, a)
 	e.report(now, "EventAgentLogout", Body{AgentID: a.ID, Place: a.Place})
 	e.route(now)
 	return e.finish(), nil

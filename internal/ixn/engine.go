@@ -47,6 +47,12 @@ type Config struct {
 	// SkillKey is the property holding a required skill; empty means
 	// DefaultSkillKey.
 	SkillKey string
+	// AgentReconnectTimeout is how long the interactions an agent holds stay
+	// with it once it is logged out (a dropped connection, a logout, or a
+	// restart of the server, which logs every agent out), waiting for it to
+	// log in again; then it leaves them and they are routed again. Zero
+	// keeps them with it until it leaves them.
+	AgentReconnectTimeout time.Duration
 }
 
 // view is a configured view, parsed.
@@ -82,6 +88,7 @@ type Engine struct {
 	waits       map[string][]time.Duration // per queue, the last deliveries' waits
 	handles     map[string][]time.Duration // per queue, the last handled interactions' handle times
 	preferUntil map[string]time.Time       // by interaction id: when waiting for its last agent ends
+	away        map[string]time.Time       // by agent id: when a logged-out agent leaves what it holds
 	lastEventID int64
 	out         pending
 }
@@ -92,7 +99,8 @@ func New(cfg Config) (*Engine, error) {
 	cfg.SkillKey = cmp.Or(cfg.SkillKey, DefaultSkillKey)
 	e := &Engine{cfg: cfg, queues: map[string]Queue{}, views: map[string]*view{}, agents: map[string]*Agent{},
 		ixns: map[string]*Interaction{}, invites: map[string]*invitation{}, excluded: map[exclusion]time.Time{},
-		waits: map[string][]time.Duration{}, handles: map[string][]time.Duration{}, preferUntil: map[string]time.Time{}}
+		waits: map[string][]time.Duration{}, handles: map[string][]time.Duration{}, preferUntil: map[string]time.Time{},
+		away: map[string]time.Time{}}
 	for _, q := range cfg.Queues {
 		e.queues[q.Name] = q
 	}
@@ -129,7 +137,9 @@ func parseView(v View, queues map[string]Queue) (*view, error) {
 
 // Restore loads the interactions a store kept and the last reporting event
 // id, before any other operation. Invitations and pulls did not survive:
-// interactions being routed go back to their queue. It returns the output of
+// interactions being routed go back to their queue. Agents are logged out:
+// those holding interactions have AgentReconnectTimeout from now to log in
+// again and find them. It returns the output of
 // that, and of routing.
 func (e *Engine) Restore(now time.Time, ixns []Interaction, lastEventID int64) Output {
 	e.begin()
@@ -152,6 +162,9 @@ func (e *Engine) Restore(now time.Time, ixns []Interaction, lastEventID int64) O
 		if in.PreferAgent != "" && in.State == StateQueued {
 			e.preferLast(now, &in, in.PreferAgent, in.PreferAttempts)
 		}
+	}
+	for _, a := range e.agents { // nobody is logged in after a restart
+		e.awaitReturn(now, a)
 	}
 	e.route(now)
 	return e.finish()
@@ -226,7 +239,8 @@ func (e *Engine) holder(agent, id string) (*Interaction, *Agent, error) {
 	return in, a, nil
 }
 
-// Tick expires invitations and runs the views due at now, then routes.
+// Tick expires invitations, releases the interactions of agents that did
+// not log in again in time and runs the views due at now, then routes.
 func (e *Engine) Tick(now time.Time) Output {
 	e.begin()
 	for _, id := range slices.Sorted(maps.Keys(e.invites)) {
@@ -244,14 +258,15 @@ func (e *Engine) Tick(now time.Time) Output {
 			e.anyAgent(in)
 		}
 	}
+	e.releaseAway(now)
 	e.checkViews(now)
 	e.route(now)
 	return e.finish()
 }
 
 // NextDeadline returns the earliest time Tick has work: an invitation
-// timing out, an exclusion ending, the wait for a last agent ending or a
-// view check. ok is false when none.
+// timing out, an exclusion ending, the wait for a last agent ending, the
+// time a logged-out agent had to come back ending or a view check. ok is false when none.
 func (e *Engine) NextDeadline() (t time.Time, ok bool) {
 	earliest := func(d time.Time) {
 		if !ok || d.Before(t) {
@@ -271,6 +286,9 @@ func (e *Engine) NextDeadline() (t time.Time, ok bool) {
 		if v.CheckInterval > 0 && v.Action != ActionNone {
 			earliest(v.next)
 		}
+	}
+	if until, away := e.earliestAway(); away {
+		earliest(until)
 	}
 	return t, ok
 }

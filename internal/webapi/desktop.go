@@ -295,8 +295,9 @@ func (a *agentSession) agent() string {
 }
 
 // login dials the interaction servers in turn (the backup of a pair refuses
-// the registration) and logs the agent in on the first that registers it.
-// The password goes to the interaction server only; it is never logged.
+// the registration) and logs the agent in on the first that registers it,
+// then joins the chats the agent still holds (rejoinHeld). The password goes
+// to the interaction server only; it is never logged.
 func (a *agentSession) login(ctx context.Context, req deskRequest) (any, error) {
 	if a.agent() != "" {
 		return nil, wire.Errorf(wire.CodeInvalidState, "already logged in")
@@ -338,7 +339,7 @@ func (a *agentSession) loginAt(ctx context.Context, ep service.Endpoint, req des
 	a.agentID, a.ixn = req.AgentID, c
 	a.mu.Unlock()
 	a.log.Info("agent logged in through the desktop", "agent", req.AgentID, "ixn", ep.Name)
-	return reply, nil
+	return a.rejoinHeld(reply), nil
 }
 
 // dial opens a connection of the bridge to the server ep, served with h on

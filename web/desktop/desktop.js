@@ -102,6 +102,10 @@ async function login(e) {
     $("#agent-bar").hidden = false;
     $("#work").hidden = false;
     $("#alert").hidden = true;
+    // The chats the agent still held when its connection was lost (its web
+    // API or the interaction server failed): the bridge has joined them
+    // again and sent their transcripts; no invitation comes for them.
+    for (const held of reply.interactions || []) openChat(held.interactionId, held.properties);
     updateLoad();
     refreshWorkbin();
   } catch (err) {

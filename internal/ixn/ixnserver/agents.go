@@ -41,7 +41,18 @@ func agentLogin(s *Server, p *peer, m wire.Message) (reply, error) {
 	}
 	p.agent = req.AgentID
 	s.agents.add(p.agent, p)
-	return reply{body: agentBody(a), out: out}, nil
+	return reply{body: loginReply{agentReply: agentBody(a), Interactions: s.held(a.ID)}, out: out}, nil
+}
+
+// held lists the interactions agent holds, each with a grant to join its
+// chat: a desktop that logs in again after its connection, its web API or
+// the primary was lost joins them again without an invitation.
+func (s *Server) held(agent string) []heldInteraction {
+	list := []heldInteraction{}
+	for _, in := range s.engine.Held(agent) {
+		list = append(list, heldInteraction{Interaction: in, Grant: s.grant(agent, in.ID)})
+	}
+	return list
 }
 
 // authenticate checks the password of a RequestAgentLogin, before the

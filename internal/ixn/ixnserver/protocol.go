@@ -114,6 +114,21 @@ type interactionsReply struct {
 	Grant string `json:"grant,omitempty"`
 }
 
+// loginReply is the EventAck body of RequestAgentLogin.
+type loginReply struct {
+	agentReply
+	// Interactions are those the agent still holds (it logged in again
+	// within agent-reconnect-timeout), by id.
+	Interactions []heldInteraction `json:"interactions"`
+}
+
+// heldInteraction is an interaction an agent holds, with the grant that lets
+// it join the interaction's chat (auth.Grant; none without a Trust).
+type heldInteraction struct {
+	ixn.Interaction
+	Grant string `json:"grant,omitempty"`
+}
+
 // agentReply is the EventAck body of the agent state requests.
 type agentReply struct {
 	AgentID  string `json:"agentId"`
