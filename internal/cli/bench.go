@@ -71,6 +71,13 @@ on the other CPUs, SQLite (or --db postgres://...), transcript-auto-save 1.
 from --chat-servers or --config, and without pid files no CPU figures are
 reported for them.
 
+--chaos EVERY (with --spawn, customers on the web API) runs two chat
+servers and, during the window, SIGKILLs one in turn every EVERY and starts
+it again a second later; agents follow their chats to the chat server that
+restored them. It reports the restore time (kill to each affected chat's
+first acknowledged send), failed requests by cause, and lost, duplicated,
+stuck and ghost chats; such a step passes with none of the last four.
+
 --cpuprofile FILE writes the generator's CPU profile to FILE and, with
 --spawn, each application's to FILE.APP (FILE.chat-1 for the chat server),
 for 'go tool pprof'. A running chat server can also be profiled with perf:
@@ -307,6 +314,14 @@ func (c *cli) spawn(ctx context.Context, o *benchOptions) (*spawned, error) {
 	dir, cleanup, err := benchDir(o.dataDir)
 	if err != nil {
 		return nil, err
+	}
+	if isPostgres(o.db) {
+		dsn, drop, err := benchSchema(ctx, o.db)
+		if err != nil {
+			cleanup()
+			return nil, err
+		}
+		o.db, cleanup = dsn, func() { drop(); cleanup() }
 	}
 	file, err := writeBenchDeployment(dir, o)
 	if err != nil {

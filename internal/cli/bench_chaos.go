@@ -2,15 +2,20 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/parley-chat/parley/internal/config"
 )
@@ -140,4 +145,34 @@ func wait(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// benchSchema gives a spawned deployment on PostgreSQL a schema of its own
+// in the database dsn names, so that a run starts from an empty store and
+// leaves nothing in the database: it returns dsn with that schema as its
+// search_path, and what drops the schema.
+func benchSchema(ctx context.Context, dsn string) (string, func(), error) {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "parley_bench_" + hex.EncodeToString(b[:])
+	exec := func(sql string) error {
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(context.WithoutCancel(ctx))
+		_, err = conn.Exec(ctx, sql)
+		return err
+	}
+	if err := exec("CREATE SCHEMA " + schema); err != nil {
+		return "", nil, fmt.Errorf("bench: a schema for the run in %s: %w", dsn, err)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", nil, fmt.Errorf("bench: --db: %w", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), func() { _ = exec("DROP SCHEMA " + schema + " CASCADE") }, nil
 }
