@@ -32,6 +32,12 @@ type Session struct {
 	Owner string
 	// Epoch is the fencing token of the owner, from 1, raised by each Claim.
 	Epoch int64
+	// Incarnation names the owner's process that created or claimed the
+	// session (a random id each chat server process takes at start); empty
+	// for a session stored before incarnations were kept. A process of the
+	// same name with another incarnation does not hold the session: a
+	// restore never defers to it.
+	Incarnation string
 	// Async is true for an async-mode session.
 	Async     bool
 	CreatedAt time.Time
@@ -51,8 +57,9 @@ type Snapshot struct {
 // Appends from many sessions may be group-committed; Append returns only once
 // its events are durable.
 type Store interface {
-	// Create stores a new session header at epoch s.Epoch (normally 1).
-	// It returns ErrExists if the id is taken.
+	// Create stores a new session header at epoch s.Epoch (normally 1),
+	// owned by s.Owner's process s.Incarnation. It returns ErrExists if the
+	// id is taken.
 	Create(ctx context.Context, s Session) error
 	// Append durably adds events to a session, atomically, in index order.
 	// Indexes must increase and the first must be greater than the last stored
@@ -65,12 +72,14 @@ type Store interface {
 	// Header returns the session header alone (its owner and epoch, for a
 	// location lookup), or ErrNotFound: one row, however long the transcript.
 	Header(ctx context.Context, sessionID string) (Session, error)
-	// Claim makes owner the session's owner with epoch+1 and returns the new
-	// epoch, provided the stored epoch is still epoch (the one the claimer
-	// loaded): of two servers claiming at once exactly one wins, the other
-	// gets ErrStaleEpoch. It returns ErrNotFound for an unknown session.
-	// Every later write by a holder of an older epoch fails with ErrStaleEpoch.
-	Claim(ctx context.Context, sessionID, owner string, epoch int64) (int64, error)
+	// Claim makes owner's process incarnation the session's owner with
+	// epoch+1 and returns the new epoch, provided the stored epoch is still
+	// epoch (the one the claimer loaded): of two servers claiming at once
+	// exactly one wins, the other gets ErrStaleEpoch. Owner, incarnation and
+	// epoch change together, in one write. It returns ErrNotFound for an
+	// unknown session. Every later write by a holder of an older epoch fails
+	// with ErrStaleEpoch.
+	Claim(ctx context.Context, sessionID, owner, incarnation string, epoch int64) (int64, error)
 	// Delete removes a session and its events. It returns ErrStaleEpoch if
 	// epoch is lower than the stored one; deleting a missing session is not an error.
 	Delete(ctx context.Context, sessionID string, epoch int64) error

@@ -297,14 +297,7 @@ func (c *cometd) target(bc *bayeux.Client, ref partyRef) *cometTarget {
 // events t has not delivered, or always when always is set. t.subMu must
 // be held.
 func (c *cometd) subscribe(ctx context.Context, q *request, t *cometTarget, always bool) error {
-	err := c.subscribeOnce(ctx, q, t, always)
-	if err != nil && lost(err) {
-		if _, _, err = c.s.restoreChat(ctx, q, err); err != nil {
-			return err
-		}
-		err = c.subscribeOnce(ctx, q, t, always)
-	}
-	return err
+	return c.s.follow(ctx, q, func() error { return c.subscribeOnce(ctx, q, t, always) }, func(error) bool { return true })
 }
 
 // subscribeOnce subscribes on the chat server q.alias names. The target is

@@ -210,7 +210,14 @@ func TestPushCometDDisconnect(t *testing.T) {
 
 func TestPushSurvivesWebAPIRestart(t *testing.T) {
 	r := newReceiver(t)
-	cs := startChat(t, "chat-1", pushTimeouts)
+	// The chat goes without a web API from the first one's stop to the
+	// second one's connection; a busy machine (the whole suite under -race)
+	// may take seconds over it, so the chat server asks about the pushed
+	// client every 5 s here, and the check below spans one of those asks.
+	cs := startChat(t, "chat-1", func(o *config.ChatServerOptions) {
+		pushTimeouts(o)
+		o.Settings.FlexPushTimeout = 5 * time.Second
+	})
 	opts := config.DefaultWebAPIOptions()
 	withPush(r)(&opts)
 	first, err := webapi.New(webapi.Config{Name: "gms-1", ChatServers: map[string]service.Endpoint{cs.name: {Name: cs.name, Addr: cs.addr}}, Options: opts})
@@ -240,7 +247,7 @@ func TestPushSurvivesWebAPIRestart(t *testing.T) {
 	a.say("after", transcript.VisAll)
 	r.waitText("between")
 	r.waitText("after")
-	a.stays(2500 * time.Millisecond)
+	a.stays(5500 * time.Millisecond)
 	r.check(c.chatID, "dev-3")
 }
 

@@ -15,15 +15,13 @@ import (
 // answers it and (re)starts the buffer. A key that does not match goes to
 // the chat server as a plain refresh, which judges it.
 func (s *Server) refresh(ctx context.Context, q *request, pos int) (*envelope, error) {
-	env, err := s.refreshOnce(ctx, q, pos)
-	if err != nil && lost(err) {
-		// The chat server went away or gave the chat up mid-request: a
-		// refresh is safe to repeat where the chat is now.
-		if _, _, err := s.restoreChat(ctx, q, err); err != nil {
-			return nil, err
-		}
-		return s.refreshOnce(ctx, q, pos)
-	}
+	// A refresh is safe to repeat where the chat is now when its chat
+	// server went away or gave the chat up mid-request.
+	var env *envelope
+	err := s.follow(ctx, q, func() (err error) {
+		env, err = s.refreshOnce(ctx, q, pos)
+		return err
+	}, func(error) bool { return true })
 	return env, err
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/parley-chat/parley/internal/wire"
@@ -66,6 +67,45 @@ func unapplied(err error) bool {
 	return errors.As(err, &we) && (we.Code == wire.CodeStaleOwner || we.Code == wire.CodeNoSuchSession)
 }
 
+// maxHops bounds how often one request follows its chat to another chat
+// server: a restore that defers to an owner that then denies having the
+// chat (a restart, a race) is asked again, from that owner.
+const maxHops = 3
+
+// errNotSettled is the answer of a request whose chat could not be found
+// within maxHops: the store holds it, but no chat server served it in time.
+// The client retries (statusCode 1); it is never told that the chat ended.
+func errNotSettled() error {
+	return wire.Errorf(wire.CodeUnavailable, "the chat is moving to another chat server; retry")
+}
+
+// follow runs try on the chat's server; while it fails because that server
+// does not have the chat (lost), the chat is restored on, or found at,
+// another chat server, from the one that failed, and try runs there, up to
+// maxHops times. A denial by the server a restore named is never final:
+// only a restore, which reads the store, ends the chat. repeat reports
+// whether a failed try may run again (it certainly had no effect, or is
+// idempotent); when it may not, the chat is still located and the error
+// returned, so that the client's retry goes to the new server.
+func (s *Server) follow(ctx context.Context, q *request, try func() error, repeat func(error) bool) error {
+	err := try()
+	for hop := 0; err != nil && lost(err); hop++ {
+		if hop == maxHops {
+			s.log.Info("chat not settled on a chat server", "chat", q.ref.SessionID, "alias", q.alias, "err", err)
+			return errNotSettled()
+		}
+		again := repeat(err)
+		if _, _, rerr := s.restoreChat(ctx, q, err); rerr != nil {
+			return rerr
+		}
+		if !again {
+			return err
+		}
+		err = try()
+	}
+	return err
+}
+
 // call sends one request of q's chat to the chat server that serves it.
 // When that server is gone, or says the chat moved, the chat is restored
 // on (or found at) another chat server and q.alias follows it; the request
@@ -73,20 +113,20 @@ func unapplied(err error) bool {
 // if it is idempotent (a refresh); otherwise its error is returned and the
 // client's retry goes to the new server.
 func (s *Server) call(ctx context.Context, q *request, name string, body, reply any, idempotent bool) error {
-	_, conn, err := s.pool.owner(q.alias)
-	if err == nil {
-		err = ownerRequest(ctx, conn, name, body, reply)
-	}
-	if err == nil || !lost(err) {
+	first := true
+	try := func() error {
+		_, conn, err := s.pool.owner(q.alias)
+		if err != nil {
+			return err
+		}
+		if first {
+			first = false
+			return ownerRequest(ctx, conn, name, body, reply)
+		}
+		_, err = conn.Request(ctx, name, body, reply)
 		return err
 	}
-	retry := idempotent || unapplied(err)
-	if _, conn, err2 := s.restoreChat(ctx, q, err); err2 != nil {
-		return err2
-	} else if retry {
-		_, err = conn.Request(ctx, name, body, reply)
-	}
-	return err
+	return s.follow(ctx, q, try, func(err error) bool { return idempotent || unapplied(err) })
 }
 
 // locate returns the chat server of q's chat, restoring the chat elsewhere
@@ -103,35 +143,73 @@ func (s *Server) locate(ctx context.Context, q *request) (*chatServer, *wire.Con
 // restore q's chat, whose owner q.alias is lost. A chat server either
 // restores it or names the server that already has it (a restore by
 // another web API, or the winner of a race); q.alias becomes that server.
-// An unknown or ended chat, or a wrong secure key, ends the search. When no
-// chat server answers, the error is cause, why the owner was given up.
+// The lost owner itself is asked last when it answered that it does not
+// have the chat (a restarted process): it reads the store like any other.
+// An unknown or ended chat, or a wrong secure key, as a restore reads them
+// from the store, ends the search. When no chat server answers, the error
+// is cause, why the owner was given up, except that an owner's denial is
+// never final: the client is told to retry.
 func (s *Server) restoreChat(ctx context.Context, q *request, cause error) (*chatServer, *wire.Conn, error) {
 	from := q.alias
 	last := cause
-	for _, cs := range s.pool.candidates() {
+	cands := s.pool.candidates()
+	if denied(cause) {
+		// The owner answers but does not have the chat: it may restore
+		// it from the store, after every other chat server.
+		if i := slices.IndexFunc(cands, func(cs *chatServer) bool { return cs.name == from }); i >= 0 {
+			cands = append(slices.Delete(slices.Clone(cands), i, i+1), cands[i])
+		}
+	}
+	for i, hops := 0, 0; i < len(cands); i++ {
+		cs := cands[i]
 		conn := cs.client.Conn()
-		if cs.name == from || conn == nil {
+		if conn == nil || cs.name == from && (i < len(cands)-1 || !denied(cause)) {
 			continue
 		}
 		var st status
 		_, err := conn.Request(ctx, wire.RequestRestore, restoreBody{partyRef: q.ref, From: from, TranscriptPosition: noEvents}, &st)
 		if err != nil {
 			if final(err) {
+				s.log.Info("chat not restored: the store says it ended", "chat", q.ref.SessionID, "on", cs.name, "err", err)
 				return nil, nil, err
 			}
 			last = err
 			continue
 		}
 		owner, oconn, err := s.pool.owner(st.Alias)
+		if errors.Is(err, errUnreachable) && st.Alias != cs.name && hops < maxHops {
+			// The chat server deferred to an owner this web API cannot
+			// reach: ask again, from that owner.
+			s.log.Debug("deferred to an unreachable chat server", "chat", q.ref.SessionID, "owner", st.Alias, "by", cs.name)
+			from, last, hops = st.Alias, err, hops+1
+			i--
+			continue
+		}
 		if err != nil {
 			last = err
 			continue
 		}
-		s.log.Info("chat restored", "chat", q.ref.SessionID, "from", from, "to", owner.name)
-		q.alias, q.moved = owner.name, q.moved || owner.name != from
+		if owner.name == cs.name {
+			s.log.Info("chat restored", "chat", q.ref.SessionID, "from", from, "to", owner.name)
+		} else {
+			s.log.Debug("chat found on another chat server", "chat", q.ref.SessionID, "from", from, "at", owner.name, "by", cs.name)
+		}
+		q.alias, q.moved = owner.name, q.moved || owner.name != q.alias
 		return owner, oconn, nil
 	}
+	if denied(last) {
+		return nil, nil, errNotSettled()
+	}
 	return nil, nil, last
+}
+
+// denied reports whether err is a chat server's answer that it does not
+// have the chat (8200) or that another one took it (8211): a fact about
+// that server, not about the chat, which only a restore reads from the
+// store.
+func denied(err error) bool {
+	var we *wire.Error
+	return errors.As(err, &we) && (we.Code == wire.CodeStaleOwner || we.Code == wire.CodeNoSuchSession)
 }
 
 // final reports whether a restore refusal holds on every chat server.

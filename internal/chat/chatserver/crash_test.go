@@ -162,11 +162,11 @@ func (d deadTranscripts) Header(ctx context.Context, id string) (transcript.Sess
 	return d.s.Header(ctx, id)
 }
 
-func (d deadTranscripts) Claim(ctx context.Context, id, owner string, epoch int64) (int64, error) {
+func (d deadTranscripts) Claim(ctx context.Context, id, owner, incarnation string, epoch int64) (int64, error) {
 	if err := d.l.alive(); err != nil {
 		return 0, err
 	}
-	return d.s.Claim(ctx, id, owner, epoch)
+	return d.s.Claim(ctx, id, owner, incarnation, epoch)
 }
 
 func (d deadTranscripts) Delete(ctx context.Context, id string, epoch int64) error {

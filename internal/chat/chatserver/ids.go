@@ -54,3 +54,7 @@ func keyMatches(hash, key string) bool {
 	got := appendKeyHash(buf[:0], key)
 	return subtle.ConstantTimeCompare(got, []byte(hash)) == 1
 }
+
+// newIncarnation returns the id of a chat server process: 64 random bits,
+// so that a restarted process never takes its predecessor's.
+func newIncarnation() string { return randomHex(8) }

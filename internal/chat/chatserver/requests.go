@@ -284,7 +284,7 @@ func (s *Server) createStored(ctx context.Context, e *entry, ud map[string]strin
 	}
 	return s.retry(ctx, func(ctx context.Context) error {
 		return s.cfg.Transcripts.Create(ctx, transcript.Session{
-			ID: e.id, Owner: s.cfg.Name, Epoch: e.epoch, Async: e.sess.Async(),
+			ID: e.id, Owner: s.cfg.Name, Incarnation: s.incarnation, Epoch: e.epoch, Async: e.sess.Async(),
 			CreatedAt: e.sess.CreatedAt(), UserData: ud,
 		})
 	})

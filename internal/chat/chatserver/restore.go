@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"time"
 
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/contact"
+	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/transcript"
 	"github.com/parley-chat/parley/internal/wire"
 )
@@ -25,9 +28,11 @@ type restoreRequest struct {
 
 // restore serves RequestRestore: it loads the session, takes ownership with
 // a higher epoch and rebuilds it, then answers like a refresh from
-// transcriptPosition. When the session already moved elsewhere, or another
-// server won the race to restore it, the reply's alias names that server and
-// nothing is restored here.
+// transcriptPosition. When the session lives on another chat server (a live
+// owner whose current process holds it, or the winner of a race to restore
+// it), the reply's alias names that server, nothing is restored here and
+// nothing of the session is kept: a later restore is answered from the
+// store again.
 func (s *Server) restore(p *peer, m wire.Message) {
 	var req restoreRequest
 	if err := m.Bind(&req); err != nil {
@@ -38,32 +43,72 @@ func (s *Server) restore(p *peer, m wire.Message) {
 		s.reject(p, m, wire.Errorf(wire.CodeNotAllowed, "session restoration is off on this chat server"))
 		return
 	}
-	if s.sessions.get(req.SessionID) != nil {
-		// Already here (an earlier restore, or a retry): serve it as a refresh.
-		s.asParty(p, m, flexSide, &req.partyRef, func(_ context.Context, e *entry, who transcript.Party) (status, error) {
-			return s.status(e, who.ID, e.sess.Visible(req.TranscriptPosition, who.Type)), nil
-		})
+	s.restoreHere(p, m, req)
+}
+
+// restoreHere queues the restore on the session's entry: a new one that
+// restores it from the store, or the one this server holds, which answers
+// it as a refresh once its earlier operations are done.
+func (s *Server) restoreHere(p *peer, m wire.Message, req restoreRequest) {
+	for {
+		if e := s.sessions.get(req.SessionID); e != nil {
+			if !s.exec(e, func(ctx context.Context) { s.restoreHeld(ctx, p, m, e, req) }) {
+				s.reject(p, m, wire.Errorf(wire.CodeShuttingDown, "the chat server is shutting down"))
+			}
+			return
+		}
+		e := &entry{id: req.SessionID, push: make(map[string]*peer)}
+		if !s.sessions.add(e) {
+			continue // added meanwhile by another request: queue behind it
+		}
+		if !s.exec(e, func(ctx context.Context) { s.restoreOp(ctx, p, m, e, req) }) {
+			s.sessions.remove(e)
+			s.reject(p, m, wire.Errorf(wire.CodeShuttingDown, "the chat server is shutting down"))
+		}
 		return
-	}
-	e := &entry{id: req.SessionID, push: make(map[string]*peer)}
-	if !s.sessions.add(e) {
-		s.reject(p, m, wire.Errorf(wire.CodeUnavailable, "the session is being restored here; retry"))
-		return
-	}
-	if !s.exec(e, func(ctx context.Context) { s.restoreOp(ctx, p, m, e, req) }) {
-		s.sessions.remove(e)
-		s.reject(p, m, wire.Errorf(wire.CodeShuttingDown, "the chat server is shutting down"))
 	}
 }
 
-func (s *Server) restoreOp(ctx context.Context, p *peer, m wire.Message, e *entry, req restoreRequest) {
-	st, err := s.takeOver(ctx, e, req)
-	if err != nil {
-		s.drop(e)
-		s.reject(p, m, err)
+// restoreHeld answers a restore of a session that had an entry here when
+// the request came: as a refresh when the session is served here (an earlier
+// restore, or a retry), or from the store again when the entry was dropped
+// meanwhile (a restore that deferred or failed, a session fenced off).
+func (s *Server) restoreHeld(ctx context.Context, p *peer, m wire.Message, e *entry, req restoreRequest) {
+	if e.gone {
+		s.restoreHere(p, m, req)
 		return
 	}
+	who, err := s.authenticate(ctx, p, e, req.partyRef, flexSide)
+	if err != nil {
+		s.refuseRestore(p, m, req, err)
+		return
+	}
+	e.sess.Touch(s.now(), who.ID)
+	p.conn.Reply(m, wire.EventStatus, s.status(e, who.ID, e.sess.Visible(req.TranscriptPosition, who.Type)))
+}
+
+// restoreOp runs the restore of a session new here. Unless the session was
+// rebuilt here, its entry goes at once: a deferral or a refusal keeps
+// nothing.
+func (s *Server) restoreOp(ctx context.Context, p *peer, m wire.Message, e *entry, req restoreRequest) {
+	st, err := s.takeOver(ctx, e, req)
+	if err != nil || e.sess == nil {
+		s.drop(e)
+	}
+	if err != nil {
+		s.refuseRestore(p, m, req, err)
+		return
+	}
+	if e.sess == nil {
+		s.log.Debug("restore deferred: the chat lives elsewhere", "session", e.id, "owner", st.Alias, "from", req.From)
+	}
 	p.conn.Reply(m, wire.EventStatus, st)
+}
+
+// refuseRestore answers a restore with err and logs the refusal.
+func (s *Server) refuseRestore(p *peer, m wire.Message, req restoreRequest, err error) {
+	s.log.Info("restore refused", "session", req.SessionID, "from", req.From, "err", err)
+	s.reject(p, m, err)
 }
 
 // takeOver is the restoration itself; on an error nothing was restored.
@@ -82,10 +127,14 @@ func (s *Server) takeOver(ctx context.Context, e *entry, req restoreRequest) (st
 		return status{}, wire.Errorf(wire.CodeBadSecureKey, "bad secure key")
 	}
 	if req.From != "" && snap.Session.Owner != req.From && snap.Session.Owner != s.cfg.Name {
-		return moved(snap.Session.Owner, e.id, req.UserID), nil
+		if s.ownerHolds(ctx, snap.Session) {
+			return moved(snap.Session.Owner, e.id, req.UserID), nil
+		}
+		s.log.Info("restoring a chat whose owner's process does not hold it", "session", e.id,
+			"owner", snap.Session.Owner, "epoch", snap.Session.Epoch, "from", req.From)
 	}
 	cctx, cancel := context.WithTimeout(ctx, storeTimeout)
-	epoch, err := s.cfg.Transcripts.Claim(cctx, e.id, s.cfg.Name, snap.Session.Epoch)
+	epoch, err := s.cfg.Transcripts.Claim(cctx, e.id, s.cfg.Name, s.incarnation, snap.Session.Epoch)
 	cancel()
 	if errors.Is(err, transcript.ErrStaleEpoch) {
 		return s.lostRace(ctx, e.id, req.UserID)
@@ -161,6 +210,53 @@ func (s *Server) lostRace(ctx context.Context, id, userID string) (status, error
 		return status{}, wire.Errorf(wire.CodeUnavailable, "the session is being restored elsewhere; retry")
 	}
 	return moved(head.Owner, id, userID), nil
+}
+
+// probeTimeout bounds the question a restoring server asks the owner it
+// would defer to; an owner that does not answer in time is taken for dead.
+const probeTimeout = 2 * time.Second
+
+// ownerHolds reports whether a restore may defer to the session's owner:
+// the owner is one of the deployment's chat servers, answers its GET
+// /status, is not stopping, and is the process that created or last claimed
+// the session (its incarnation is the session's). An owner restarted under
+// the same name, or one that cannot be asked, does not hold the session, and
+// the restore goes on here.
+func (s *Server) ownerHolds(ctx context.Context, sess transcript.Session) bool {
+	ep, ok := s.cfg.Peers[sess.Owner]
+	if !ok || sess.Incarnation == "" {
+		return false
+	}
+	st, err := s.peerStatus(ctx, ep)
+	if err != nil {
+		s.log.Debug("the owner did not answer", "session", sess.ID, "owner", sess.Owner, "err", err)
+		return false
+	}
+	return !st.Stopping && st.Incarnation == sess.Incarnation
+}
+
+// peerStatus asks another chat server for its GET /status.
+func (s *Server) peerStatus(ctx context.Context, ep service.Endpoint) (Status, error) {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.URL("http", "/status"), nil)
+	if err != nil {
+		return Status{}, err
+	}
+	s.cfg.Trust.Sign(req, ep)
+	resp, err := s.peerHTTP.Do(req)
+	if err != nil {
+		return Status{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return Status{}, fmt.Errorf("chatserver: status of %s: HTTP %d", ep.Name, resp.StatusCode)
+	}
+	var st Status
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&st); err != nil {
+		return Status{}, fmt.Errorf("chatserver: status of %s: %w", ep.Name, err)
+	}
+	return st, nil
 }
 
 // moved is the reply that sends the web API to the session's owner.

@@ -282,7 +282,7 @@ type lateWriter struct {
 	once sync.Once
 }
 
-func (l *lateWriter) Claim(ctx context.Context, id, owner string, epoch int64) (int64, error) {
+func (l *lateWriter) Claim(ctx context.Context, id, owner, incarnation string, epoch int64) (int64, error) {
 	l.once.Do(func() {
 		snap, err := l.Store.Load(ctx, id)
 		if err != nil {
@@ -293,7 +293,7 @@ func (l *lateWriter) Claim(ctx context.Context, id, owner string, epoch int64) (
 			Visibility: transcript.VisAll, Text: "late write", Time: last.Time}
 		l.Store.Append(ctx, id, epoch, []transcript.Event{late})
 	})
-	return l.Store.Claim(ctx, id, owner, epoch)
+	return l.Store.Claim(ctx, id, owner, incarnation, epoch)
 }
 
 func TestRestoreSeesWritesBeforeItsClaim(t *testing.T) {

@@ -88,6 +88,12 @@ type Server struct {
 	kpi      kpi
 	metrics  *prometheus.Registry
 
+	// incarnation names this process: a random id taken in New, stored
+	// with every session it creates or claims. Another process under the
+	// same name (a restart) has another one, so that a restore elsewhere
+	// never defers to a process that does not hold the session.
+	incarnation string
+
 	pushes   pushRegistry // web API connections, for permanent push subscriptions
 	fenced   fencedSet    // sessions lately taken over by another chat server
 	peerHTTP *http.Client // to the other chat servers (purge)
@@ -134,6 +140,7 @@ func New(cfg Config) (*Server, error) {
 		peers:    make(map[*peer]struct{}),
 		metrics:  service.NewRegistry(),
 	}
+	s.incarnation = newIncarnation()
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -241,17 +248,24 @@ func (s *Server) serveKPI(w http.ResponseWriter, _ *http.Request) {
 // Status is what GET /status answers: whether the server takes new chats,
 // for the web API's chat server selection.
 type Status struct {
-	Name             string `json:"name"`
-	Accepting        bool   `json:"accepting"`
-	Disabled         bool   `json:"disabled"`
-	SessionsCurrent  int64  `json:"sessions_current"`
-	LimitForSessions int    `json:"limit_for_sessions"`
+	Name string `json:"name"`
+	// Incarnation names the server's process (Session.Incarnation in the
+	// store): a restore defers only to an owner whose current process it is.
+	Incarnation string `json:"incarnation"`
+	// Stopping is set once the server shuts down: it serves no session.
+	Stopping         bool  `json:"stopping,omitempty"`
+	Accepting        bool  `json:"accepting"`
+	Disabled         bool  `json:"disabled"`
+	SessionsCurrent  int64 `json:"sessions_current"`
+	LimitForSessions int   `json:"limit_for_sessions"`
 }
 
 // Status returns the server's current status.
 func (s *Server) Status() Status {
 	st := Status{
 		Name:             s.cfg.Name,
+		Incarnation:      s.incarnation,
+		Stopping:         s.health() != nil,
 		Disabled:         s.disabled.Load(),
 		SessionsCurrent:  s.kpi.current.Load(),
 		LimitForSessions: s.options().Settings.LimitForSessions,

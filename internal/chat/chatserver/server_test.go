@@ -477,7 +477,7 @@ func TestDroppedAgentConnectionRemovesAgent(t *testing.T) {
 func TestStaleEpochDropsSession(t *testing.T) {
 	h := start(t, defaultOptions(t), nil)
 	c := h.login(h.dial(chatserver.FlexPath))
-	if _, err := h.ts.Claim(context.Background(), c.sessionID, "chat-2", 1); err != nil {
+	if _, err := h.ts.Claim(context.Background(), c.sessionID, "chat-2", "", 1); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.do(wire.RequestMessage, c.ref(map[string]any{"text": "hello?"})); wireCode(err) != wire.CodeStaleOwner {

@@ -397,3 +397,18 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// A restore defers to a live owner only after asking its GET /status over
+// the authenticated link between chat servers: the signed question is
+// admitted, and the owner, which holds the chat, is named.
+func TestTrustDeferralToLiveOwner(t *testing.T) {
+	key := newKey(t)
+	a, b := clusterTrust(t, key)
+	c := a.login(a.dialAs(chatserver.FlexPath, webAPI, key))
+	other := client{peer: b.dialAs(chatserver.FlexPath, webAPI, key), sessionID: c.sessionID, userID: c.userID, key: c.key}
+	st, err := other.do(wire.RequestRestore, other.ref(map[string]any{"from": "chat-3", "transcriptPosition": 1}))
+	if err != nil || st.Alias != "chat-1" {
+		t.Fatalf("restore on chat-2 while chat-1 holds the chat = %q, %v; want a deferral to chat-1", st.Alias, err)
+	}
+	c.must(wire.RequestMessage, c.ref(map[string]any{"text": "still on chat-1"}))
+}

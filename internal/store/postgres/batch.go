@@ -86,9 +86,9 @@ func refusal(r appendReq, epoch, last *int64) error {
 // createWrite inserts a session header; an existing id is ErrExists.
 func createWrite(sess transcript.Session, userData []byte) write {
 	return func(b *pgx.Batch, res *error) {
-		b.Queue(`INSERT INTO sessions (id, owner, epoch, async, created_at, user_data)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
-			sess.ID, sess.Owner, sess.Epoch, sess.Async, toMillis(sess.CreatedAt), json.RawMessage(userData),
+		b.Queue(`INSERT INTO sessions (id, owner, incarnation, epoch, async, created_at, user_data)
+			VALUES ($1, $2, $7, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+			sess.ID, sess.Owner, sess.Epoch, sess.Async, toMillis(sess.CreatedAt), json.RawMessage(userData), sess.Incarnation,
 		).Exec(func(tag pgconn.CommandTag) error {
 			if tag.RowsAffected() == 0 {
 				*res = transcript.ErrExists

@@ -89,7 +89,7 @@ func TestBatchItemsFailAlone(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.Claim(ctx, "stale", "cs-2", 1); err != nil {
+	if _, err := s.Claim(ctx, "stale", "cs-2", "cs-2/1", 1); err != nil {
 		t.Fatal(err)
 	}
 	rows := func(idx ...int64) []eventRow {

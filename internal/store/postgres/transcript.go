@@ -134,15 +134,17 @@ func (s *TranscriptStore) loadEvents(ctx context.Context, sessionID string) ([]t
 	})
 }
 
-// Claim raises the session's epoch by one and makes owner its owner if the
-// stored epoch is still epoch, in one statement.
-func (s *TranscriptStore) Claim(ctx context.Context, sessionID, owner string, epoch int64) (int64, error) {
+// Claim raises the session's epoch by one and makes owner's process
+// incarnation its owner if the stored epoch is still epoch, in one
+// statement.
+func (s *TranscriptStore) Claim(ctx context.Context, sessionID, owner, incarnation string, epoch int64) (int64, error) {
 	if err := s.checkOpen(); err != nil {
 		return 0, err
 	}
 	var next int64
-	err := s.pool.QueryRow(ctx, `UPDATE sessions SET epoch = epoch + 1, owner = $2 WHERE id = $1 AND epoch = $3 RETURNING epoch`,
-		sessionID, owner, epoch).Scan(&next)
+	err := s.pool.QueryRow(ctx, `UPDATE sessions SET epoch = epoch + 1, owner = $2, incarnation = $4
+		WHERE id = $1 AND epoch = $3 RETURNING epoch`,
+		sessionID, owner, epoch, incarnation).Scan(&next)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = s.missingOrStale(ctx, sessionID)
 	}
@@ -187,13 +189,13 @@ func (s *TranscriptStore) Sessions(ctx context.Context, owner string) ([]transcr
 	return out, wrapErr("sessions of", owner, err)
 }
 
-const sessionCols = `id, owner, epoch, async, created_at, user_data`
+const sessionCols = `id, owner, incarnation, epoch, async, created_at, user_data`
 
 // scanSession reads a row of sessionCols; a missing row is transcript.ErrNotFound.
 func scanSession(row pgx.Row) (transcript.Session, error) {
 	var s transcript.Session
 	var ud []byte
-	err := row.Scan(&s.ID, &s.Owner, &s.Epoch, &s.Async, &s.CreatedAt, &ud)
+	err := row.Scan(&s.ID, &s.Owner, &s.Incarnation, &s.Epoch, &s.Async, &s.CreatedAt, &ud)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, transcript.ErrNotFound
 	}

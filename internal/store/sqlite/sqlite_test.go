@@ -86,7 +86,7 @@ func TestTwoHandles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	epoch, err := tb.Claim(ctx, "s-a", "cs-b", 1)
+	epoch, err := tb.Claim(ctx, "s-a", "cs-b", "cs-b/1", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestBatchItemsFailAlone(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.Claim(ctx, "stale", "cs-2", 1); err != nil {
+	if _, err := s.Claim(ctx, "stale", "cs-2", "cs-2/1", 1); err != nil {
 		t.Fatal(err)
 	}
 	rows := func(idx ...int) []eventRow {

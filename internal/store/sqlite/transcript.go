@@ -49,9 +49,9 @@ func (s *TranscriptStore) Create(ctx context.Context, sess transcript.Session) e
 		return fmt.Errorf("sqlite: create %s: %w", sess.ID, err)
 	}
 	err = s.write(ctx, func(ctx context.Context, tx *batchTx) error {
-		res, err := tx.exec(ctx, `INSERT INTO sessions (id, owner, epoch, async, created_at, user_data)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			sess.ID, sess.Owner, sess.Epoch, sess.Async, sess.CreatedAt.UnixMilli(), string(ud))
+		res, err := tx.exec(ctx, `INSERT INTO sessions (id, owner, incarnation, epoch, async, created_at, user_data)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			sess.ID, sess.Owner, sess.Incarnation, sess.Epoch, sess.Async, sess.CreatedAt.UnixMilli(), string(ud))
 		if err != nil {
 			return err
 		}
@@ -155,16 +155,17 @@ func (s *TranscriptStore) loadEvents(ctx context.Context, sessionID string) ([]t
 	return events, rows.Err()
 }
 
-// Claim raises the session's epoch by one and makes owner its owner if the
-// stored epoch is still epoch, in one statement.
-func (s *TranscriptStore) Claim(ctx context.Context, sessionID, owner string, epoch int64) (int64, error) {
+// Claim raises the session's epoch by one and makes owner's process
+// incarnation its owner if the stored epoch is still epoch, in one
+// statement.
+func (s *TranscriptStore) Claim(ctx context.Context, sessionID, owner, incarnation string, epoch int64) (int64, error) {
 	if err := s.checkOpen(); err != nil {
 		return 0, err
 	}
 	var next int64
 	err := s.write(ctx, func(ctx context.Context, tx *batchTx) error {
-		err := tx.queryRow(ctx, `UPDATE sessions SET epoch = epoch + 1, owner = ? WHERE id = ? AND epoch = ? RETURNING epoch`,
-			owner, sessionID, epoch).Scan(&next)
+		err := tx.queryRow(ctx, `UPDATE sessions SET epoch = epoch + 1, owner = ?, incarnation = ?
+			WHERE id = ? AND epoch = ? RETURNING epoch`, owner, incarnation, sessionID, epoch).Scan(&next)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fence(ctx, tx, sessionID, epoch, 0)
 		}
@@ -219,14 +220,14 @@ func (s *TranscriptStore) Sessions(ctx context.Context, owner string) ([]transcr
 	return out, wrapErr("sessions of", owner, rows.Err())
 }
 
-const sessionCols = `id, owner, epoch, async, created_at, user_data`
+const sessionCols = `id, owner, incarnation, epoch, async, created_at, user_data`
 
 // scanSession reads a row of sessionCols; a missing row is transcript.ErrNotFound.
 func scanSession(row interface{ Scan(...any) error }) (transcript.Session, error) {
 	var s transcript.Session
 	var created int64
 	var ud []byte
-	err := row.Scan(&s.ID, &s.Owner, &s.Epoch, &s.Async, &created, &ud)
+	err := row.Scan(&s.ID, &s.Owner, &s.Incarnation, &s.Epoch, &s.Async, &created, &ud)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, transcript.ErrNotFound
 	}

@@ -54,7 +54,7 @@ func NewID(prefix string) string {
 func ms(n int64) time.Time { return time.UnixMilli(1_763_700_000_000 + n).UTC() }
 
 func newSession(owner string) transcript.Session {
-	return transcript.Session{ID: NewID("s"), Owner: owner, Epoch: 1, CreatedAt: ms(0)}
+	return transcript.Session{ID: NewID("s"), Owner: owner, Incarnation: owner + "/inc-1", Epoch: 1, CreatedAt: ms(0)}
 }
 
 func mustCreate(t *testing.T, s transcript.Store, sess transcript.Session) {
@@ -89,7 +89,7 @@ func testCreateExists(t *testing.T, s transcript.Store) {
 
 func assertSession(t *testing.T, got, want transcript.Session) {
 	t.Helper()
-	if got.ID != want.ID || got.Owner != want.Owner || got.Epoch != want.Epoch || got.Async != want.Async ||
+	if got.ID != want.ID || got.Owner != want.Owner || got.Incarnation != want.Incarnation || got.Epoch != want.Epoch || got.Async != want.Async ||
 		!got.CreatedAt.Equal(want.CreatedAt) || !maps.Equal(got.UserData, want.UserData) {
 		t.Errorf("session:\n got %+v\nwant %+v", got, want)
 	}
@@ -181,7 +181,7 @@ func assertIndexes(t *testing.T, s transcript.Store, id string, want ...int) {
 func testFencing(t *testing.T, s transcript.Store) {
 	sess := newSession("cs-1")
 	mustCreate(t, s, sess)
-	epoch, err := s.Claim(t.Context(), sess.ID, "cs-2", 1)
+	epoch, err := s.Claim(t.Context(), sess.ID, "cs-2", "cs-2/inc-7", 1)
 	if err != nil || epoch != 2 {
 		t.Fatalf("Claim: epoch %d, %v; want 2", epoch, err)
 	}
@@ -194,15 +194,16 @@ func testFencing(t *testing.T, s transcript.Store) {
 	if err := s.Delete(t.Context(), sess.ID, 1); !errors.Is(err, transcript.ErrStaleEpoch) {
 		t.Errorf("delete with the old epoch: got %v, want ErrStaleEpoch", err)
 	}
-	if _, err := s.Claim(t.Context(), sess.ID, "cs-3", 1); !errors.Is(err, transcript.ErrStaleEpoch) {
+	if _, err := s.Claim(t.Context(), sess.ID, "cs-3", "cs-3/inc-1", 1); !errors.Is(err, transcript.ErrStaleEpoch) {
 		t.Errorf("claim from an old epoch: got %v, want ErrStaleEpoch", err)
 	}
 	snap, err := s.Load(t.Context(), sess.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if snap.Session.Owner != "cs-2" || snap.Session.Epoch != 2 || len(snap.Events) != 1 {
-		t.Errorf("after claim: owner %s epoch %d, %d events", snap.Session.Owner, snap.Session.Epoch, len(snap.Events))
+	if snap.Session.Owner != "cs-2" || snap.Session.Incarnation != "cs-2/inc-7" || snap.Session.Epoch != 2 || len(snap.Events) != 1 {
+		t.Errorf("after claim: owner %s incarnation %q epoch %d, %d events; want cs-2, cs-2/inc-7, 2, 1",
+			snap.Session.Owner, snap.Session.Incarnation, snap.Session.Epoch, len(snap.Events))
 	}
 	head, err := s.Header(t.Context(), sess.ID)
 	if err != nil || !reflect.DeepEqual(head, snap.Session) {
@@ -221,7 +222,7 @@ func testNotFound(t *testing.T, s transcript.Store) {
 	if err := s.Append(ctx, id, 1, []transcript.Event{msg(1)}); !errors.Is(err, transcript.ErrNotFound) {
 		t.Errorf("Append: got %v", err)
 	}
-	if _, err := s.Claim(ctx, id, "cs-1", 1); !errors.Is(err, transcript.ErrNotFound) {
+	if _, err := s.Claim(ctx, id, "cs-1", "cs-1/inc-1", 1); !errors.Is(err, transcript.ErrNotFound) {
 		t.Errorf("Claim: got %v", err)
 	}
 	if err := s.Delete(ctx, id, 1); err != nil {
@@ -273,7 +274,7 @@ func testStaleAppendFailsAlone(t *testing.T, s transcript.Store) {
 	for i := range stale {
 		sess := newSession("cs-1")
 		mustCreate(t, s, sess)
-		if _, err := s.Claim(t.Context(), sess.ID, "cs-2", 1); err != nil {
+		if _, err := s.Claim(t.Context(), sess.ID, "cs-2", "cs-2/inc-1", 1); err != nil {
 			t.Fatal(err)
 		}
 		stale[i] = sess.ID
@@ -310,7 +311,7 @@ func testSessions(t *testing.T, s transcript.Store) {
 	for _, sess := range []transcript.Session{a, b, c} {
 		mustCreate(t, s, sess)
 	}
-	if _, err := s.Claim(t.Context(), c.ID, owner, 1); err != nil {
+	if _, err := s.Claim(t.Context(), c.ID, owner, owner+"/inc-2", 1); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Sessions(t.Context(), owner)
@@ -324,7 +325,7 @@ func testSessions(t *testing.T, s transcript.Store) {
 	for _, sess := range got {
 		byID[sess.ID] = sess
 	}
-	c.Owner, c.Epoch = owner, 2
+	c.Owner, c.Incarnation, c.Epoch = owner, owner+"/inc-2", 2
 	for _, want := range []transcript.Session{a, b, c} {
 		assertSession(t, byID[want.ID], want)
 	}
@@ -362,7 +363,8 @@ func testClaimRace(t *testing.T, s transcript.Store) {
 	errs := make(chan error, n)
 	for i := range n {
 		go func() {
-			_, err := s.Claim(t.Context(), sess.ID, fmt.Sprintf("cs-%d", i+2), 1)
+			owner := fmt.Sprintf("cs-%d", i+2)
+			_, err := s.Claim(t.Context(), sess.ID, owner, owner+"/inc-1", 1)
 			errs <- err
 		}()
 	}
@@ -381,5 +383,8 @@ func testClaimRace(t *testing.T, s transcript.Store) {
 	snap, err := s.Load(t.Context(), sess.ID)
 	if err != nil || snap.Session.Epoch != 2 {
 		t.Errorf("after the race: epoch %d, %v; want 2", snap.Session.Epoch, err)
+	}
+	if snap.Session.Incarnation != snap.Session.Owner+"/inc-1" {
+		t.Errorf("after the race: owner %s with incarnation %q: not the winner's pair", snap.Session.Owner, snap.Session.Incarnation)
 	}
 }
