@@ -53,23 +53,26 @@ type joinBody struct {
 
 // joined is the reply to RequestJoin the agent reads.
 type joined struct {
-	UserID string `json:"userId"`
+	UserID    string  `json:"userId"`
+	SecureKey string  `json:"secureKey"`
+	Messages  []event `json:"messages"` // a rejoin's replay
 }
 
-// join adds an agent for s to its chat and routes the chat's pushes to s.
-func (a *agents) join(ctx context.Context, s *session, alias string) (*wire.Conn, string, error) {
+// join adds an agent for s to its chat and routes the chat's pushes to s;
+// it returns the connection and the reply.
+func (a *agents) join(ctx context.Context, s *session, alias string) (*wire.Conn, joined, error) {
 	c, err := a.pool.conn(ctx, alias, s.slot)
 	if err != nil {
-		return nil, "", err
+		return nil, joined{}, err
 	}
 	a.byID.Store(s.chatID(), s)
 	var j joined
 	if err := wireRequest(ctx, c, wire.RequestJoin, joinBody{SessionID: s.chatID(), Nickname: "agent", PersonID: "agent",
 		UserType: "Agent", Grant: a.grant(s.chatID())}, &j); err != nil {
 		a.byID.Delete(s.chatID())
-		return nil, "", fmt.Errorf("bench: join: %w", err)
+		return nil, joined{}, fmt.Errorf("bench: join: %w", err)
 	}
-	return c, j.UserID, nil
+	return c, j, nil
 }
 
 // grant signs what lets the bench's agent join chat id, as the interaction

@@ -98,6 +98,8 @@ type Config struct {
 	// Credentials prove the generator to the chat servers; nil proves
 	// nothing, which only a chat server without a Trust admits.
 	Credentials *Credentials
+	// Chaos, when set, kills chat servers during the measured window.
+	Chaos *Chaos
 }
 
 // Credentials are how the generator proves itself to the chat servers: as
@@ -178,6 +180,9 @@ func (c Config) Validate() error {
 	}
 	if c.Ramp < 0 || c.Think < 0 {
 		errs = append(errs, errors.New("bench: ramp and think must not be negative"))
+	}
+	if c.Chaos != nil && (c.Chaos.Every <= 0 || c.Chaos.Kill == nil || c.Transport == Wire) {
+		errs = append(errs, errors.New("bench: chaos needs a positive interval, a way to kill, and customers on a web API (not wire)"))
 	}
 	return errors.Join(errs...)
 }

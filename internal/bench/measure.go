@@ -56,6 +56,14 @@ func (r *runner) fill(s *Step) {
 	s.Passed = s.Errors == 0 && s.Lost == 0 && s.Duplicated == 0 &&
 		s.GateP99Ms <= ms(r.cfg.P99Bound) && (r.cfg.Sessions == 0 || s.MessagesReceived > 0)
 	s.PerMessage = perMessage(s.Processes, s.MessagesSent)
+	if s.Errors > 0 {
+		s.FailedByCause = st.failures()
+	}
+	if r.chaos != nil {
+		s.Chaos = r.chaos.stats()
+		s.Passed = s.Lost == 0 && s.Duplicated == 0 && s.Chaos.Stuck == 0 && s.Chaos.Ghost == 0 &&
+			s.ErrorKinds["chaos-kill"] == 0 && s.MessagesReceived > 0
+	}
 }
 
 // perMessage divides each role's CPU time by the messages sent.

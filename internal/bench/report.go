@@ -1,7 +1,10 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -38,7 +41,48 @@ func Report(results []Result, labels []string) string {
 	if wire {
 		b.WriteString("\nTransport `wire`: " + Wire.Measures() + ". Its rows have no web API; the others measure the GMS path.\n")
 	}
+	b.WriteString(chaosTable(results, labels))
 	return b.String()
+}
+
+// chaosTable is the table of the steps run with chat servers killed, or ""
+// when there are none.
+func chaosTable(results []Result, labels []string) string {
+	var b strings.Builder
+	for i, r := range results {
+		for _, s := range r.Steps {
+			c := s.Chaos
+			if c == nil {
+				continue
+			}
+			if b.Len() == 0 {
+				b.WriteString("\n| source | transport | store | active | kills (every) | chats affected | agents rejoined | restore p50 ms | restore p99 ms | restore max ms | failed requests by cause | lost / dup | stuck | ghost | verdict |\n")
+				b.WriteString("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|\n")
+			}
+			verdict := "fail"
+			if s.Passed {
+				verdict = "pass"
+			}
+			fmt.Fprintf(&b, "| parley `%s` | %s | %s | %s | %d (%gs) | %s | %s | %.0f | %.0f | %.0f | %s | %d / %d | %d | %d | %s |\n",
+				labels[i], r.Setup.Transport, cmp.Or(r.Setup.Store, "?"), num(s.Sessions), c.Kills, c.EveryS, num(int(c.Affected)),
+				num(int(c.Rejoins)), c.Restore.P50, c.Restore.P99, c.Restore.Max, causes(s.FailedByCause), s.Lost, s.Duplicated,
+				c.Stuck, c.Ghost, verdict)
+		}
+	}
+	return b.String()
+}
+
+// causes writes failures by cause as "send 8200: 3, agent-send transport: 1",
+// in the order of their names.
+func causes(m map[string]int64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s: %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // row is one step's line of the table.

@@ -145,11 +145,17 @@ func (r *restCustomer) call(ctx context.Context, op string, kv ...string) error 
 	}
 	env, err := r.c.post(ctx, "/"+url.PathEscape(r.ref.id)+op, f)
 	if err != nil {
+		if env != nil && env.ChatEnded {
+			r.ended = true // an error that ends the chat for the customer
+		}
 		return err
 	}
 	r.take(env)
 	return nil
 }
+
+// chatEnded reports whether the customer was told its chat ended.
+func (r *restCustomer) chatEnded() bool { return r.ended }
 
 // take moves the customer on past env's events.
 func (r *restCustomer) take(env *envelope) {

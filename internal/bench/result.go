@@ -67,9 +67,12 @@ type Step struct {
 	Errors            int64            `json:"errors"`
 	ErrorKinds        map[string]int64 `json:"error_kinds,omitempty"`
 	ErrorSamples      []string         `json:"error_samples,omitempty"`
-	Lost              int64            `json:"lost"`
-	Duplicated        int64            `json:"duplicated"`
-	Reordered         int64            `json:"reordered"`
+	// FailedByCause splits Errors by kind and cause: the Chat API or wire
+	// error code ("send 8200", "agent-send 8205"), "timeout" or "transport".
+	FailedByCause map[string]int64 `json:"failed_by_cause,omitempty"`
+	Lost          int64            `json:"lost"`
+	Duplicated    int64            `json:"duplicated"`
+	Reordered     int64            `json:"reordered"`
 	// Latency is every delivery's; ToAgent and ToCustomer split it by
 	// receiver; Requests are the customers' request round trips.
 	Latency    Latency `json:"latency"`
@@ -84,6 +87,10 @@ type Step struct {
 	Passed     bool          `json:"passed"`
 	Processes  []ProcessStat `json:"processes"`
 	PerMessage *PerMessage   `json:"per_message,omitempty"`
+	// Chaos is set when chat servers were killed during the window; such a
+	// step passes with nothing lost, duplicated, stuck or ghost, whatever
+	// its errors and latency (requests fail while a chat is restored).
+	Chaos *ChaosStats `json:"chaos,omitempty"`
 }
 
 // ProcessStat is one process's use of the machine during the window.

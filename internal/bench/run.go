@@ -25,6 +25,7 @@ type runner struct {
 	comet  *cometEndpoint // nil but over CometD
 	flex   *flexCustomers // nil but over Wire
 	agents *agents
+	chaos  *chaosRun      // nil without Config.Chaos
 	slots  sync.WaitGroup // the active slots
 	soft   context.Context
 	hard   context.Context
@@ -51,7 +52,8 @@ func Run(ctx context.Context, cfg Config) (Step, error) {
 	defer stop()
 	r := &runner{cfg: cfg, st: newStats(), soft: soft, hard: hard,
 		rest:   newRESTClient(cfg.Target, cfg.Service, 4096),
-		agents: newAgents(cfg.ChatServers, cfg.Credentials, cfg.Sessions, cfg.AgentsPerConn)}
+		agents: newAgents(cfg.ChatServers, cfg.Credentials, cfg.Sessions, cfg.AgentsPerConn),
+		chaos:  newChaosRun(cfg.Chaos)}
 	if cfg.Transport.cometd() {
 		r.comet = newCometEndpoint(cfg.Target, cfg.Service, cfg.Transport)
 		defer r.comet.http.CloseIdleConnections()
@@ -84,7 +86,9 @@ func (r *runner) measure(p *progress, stop context.CancelFunc) Step {
 	p.phase("measure")
 	before, t0 := sampleCPU(procs), time.Now()
 	r.st.measuring.Store(true)
+	stopChaos := r.startChaos()
 	wait(r.soft, r.cfg.Duration)
+	stopChaos()
 	r.st.measuring.Store(false)
 	after, window := sampleCPU(procs), time.Since(t0)
 	step := Step{Sessions: r.cfg.Sessions, Dormant: r.cfg.Dormant, DormantOpen: r.st.dormant.Load(),
@@ -93,6 +97,18 @@ func (r *runner) measure(p *progress, stop context.CancelFunc) Step {
 	p.phase("closing")
 	stop()
 	return step
+}
+
+// startChaos starts the kills of Config.Chaos, if any, and returns what
+// stops them and waits for the last one.
+func (r *runner) startChaos() func() {
+	if r.chaos == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(r.soft)
+	var wg sync.WaitGroup
+	wg.Go(func() { r.chaos.loop(ctx, r.st) })
+	return func() { cancel(); wg.Wait() }
 }
 
 // startSlots starts the active slots, spread over the ramp.

@@ -23,10 +23,15 @@ type session struct {
 	cust                customer
 	pollTimer           *time.Timer // REST only
 
-	mu      sync.Mutex // guards id
-	id      string
-	agent   *wire.Conn
-	agentID string
+	mu       sync.Mutex // guards the fields below
+	id       string
+	agent    *wire.Conn
+	agentID  string
+	agentKey string    // the agent party's secure key, for a rejoin
+	agentAt  string    // the chat server the agent is joined on
+	killedAt time.Time // when the agent's chat server was killed, until the chat continues
+	closed   bool      // the session ended
+	ghost    bool      // counted as a ghost
 }
 
 func newSession(r *runner, slot int) *session {
@@ -56,9 +61,12 @@ func (s *session) run() bool {
 		return false
 	}
 	defer s.r.agents.forget(s.chatID())
+	if s.r.chaos != nil {
+		s.r.chaos.live.Store(s, struct{}{})
+	}
 	s.talk()
 	s.drain()
-	s.release()
+	s.ended(s.release())
 	st.lost.Add(int64(s.toAgent.missing() + s.toCustomer.missing()))
 	st.completed.Add(1)
 	return true
@@ -85,11 +93,14 @@ func (s *session) open() error {
 
 // join adds the agent on the chat server named by the chat's alias.
 func (s *session) join() error {
-	c, id, err := s.r.agents.join(s.r.hard, s, s.cust.chat().alias)
+	alias := s.cust.chat().alias
+	c, j, err := s.r.agents.join(s.r.hard, s, alias)
 	if err != nil {
 		return err
 	}
-	s.agent, s.agentID = c, id
+	s.mu.Lock()
+	s.agent, s.agentID, s.agentKey, s.agentAt = c, j.UserID, j.SecureKey, alias
+	s.mu.Unlock()
 	return nil
 }
 
@@ -114,22 +125,40 @@ func (s *session) customerSends(seq int) {
 	start := time.Now()
 	err := s.cust.send(s.r.hard, messageText(seq, start))
 	s.r.st.request(time.Since(start))
+	s.checkGhost()
 	if err != nil {
 		s.r.st.fail("send", err)
 		return
 	}
 	s.toAgent.ack(seq)
 	s.r.st.sentOne()
+	s.continued(start)
 }
 
+// agentSends sends the agent's message seq; when it fails under chaos, the
+// agent follows its chat to its new chat server, and the next message goes
+// there.
 func (s *session) agentSends(seq int) {
-	body := partyBody{SessionID: s.chatID(), UserID: s.agentID, Text: messageText(seq, time.Now())}
-	if err := wireRequest(s.r.hard, s.agent, wire.RequestMessage, body, nil); err != nil {
+	start := time.Now()
+	conn, body := s.agentConn(messageText(seq, start))
+	if err := wireRequest(s.r.hard, conn, wire.RequestMessage, body, nil); err != nil {
 		s.r.st.fail("agent-send", err)
+		if s.r.chaos != nil {
+			s.follow()
+		}
 		return
 	}
 	s.toCustomer.ack(seq)
 	s.r.st.sentOne()
+	s.continued(start)
+}
+
+// agentConn returns the agent's connection and a request of its party
+// with text.
+func (s *session) agentConn(text string) (*wire.Conn, partyBody) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.agent, partyBody{SessionID: s.id, UserID: s.agentID, Text: text}
 }
 
 // wait waits d, polling when a poll is due, and reports false when ctx
@@ -161,6 +190,7 @@ func (s *session) poll() {
 	start := time.Now()
 	err := s.cust.poll(s.r.hard)
 	s.r.st.request(time.Since(start))
+	s.checkGhost()
 	if err != nil {
 		s.r.st.fail("refresh", err)
 	}
@@ -176,14 +206,24 @@ func (s *session) drain() {
 	}
 }
 
-// release has the agent close the chat for everyone.
-func (s *session) release() {
-	body := partyBody{SessionID: s.chatID(), UserID: s.agentID, AfterAction: "ForceClose"}
-	if err := wireRequest(s.r.hard, s.agent, wire.RequestReleaseParty, body, nil); err != nil {
-		s.r.st.fail("release", err)
-	}
+// release has the agent close the chat for everyone, and reports whether
+// it did; under chaos an agent whose chat server went away follows the
+// chat and tries once more.
+func (s *session) release() bool {
 	if s.pollTimer != nil {
-		s.pollTimer.Stop()
+		defer s.pollTimer.Stop()
+	}
+	for try := 0; ; try++ {
+		conn, body := s.agentConn("")
+		body.AfterAction = "ForceClose"
+		err := wireRequest(s.r.hard, conn, wire.RequestReleaseParty, body, nil)
+		if err == nil {
+			return true
+		}
+		s.r.st.fail("release", err)
+		if s.r.chaos == nil || try > 0 || !s.follow() {
+			return false
+		}
 	}
 }
 

@@ -27,13 +27,14 @@ type stats struct {
 	open, dormant              atomic.Int64 // sessions open now
 	completed                  atomic.Int64 // active sessions ended
 
-	mu      sync.Mutex       // guards errs and samples
+	mu      sync.Mutex       // guards errs, causes and samples
 	errs    map[string]int64 // by kind
+	causes  map[string]int64 // by kind and cause: "send 8200"
 	samples []string
 }
 
 func newStats() *stats {
-	s := &stats{errs: map[string]int64{}}
+	s := &stats{errs: map[string]int64{}, causes: map[string]int64{}}
 	s.window.Store(new(Histogram))
 	return s
 }
@@ -74,6 +75,7 @@ func (s *stats) fail(kind string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.errs[kind]++
+	s.causes[kind+" "+cause(err)]++
 	if len(s.samples) < maxSamples {
 		s.samples = append(s.samples, fmt.Sprintf("%s: %v", kind, err))
 	}
@@ -92,3 +94,10 @@ func (s *stats) errors() (map[string]int64, int64, []string) {
 
 // swapWindow starts a new progress window and returns the one that ended.
 func (s *stats) swapWindow() *Histogram { return s.window.Swap(new(Histogram)) }
+
+// failures returns the error counts by kind and cause.
+func (s *stats) failures() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.causes)
+}

@@ -68,6 +68,19 @@ func (t *tracker) receive(seq int) (dup, reordered bool) {
 	return false, reordered
 }
 
+// catchUp records message seq, replayed to a receiver that may already
+// have it, and reports whether it is new.
+func (t *tracker) catchUp(seq int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if seq < 1 || seq > len(t.got) || t.got[seq-1] {
+		return false
+	}
+	t.got[seq-1] = true
+	t.top = max(t.top, seq)
+	return true
+}
+
 // missing returns how many acknowledged messages have not been received.
 func (t *tracker) missing() int {
 	t.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -35,6 +36,7 @@ type benchOptions struct {
 	step         float64
 	maxSessions  int
 	out, profile string
+	chaos        time.Duration
 }
 
 // benchCommand returns the bench command and its usage text.
@@ -68,6 +70,13 @@ on the other CPUs, SQLite (or --db postgres://...), transcript-auto-save 1.
 --target: the chat servers are what is measured); the chat servers come
 from --chat-servers or --config, and without pid files no CPU figures are
 reported for them.
+
+--chaos EVERY (with --spawn, customers on the web API) runs two chat
+servers and, during the window, SIGKILLs one in turn every EVERY and starts
+it again a second later; agents follow their chats to the chat server that
+restored them. It reports the restore time (kill to each affected chat's
+first acknowledged send), failed requests by cause, and lost, duplicated,
+stuck and ghost chats; such a step passes with none of the last four.
 
 --cpuprofile FILE writes the generator's CPU profile to FILE and, with
 --spawn, each application's to FILE.APP (FILE.chat-1 for the chat server),
@@ -112,6 +121,7 @@ func benchSetup(c *cli, fs *flag.FlagSet) func(context.Context, []string) error 
 	fs.DurationVar(&cfg.P99Bound, "p99-bound", cfg.P99Bound, "a step passes with p99 latency within this, and no error, loss or duplicate")
 	fs.BoolVar(&o.quick, "quick", false, "a small run that ends within a minute (overrides the sizes and times)")
 	fs.StringVar(&o.out, "out", "", "write the result to this JSON `FILE`")
+	fs.DurationVar(&o.chaos, "chaos", 0, "with --spawn: run two chat servers and SIGKILL one, in turn, every `EVERY` of the window, restarting it as up would")
 	fs.StringVar(&o.profile, "cpuprofile", "", "write the generator's CPU profile to `FILE` and, with --spawn, each application's to FILE.APP")
 	return func(ctx context.Context, args []string) error {
 		if err := noArgs(args); err != nil {
@@ -139,6 +149,9 @@ func (c *cli) bench(ctx context.Context, o *benchOptions) error {
 		}
 		defer d.stop()
 		o.cfg.Target, o.cfg.ChatServers, o.cfg.Processes, o.cfg.Credentials = d.target, d.chats, d.procs, d.cred
+		if o.chaos > 0 {
+			o.cfg.Chaos = &bench.Chaos{Every: o.chaos, Kill: d.killer.kill}
+		}
 		res.Setup.Target, res.Setup.Spawned, res.Setup.Store, res.Setup.Pinning = d.target, true, d.store, d.pinning
 		res.Setup.AutoSave, res.Setup.TLS = 1, o.tls
 	}
@@ -173,6 +186,9 @@ func (o *benchOptions) check() error {
 		}
 	} else if o.spawn == (o.cfg.Target != "") {
 		return usageErrorf("give either --target or --spawn")
+	}
+	if o.chaos < 0 || o.chaos > 0 && (!o.spawn || t == bench.Wire || o.tls || o.findCapacity) {
+		return usageErrorf("--chaos kills the chat servers of a deployment it spawns: give it with --spawn, customers on the web API, no --tls or --find-capacity")
 	}
 	if o.tls && (!o.spawn || t != bench.Wire) {
 		return usageErrorf("--tls measures the chat server's wire side: give it with --spawn --transport wire")
@@ -244,6 +260,13 @@ func (c *cli) summary(res bench.Result) {
 		fmt.Fprintf(c.stdout, "%s: %d active + %d dormant (%s): %.0f msg/s, latency p50 %.1f ms p99 %.1f ms (gate %.1f ms), errors %d, lost %d, duplicated %d\n",
 			verdict, s.Sessions, s.Dormant, res.Setup.Transport, s.MessagesPerSecond, s.Latency.P50, s.Latency.P99,
 			s.GateP99Ms, s.Errors, s.Lost, s.Duplicated)
+		if ch := s.Chaos; ch != nil {
+			fmt.Fprintf(c.stdout, "  chaos: %d kills every %gs (%s), %d chats affected, %d agents rejoined, restore p50 %.0f ms p99 %.0f ms max %.0f ms, stuck %d, ghost %d\n",
+				ch.Kills, ch.EveryS, strings.Join(ch.Victims, " "), ch.Affected, ch.Rejoins, ch.Restore.P50, ch.Restore.P99, ch.Restore.Max, ch.Stuck, ch.Ghost)
+			for _, k := range slices.Sorted(maps.Keys(s.FailedByCause)) {
+				fmt.Fprintf(c.stdout, "  failed %-24s %d\n", k, s.FailedByCause[k])
+			}
+		}
 		for _, p := range s.Processes {
 			fmt.Fprintf(c.stdout, "  %-10s %-11s cpu %6.1f%% of a core, peak rss %d MiB\n", p.Name, p.Role, p.CPUPercent, p.PeakRSSBytes>>20)
 		}
@@ -281,6 +304,7 @@ type spawned struct {
 	procs          []bench.Process
 	store, pinning string
 	stop           func() // stops every process and removes a temporary data-dir
+	killer         *chaosKiller
 }
 
 // spawn writes a deployment of one chat server and, unless customers speak
@@ -290,6 +314,14 @@ func (c *cli) spawn(ctx context.Context, o *benchOptions) (*spawned, error) {
 	dir, cleanup, err := benchDir(o.dataDir)
 	if err != nil {
 		return nil, err
+	}
+	if isPostgres(o.db) {
+		dsn, drop, err := benchSchema(ctx, o.db)
+		if err != nil {
+			cleanup()
+			return nil, err
+		}
+		o.db, cleanup = dsn, func() { drop(); cleanup() }
 	}
 	file, err := writeBenchDeployment(dir, o)
 	if err != nil {
@@ -346,7 +378,8 @@ func benchDir(dataDir string) (string, func(), error) {
 	return dir, func() { os.RemoveAll(dir) }, nil
 }
 
-// writeBenchDeployment writes dir/bench.yaml: chat-1 and gms-1 on free
+// writeBenchDeployment writes dir/bench.yaml: chat-1 (and chat-2 with
+// --chaos) and gms-1 on free
 // loopback ports (gms-1 only declared when customers speak wire: the bench
 // proves itself to chat-1 as that web API), no session limits,
 // transcript-auto-save 1, and REST subscriptions, flex-disconnect-timeout and
@@ -370,17 +403,29 @@ func writeBenchDeployment(dir string, o *benchOptions) (string, error) {
 			return fmt.Sprintf("    tls: {cert-file: certs/%s.pem, key-file: certs/%s-key.pem}\n", app, app)
 		}
 	}
-	yaml := fmt.Sprintf(`%sdata-dir: %q
-databases:
-  main: %s
-applications:
-  chat-1:
+	chatApp := func(name, addr string) string {
+		return fmt.Sprintf(`  %s:
 %s    type: chat-server
     listen: %q
     database: main
     options:
       settings: {transcript-auto-save: 1, limit-for-sessions: 1000000, limit-for-flex-users: 1000000, flex-disconnect-timeout: %d, flex-push-timeout: %d}
-`, trusted, filepath.Join(dir, "data"), db, tlsKey("chat-1"), chat, idle, idle)
+`, name, tlsKey(name), addr, idle, idle)
+	}
+	yaml := fmt.Sprintf(`%sdata-dir: %q
+databases:
+  main: %s
+applications:
+`, trusted, filepath.Join(dir, "data"), db) + chatApp("chat-1", chat)
+	connections := "[chat-1]"
+	if o.chaos > 0 {
+		chat2, err := freePort()
+		if err != nil {
+			return "", err
+		}
+		yaml += chatApp("chat-2", chat2)
+		connections = "[chat-1, chat-2]"
+	}
 	{
 		web, err := freePort()
 		if err != nil {
@@ -389,10 +434,10 @@ applications:
 		yaml += fmt.Sprintf(`  gms-1:
 %s    type: web-api
     listen: %q
-    connections: [chat-1]
+    connections: %s
     options:
       settings: {rest-subscription-idle: %d, request-timeout: 10}
-`, tlsKey("gms-1"), web, idle)
+`, tlsKey("gms-1"), web, connections, idle)
 	}
 	file := filepath.Join(dir, "bench.yaml")
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
@@ -495,8 +540,9 @@ func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan
 	supCtx, stopSup := context.WithCancel(context.WithoutCancel(ctx)) // stopped after the bench, not by Ctrl-C
 	finished := make(chan struct{})
 	go func() { _ = sup.run(supCtx, groups(apps)); close(finished) }()
-	s := &spawned{chats: appAddrs(d, config.ChatServer), cred: cred, pinning: pin.desc,
-		stop: func() { stopSup(); <-finished; log.Close() }}
+	killer := newChaosKiller(d, runDir, file, command, log)
+	s := &spawned{chats: appAddrs(d, config.ChatServer), cred: cred, pinning: pin.desc, killer: killer,
+		stop: func() { stopSup(); <-finished; killer.stop(); log.Close() }}
 	if web, ok := appAddrs(d, config.WebAPI)["gms-1"]; ok && !wireOnly {
 		s.target = "http://" + web
 	}
