@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -78,6 +79,7 @@ type serverStatus struct {
 // pool is the chat servers of a web API, by name.
 type pool struct {
 	servers map[string]*chatServer
+	placeMu sync.Mutex // serialises placements: each sees the chats counted by the one before
 	set     config.WebAPISettings
 	http    *http.Client
 	trust   *service.Trust
@@ -222,6 +224,46 @@ func (cs *chatServer) reserve() {
 	cs.mu.Lock()
 	cs.created++
 	cs.mu.Unlock()
+}
+
+// unreserve takes back a chat counted by reserve that did not land there.
+func (cs *chatServer) unreserve() {
+	cs.mu.Lock()
+	cs.created = max(cs.created-1, 0) // a status read in between reset it
+	cs.mu.Unlock()
+}
+
+// placements yields the connected chat servers that take chats, except
+// skip, one at a time, each the least loaded of those not yet yielded at the
+// time, counted (reserve) as it is yielded: a burst of restores after a
+// chat server died spreads over the others rather than all landing on the
+// one that was least loaded at the last status read. The caller
+// unreserves a server that did not take the chat.
+func (p *pool) placements(skip string) iter.Seq2[*chatServer, *wire.Conn] {
+	return func(yield func(*chatServer, *wire.Conn) bool) {
+		tried := map[string]bool{skip: true}
+		for {
+			cs, conn := p.place(tried)
+			if cs == nil || !yield(cs, conn) {
+				return
+			}
+		}
+	}
+}
+
+// place picks and reserves the least-loaded connected chat server that
+// takes chats and is not in tried, and adds it there; nil when none is left.
+func (p *pool) place(tried map[string]bool) (*chatServer, *wire.Conn) {
+	p.placeMu.Lock()
+	defer p.placeMu.Unlock()
+	for _, cs := range p.candidates() {
+		if conn := cs.client.Conn(); !tried[cs.name] && conn != nil {
+			tried[cs.name] = true
+			cs.reserve()
+			return cs, conn
+		}
+	}
+	return nil, nil
 }
 
 // candidates returns the chat servers that take new chats, least loaded

@@ -99,22 +99,22 @@ func (s *Server) locate(ctx context.Context, q *request) (*chatServer, *wire.Con
 	return cs, conn, err
 }
 
-// restoreChat asks the chat servers that take chats, least loaded first, to
-// restore q's chat, whose owner q.alias is lost. A chat server either
-// restores it or names the server that already has it (a restore by
-// another web API, or the winner of a race); q.alias becomes that server.
-// An unknown or ended chat, or a wrong secure key, ends the search. When no
-// chat server answers, the error is cause, why the owner was given up.
+// restoreChat asks the chat servers that take chats, least loaded first
+// (counting the chats placed since their last status read), to restore
+// q's chat, whose owner q.alias is lost. A chat server either restores it
+// or names the server that already has it (a restore by another web API,
+// or the winner of a race); q.alias becomes that server. An unknown or
+// ended chat, or a wrong secure key, ends the search. When no chat server
+// answers, the error is cause, why the owner was given up.
 func (s *Server) restoreChat(ctx context.Context, q *request, cause error) (*chatServer, *wire.Conn, error) {
 	from := q.alias
 	last := cause
-	for _, cs := range s.pool.candidates() {
-		conn := cs.client.Conn()
-		if cs.name == from || conn == nil {
-			continue
-		}
+	for cs, conn := range s.pool.placements(from) {
 		var st status
 		_, err := conn.Request(ctx, wire.RequestRestore, restoreBody{partyRef: q.ref, From: from, TranscriptPosition: noEvents}, &st)
+		if err != nil || st.Alias != cs.name {
+			cs.unreserve() // the chat is not placed there
+		}
 		if err != nil {
 			if final(err) {
 				return nil, nil, err
@@ -127,7 +127,11 @@ func (s *Server) restoreChat(ctx context.Context, q *request, cause error) (*cha
 			last = err
 			continue
 		}
-		s.log.Info("chat restored", "chat", q.ref.SessionID, "from", from, "to", owner.name)
+		if owner == cs {
+			s.log.Info("chat restored", "chat", q.ref.SessionID, "from", from, "to", owner.name)
+		} else {
+			s.log.Info("chat restore deferred to its owner", "chat", q.ref.SessionID, "from", from, "asked", cs.name, "owner", owner.name)
+		}
 		q.alias, q.moved = owner.name, q.moved || owner.name != from
 		return owner, oconn, nil
 	}
