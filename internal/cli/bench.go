@@ -513,14 +513,14 @@ func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan
 	if err := os.MkdirAll(runDir, 0o755); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	if err := checkPIDFiles(d.DataDir, runDir); err != nil {
+	apps, _ := selectApps(d, "")
+	if err := checkPIDFiles(d.DataDir, runDir, names(apps)); err != nil {
 		return nil, err
 	}
 	log, err := os.Create(filepath.Join(dir, "deployment.log"))
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	apps, _ := selectApps(d, "")
 	if wireOnly {
 		apps = slices.DeleteFunc(apps, func(a *config.Application) bool { return a.Type == config.WebAPI })
 	}
@@ -537,6 +537,8 @@ func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan
 	if err != nil {
 		return nil, err
 	}
+	// The figures are of the processes bench started: none is restarted.
+	sup.restart.on = false
 	supCtx, stopSup := context.WithCancel(context.WithoutCancel(ctx)) // stopped after the bench, not by Ctrl-C
 	finished := make(chan struct{})
 	go func() { _ = sup.run(supCtx, groups(apps)); close(finished) }()

@@ -30,6 +30,9 @@ type cli struct {
 	// inherit returns the listeners the process was handed, by name (nil:
 	// service.InheritListeners); run and up serve on them.
 	inherit func() (map[string]net.Listener, error)
+	// restart replaces up's restart delays (nil: defaultRestart); tests
+	// shorten them. Whether up restarts at all is its --no-restart flag.
+	restart *restartPolicy
 }
 
 // Main runs the parley command line args (without the program name) and

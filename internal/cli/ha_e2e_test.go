@@ -39,6 +39,7 @@ type cluster struct {
 	up      *exec.Cmd
 	tls     *tls.Config    // trusts the cluster's CA when it serves TLS
 	held    *heldListeners // the applications' listeners, until up is handed them
+	restart bool           // up restarts a failed child (no --no-restart); see launch
 }
 
 // newCluster returns a cluster of the applications names, with data-dir
@@ -116,6 +117,15 @@ func (c *cluster) withTLS(yaml string) string {
 // launch writes the deployment yaml into dir, runs the real binary's
 // `parley up` on it until the test ends, handing it the cluster's
 // listeners, and waits until the applications names are ready.
+//
+// Up runs with --no-restart unless c.restart: the tests that kill a server
+// on purpose (TestFailoverEndToEnd, TestAgentFollowsChatEndToEnd,
+// TestWebAPIKilledEndToEnd, the browser failovers) assert that its chats
+// and clients go to the survivor, which a restart of the victim under the
+// same name would race with. The others kill nothing, or stop a server
+// with SIGTERM (TestStoppedChatServerHandsChatsOver), whose exit status 0
+// up does not restart either way, or SIGSTOP it (partitionOwner), which
+// up does not see. TestUpRestartsChatServer runs with restarts.
 func (c *cluster) launch(dir, yaml string, names ...string) {
 	t := c.t
 	t.Helper()
@@ -123,7 +133,11 @@ func (c *cluster) launch(dir, yaml string, names ...string) {
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c.up = exec.Command(buildParley(t), "up", "--config", file)
+	args := []string{"up", "--config", file}
+	if !c.restart {
+		args = append(args, "--no-restart")
+	}
+	c.up = exec.Command(buildParley(t), args...)
 	c.up.Stdout, c.up.Stderr = c.out, c.out
 	c.held.start(c.up)
 	exited := make(chan struct{})

@@ -3,6 +3,8 @@
 package cli
 
 import (
+	"errors"
+	"net"
 	"os"
 	"syscall"
 )
@@ -21,3 +23,7 @@ func alive(pid int) bool {
 func terminate(p *os.Process) error { return p.Kill() }
 
 func childAttr() *syscall.SysProcAttr { return nil }
+
+// setNonblock is unsupported without unix descriptors: up then does not
+// refuse connections to a dead child's address (see refuse).
+func setNonblock(net.Listener) error { return errors.ErrUnsupported }

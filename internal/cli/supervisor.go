@@ -3,13 +3,14 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -25,8 +26,10 @@ const (
 )
 
 // supervisor runs the children of one `parley up`. Its run method owns every
-// goroutine it starts: a reaper per child, which ends when the child is
-// reaped, and readiness probes, which end before the next group starts.
+// goroutine it starts: a keeper per application, which ends when its last
+// child is reaped and will not be restarted, and readiness probes, which
+// end before the next group starts (or, after a restart, with their
+// keeper's wait for the child).
 type supervisor struct {
 	con          *console
 	command      func(args ...string) (*exec.Cmd, error)
@@ -35,22 +38,39 @@ type supervisor struct {
 	grace        time.Duration
 	readyTimeout time.Duration
 	pollInterval time.Duration
+	restart      restartPolicy
 	probe        *http.Client
 	deployment   *config.Deployment
-	hup          <-chan os.Signal        // SIGHUPs to forward to the children; nil for none
-	listeners    map[string]appListeners // by application, until its child holds them
+	hup          <-chan os.Signal // SIGHUPs to forward to the children; nil for none
+	// listeners are up's listeners by application: until its first child
+	// holds them when up does not restart children, for as long as up runs
+	// when it does (each restarted child is handed the same ones).
+	listeners map[string]appListeners
+	quit      chan struct{} // closed by stop: keepers waiting to restart give up
 
-	stopping atomic.Bool    // set once up stops its children: their exits are expected
-	children []*child       // appended to by run's goroutine only
+	mu       sync.Mutex     // guards stopping and apps' current children
+	stopping bool           // set once up stops its children: their exits are expected
+	apps     []*supervised  // appended to by run's goroutine only
+	keepers  sync.WaitGroup // one per started application
 	reapers  sync.WaitGroup // one per started child
 }
 
-// child is one application's process.
+// supervised is one application up keeps running, and its current child.
+type supervised struct {
+	app *config.Application
+	cur *child // the supervisor's mu guards it; nil once stopping starts none
+	// Written by the keeper only, read after it ended.
+	failures int // exits while up was not stopping it, with an error
+}
+
+// child is one process of an application.
 type child struct {
-	app  *config.Application
-	cmd  *exec.Cmd
-	out  *prefixWriter
-	done chan struct{} // closed once the process has been reaped
+	app     *config.Application
+	cmd     *exec.Cmd
+	out     *prefixWriter
+	pidFile string
+	started time.Time
+	done    chan struct{} // closed once the process has been reaped
 	// Set before done is closed, read after.
 	err        error // from Wait
 	unexpected bool  // it exited while up was not stopping it
@@ -79,6 +99,7 @@ func newSupervisor(c *cli, d *config.Deployment, runDir, config string, grace ti
 	return &supervisor{
 		con: newConsole(c.stdout, names), command: c.command, runDir: runDir, config: config,
 		grace: grace, readyTimeout: readyTimeout, pollInterval: pollInterval, deployment: d,
+		restart: defaultRestart, quit: make(chan struct{}),
 		// No keep-alive: a probe must not hold a connection the child's
 		// graceful stop would wait for.
 		probe: &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true, TLSClientConfig: trusted.ClientConfig()}},
@@ -86,8 +107,9 @@ func newSupervisor(c *cli, d *config.Deployment, runDir, config string, grace ti
 }
 
 // run starts the groups one after the other, each once the previous one is
-// ready, then waits until every child is gone or ctx is done, and stops
-// whatever still runs. It returns an error when a child failed on its own.
+// ready, then waits until every application is gone for good or ctx is
+// done, and stops whatever still runs. It returns an error when a child
+// failed on its own.
 func (s *supervisor) run(ctx context.Context, groups [][]*config.Application) error {
 	defer s.stop() // on every path, including a failed start
 	for _, g := range groups {
@@ -99,7 +121,7 @@ func (s *supervisor) run(ctx context.Context, groups [][]*config.Application) er
 		}
 	}
 	allGone := make(chan struct{})
-	go func() { s.reapers.Wait(); close(allGone) }() // ends once stop has reaped everyone
+	go func() { s.keepers.Wait(); close(allGone) }() // ends once stop has reaped everyone
 	// A SIGHUP during the start is forwarded once every group has started.
 	for waiting := true; waiting; {
 		select {
@@ -115,14 +137,24 @@ func (s *supervisor) run(ctx context.Context, groups [][]*config.Application) er
 	return s.result()
 }
 
+// running returns the children that run now.
+func (s *supervisor) running() []*child {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*child
+	for _, a := range s.apps {
+		if a.cur != nil && !a.cur.exited() {
+			out = append(out, a.cur)
+		}
+	}
+	return out
+}
+
 // hangup forwards SIGHUP to every running child: each re-reads the
 // deployment file.
 func (s *supervisor) hangup() {
 	n := 0
-	for _, c := range s.children {
-		if c.exited() {
-			continue
-		}
+	for _, c := range s.running() {
 		if err := c.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 			s.con.say("SIGHUP to %s: %v", c.app.Name, err)
 			continue
@@ -141,6 +173,12 @@ func (s *supervisor) startGroup(ctx context.Context, g []*config.Application) er
 		if err != nil {
 			return err
 		}
+		sv := &supervised{app: a, cur: c}
+		s.mu.Lock()
+		s.apps = append(s.apps, sv)
+		s.mu.Unlock()
+		s.keepers.Add(1)
+		go s.keep(ctx, sv)
 		started = append(started, c)
 	}
 	var wg sync.WaitGroup
@@ -151,7 +189,8 @@ func (s *supervisor) startGroup(ctx context.Context, g []*config.Application) er
 	return nil
 }
 
-// start starts the child of a, writes its pid file and its reaper.
+// start starts a child of a and writes its pid file. Without restarts, up
+// then releases a's listeners.
 func (s *supervisor) start(a *config.Application) (*child, error) {
 	cmd, err := s.command("run", "--config", s.config, "--app", a.Name)
 	if err != nil {
@@ -167,17 +206,20 @@ func (s *supervisor) start(a *config.Application) (*child, error) {
 	}
 	err = cmd.Start()
 	closeFiles(files) // the child has its own copies
-	s.release(a.Name)
+	if !s.restart.on {
+		s.release(a.Name)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("up: start %s: %w", a.Name, err)
 	}
-	c := &child{app: a, cmd: cmd, out: out, done: make(chan struct{})}
-	s.children = append(s.children, c)
-	pidFile := filepath.Join(s.runDir, a.Name+".pid")
-	pidErr := writePID(pidFile, cmd.Process.Pid) // before the reaper, which removes it
+	c := &child{app: a, cmd: cmd, out: out, started: time.Now(), done: make(chan struct{}),
+		pidFile: filepath.Join(s.runDir, a.Name+".pid")}
+	if err := writePID(c.pidFile, cmd.Process.Pid); err != nil { // before the reaper, which removes it
+		s.con.say("%v", err) // the child runs; only a look-up by pid file misses it
+	}
 	s.reapers.Add(1)
-	go s.reap(c, pidFile)
-	return c, pidErr
+	go s.reap(c)
+	return c, nil
 }
 
 // inherit hands the child cmd of application app the listeners up holds
@@ -185,8 +227,7 @@ func (s *supervisor) start(a *config.Application) (*child, error) {
 // environment (LISTEN_PID stays unset: up cannot know the child's pid
 // before it starts, and run takes an unset LISTEN_PID as its own; see
 // service.ActivatedNames). It returns the descriptors' copies, which the
-// caller closes once the child started, with up's own listeners (see
-// release).
+// caller closes once the child started.
 func (s *supervisor) inherit(cmd *exec.Cmd, app string) ([]*os.File, error) {
 	l, ok := s.listeners[app]
 	if !ok {
@@ -205,8 +246,8 @@ func (s *supervisor) inherit(cmd *exec.Cmd, app string) ([]*os.File, error) {
 	return files, nil
 }
 
-// release closes up's listeners of app once its child holds them. Up
-// starts no child again, so it keeps none: the port of a child that died
+// release closes up's listeners of app once its child holds them, when up
+// will not start it again (--no-restart): the port of a child that died
 // then refuses connections, and its peers fail over at once, instead of
 // queueing them where nobody will accept them.
 func (s *supervisor) release(app string) {
@@ -219,14 +260,16 @@ func (s *supervisor) release(app string) {
 // reap waits for c to exit, removes its pid file and reports an unexpected
 // exit: the others keep running, as they would in production when one
 // server of an HA pair dies.
-func (s *supervisor) reap(c *child, pidFile string) {
+func (s *supervisor) reap(c *child) {
 	defer s.reapers.Done()
 	err := c.cmd.Wait()
 	c.out.flush()
-	if err := removeFile(pidFile); err != nil {
+	if err := removeFile(c.pidFile); err != nil {
 		s.con.say("%v", err) // harmless: the next up removes a stale pid file
 	}
-	c.err, c.unexpected = err, !s.stopping.Load()
+	s.mu.Lock()
+	c.err, c.unexpected = err, !s.stopping
+	s.mu.Unlock()
 	if c.unexpected {
 		s.con.say("%s exited unexpectedly: %s", c.app.Name, status(err))
 	} else {
@@ -243,14 +286,30 @@ func status(err error) string {
 }
 
 // awaitReady probes c's /healthz until it answers 200, c exits, ctx is done or
-// readyTimeout passes, and says which.
+// readyTimeout passes, and says which. An interaction server that answers
+// 503 "backup" is ready as the backup of its pair once its partner serves:
+// the chat servers need not wait for it to take over.
 func (s *supervisor) awaitReady(ctx context.Context, c *child) {
 	url := endpoint(s.deployment, c.app.Name).URL("http", "/healthz")
 	deadline := time.NewTimer(s.readyTimeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(s.pollInterval)
 	defer tick.Stop()
-	for !s.healthy(ctx, url) {
+	base := endpoint(s.deployment, c.app.Name).URL("http", "")
+	for {
+		switch s.health(ctx, url) {
+		case healthOK:
+			s.con.say("%s (%s) ready on %s", c.app.Name, c.app.Type, base)
+			if c.app.Type == config.WebAPI {
+				s.con.say("%s: customer widget %s/widget/ , agent desktop %s/desktop/", c.app.Name, base, base)
+			}
+			return
+		case healthBackup:
+			if p := s.servingPartner(ctx, c.app); p != "" {
+				s.con.say("%s (%s) ready on %s as the backup of %s", c.app.Name, c.app.Type, base, p)
+				return
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -262,24 +321,47 @@ func (s *supervisor) awaitReady(ctx context.Context, c *child) {
 		case <-tick.C:
 		}
 	}
-	base := endpoint(s.deployment, c.app.Name).URL("http", "")
-	s.con.say("%s (%s) ready on %s", c.app.Name, c.app.Type, base)
-	if c.app.Type == config.WebAPI {
-		s.con.say("%s: customer widget %s/widget/ , agent desktop %s/desktop/", c.app.Name, base, base)
-	}
 }
 
-func (s *supervisor) healthy(ctx context.Context, url string) bool {
+// What a /healthz probe found.
+const (
+	healthDown   = iota // no answer, or not ready
+	healthOK            // 200
+	healthBackup        // 503 "backup": an interaction server waiting for its pair's lock
+)
+
+func (s *supervisor) health(ctx context.Context, url string) int {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return false
+		return healthDown
 	}
 	resp, err := s.probe.Do(req)
 	if err != nil {
-		return false
+		return healthDown
 	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	defer resp.Body.Close()
+	switch body, _ := io.ReadAll(io.LimitReader(resp.Body, 64)); {
+	case resp.StatusCode == http.StatusOK:
+		return healthOK
+	case resp.StatusCode == http.StatusServiceUnavailable && strings.TrimSpace(string(body)) == "backup":
+		return healthBackup
+	}
+	return healthDown
+}
+
+// servingPartner returns the name of the other interaction server of a's
+// pair when it serves (answers 200), whoever started it; "" otherwise.
+func (s *supervisor) servingPartner(ctx context.Context, a *config.Application) string {
+	for _, name := range s.deployment.Names() {
+		other, err := s.deployment.App(name)
+		if err != nil || other == a || other.Type != config.InteractionServer || other.Database != a.Database {
+			continue
+		}
+		if s.health(ctx, endpoint(s.deployment, name).URL("http", "/healthz")) == healthOK {
+			return name
+		}
+	}
+	return ""
 }
 
 // dialAddr turns a listen address into one to connect to: a wildcard host
@@ -299,17 +381,18 @@ func dialAddr(listen string) string {
 }
 
 // stop sends SIGTERM to every running child, waits up to grace for them to
-// exit, then kills the rest. It returns once every child has been reaped and
-// may be called again.
+// exit, then kills the rest. It starts no child again, returns once every
+// child has been reaped and may be called again.
 func (s *supervisor) stop() {
-	s.stopping.Store(true)
-	var running []*child
-	for _, c := range s.children {
-		if !c.exited() {
-			running = append(running, c)
-		}
+	s.mu.Lock()
+	if !s.stopping {
+		s.stopping = true
+		close(s.quit)
 	}
+	s.mu.Unlock()
+	running := s.running()
 	if len(running) == 0 {
+		s.wait()
 		return
 	}
 	s.con.say("stopping %d applications (SIGTERM, then SIGKILL after %s)", len(running), s.grace)
@@ -318,19 +401,27 @@ func (s *supervisor) stop() {
 	}
 	timer := time.NewTimer(s.grace)
 	defer timer.Stop()
-	for _, c := range s.children {
+	for _, c := range running {
 		select {
 		case <-c.done:
 		case <-timer.C:
-			s.killAll()
+			s.killAll(running)
+			s.wait()
 			return
 		}
 	}
+	s.wait()
+}
+
+// wait returns once every keeper and reaper has ended.
+func (s *supervisor) wait() {
+	s.keepers.Wait()
+	s.reapers.Wait()
 }
 
 // killAll kills the children still running after the grace period.
-func (s *supervisor) killAll() {
-	for _, c := range s.children {
+func (s *supervisor) killAll(running []*child) {
+	for _, c := range running {
 		if c.exited() {
 			continue
 		}
@@ -343,13 +434,13 @@ func (s *supervisor) killAll() {
 // result is nil unless a child failed while up was not stopping it.
 func (s *supervisor) result() error {
 	var failed []string
-	for _, c := range s.children {
-		if c.unexpected && c.err != nil {
-			failed = append(failed, c.app.Name)
+	for _, a := range s.apps {
+		if a.failures > 0 {
+			failed = append(failed, a.app.Name)
 		}
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("up: %d of %d applications failed: %v", len(failed), len(s.children), failed)
+		return fmt.Errorf("up: %d of %d applications failed: %v", len(failed), len(s.apps), failed)
 	}
 	return nil
 }

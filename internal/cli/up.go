@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -24,15 +25,26 @@ var startOrder = []config.AppType{
 func upCommand() *command {
 	return &command{
 		name:     "up",
-		synopsis: "[--config FILE] [--apps NAME,...] [--grace DURATION]",
+		synopsis: "[--config FILE] [--apps NAME,...] [--grace DURATION] [--no-restart]",
 		summary:  "start every application of a deployment, one child process each",
 		doc: `Up starts every application of a deployment (or those named by --apps) as a
 child process running 'parley run', in the order interaction servers, chat
 servers, then the other types, each type in parallel once the previous one
 answers GET /healthz. Each output line of a child is prefixed with its name;
 <data-dir>/run/<app>.pid holds each child's pid while it runs, and up refuses
-to start when one names a live process. A child that exits is reported and
-the others keep running.
+to start an application whose pid file names a live process; the others of
+the deployment may run under another up (up --apps chat-2 next to an up of
+the rest). An interaction server waiting as the backup of its pair counts as
+ready once its partner serves.
+
+A child that fails (exits with an error or is killed) is reported and
+restarted, as a Genesys Local Control Agent restarts a failed application:
+after 1s, doubling with each failure in a row up to 30s (a child that ran a
+minute starts a new series); up says when a child keeps failing. Meanwhile
+the others keep running, and connections to the dead child's addresses are
+reset, so that its peers fail over at once; the restarted child is handed
+the same listeners. A child that exits with status 0 was stopped on purpose
+and stays stopped. With --no-restart, a child that exits is only reported.
 
 Before it starts any child, up binds every application's listen (and
 admin-listen) address itself and hands each child its listeners as
@@ -40,8 +52,8 @@ inherited descriptors (the systemd socket-activation protocol: LISTEN_FDS,
 LISTEN_FDNAMES=NAME or NAME:NAME/admin; see run). When an address is taken,
 by another deployment for instance, up names the application and the
 address and starts nothing; whatever answers on an address up bound is the
-child it handed it to. Up keeps no copy once a child runs: the port of a
-child that exits refuses connections again. Up may itself be handed
+child it handed it to. With --no-restart, up keeps no copy once a child
+runs: the port of a child that exits refuses connections again. Up may itself be handed
 listeners that way (by systemd, or a test), named after the applications
 (NAME, NAME/admin); it passes those on instead of binding.
 
@@ -54,17 +66,18 @@ Up exits when all children are gone: status 0 if none failed.`,
 			file := configFlag(fs)
 			apps := fs.String("apps", "", "comma-separated `NAMES` of the applications to start (default: all)")
 			grace := fs.Duration("grace", 10*time.Second, "how long children have to stop after SIGTERM before they are killed")
+			noRestart := fs.Bool("no-restart", false, "do not restart a child that fails: only report it (for tests that kill servers on purpose)")
 			return func(ctx context.Context, args []string) error {
 				if err := noArgs(args); err != nil {
 					return err
 				}
-				return c.up(ctx, *file, *apps, *grace)
+				return c.up(ctx, *file, *apps, *grace, !*noRestart)
 			}
 		},
 	}
 }
 
-func (c *cli) up(ctx context.Context, file, apps string, grace time.Duration) error {
+func (c *cli) up(ctx context.Context, file, apps string, grace time.Duration, restart bool) error {
 	d, err := loadDeployment(file)
 	if err != nil {
 		return err
@@ -77,7 +90,7 @@ func (c *cli) up(ctx context.Context, file, apps string, grace time.Duration) er
 	if err := os.MkdirAll(runDir, 0o755); err != nil {
 		return fmt.Errorf("up: %w", err)
 	}
-	if err := checkPIDFiles(d.DataDir, runDir); err != nil {
+	if err := checkPIDFiles(d.DataDir, runDir, names(selected)); err != nil {
 		return err
 	}
 	in, err := c.inheritListeners()
@@ -102,6 +115,10 @@ func (c *cli) up(ctx context.Context, file, apps string, grace time.Duration) er
 		return err
 	}
 	s.listeners = lns
+	if c.restart != nil {
+		s.restart = *c.restart
+	}
+	s.restart.on = restart
 	hup, stop := notifyHangup()
 	defer stop()
 	s.hup = hup
@@ -133,6 +150,14 @@ func closeAll(lns map[string]appListeners) {
 	for _, l := range lns {
 		l.close()
 	}
+}
+
+func names(apps []*config.Application) []string {
+	out := make([]string, len(apps))
+	for i, a := range apps {
+		out[i] = a.Name
+	}
+	return out
 }
 
 // selectApps returns the applications named in the comma-separated list, or
@@ -185,7 +210,10 @@ func childConfigFile(file, runDir string) (string, error) {
 		return abs, nil
 	}
 	path := filepath.Join(runDir, "embedded.yaml")
-	if err := os.WriteFile(path, deploy.Embedded, 0o644); err != nil {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, deploy.Embedded) {
+		return path, nil // another up's children may be reading it
+	}
+	if err := writeAtomic(path, deploy.Embedded); err != nil {
 		return "", fmt.Errorf("up: write the embedded deployment: %w", err)
 	}
 	return path, nil

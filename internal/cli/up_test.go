@@ -3,9 +3,11 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,7 +46,9 @@ func TestMain(m *testing.M) {
 // /healthz on the listener it inherited as NAME, as run would, or else on the
 // application's listen address, until SIGTERM, printing a line to stdout
 // (and one saying which listener) and one to stderr. HELPER_CRASH=NAME makes application NAME exit
-// with status 3 at once; HELPER_IGNORE_TERM=NAME makes it ignore SIGTERM.
+// with status 3 at once; HELPER_IGNORE_TERM=NAME makes it ignore SIGTERM;
+// HELPER_BACKUP=NAME makes its /healthz answer 503 "backup", as the backup
+// of an interaction server pair does.
 func helperMain(args []string) int {
 	fs := flag.NewFlagSet("helper", flag.ContinueOnError)
 	file := fs.String("config", "", "")
@@ -92,7 +97,11 @@ func helperServe(app *config.Application) int {
 		return 1
 	}
 	fmt.Printf("helper %s serves on %s inherited=%t\n", app.Name, ln.Addr(), inheritedMain)
-	if err := service.ServeHTTP(ctx, ln, service.NewMux(nil, nil, nil), time.Second, slog.New(slog.DiscardHandler)); err != nil {
+	var health func() error
+	if os.Getenv("HELPER_BACKUP") == app.Name { // an interaction server waiting for its pair's lock
+		health = func() error { return errors.New("backup") }
+	}
+	if err := service.ServeHTTP(ctx, ln, service.NewMux(nil, health, nil), time.Second, slog.New(slog.DiscardHandler)); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -162,7 +171,14 @@ type upRun struct {
 	out, errOut syncBuffer
 	cancel      context.CancelFunc
 	code        chan int
+	width       int // of the names prefixing up's output lines
 }
+
+// prefix is what starts the output lines of name ("parley" for up's own).
+func (r *upRun) prefix(name string) string { return fmt.Sprintf("%-*s | ", r.width, name) }
+
+// testRestart is up's restart policy in the tests: short delays.
+var testRestart = restartPolicy{first: 50 * time.Millisecond, max: 200 * time.Millisecond, stable: time.Minute}
 
 // startUp runs `parley up` on a fresh testDeployment, with helper children
 // whose environment has env added. Up, run in the test process, is handed
@@ -171,13 +187,28 @@ func startUp(t *testing.T, env []string, args ...string) *upRun {
 	t.Helper()
 	dir := t.TempDir()
 	held, addrs := holdListeners(t, testApps...)
-	r := &upRun{dataDir: filepath.Join(dir, "data"), addrs: addrs, code: make(chan int, 1)}
+	dataDir := filepath.Join(dir, "data")
 	file := filepath.Join(dir, "parley.yaml")
-	if err := os.WriteFile(file, []byte(testDeployment(r.dataDir, addrs["ixn-1"], addrs["chat-1"], addrs["chat-backup"])), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(testDeployment(dataDir, addrs["ixn-1"], addrs["chat-1"], addrs["chat-backup"])), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c := &cli{stdout: &r.out, stderr: &r.errOut, command: helperCommand(env...),
-		inherit: func() (map[string]net.Listener, error) { return held.take(), nil }}
+	return runUp(t, file, dataDir, addrs, held.take(), env, args...)
+}
+
+// runUp runs `parley up --config file` with args, handing it lns, until
+// the test ends.
+func runUp(t *testing.T, file, dataDir string, addrs map[string]string, lns map[string]net.Listener, env []string, args ...string) *upRun {
+	t.Helper()
+	r := &upRun{dataDir: dataDir, addrs: addrs, code: make(chan int, 1), width: len(supervisorName)}
+	selected := slices.Collect(maps.Keys(addrs))
+	if i := slices.Index(args, "--apps"); i >= 0 {
+		selected = strings.Split(args[i+1], ",")
+	}
+	for _, name := range selected {
+		r.width = max(r.width, len(name))
+	}
+	c := &cli{stdout: &r.out, stderr: &r.errOut, command: helperCommand(env...), restart: &testRestart,
+		inherit: func() (map[string]net.Listener, error) { return lns, nil }}
 	ctx, cancel := context.WithCancel(t.Context())
 	r.cancel = cancel
 	go func() { r.code <- c.main(ctx, append([]string{"up", "--config", file}, args...)) }()
@@ -218,12 +249,12 @@ func (r *upRun) waitOutput(t *testing.T, want string) {
 }
 
 func (r *upRun) readyLine(name, typ string) string {
-	return fmt.Sprintf("%-11s | %s (%s) ready on http://%s\n", supervisorName, name, typ, r.addrs[name])
+	return fmt.Sprintf("%s%s (%s) ready on http://%s\n", r.prefix(supervisorName), name, typ, r.addrs[name])
 }
 
 func (r *upRun) waitReady(t *testing.T, names ...string) {
 	t.Helper()
-	types := map[string]string{"ixn-1": "interaction-server", "chat-1": "chat-server", "chat-backup": "chat-server"}
+	types := map[string]string{"ixn-1": "interaction-server", "ixn-2": "interaction-server", "chat-1": "chat-server", "chat-backup": "chat-server"}
 	for _, name := range names {
 		r.waitOutput(t, r.readyLine(name, types[name]))
 	}
@@ -235,7 +266,7 @@ func (r *upRun) pidFile(name string) string { return filepath.Join(r.dataDir, "r
 // file holds the same.
 func (r *upRun) helperPID(t *testing.T, name string) int {
 	t.Helper()
-	m := regexp.MustCompile(fmt.Sprintf(`(?m)^%-11s \| helper %s pid=(\d+)$`, name, name)).FindStringSubmatch(r.out.String())
+	m := regexp.MustCompile(fmt.Sprintf(`(?m)^%shelper %s pid=(\d+)$`, regexp.QuoteMeta(r.prefix(name)), name)).FindStringSubmatch(r.out.String())
 	if m == nil {
 		t.Fatalf("no pid line of %s in output:\n%s", name, r.out.String())
 	}
@@ -287,9 +318,11 @@ func TestUpStartsInOrderAndStopsAll(t *testing.T) {
 	}
 }
 
+// TestUpKeepsOthersWhenOneCrashes: with --no-restart, a child that fails
+// is reported, its pid file removed, and the others keep running.
 func TestUpKeepsOthersWhenOneCrashes(t *testing.T) {
 	t.Parallel()
-	r := startUp(t, []string{"HELPER_CRASH=chat-1"})
+	r := startUp(t, []string{"HELPER_CRASH=chat-1"}, "--no-restart")
 	r.waitOutput(t, "chat-1      | crashing\n")
 	r.waitOutput(t, "parley      | chat-1 exited unexpectedly: exit status 3\n")
 	r.waitReady(t, "ixn-1", "chat-backup")
@@ -302,8 +335,15 @@ func TestUpKeepsOthersWhenOneCrashes(t *testing.T) {
 		t.Fatalf("chat-backup after chat-1 crashed: %v", err)
 	}
 	resp.Body.Close()
+	if conn, err := net.Dial("tcp", r.addrs["chat-1"]); err == nil { // up kept no copy of its listener
+		conn.Close()
+		t.Errorf("chat-1's address still accepts connections after it crashed with --no-restart")
+	}
 	if code := r.stop(t); code != exitFailure {
 		t.Errorf("exit %d, want 1", code)
+	}
+	if strings.Contains(r.out.String(), "restarts in") {
+		t.Errorf("up restarted chat-1 with --no-restart:\n%s", r.out.String())
 	}
 	if want := "parley: up: 1 of 3 applications failed: [chat-1]\n"; r.errOut.String() != want {
 		t.Errorf("stderr %q, want %q", r.errOut.String(), want)
@@ -428,7 +468,7 @@ func TestUpRemovesStalePIDFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := checkPIDFiles("data", runDir); err != nil {
+	if err := checkPIDFiles("data", runDir, []string{"old"}); err != nil {
 		t.Fatal(err)
 	}
 	if left, _ := filepath.Glob(filepath.Join(runDir, "*.pid")); len(left) != 0 {

@@ -224,6 +224,13 @@ func (cs *chatServer) reserve() {
 	cs.mu.Unlock()
 }
 
+// unreserve takes back a chat counted by reserve that did not land there.
+func (cs *chatServer) unreserve() {
+	cs.mu.Lock()
+	cs.created = max(cs.created-1, 0) // a status read in between reset it
+	cs.mu.Unlock()
+}
+
 // candidates returns the chat servers that take new chats, least loaded
 // first (ties by name).
 func (p *pool) candidates() []*chatServer {

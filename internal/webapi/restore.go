@@ -139,8 +139,9 @@ func (s *Server) locate(ctx context.Context, q *request) (*chatServer, *wire.Con
 	return cs, conn, err
 }
 
-// restoreChat asks the chat servers that take chats, least loaded first, to
-// restore q's chat, whose owner q.alias is lost. A chat server either
+// restoreChat asks the chat servers that take chats, least loaded first
+// (counting the chats placed since their last status read), to restore
+// q's chat, whose owner q.alias is lost. A chat server either
 // restores it or names the server that already has it (a restore by
 // another web API, or the winner of a race); q.alias becomes that server.
 // The lost owner itself is asked last when it answered that it does not
@@ -166,8 +167,12 @@ func (s *Server) restoreChat(ctx context.Context, q *request, cause error) (*cha
 		if conn == nil || cs.name == from && (i < len(cands)-1 || !denied(cause)) {
 			continue
 		}
+		cs.reserve() // counted at once, so that concurrent restores spread
 		var st status
 		_, err := conn.Request(ctx, wire.RequestRestore, restoreBody{partyRef: q.ref, From: from, TranscriptPosition: noEvents}, &st)
+		if err != nil || st.Alias != cs.name {
+			cs.unreserve() // the chat is not placed there
+		}
 		if err != nil {
 			if final(err) {
 				s.log.Info("chat not restored: the store says it ended", "chat", q.ref.SessionID, "on", cs.name, "err", err)
@@ -189,10 +194,10 @@ func (s *Server) restoreChat(ctx context.Context, q *request, cause error) (*cha
 			last = err
 			continue
 		}
-		if owner.name == cs.name {
+		if owner == cs {
 			s.log.Info("chat restored", "chat", q.ref.SessionID, "from", from, "to", owner.name)
 		} else {
-			s.log.Debug("chat found on another chat server", "chat", q.ref.SessionID, "from", from, "at", owner.name, "by", cs.name)
+			s.log.Info("chat restore deferred to its owner", "chat", q.ref.SessionID, "from", from, "asked", cs.name, "owner", owner.name)
 		}
 		q.alias, q.moved = owner.name, q.moved || owner.name != q.alias
 		return owner, oconn, nil
