@@ -207,6 +207,13 @@ func (s *session) checkGhost() {
 // the chat servers where the chat lives, at a desktop's pace, and rejoins
 // it there as the same party, taking the events it missed from the reply.
 // It gives up after StuckAfter.
+//
+// The customer is another person, who does not wait for the agent: between
+// look-ups the customer goes on polling at its pace (s.wait), since it is
+// the customer's next request that has the web API restore the chat; until
+// then the store still names the killed chat server, and no rejoin can
+// succeed. (Waiting without polling, as follow once did, held the restore
+// back until the follow gave up: the stuck chats of the first chaos runs.)
 func (s *session) follow() bool {
 	c := s.r.chaos
 	ctx, cancel := context.WithTimeout(s.r.hard, c.cfg.stuckAfter())
@@ -224,7 +231,7 @@ func (s *session) follow() bool {
 			}
 			break // the owner has not restored it yet: ask again later
 		}
-		if !wait(ctx, followPace) {
+		if !s.wait(ctx, followPace) {
 			return false
 		}
 	}

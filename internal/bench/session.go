@@ -139,6 +139,10 @@ func (s *session) customerSends(seq int) {
 // agent follows its chat to its new chat server, and the next message goes
 // there.
 func (s *session) agentSends(seq int) {
+	if err := s.agentGone(); err != nil {
+		s.r.st.fail("agent-send", err)
+		return
+	}
 	start := time.Now()
 	conn, body := s.agentConn(messageText(seq, start))
 	if err := wireRequest(s.r.hard, conn, wire.RequestMessage, body, nil); err != nil {
@@ -151,6 +155,22 @@ func (s *session) agentSends(seq int) {
 	s.toCustomer.ack(seq)
 	s.r.st.sentOne()
 	s.continued(start)
+}
+
+// agentGone is, under chaos, the desktop that saw its connection close: it
+// follows the chat before the agent's next request rather than sending it
+// on the dead connection first. It returns the connection's error when the
+// chat could not be followed.
+func (s *session) agentGone() error {
+	if s.r.chaos == nil {
+		return nil
+	}
+	conn, _ := s.agentConn("")
+	err := conn.Err()
+	if err == nil || s.follow() {
+		return nil
+	}
+	return err
 }
 
 // agentConn returns the agent's connection and a request of its party
@@ -212,6 +232,10 @@ func (s *session) drain() {
 func (s *session) release() bool {
 	if s.pollTimer != nil {
 		defer s.pollTimer.Stop()
+	}
+	if err := s.agentGone(); err != nil {
+		s.r.st.fail("release", err)
+		return false
 	}
 	for try := 0; ; try++ {
 		conn, body := s.agentConn("")
