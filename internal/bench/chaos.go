@@ -195,12 +195,28 @@ func (s *session) checkGhost() {
 		return
 	}
 	s.mu.Lock()
-	ghost := !s.closed && !s.ghost
+	ghost := !s.closed && !s.releasing && !s.ghost
 	s.ghost = s.ghost || ghost
 	s.mu.Unlock()
 	if ghost {
 		c.ghost.Add(1)
 	}
+}
+
+// custEnded reports whether the customer was told the chat ended.
+func (s *session) custEnded() bool {
+	e, ok := s.cust.(interface{ chatEnded() bool })
+	return ok && e.chatEnded()
+}
+
+// releasingEnded reports whether the agent asked to close the chat and the
+// customer was told it ended: the close took effect though its reply was
+// lost.
+func (s *session) releasingEnded() bool {
+	s.mu.Lock()
+	r := s.releasing
+	s.mu.Unlock()
+	return r && s.custEnded()
 }
 
 // follow is the agent desktop of s after its chat server went away: it asks
@@ -220,6 +236,9 @@ func (s *session) follow() bool {
 	defer cancel()
 	names := slices.Sorted(maps.Keys(s.r.cfg.ChatServers))
 	for {
+		if s.releasingEnded() {
+			return false // the agent's close went through: nothing to follow
+		}
 		for _, at := range names {
 			owner, err := c.location(ctx, s.r.cfg, at, s.chatID())
 			if err != nil || owner == "" {

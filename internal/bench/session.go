@@ -31,7 +31,10 @@ type session struct {
 	agentAt  string    // the chat server the agent is joined on
 	killedAt time.Time // when the agent's chat server was killed, until the chat continues
 	closed   bool      // the session ended
-	ghost    bool      // counted as a ghost
+	// releasing: the agent asked to close the chat; a close whose reply
+	// was lost with its connection may have taken effect.
+	releasing bool
+	ghost     bool // counted as a ghost
 }
 
 func newSession(r *runner, slot int) *session {
@@ -240,13 +243,21 @@ func (s *session) release() bool {
 	for try := 0; ; try++ {
 		conn, body := s.agentConn("")
 		body.AfterAction = "ForceClose"
+		s.mu.Lock()
+		s.releasing = true
+		s.mu.Unlock()
 		err := wireRequest(s.r.hard, conn, wire.RequestReleaseParty, body, nil)
 		if err == nil {
 			return true
 		}
 		s.r.st.fail("release", err)
-		if s.r.chaos == nil || try > 0 || !s.follow() {
+		if s.r.chaos == nil || try > 0 {
 			return false
+		}
+		if !s.follow() {
+			// The close may have taken effect before its connection
+			// went: the customer, still polling, was told so.
+			return s.custEnded()
 		}
 	}
 }
