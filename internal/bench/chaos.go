@@ -195,7 +195,7 @@ func (s *session) checkGhost() {
 		return
 	}
 	s.mu.Lock()
-	ghost := !s.closed && !s.ghost
+	ghost := !s.closed && !s.releasing && !s.ghost
 	s.ghost = s.ghost || ghost
 	s.mu.Unlock()
 	if ghost {
@@ -203,16 +203,42 @@ func (s *session) checkGhost() {
 	}
 }
 
+// custEnded reports whether the customer was told the chat ended.
+func (s *session) custEnded() bool {
+	e, ok := s.cust.(interface{ chatEnded() bool })
+	return ok && e.chatEnded()
+}
+
+// releasingEnded reports whether the agent asked to close the chat and the
+// customer was told it ended: the close took effect though its reply was
+// lost.
+func (s *session) releasingEnded() bool {
+	s.mu.Lock()
+	r := s.releasing
+	s.mu.Unlock()
+	return r && s.custEnded()
+}
+
 // follow is the agent desktop of s after its chat server went away: it asks
 // the chat servers where the chat lives, at a desktop's pace, and rejoins
 // it there as the same party, taking the events it missed from the reply.
 // It gives up after StuckAfter.
+//
+// The customer is another person, who does not wait for the agent: between
+// look-ups the customer goes on polling at its pace (s.wait), since it is
+// the customer's next request that has the web API restore the chat; until
+// then the store still names the killed chat server, and no rejoin can
+// succeed. (Waiting without polling, as follow once did, held the restore
+// back until the follow gave up: the stuck chats of the first chaos runs.)
 func (s *session) follow() bool {
 	c := s.r.chaos
 	ctx, cancel := context.WithTimeout(s.r.hard, c.cfg.stuckAfter())
 	defer cancel()
 	names := slices.Sorted(maps.Keys(s.r.cfg.ChatServers))
 	for {
+		if s.releasingEnded() {
+			return false // the agent's close went through: nothing to follow
+		}
 		for _, at := range names {
 			owner, err := c.location(ctx, s.r.cfg, at, s.chatID())
 			if err != nil || owner == "" {
@@ -224,7 +250,7 @@ func (s *session) follow() bool {
 			}
 			break // the owner has not restored it yet: ask again later
 		}
-		if !wait(ctx, followPace) {
+		if !s.wait(ctx, followPace) {
 			return false
 		}
 	}

@@ -31,7 +31,10 @@ type session struct {
 	agentAt  string    // the chat server the agent is joined on
 	killedAt time.Time // when the agent's chat server was killed, until the chat continues
 	closed   bool      // the session ended
-	ghost    bool      // counted as a ghost
+	// releasing: the agent asked to close the chat; a close whose reply
+	// was lost with its connection may have taken effect.
+	releasing bool
+	ghost     bool // counted as a ghost
 }
 
 func newSession(r *runner, slot int) *session {
@@ -139,6 +142,10 @@ func (s *session) customerSends(seq int) {
 // agent follows its chat to its new chat server, and the next message goes
 // there.
 func (s *session) agentSends(seq int) {
+	if err := s.agentGone(); err != nil {
+		s.r.st.fail("agent-send", err)
+		return
+	}
 	start := time.Now()
 	conn, body := s.agentConn(messageText(seq, start))
 	if err := wireRequest(s.r.hard, conn, wire.RequestMessage, body, nil); err != nil {
@@ -151,6 +158,22 @@ func (s *session) agentSends(seq int) {
 	s.toCustomer.ack(seq)
 	s.r.st.sentOne()
 	s.continued(start)
+}
+
+// agentGone is, under chaos, the desktop that saw its connection close: it
+// follows the chat before the agent's next request rather than sending it
+// on the dead connection first. It returns the connection's error when the
+// chat could not be followed.
+func (s *session) agentGone() error {
+	if s.r.chaos == nil {
+		return nil
+	}
+	conn, _ := s.agentConn("")
+	err := conn.Err()
+	if err == nil || s.follow() {
+		return nil
+	}
+	return err
 }
 
 // agentConn returns the agent's connection and a request of its party
@@ -213,16 +236,28 @@ func (s *session) release() bool {
 	if s.pollTimer != nil {
 		defer s.pollTimer.Stop()
 	}
+	if err := s.agentGone(); err != nil {
+		s.r.st.fail("release", err)
+		return false
+	}
 	for try := 0; ; try++ {
 		conn, body := s.agentConn("")
 		body.AfterAction = "ForceClose"
+		s.mu.Lock()
+		s.releasing = true
+		s.mu.Unlock()
 		err := wireRequest(s.r.hard, conn, wire.RequestReleaseParty, body, nil)
 		if err == nil {
 			return true
 		}
 		s.r.st.fail("release", err)
-		if s.r.chaos == nil || try > 0 || !s.follow() {
+		if s.r.chaos == nil || try > 0 {
 			return false
+		}
+		if !s.follow() {
+			// The close may have taken effect before its connection
+			// went: the customer, still polling, was told so.
+			return s.custEnded()
 		}
 	}
 }
