@@ -51,9 +51,7 @@ func newBrowser(publicURL string, st config.WebAPISettings) (*browser, error) {
 	for _, o := range cspSources(b.own) {
 		connect += " " + wsOrigin(o)
 	}
-	// worker-src blob: is the CometD client's timer worker, which it builds
-	// from a blob so that a background tab's heartbeats keep their pace.
-	base := "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; worker-src 'self' blob:; " +
+	base := "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; worker-src 'self'; " +
 		connect + "; object-src 'none'; base-uri 'none'; form-action 'self'"
 	b.desktop = base + "; frame-ancestors 'none'"
 	b.widget = base + "; frame-ancestors " + strings.Join(append([]string{"'self'"}, cspSources(others)...), " ")

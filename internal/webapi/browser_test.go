@@ -162,14 +162,14 @@ func TestSecurityHeaders(t *testing.T) {
 		frame     string   // X-Frame-Options
 		noCSPPart string   // a part it must not have
 	}{
-		{"/desktop/", []string{"default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "worker-src 'self' blob:",
+		{"/desktop/", []string{"default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "worker-src 'self'",
 			"connect-src 'self' ws://" + addr, "ws://localhost:" + port}, "DENY", "shop.example.com"},
 		{"/desktop/desktop.js", []string{"default-src 'self'", "frame-ancestors 'none'"}, "DENY", "unsafe-inline"},
 		{"/desktop/desktop.css", []string{"default-src 'self'", "frame-ancestors 'none'"}, "DENY", "unsafe-inline"},
 		{"/widget/", []string{"default-src 'self'", "script-src 'self'", "connect-src 'self' ws://" + addr,
 			"frame-ancestors 'self' https://shop.example.com http://partner.example.com:8080"}, "", "unsafe-inline"},
 		{"/widget/widget.js", []string{"frame-ancestors 'self' https://shop.example.com"}, "", "unsafe-eval"},
-		{"/widget/cometd/cometd.js", []string{"default-src 'self'"}, "", "unsafe-eval"},
+		{"/widget/bayeux.js", []string{"default-src 'self'"}, "", "unsafe-eval"},
 		{"/healthz", nil, "", ""},
 	}
 	for _, tt := range tests {

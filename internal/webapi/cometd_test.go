@@ -540,10 +540,9 @@ func TestWidgetServed(t *testing.T) {
 		ctype, body  string
 	}{
 		{"GET", "/widget/", 200, "text/html; charset=utf-8", `<script type="module" src="widget.js">`},
-		{"GET", "/widget/widget.js", 200, "text/javascript; charset=utf-8", `from "./cometd/cometd.js"`},
+		{"GET", "/widget/widget.js", 200, "text/javascript; charset=utf-8", `from "./bayeux.js"`},
 		{"GET", "/widget/widget.css", 200, "text/css; charset=utf-8", "--accent"},
-		{"GET", "/widget/cometd/cometd.js", 200, "text/javascript; charset=utf-8", "Apache License"},
-		{"GET", "/widget/cometd/Client.js", 200, "text/javascript; charset=utf-8", "export class CometD"},
+		{"GET", "/widget/bayeux.js", 200, "text/javascript; charset=utf-8", "export class Bayeux"},
 		{"HEAD", "/widget/widget.js", 200, "text/javascript; charset=utf-8", ""},
 		{"GET", "/widget/cometd/", 404, "", ""},
 		{"GET", "/widget/nothing.js", 404, "", ""},

@@ -1,9 +1,9 @@
 // The customer chat widget: GMS Chat API v2 over CometD (WebSocket, then
-// long polling) with the vendored official CometD client, falling back to
+// long polling) with parley's own small Bayeux client (bayeux.js), falling back to
 // REST polling every 3 s when CometD cannot connect. File transfer uses the
 // REST file endpoints in every mode. The page never shows raw JSON or
 // errors of the code: every failure is a sentence for the customer.
-import { CometD } from "./cometd/cometd.js";
+import { Bayeux } from "./bayeux.js";
 
 const params = new URLSearchParams(location.search);
 const service = /^[A-Za-z0-9._-]+$/.test(params.get("service") || "") ? params.get("service") : "customer-support";
@@ -219,8 +219,8 @@ function ended() {
 // cometTransport speaks Chat API v2 over CometD; start resolves false when
 // CometD cannot connect, so that the widget falls back to REST.
 function cometTransport() {
-  const cometd = new CometD();
-  cometd.configure({ url: cometURL, logLevel: "error", maxNetworkDelay: 15000 });
+  const cometd = new Bayeux();
+  cometd.configure({ url: cometURL, maxNetworkDelay: 15000 });
   let handshaken = false;
   let pendingChat = null;
   cometd.addListener(channel, (m) => {

@@ -28,6 +28,9 @@ try {
   await panel.locator("li.ev-Message .text", { hasText: "my order 42 is late" }).waitFor();
   await t.agentSays(panel, "Hi Ann, let me check that for you");
   await customer.locator("#transcript li.msg .text", { hasText: "let me check" }).waitFor();
+  // "Connected (polling)" would be the REST fallback: the widget's own Bayeux client must hold the chat.
+  const state = await customer.locator("#state").textContent();
+  t.check(state === "Connected", `the widget is not on CometD: its state says ${JSON.stringify(state)}`);
   await t.agentSays(panel, "INT: customer is a VIP", true);
   await t.screenshot(agent, "desktop-chatting");
   await t.screenshot(customer, "widget-chatting");
