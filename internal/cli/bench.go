@@ -328,7 +328,7 @@ func (c *cli) spawn(ctx context.Context, o *benchOptions) (*spawned, error) {
 		cleanup()
 		return nil, err
 	}
-	s, err := c.startDeployment(ctx, dir, file, newPinPlan(o.pin, o.cfg.Transport != bench.Wire), o.profile, o.cfg.Transport == bench.Wire)
+	s, err := c.startDeployment(ctx, dir, file, newPinPlan(o.pin, o.cfg.Transport != bench.Wire), o.profile, o.cfg.Transport == bench.Wire, o.chaos > 0)
 	if err != nil {
 		cleanup()
 		return nil, err
@@ -504,7 +504,7 @@ func freePort() (string, error) {
 // API, opens a chat. With profile named, each
 // application writes its CPU profile to profile.APP when it stops.
 // With wireOnly, the web API is declared but not started.
-func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan, profile string, wireOnly bool) (*spawned, error) {
+func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan, profile string, wireOnly, chaos bool) (*spawned, error) {
 	d, err := loadDeployment(file)
 	if err != nil {
 		return nil, err
@@ -537,14 +537,17 @@ func (c *cli) startDeployment(ctx context.Context, dir, file string, pin pinPlan
 	if err != nil {
 		return nil, err
 	}
-	// The figures are of the processes bench started: none is restarted.
+	// The figures are of the processes bench started: none is restarted,
+	// but under --chaos, whose kills the supervisor repairs as up would.
 	sup.restart.on = false
+	if chaos {
+		sup.restart = chaosRestartPolicy
+	}
 	supCtx, stopSup := context.WithCancel(context.WithoutCancel(ctx)) // stopped after the bench, not by Ctrl-C
 	finished := make(chan struct{})
 	go func() { _ = sup.run(supCtx, groups(apps)); close(finished) }()
-	killer := newChaosKiller(d, runDir, file, command, log)
-	s := &spawned{chats: appAddrs(d, config.ChatServer), cred: cred, pinning: pin.desc, killer: killer,
-		stop: func() { stopSup(); <-finished; killer.stop(); log.Close() }}
+	s := &spawned{chats: appAddrs(d, config.ChatServer), cred: cred, pinning: pin.desc, killer: newChaosKiller(d, runDir, log),
+		stop: func() { stopSup(); <-finished; log.Close() }}
 	if web, ok := appAddrs(d, config.WebAPI)["gms-1"]; ok && !wireOnly {
 		s.target = "http://" + web
 	}

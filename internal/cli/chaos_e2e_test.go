@@ -16,6 +16,7 @@ import (
 
 	"github.com/parley-chat/parley/internal/settle"
 	"github.com/parley-chat/parley/internal/store/storetest"
+	"github.com/parley-chat/parley/internal/testenv"
 )
 
 // The chaos test's load and kills (issue 21).
@@ -46,9 +47,7 @@ const (
 // gets its chats back after an interaction server switchover under the same
 // chaos is TestChaosAgentsKeepChatsAcrossSwitchover's, still to be written.
 func TestChaosEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a minute of chat-server kills")
-	}
+	testenv.NeedLong(t, "a minute of chat-server kills")
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			db := "sqlite"
@@ -272,5 +271,17 @@ func (k *chaos) chaosFollow(ctx context.Context, ch *haChat) {
 		if !wait(ctx, followPace) {
 			return
 		}
+	}
+}
+
+// wait waits d or until ctx ends, and reports whether d passed.
+func wait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
