@@ -294,7 +294,14 @@ func (s *Server) retryCleanUp(e *entry) {
 
 func (s *Server) saveFinal(ctx context.Context, e *entry) error {
 	sess := e.sess
-	f := transcript.Final{SessionID: e.id, StartAt: sess.CreatedAt(), Events: sess.Stored()}
+	return s.fileFinal(ctx, e.id, sess.CreatedAt(), sess.EndedAt(), sess.Stored(), sess.UserData())
+}
+
+// fileFinal files a session's final transcript, as XML and JSON, with its
+// interaction and contact in the contact store: from a live session at its
+// end (saveFinal), or from the store for an orphan (saveSnapshot).
+func (s *Server) fileFinal(ctx context.Context, id string, started, ended time.Time, events []transcript.Event, ud map[string]string) error {
+	f := transcript.Final{SessionID: id, StartAt: started, Events: events}
 	xml, err := f.XML()
 	if err != nil {
 		return err
@@ -303,10 +310,9 @@ func (s *Server) saveFinal(ctx context.Context, e *entry) error {
 	if err != nil {
 		return err
 	}
-	ud := sess.UserData()
 	in := contact.Interaction{
-		ID: e.id, MediaType: "chat", TypeID: "Inbound", SubtypeID: "InboundNew",
-		Subject: ud["Subject"], StartedAt: sess.CreatedAt(), EndedAt: sess.EndedAt(),
+		ID: id, MediaType: "chat", TypeID: "Inbound", SubtypeID: "InboundNew",
+		Subject: ud["Subject"], StartedAt: started, EndedAt: ended,
 		Owner: s.cfg.Name, Parties: historyParties(f.Events), UserData: ud,
 		TranscriptXML: string(xml), TranscriptJSON: js,
 	}

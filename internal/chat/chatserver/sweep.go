@@ -259,27 +259,9 @@ func (s *Server) finaliseOrphan(ctx context.Context, e *entry, snap transcript.S
 
 // saveSnapshot files the final transcript of a stored session that ended.
 func (s *Server) saveSnapshot(ctx context.Context, snap transcript.Snapshot) error {
-	f := transcript.Final{SessionID: snap.Session.ID, StartAt: snap.Session.CreatedAt, Events: snap.Events}
-	xml, err := f.XML()
-	if err != nil {
-		return err
-	}
-	js, err := f.JSON()
-	if err != nil {
-		return err
-	}
 	ended := snap.Session.CreatedAt
 	if n := len(snap.Events); n > 0 {
 		ended = snap.Events[n-1].Time
 	}
-	ud := snap.Session.UserData
-	in := contact.Interaction{
-		ID: snap.Session.ID, MediaType: "chat", TypeID: "Inbound", SubtypeID: "InboundNew",
-		Subject: ud["Subject"], StartedAt: snap.Session.CreatedAt, EndedAt: ended,
-		Owner: s.cfg.Name, Parties: historyParties(f.Events), UserData: ud,
-		TranscriptXML: string(xml), TranscriptJSON: js,
-	}
-	c := contact.Contact{FirstName: ud["FirstName"], LastName: ud["LastName"], EmailAddress: ud["EmailAddress"], Nickname: ud["Nickname"]}
-	_, err = s.cfg.Contacts.SaveInteraction(ctx, c, in)
-	return err
+	return s.fileFinal(ctx, snap.Session.ID, snap.Session.CreatedAt, ended, snap.Events, snap.Session.UserData)
 }
