@@ -75,6 +75,9 @@ type Application struct {
 	// Ixn is non-nil exactly for interaction-server applications, with
 	// defaults applied and validated.
 	Ixn *InteractionServerOptions
+	// Stat is non-nil exactly for stat-server applications, with defaults
+	// applied and validated.
+	Stat *StatServerOptions
 }
 
 // fileDoc is the file as written; yaml's KnownFields makes any other key an

@@ -64,3 +64,31 @@ func TestInteractionServerSettingsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestStatServerOptionsDocumented holds docs/options.md and the stat
+// server's [statserver] and [ha] together: every option has a row.
+func TestStatServerOptionsDocumented(t *testing.T) {
+	b, err := os.ReadFile("../../docs/options.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	opts := DefaultStatServerOptions()
+	for name, sec := range map[string]section{"statserver": opts.Settings.section(), "ha": opts.HA.section()} {
+		heading := "### `[" + name + "]` (stat-server)"
+		i := strings.Index(doc, heading)
+		if i < 0 {
+			t.Errorf("docs/options.md has no %s", heading)
+			continue
+		}
+		table := doc[i+len(heading):]
+		if j := strings.Index(table, "\n### "); j >= 0 {
+			table = table[:j]
+		}
+		for _, opt := range slices.Sorted(maps.Keys(sec)) {
+			if !strings.Contains(table, "| `"+opt+"` |") {
+				t.Errorf("docs/options.md %s has no row for %s", heading, opt)
+			}
+		}
+	}
+}

@@ -56,7 +56,7 @@ func (d *Deployment) addApplications(apps map[string]fileApp) []*Error {
 	ixnOn := map[string]string{}     // SQLite database -> first interaction server on it
 	for _, name := range names {
 		a := d.Applications[name]
-		for _, e := range slices.Concat(d.checkConnections(a), d.checkWebConnections(a), d.checkChatConnections(a),
+		for _, e := range slices.Concat(d.checkConnections(a), d.checkWebConnections(a), d.checkChatConnections(a), d.checkStatConnections(a),
 			checkShared(a, listeners), d.checkSoleIxn(a, ixnOn)) {
 			e.App = name
 			errs = append(errs, e)
@@ -88,6 +88,10 @@ func (d *Deployment) newApplication(name string, f fileApp) (*Application, []*Er
 	if a.Type == InteractionServer {
 		opts := DefaultInteractionServerOptions()
 		a.Ixn = &opts
+	}
+	if a.Type == StatServer {
+		opts := DefaultStatServerOptions()
+		a.Stat = &opts
 	}
 	errs = append(errs, checkListen(a.Listen)...)
 	if a.AdminListen != "" {
@@ -122,6 +126,9 @@ func (a *Application) validate() []*Error {
 	}
 	if a.Ixn != nil {
 		errs = append(errs, a.Ixn.validate()...)
+	}
+	if a.Stat != nil {
+		errs = append(errs, a.Stat.validate()...)
 	}
 	return append(errs, a.validateClients()...)
 }
