@@ -241,7 +241,7 @@ func (e *Engine) instantQueue(q string, a Action, d time.Duration, t time.Time) 
 func (e *Engine) count(keys []objKey, a Action, d time.Duration, t time.Time) {
 	for _, k := range keys {
 		for _, s := range e.byObject[k] {
-			if s.hist == nil || s.st.Subject != DNAction {
+			if s.hist == nil || s.st.Subject != DNAction || e.last <= s.from {
 				continue
 			}
 			r := record{Dur: d.Milliseconds(), Main: s.st.MainMask.Has(a), Rel: s.st.RelMask.Has(a)}

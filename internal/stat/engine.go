@@ -89,6 +89,9 @@ type statistic struct {
 	rng  TimeRange
 	hist *history // nil for a current category
 	refs int
+	// from is the last event the history already holds when it was adopted
+	// from the HA peer: later events only are counted.
+	from int64
 }
 
 // Engine computes statistics from the reporting stream. It is not safe for
@@ -216,7 +219,7 @@ func (e *Engine) Close(def Definition) error {
 	return nil
 }
 
-// Open reports whether def is open.
+// IsOpen reports whether def is open.
 func (e *Engine) IsOpen(def Definition) bool { _, ok := e.stats[def]; return ok }
 
 // Definitions returns the open statistics, sorted.
@@ -259,10 +262,51 @@ func (e *Engine) History(def Definition) (History, bool) {
 	return s.hist.snapshot(), true
 }
 
+// Adopt opens def, which the HA peer has open, with the historical
+// aggregate h the peer had counted up to its event position: events up to
+// it are not counted again. When def is open already, h is merged instead.
+func (e *Engine) Adopt(def Definition, h History, position int64, now time.Time) (Definition, error) {
+	if _, ok := e.stats[def]; ok {
+		e.Merge(def, h, now)
+		return e.Open(def, now)
+	}
+	def, err := e.Open(def, now)
+	if err != nil {
+		return def, err
+	}
+	if s := e.stats[def]; s.hist != nil {
+		s.hist.h = h
+		if s.hist.h.Buckets == nil {
+			s.hist.h.Buckets = map[int64]Totals{}
+		}
+		s.from = position
+	}
+	return def, nil
+}
+
 // Merge takes in the peer's historical aggregate of def (see
 // history.merge); a closed or current statistic ignores it.
 func (e *Engine) Merge(def Definition, h History, now time.Time) {
 	if s, ok := e.stats[def]; ok && s.hist != nil {
 		s.hist.merge(h, now)
+	}
+}
+
+// Len returns how many statistics are open.
+func (e *Engine) Len() int { return len(e.stats) }
+
+// Define adds the ad-hoc stat type st (RequestOpenStatisticEx) under its
+// name, unless a stat type of that name exists.
+func (e *Engine) Define(st StatType) {
+	if _, ok := e.cfg.StatTypes[st.Name]; !ok {
+		e.cfg.StatTypes[st.Name] = st
+	}
+}
+
+// DefineProfile adds the ad-hoc time profile p under its name, unless one
+// of that name exists.
+func (e *Engine) DefineProfile(p TimeProfile) {
+	if _, ok := e.cfg.Profiles[p.Name]; !ok {
+		e.cfg.Profiles[p.Name] = p
 	}
 }

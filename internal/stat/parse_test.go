@@ -120,15 +120,15 @@ func TestParseStatType(t *testing.T) {
 		t.Fatalf("ParseStatType = %+v, %v", st, err)
 	}
 	for name, opts := range map[string]map[string]string{
-		"unknown option":      {"Category": "TotalNumber", "MainMask": "CallWait", "Objects": "Queue", "Mask": "x"},
-		"unknown category":    {"Category": "TotalStuff", "MainMask": "CallWait", "Objects": "Queue"},
-		"no main mask":        {"Category": "TotalNumber", "Objects": "Queue"},
-		"missing rel mask":    {"Category": "ServiceFactor1", "MainMask": "CallDistributed", "Objects": "Queue"},
-		"bad subject":         {"Category": "CurrentNumber", "MainMask": "CallWait", "Objects": "Queue", "Subject": "DNStatus"},
-		"status historical":   {"Category": "TotalNumber", "MainMask": "CallWait", "Objects": "Queue", "Subject": "AgentStatus"},
-		"bad object":          {"Category": "TotalNumber", "MainMask": "CallWait", "Objects": "Place"},
-		"no objects":          {"Category": "TotalNumber", "MainMask": "CallWait"},
-		"state of a queue":    {"Category": "CurrentState", "MainMask": "*", "Objects": "Queue"},
+		"unknown option":    {"Category": "TotalNumber", "MainMask": "CallWait", "Objects": "Queue", "Mask": "x"},
+		"unknown category":  {"Category": "TotalStuff", "MainMask": "CallWait", "Objects": "Queue"},
+		"no main mask":      {"Category": "TotalNumber", "Objects": "Queue"},
+		"missing rel mask":  {"Category": "ServiceFactor1", "MainMask": "CallDistributed", "Objects": "Queue"},
+		"bad subject":       {"Category": "CurrentNumber", "MainMask": "CallWait", "Objects": "Queue", "Subject": "DNStatus"},
+		"status historical": {"Category": "TotalNumber", "MainMask": "CallWait", "Objects": "Queue", "Subject": "AgentStatus"},
+		"bad object":        {"Category": "TotalNumber", "MainMask": "CallWait", "Objects": "Place"},
+		"no objects":        {"Category": "TotalNumber", "MainMask": "CallWait"},
+		"state of a queue":  {"Category": "CurrentState", "MainMask": "*", "Objects": "Queue"},
 	} {
 		if _, err := ParseStatType(name, opts); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: ParseStatType error %v; want ErrInvalid", name, err)
