@@ -67,7 +67,9 @@ func loadCerts(d *config.Deployment, app *config.Application) (*service.Certs, e
 // connects them: the web APIs connected to a chat server as web APIs and
 // agent bridges, the other chat servers as peers, the chat servers
 // connected to an interaction server as media servers, the web APIs
-// connected to it as agent bridges, and each server's client:<name> clients
+// connected to it as agent bridges and the stat servers as reporting
+// clients, the web APIs connected to a stat server as its clients and the
+// other of its pair as its peer, and each server's client:<name> clients
 // in their type.
 func policyOf(d *config.Deployment, app *config.Application) *auth.Policy {
 	p := auth.NewPolicy(app.Name)
@@ -84,6 +86,11 @@ func policyOf(d *config.Deployment, app *config.Application) *auth.Policy {
 			p.Allow(peer.Name, auth.RoleAgent)
 		case app.Type == config.InteractionServer && peer.Type == config.StatServer && connected:
 			p.Allow(peer.Name, auth.RoleReporting)
+		case app.Type == config.StatServer && peer.Type == config.WebAPI && connected:
+			p.Allow(peer.Name, auth.RoleStatClient)
+		case app.Type == config.StatServer && peer.Type == config.StatServer &&
+			(d.StatPrimary(app) == peer || d.StatBackup(app) == peer):
+			p.Allow(peer.Name, auth.RoleStatPeer)
 		}
 	}
 	for name, c := range app.Clients {

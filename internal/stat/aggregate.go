@@ -163,24 +163,27 @@ func (hs *history) snapshot() History {
 
 // merge takes in what the peer counted: per period or bucket, the larger
 // of the two aggregates (both count the same stream, so the larger has
-// seen more of it; adding them would count twice).
-func (hs *history) merge(o History, now time.Time) {
+// seen more of it; adding them would count twice). It reports whether it
+// took any of the peer's.
+func (hs *history) merge(o History, now time.Time) bool {
+	took := false
 	switch hs.p.Kind {
 	case Growing:
 		hs.roll(now)
 		if o.Period == hs.h.Period && o.Current.larger(hs.h.Current) {
-			hs.h.Current = o.Current
+			hs.h.Current, took = o.Current, true
 		}
 	case Sliding:
 		for i, b := range o.Buckets {
 			if b.larger(hs.h.Buckets[i]) {
-				hs.h.Buckets[i] = b
+				hs.h.Buckets[i], took = b, true
 			}
 		}
 		hs.prune(now)
 	case Selection:
 		if len(o.Records) > len(hs.h.Records) && len(o.Records) <= hs.p.N {
-			hs.h.Records = slices.Clone(o.Records)
+			hs.h.Records, took = slices.Clone(o.Records), true
 		}
 	}
+	return took
 }

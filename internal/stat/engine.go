@@ -267,7 +267,7 @@ func (e *Engine) History(def Definition) (History, bool) {
 // it are not counted again. When def is open already, h is merged instead.
 func (e *Engine) Adopt(def Definition, h History, position int64, now time.Time) (Definition, error) {
 	if _, ok := e.stats[def]; ok {
-		e.Merge(def, h, now)
+		e.Merge(def, h, position, now)
 		return e.Open(def, now)
 	}
 	def, err := e.Open(def, now)
@@ -284,11 +284,16 @@ func (e *Engine) Adopt(def Definition, h History, position int64, now time.Time)
 	return def, nil
 }
 
-// Merge takes in the peer's historical aggregate of def (see
-// history.merge); a closed or current statistic ignores it.
-func (e *Engine) Merge(def Definition, h History, now time.Time) {
-	if s, ok := e.stats[def]; ok && s.hist != nil {
-		s.hist.merge(h, now)
+// Merge takes in the peer's historical aggregate of def, counted up to its
+// event position (see history.merge): when the peer's is taken, events up
+// to that position are not counted again here. A closed or current
+// statistic ignores it. Events this Engine counted beyond the peer's
+// position are lost when the peer's aggregate replaces its own: the
+// double-counting window of the seed, turned into an undercount bounded by
+// how far this Engine is ahead of the peer (docs/stat.md).
+func (e *Engine) Merge(def Definition, h History, position int64, now time.Time) {
+	if s, ok := e.stats[def]; ok && s.hist != nil && s.hist.merge(h, now) {
+		s.from = max(s.from, position)
 	}
 }
 

@@ -244,14 +244,14 @@ func TestSharedAndMerge(t *testing.T) {
 		peer.Apply(r)
 	}
 	h, _ := peer.History(def)
-	e.Merge(def, h, at(400))
+	e.Merge(def, h, int64(len(day())), at(400))
 	if v, _ := e.Value(def, at(400)); v.Number != 1 {
 		t.Errorf("after merge = %v; want 1", v.Number)
 	}
 	empty := New(testConfig(t))
 	empty.Open(def, t0)
 	h, _ = empty.History(def)
-	e.Merge(def, h, at(400))
+	e.Merge(def, h, int64(len(day())), at(400))
 	if v, _ := e.Value(def, at(400)); v.Number != 1 {
 		t.Errorf("after merging a smaller aggregate = %v; want 1", v.Number)
 	}
@@ -260,5 +260,34 @@ func TestSharedAndMerge(t *testing.T) {
 	}
 	if err := e.Close(def); !errors.Is(err, ErrNoSuchStatistic) {
 		t.Errorf("second close = %v", err)
+	}
+}
+
+// TestAdoptCountsOnce: a statistic taken from the HA peer, counted up to
+// the peer's position, does not count again the events up to it when this
+// Engine applies them later (a restarted server replaying the stream),
+// whether it was open here first or not.
+func TestAdoptCountsOnce(t *testing.T) {
+	def := Definition{ObjectType: Queue, ObjectID: "chat", StatType: "Abandoned", TimeProfile: DefaultProfile}
+	peer := New(testConfig(t))
+	peer.Open(def, t0)
+	for _, r := range day() {
+		peer.Apply(r)
+	}
+	h, _ := peer.History(def)
+	for _, openFirst := range []bool{false, true} {
+		e := New(testConfig(t))
+		if openFirst {
+			e.Open(def, t0)
+		}
+		e.Adopt(def, h, peer.LastEventID(), at(400))
+		for _, r := range day() {
+			e.Apply(r)
+		}
+		e.Apply(Report{ID: 100, Name: "EventPlacedInQueue", Time: at(500), Interaction: "z", Queue: "chat"})
+		e.Apply(Report{ID: 101, Name: "EventProcessingStopped", Time: at(501), Interaction: "z"})
+		if v, _ := e.Value(def, at(600)); v.Number != 2 {
+			t.Errorf("open first %v: abandoned = %v; want 2 (1 adopted, 1 after)", openFirst, v.Number)
+		}
 	}
 }

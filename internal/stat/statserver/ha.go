@@ -52,7 +52,13 @@ func newPair(s *Server) *pair {
 		Help: "Statistics (with their historical aggregates) received from the HA peer."})
 	p.sessions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_stat_ha_sessions_total",
 		Help: "HA sessions opened with the peer, by whether a cut session was restored."}, []string{"restored"})
-	s.metrics.MustRegister(p.sent, p.received, p.sessions)
+	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "parley_stat_ha_pending",
+		Help: "Statistics opened or closed here and not yet acknowledged by the HA peer."}, func() float64 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return float64(len(p.pending) + len(p.gone) + p.sending)
+	})
+	s.metrics.MustRegister(p.sent, p.received, p.sessions, pending)
 	return p
 }
 
@@ -439,7 +445,7 @@ func (p *pair) adopt(body chunkBody) {
 	for _, it := range body.Statistics {
 		if p.peers[it.Definition] {
 			if it.History != nil {
-				p.s.engine.Merge(it.Definition, *it.History, now)
+				p.s.engine.Merge(it.Definition, *it.History, body.Position, now)
 			}
 			continue
 		}
