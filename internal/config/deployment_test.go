@@ -31,7 +31,7 @@ func TestParseDeployFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := d.Names(); !slices.Equal(got, []string{"chat-1", "chat-2", "gms-1", "ixn-1"}) {
+			if got := d.Names(); !slices.Equal(got, []string{"chat-1", "chat-2", "gms-1", "ixn-1", "stat-1", "stat-2"}) {
 				t.Errorf("Names() = %v", got)
 			}
 		})
@@ -67,9 +67,12 @@ func TestEmbeddedDeployments(t *testing.T) {
 		if d.Applications["chat-1"].Listen != "127.0.0.1:7021" || d.Applications["chat-2"].Listen != "127.0.0.1:7022" {
 			t.Error("chat servers are not on 7021 and 7022")
 		}
+		if p := d.StatPrimary(d.Applications["stat-2"]); p == nil || p.Name != "stat-1" {
+			t.Errorf("stat-2 is not the backup of stat-1: %v", p)
+		}
 		web := d.Applications["gms-1"]
 		if q, ok := web.Web.Queue("customer-support"); web.Listen != "127.0.0.1:8080" || !ok || q != "default" ||
-			!slices.Equal(web.Connections, []string{"chat-1", "chat-2", "ixn-1"}) {
+			!slices.Equal(web.Connections, []string{"chat-1", "chat-2", "ixn-1", "stat-1", "stat-2"}) {
 			t.Errorf("gms-1 = %+v %+v", web, web.Web)
 		}
 	}
