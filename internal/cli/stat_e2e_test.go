@@ -46,6 +46,47 @@ var dayFigures = []statFigure{
 // so does the backup after its own kill -9; a short cut of the pair's link
 // replicates only the statistic opened meanwhile (the /metrics counters).
 func TestStatServerEndToEnd(t *testing.T) {
+	c := startStatCluster(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+
+	primary := c.statClient(ctx, "stat-1")
+	for _, f := range dayFigures {
+		primary.open(f)
+	}
+	c.scriptedDay(ctx)
+	primary.expect(dayFigures)
+	c.replicated("stat-1") // the seed's window: what is not yet pushed dies with the primary
+
+	c.signal("stat-1", syscall.SIGKILL)
+	backup := c.statClient(ctx, "stat-2")
+	for _, f := range dayFigures {
+		backup.open(f)
+	}
+	backup.expect(dayFigures)
+
+	restarted := c.statClient(ctx, "stat-1") // up restarts it
+	for _, f := range dayFigures {
+		restarted.open(f)
+	}
+	restarted.expect(dayFigures)
+	c.replicated("stat-2")
+
+	c.signal("stat-2", syscall.SIGKILL)
+	again := c.statClient(ctx, "stat-2")
+	for _, f := range dayFigures {
+		again.open(f)
+	}
+	again.expect(dayFigures)
+	c.cutPairLink(ctx, restarted)
+}
+
+// startStatCluster runs `parley up` (restarting killed children) with an
+// interaction server (agents alice and bob, capacity 1, password "alice"),
+// a chat server as its media server, a stat server pair following it and a
+// web API that is their client.
+func startStatCluster(t *testing.T) *cluster {
+	t.Helper()
 	dir := t.TempDir()
 	c := newCluster(t, dir, "ixn-1", "chat-1", "stat-1", "stat-2", "gms-1")
 	c.restart = true
@@ -68,38 +109,7 @@ applications:
   gms-1: {type: web-api, listen: "%s", connections: [chat-1, ixn-1, stat-1, stat-2]}
 `, c.dataDir, c.addrs["ixn-1"], hash, hash, c.addrs["chat-1"], c.addrs["stat-1"], ha, c.addrs["stat-2"], ha, c.addrs["gms-1"])
 	c.launch(dir, yaml, "ixn-1", "chat-1", "stat-1", "stat-2", "gms-1")
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-
-	primary := c.statClient(ctx, "stat-1")
-	for _, f := range dayFigures {
-		primary.open(f)
-	}
-	c.scriptedDay(ctx)
-	primary.expect(dayFigures)
-	c.replicated("stat-1") // the seed's window: what is not yet pushed dies with the primary
-
-	c.signal("stat-1", syscall.SIGKILL)
-	backup := c.statClient(ctx, "stat-2")
-	for _, f := range dayFigures {
-		backup.open(f)
-	}
-	backup.expect(dayFigures)
-
-	restarted := c.statClient(ctx, "stat-1")
-	for _, f := range dayFigures {
-		restarted.open(f)
-	}
-	restarted.expect(dayFigures)
-	c.replicated("stat-2")
-
-	c.signal("stat-2", syscall.SIGKILL)
-	again := c.statClient(ctx, "stat-2")
-	for _, f := range dayFigures {
-		again.open(f)
-	}
-	again.expect(dayFigures)
-	c.cutPairLink(ctx, restarted)
+	return c
 }
 
 // cutPairLink stops the backup (SIGSTOP) until the primary cuts the link
