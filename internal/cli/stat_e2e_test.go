@@ -79,6 +79,25 @@ func TestStatServerEndToEnd(t *testing.T) {
 	}
 	again.expect(dayFigures)
 	c.cutPairLink(ctx, restarted)
+	c.ixnRestart(ctx, restarted, again)
+}
+
+// ixnRestart kills the interaction server (up restarts it): both stat
+// servers resume the stream from their position and learn from its
+// overview that it logged every agent out; a chat submitted after counts
+// once.
+func (c *cluster) ixnRestart(ctx context.Context, servers ...*statClient) {
+	c.signal("ixn-1", syscall.SIGKILL)
+	loggedOut := []statFigure{{1, "Queue", "default", "ChatsEntered", 2}, {8, "Tenant", "Environment", "AgentsReady", 0}}
+	for _, s := range servers {
+		s.expect(loggedOut)
+	}
+	media := peerAs(c.t, c.dataDir, "chat-1").dial(ctx, c.t, c.url("ixn-1", "ws", "/wire/ixn"), "ixn-1", nil)
+	request(ctx, c.t, media, wire.RequestRegisterClient, map[string]any{"clientName": "chat-1", "clientType": "media-server"}, nil)
+	request(ctx, c.t, media, wire.RequestSubmit, map[string]any{"interactionId": "c3", "queue": "default"}, nil)
+	for _, s := range servers {
+		s.expect([]statFigure{{1, "Queue", "default", "ChatsEntered", 3}, {9, "Queue", "default", "ChatsInQueue", 1}})
+	}
 }
 
 // startStatCluster runs `parley up` (restarting killed children) with an

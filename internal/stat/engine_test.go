@@ -291,3 +291,33 @@ func TestAdoptCountsOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestReconcile: after an interaction server restart, agents it no longer
+// has are logged out, the others take its ready state, and invitations to
+// waiting interactions end; held chats stay.
+func TestReconcile(t *testing.T) {
+	e := New(testConfig(t))
+	ready, _ := e.Open(Definition{ObjectType: Tenant, ObjectID: DefaultTenant, StatType: "AgentsReady"}, t0)
+	notReady, _ := e.Open(Definition{ObjectType: Tenant, ObjectID: DefaultTenant, StatType: "AgentsNotReady"}, t0)
+	chats, _ := e.Open(Definition{ObjectType: Agent, ObjectID: "alice", StatType: "AgentChats"}, t0)
+	state, _ := e.Open(Definition{ObjectType: Agent, ObjectID: "bob", StatType: "AgentState"}, t0)
+	for _, r := range day()[:17] { // up to bob's acceptance of c3; alice holds c1
+		e.Apply(r)
+	}
+	e.Apply(Report{ID: 50, Name: "EventPlacedInQueue", Time: at(121), Interaction: "c9", Queue: "chat"})
+	e.Apply(Report{ID: 51, Name: "EventAgentInvited", Time: at(121), Interaction: "c9", Agent: "bob", Queue: "chat", Kind: "route"})
+	e.Reconcile(Overview{Agents: map[string]bool{"bob": false}, Waiting: []string{"c9"}}, at(130))
+	for _, c := range []struct {
+		def   Definition
+		want  float64
+		state string
+	}{{ready, 0, ""}, {notReady, 0, ""}, {chats, 1, ""}, {state, 0, "CallInbound"}} {
+		if v, _ := e.Value(c.def, at(130)); v.Number != c.want || v.State != c.state {
+			t.Errorf("%s = %+v; want %v %q", c.def.StatType, v, c.want, c.state)
+		}
+	}
+	e.Apply(Report{ID: 52, Name: "EventPartyRemoved", Time: at(140), Interaction: "c3", Agent: "bob"})
+	if v, _ := e.Value(state, at(140)); v.State != "NotReadyForNextCall" {
+		t.Errorf("bob after his chat = %q; want NotReadyForNextCall (the invitation to c9 ended)", v.State)
+	}
+}

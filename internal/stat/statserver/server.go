@@ -69,6 +69,9 @@ type Server struct {
 	streamUp bool
 	closing  bool
 	gms      []stat.Definition // opened by POST /genesys/1/statistic, as asked and as opened
+	// overview waits to be reconciled with once overviewAfter is applied.
+	overview      *stat.Overview
+	overviewAfter int64
 }
 
 // client is one client connection and the statistics it opened.
@@ -141,7 +144,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Wait()
 	}()
 	if s.cfg.Source != nil {
-		wg.Go(func() { _ = s.cfg.Source.Run(bg, s.lastEventID, s.Apply, s.setStream) })
+		wg.Go(func() { _ = s.cfg.Source.Run(bg, s) })
 	}
 	s.openBoard()
 	wg.Go(func() { s.runTicks(bg) })
@@ -151,6 +154,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.shutdown()
 	return err
 }
+
+var _ Sink = (*Server)(nil)
 
 // Handler serves the stat server's HTTP routes.
 func (s *Server) Handler() http.Handler {
@@ -175,25 +180,48 @@ func (s *Server) health() error {
 	return nil
 }
 
-func (s *Server) lastEventID() int64 {
+// Position implements Sink: the last reporting event applied.
+func (s *Server) Position() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.engine.LastEventID()
 }
 
-// Apply applies one reporting event and notifies the Immediate watches
-// whose value changed.
+// Apply implements Sink: it applies one reporting event and notifies the
+// Immediate watches whose value changed.
 func (s *Server) Apply(r stat.Report) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.engine.Apply(r) {
+		s.reconcileDue()
 		s.notifyDue(s.now(), false)
 	}
 }
 
-// setStream records the stream lost or found, telling every client with
-// EventStatInvalid or EventStatValid (generate-stat-validity-events).
-func (s *Server) setStream(up bool) {
+// Reconcile implements Sink: ov is applied once the events up to after are
+// (a replay may still be under way).
+func (s *Server) Reconcile(ov stat.Overview, after int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.overview, s.overviewAfter = &ov, after
+	s.reconcileDue()
+}
+
+// reconcileDue applies the pending overview when its time has come.
+// s.mu must be held.
+func (s *Server) reconcileDue() {
+	if s.overview == nil || s.engine.LastEventID() < s.overviewAfter {
+		return
+	}
+	s.engine.Reconcile(*s.overview, s.now())
+	s.overview = nil
+	s.notifyDue(s.now(), false)
+}
+
+// Stream implements Sink: it records the stream lost or found, telling
+// every client with EventStatInvalid or EventStatValid
+// (generate-stat-validity-events).
+func (s *Server) Stream(up bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.streamUp == up {
