@@ -298,6 +298,32 @@ func (d *Deployment) checkStatConnections(a *Application) []*Error {
 	if primaries > 1 {
 		errs = append(errs, &Error{Option: "connections", Msg: "a stat server is the backup of one primary at most"})
 	}
+	return append(errs, d.checkStatGroups(a)...)
+}
+
+// checkStatGroups refuses an agent group naming an agent that none of the
+// interaction servers a connects to defines.
+func (d *Deployment) checkStatGroups(a *Application) []*Error {
+	if a.Stat == nil {
+		return nil
+	}
+	known := map[string]bool{}
+	for _, c := range a.Connections {
+		if other := d.Applications[c]; other != nil && other.Ixn != nil {
+			for id := range other.Ixn.Agents {
+				known[id] = true
+			}
+		}
+	}
+	var errs []*Error
+	for _, name := range slices.Sorted(maps.Keys(a.Stat.Groups)) {
+		for id := range strings.SplitSeq(a.Stat.Groups[name].Agents, ",") {
+			if id = strings.TrimSpace(id); id != "" && !known[id] {
+				errs = append(errs, &Error{Section: "agent-group:" + name, Option: "agents", Value: id,
+					Msg: "no such agent in the interaction servers this stat server connects to"})
+			}
+		}
+	}
 	return errs
 }
 

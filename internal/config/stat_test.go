@@ -8,7 +8,13 @@ import (
 const statBase = `
 databases: {main: {driver: sqlite, dsn: p.db}}
 applications:
-  ixn-1: {type: interaction-server, listen: 127.0.0.1:7010, database: main}
+  ixn-1:
+    type: interaction-server
+    listen: 127.0.0.1:7010
+    database: main
+    options:
+      agent:alice: {password-hash: "pbkdf2-sha256$1000$cGFybGV5LXRlc3Qtc2FsdC1hbGljZQ$eAr0mFoiHQh9dyB/Sk/MIr51rvCiPeCfzAtr3cGQ0fg"}
+      agent:bob: {password-hash: "pbkdf2-sha256$1000$cGFybGV5LXRlc3Qtc2FsdC1hbGljZQ$eAr0mFoiHQh9dyB/Sk/MIr51rvCiPeCfzAtr3cGQ0fg"}
   stat-1:
     type: stat-server
     listen: 127.0.0.1:7030
@@ -57,6 +63,7 @@ func TestStatServerOptionErrors(t *testing.T) {
 		{"MainMask: CallDistributed", `MainMask: "CallDistributed, ~Bogus"`, `[QuickAnswers]: stat type "QuickAnswers": MainMask: mask item "~Bogus" matches no action`},
 		{`agents: "alice, bob"`, `agents: ""`, "[agent-group:Sales] agents: missing"},
 		{"connections: [ixn-1, stat-1]", "connections: [ixn-1, stat-1, ixn-1x]", "no such application"},
+		{`agents: "alice, bob"`, `agents: "alice, carol"`, `[agent-group:Sales] agents = carol: no such agent`},
 	} {
 		_, err := Parse("s.yaml", []byte(strings.Replace(statBase, c.from, c.to, 1)))
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -301,17 +301,22 @@ func (e *Engine) Merge(def Definition, h History, position int64, now time.Time)
 func (e *Engine) Len() int { return len(e.stats) }
 
 // Define adds the ad-hoc stat type st (RequestOpenStatisticEx) under its
-// name, unless a stat type of that name exists.
-func (e *Engine) Define(st StatType) {
-	if _, ok := e.cfg.StatTypes[st.Name]; !ok {
-		e.cfg.StatTypes[st.Name] = st
+// name, unless a stat type of that name exists, and reports whether it
+// added it.
+func (e *Engine) Define(st StatType) bool {
+	if _, ok := e.cfg.StatTypes[st.Name]; ok {
+		return false
 	}
+	e.cfg.StatTypes[st.Name] = st
+	return true
 }
 
 // DefineProfile adds the ad-hoc time profile p under its name, unless one
-// of that name exists.
-func (e *Engine) DefineProfile(p TimeProfile) {
-	if _, ok := e.cfg.Profiles[p.Name]; !ok {
-		e.cfg.Profiles[p.Name] = p
+// of that name exists, and reports whether it added it.
+func (e *Engine) DefineProfile(p TimeProfile) bool {
+	if _, ok := e.cfg.Profiles[p.Name]; ok {
+		return false
 	}
+	e.cfg.Profiles[p.Name] = p
+	return true
 }

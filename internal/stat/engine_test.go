@@ -13,7 +13,7 @@ func at(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
 
 // testConfig is a small contact center with the stat types a chat
 // contact center needs.
-func testConfig(t *testing.T) Config {
+func testConfig(t testing.TB) Config {
 	t.Helper()
 	types := map[string]map[string]string{
 		"ChatsInQueue":   {"Category": "CurrentNumber", "MainMask": "CallWait", "Objects": "Queue,Tenant"},

@@ -168,7 +168,9 @@ func (s *Server) definition(req openRequest) (stat.Definition, error) {
 	if err != nil {
 		return def, err
 	}
-	s.engine.Define(st)
+	if err := s.adhoc(func() bool { return s.engine.Define(st) }); err != nil {
+		return def, err
+	}
 	def.StatType, def.TimeRange = key, mt.TimeRange
 	def.TimeProfile, err = s.profile(mt)
 	return def, err
@@ -190,8 +192,22 @@ func (s *Server) profile(mt *metricBody) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	s.engine.DefineProfile(p)
+	if err := s.adhoc(func() bool { return s.engine.DefineProfile(p) }); err != nil {
+		return "", err
+	}
 	return p.Name, nil
+}
+
+// adhoc runs define, an ad-hoc definition, unless max-statistics of them
+// exist already: they are kept for the server's life. s.mu must be held.
+func (s *Server) adhoc(define func() bool) error {
+	if s.adhocs >= s.cfg.Options.Settings.MaxStatistics {
+		return wire.Errorf(wire.CodeTooManyStatistics, "max-statistics ad-hoc definitions exist")
+	}
+	if define() {
+		s.adhocs++
+	}
+	return nil
 }
 
 func cmpOr(a, b string) string {

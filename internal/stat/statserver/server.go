@@ -69,6 +69,7 @@ type Server struct {
 	streamUp bool
 	closing  bool
 	gms      []stat.Definition // opened by POST /genesys/1/statistic, as asked and as opened
+	adhocs   int               // ad-hoc stat types and time profiles defined (RequestOpenStatisticEx)
 	// overview waits to be reconciled with once overviewAfter is applied.
 	overview      *stat.Overview
 	overviewAfter int64
