@@ -244,20 +244,30 @@ func (s *Server) attach(c *client, m wire.Message, ref int64, def stat.Definitio
 	return nil
 }
 
-func (s *Server) closeStat(c *client, m wire.Message) error {
+// statOf returns c's statistic under the referenceId m names. s.mu must
+// be held.
+func (s *Server) statOf(c *client, m wire.Message) (*opened, error) {
 	var req refRequest
 	if err := m.Bind(&req); err != nil {
-		return err
+		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	o, ok := c.stats[req.ReferenceID]
 	if !ok {
-		return wire.Errorf(wire.CodeNoSuchStatistic, "no statistic open under referenceId %d", req.ReferenceID)
+		return nil, wire.Errorf(wire.CodeNoSuchStatistic, "no statistic open under referenceId %d", req.ReferenceID)
 	}
-	delete(c.stats, req.ReferenceID)
+	return o, nil
+}
+
+func (s *Server) closeStat(c *client, m wire.Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, err := s.statOf(c, m)
+	if err != nil {
+		return err
+	}
+	delete(c.stats, o.ref)
 	s.release(o.def)
-	return c.conn.Reply(m, wire.EventStatisticClosed, map[string]int64{"referenceId": req.ReferenceID})
+	return c.conn.Reply(m, wire.EventStatisticClosed, map[string]int64{"referenceId": o.ref})
 }
 
 // release drops a client's hold of def. s.mu must be held.
@@ -269,15 +279,11 @@ func (s *Server) release(def stat.Definition) {
 }
 
 func (s *Server) get(c *client, m wire.Message) error {
-	var req refRequest
-	if err := m.Bind(&req); err != nil {
-		return err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o, ok := c.stats[req.ReferenceID]
-	if !ok {
-		return wire.Errorf(wire.CodeNoSuchStatistic, "no statistic open under referenceId %d", req.ReferenceID)
+	o, err := s.statOf(c, m)
+	if err != nil {
+		return err
 	}
 	now := s.now()
 	v, err := s.engine.Value(o.def, now)
