@@ -69,3 +69,20 @@ type statApp struct {
 
 // MonitoringHandler is the stat server's admin listener handler.
 func (a statApp) MonitoringHandler() http.Handler { return a.srv.MonitoringHandler() }
+
+// statEndpoints returns the stat servers app connects to, each primary
+// before its backup.
+func statEndpoints(d *config.Deployment, app *config.Application) []service.Endpoint {
+	var primaries, backups []service.Endpoint
+	for _, name := range app.Connections {
+		c := d.Applications[name]
+		switch {
+		case c == nil || c.Type != config.StatServer:
+		case d.StatPrimary(c) != nil:
+			backups = append(backups, endpoint(d, name))
+		default:
+			primaries = append(primaries, endpoint(d, name))
+		}
+	}
+	return append(primaries, backups...)
+}

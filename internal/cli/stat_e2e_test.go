@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"syscall"
@@ -50,6 +51,7 @@ func TestStatServerEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 
+	c.wallboardRedirect()
 	primary := c.statClient(ctx, "stat-1")
 	for _, f := range dayFigures {
 		primary.open(f)
@@ -97,6 +99,21 @@ func (c *cluster) ixnRestart(ctx context.Context, servers ...*statClient) {
 	request(ctx, c.t, media, wire.RequestSubmit, map[string]any{"interactionId": "c3", "queue": "default"}, nil)
 	for _, s := range servers {
 		s.expect([]statFigure{{1, "Queue", "default", "ChatsEntered", 3}, {9, "Queue", "default", "ChatsInQueue", 1}})
+	}
+}
+
+// wallboardRedirect checks that the web API leads /wallboard/ to the
+// primary stat server's.
+func (c *cluster) wallboardRedirect() {
+	c.t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(c.url("gms-1", "http", "/wallboard/"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if want := c.url("stat-1", "http", "/wallboard/"); resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != want {
+		c.t.Errorf("web API /wallboard/ = %d %q; want 302 to %s", resp.StatusCode, resp.Header.Get("Location"), want)
 	}
 }
 
