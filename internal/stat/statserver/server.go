@@ -260,13 +260,16 @@ func (s *Server) runTicks(ctx context.Context) {
 	}
 }
 
-// notifyDue sends EventInfo for every watch due at now; resets too when
-// tick. s.mu must be held.
+// notifyDue sends EventInfo for every watch due at now: after an event
+// only Immediate ones can be, at a tick (tick) any. s.mu must be held.
 func (s *Server) notifyDue(now time.Time, tick bool) {
 	for c := range s.clients {
 		for _, o := range c.stats {
 			if tick && o.mode == stat.Reset && !o.reset.IsZero() && !now.Before(o.reset) {
 				s.sendReset(c, o, now)
+				continue
+			}
+			if !tick && o.mode != stat.Immediate {
 				continue
 			}
 			v, err := s.engine.Value(o.def, now)
