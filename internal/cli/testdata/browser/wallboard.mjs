@@ -15,6 +15,10 @@ try {
   await alice.locator("td", { hasText: "LoggedOut" }).waitFor();
   await t.screenshot(page, "wallboard-before");
   console.log(JSON.stringify({ ready: true }));
+  if (process.env.PARLEY_WALLBOARD_MODE === "bench") {
+    await duringBench(page);
+    process.exit(0);
+  }
 
   const queue = page.locator('#queues tr[data-queue="default"] td');
   await page.waitForFunction(() => {
@@ -31,4 +35,26 @@ try {
   createInterface({ input: process.stdin }).close();
 } finally {
   await browser.close();
+}
+
+// duringBench: a parley bench run's chats reach the queue (no agent is
+// logged in to the interaction server: the bench's agents join the chats
+// directly) and end there, so the queue fills and its abandoned count
+// grows, live.
+async function duringBench(page) {
+  const cell = (i) => page.evaluate((i) => {
+    const td = document.querySelectorAll('#queues tr[data-queue="default"] td')[i];
+    return td ? Number(td.textContent) : 0;
+  }, i);
+  await page.waitForFunction(() => {
+    const td = document.querySelectorAll('#queues tr[data-queue="default"] td')[1];
+    return td && Number(td.textContent) > 0;
+  }, null, { timeout: 60000 });
+  await t.screenshot(page, "wallboard-during-bench");
+  t.check(await cell(1) > 0, "no chat in queue during the bench");
+  await page.waitForFunction(() => {
+    const td = document.querySelectorAll('#queues tr[data-queue="default"] td')[4];
+    return td && Number(td.textContent) > 0;
+  }, null, { timeout: 60000 });
+  await t.screenshot(page, "wallboard-bench-abandoned");
 }
