@@ -30,13 +30,26 @@ func newStatServer(_ context.Context, d *config.Deployment, app *config.Applicat
 			Options: wire.Options{MaxMessageSize: 1 << 20, PingInterval: set.ADDPTimeout, QueueSize: 16384, Logger: log}}}
 	if p := d.StatPrimary(app); p != nil {
 		ep := endpoint(d, p.Name)
+		if l := p.Stat.HA.Listen; l != "" {
+			ep.Addr = dialAddr(l)
+		}
 		cfg.Peer, cfg.Backup = &ep, true
 	} else if b := d.StatBackup(app); b != nil {
 		ep := endpoint(d, b.Name)
 		cfg.Peer = &ep
+		if l := app.Stat.HA.Listen; l != "" {
+			haLn, err := trust.Listen(l)
+			if err != nil {
+				return nil, fmt.Errorf("application %q: [ha] listen: %w", app.Name, err)
+			}
+			cfg.HAListener = haLn
+		}
 	}
 	srv, err := statserver.New(cfg)
 	if err != nil {
+		if cfg.HAListener != nil {
+			cfg.HAListener.Close()
+		}
 		return nil, fmt.Errorf("application %q: %w", app.Name, err)
 	}
 	return statApp{Func: func(ctx context.Context) error { return srv.Serve(ctx, ln) }, srv: srv}, nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,6 +53,11 @@ func TestStatServerEndToEnd(t *testing.T) {
 	defer cancel()
 
 	c.wallboardRedirect()
+	if resp, err := http.Get(c.url("stat-1", "http", "/wire/stat-ha")); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("stat-1 serves the HA link on its listen address, not only on its ha port: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	primary := c.statClient(ctx, "stat-1")
 	for _, f := range dayFigures {
 		primary.open(f)
@@ -102,6 +108,17 @@ func (c *cluster) ixnRestart(ctx context.Context, servers ...*statClient) {
 	}
 }
 
+// freeAddr returns a loopback address with a port free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
 // wallboardRedirect checks that the web API leads /wallboard/ to the
 // primary stat server's.
 func (c *cluster) wallboardRedirect() {
@@ -128,6 +145,7 @@ func startStatCluster(t *testing.T) *cluster {
 	c.restart = true
 	hash := "pbkdf2-sha256$1000$cGFybGV5LXRlc3Qtc2FsdC1hbGljZQ$eAr0mFoiHQh9dyB/Sk/MIr51rvCiPeCfzAtr3cGQ0fg" // password "alice"
 	ha := "{addp-timeout: 1, addp-remote-timeout: 1, connect-timeout: 1, chunk-timeout: 1, session-expiration-period: 600}"
+	haPrimary := strings.Replace(ha, "{", fmt.Sprintf("{listen: %q, ", freeAddr(t)), 1) // stat-1's ha port
 	yaml := fmt.Sprintf(`data-dir: %s
 databases:
   main: {driver: sqlite, dsn: parley.db}
@@ -143,7 +161,7 @@ applications:
   stat-1: {type: stat-server, listen: "%s", connections: [ixn-1], options: {ha: %s, statserver: {debug-level: HA}}}
   stat-2: {type: stat-server, listen: "%s", connections: [ixn-1, stat-1], options: {ha: %s, statserver: {debug-level: HA}}}
   gms-1: {type: web-api, listen: "%s", connections: [chat-1, ixn-1, stat-1, stat-2]}
-`, c.dataDir, c.addrs["ixn-1"], hash, hash, c.addrs["chat-1"], c.addrs["stat-1"], ha, c.addrs["stat-2"], ha, c.addrs["gms-1"])
+`, c.dataDir, c.addrs["ixn-1"], hash, hash, c.addrs["chat-1"], c.addrs["stat-1"], haPrimary, c.addrs["stat-2"], ha, c.addrs["gms-1"])
 	c.launch(dir, yaml, "ixn-1", "chat-1", "stat-1", "stat-2", "gms-1")
 	return c
 }

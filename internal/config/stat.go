@@ -54,6 +54,11 @@ type StatServerSettings struct {
 
 // StatHAOptions is the [ha] section (public-api-notes §6.1).
 type StatHAOptions struct {
+	// Listen is listen (parley's placement of Genesys' listening port with
+	// ID ha), default empty: host:port of the listener the primary serves
+	// the HA link on, and the backup dials. Empty serves it on the
+	// application's listen address.
+	Listen string
 	// ADDPTimeout is addp-timeout, 1-3600 s, default 10 s: the ping
 	// interval on the link to the peer.
 	ADDPTimeout time.Duration
@@ -147,6 +152,7 @@ func (s *StatServerSettings) section() section {
 
 func (h *StatHAOptions) section() section {
 	return section{
+		"listen":                     &h.Listen,
 		"addp-timeout":               &h.ADDPTimeout,
 		"addp-remote-timeout":        &h.ADDPRemoteTimeout,
 		"addp-trace":                 &h.ADDPTrace,
@@ -206,7 +212,7 @@ func (o StatServerOptions) validate() []*Error {
 		intIn("max-statistics", s.MaxStatistics, 1, 1000000),
 		intIn("max-message-size", s.MaxMessageSize, 1024, 16777216),
 		secondsIn("addp-timeout", s.ADDPTimeout, 0, 3600))
-	errs = append(errs, collect("ha",
+	errs = append(errs, collect("ha", haListen(h.Listen),
 		secondsIn("addp-timeout", h.ADDPTimeout, 1, 3600),
 		secondsIn("addp-remote-timeout", h.ADDPRemoteTimeout, 1, 3600),
 		oneOf("addp-trace", h.ADDPTrace, "local", "remote", "both", "off"),
@@ -217,6 +223,18 @@ func (o StatServerOptions) validate() []*Error {
 		secondsIn("session-expiration-timeout", h.SessionExpirationTimeout, 1, 3600))...)
 	_, defErrs := o.Definitions(nil, nil)
 	return append(errs, defErrs...)
+}
+
+// haListen checks [ha] listen: empty, or host:port.
+func haListen(listen string) *Error {
+	if listen == "" {
+		return nil
+	}
+	if errs := checkListen(listen); len(errs) > 0 {
+		errs[0].Option = "listen"
+		return errs[0]
+	}
+	return nil
 }
 
 // Definitions parses the time profiles, time ranges, stat types and agent

@@ -205,6 +205,9 @@ func checkShared(a *Application, listeners map[string]string) []*Error {
 	if a.AdminListen != "" {
 		errs = append(errs, shareCheck("admin-listen", a.AdminListen, a.Name, listeners)...)
 	}
+	if a.Stat != nil && a.Stat.HA.Listen != "" {
+		errs = append(errs, shareCheck("[ha] listen", a.Stat.HA.Listen, a.Name, listeners)...)
+	}
 	return errs
 }
 

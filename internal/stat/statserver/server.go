@@ -40,7 +40,10 @@ type Config struct {
 	// Backup dials the primary's HAPath; a primary waits for its backup.
 	Peer   *service.Endpoint
 	Backup bool
-	Logger *slog.Logger
+	// HAListener, when set, is the primary's ha port ([ha] listen): the HA
+	// link is served there, not on the main listener. Serve closes it.
+	HAListener net.Listener
+	Logger     *slog.Logger
 	// Trust admits clients (role stat-client) and the peer (stat-peer); nil
 	// admits everyone (tests in one process only).
 	Trust *service.Trust
@@ -148,6 +151,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Go(func() { _ = s.cfg.Source.Run(bg, s) })
 	}
 	s.openBoard()
+	if ln := s.cfg.HAListener; ln != nil {
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET "+HAPath, s.ha.serveWire)
+		wg.Go(func() { _ = service.ServeHTTP(bg, ln, mux, 5*time.Second, s.log) })
+	}
 	wg.Go(func() { s.runTicks(bg) })
 	wg.Go(func() { s.ha.run(bg) })
 	s.log.Info("stat server listening", "addr", ln.Addr().String(), "backup", s.cfg.Backup)
@@ -162,7 +170,9 @@ var _ Sink = (*Server)(nil)
 func (s *Server) Handler() http.Handler {
 	mux := service.NewMux(s.metrics, s.health, s.cfg.Trust)
 	mux.HandleFunc("GET "+Path, s.serveWire)
-	mux.HandleFunc("GET "+HAPath, s.ha.serveWire)
+	if s.cfg.HAListener == nil {
+		mux.HandleFunc("GET "+HAPath, s.ha.serveWire)
+	}
 	mux.Handle("POST /genesys/1/statistic", s.cfg.Trust.HTTP(http.HandlerFunc(s.serveGMS), auth.RoleStatClient, auth.RoleAdmin))
 	s.wallboard(mux)
 	return mux
