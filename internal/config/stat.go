@@ -65,8 +65,8 @@ type StatHAOptions struct {
 	// ADDPRemoteTimeout is addp-remote-timeout, 1-3600 s, default 10 s: how
 	// long the peer may stay silent before the link is cut.
 	ADDPRemoteTimeout time.Duration
-	// ADDPTrace is addp-trace: local, remote, both (default) or off; parley
-	// logs link pings at debug level for any but off.
+	// ADDPTrace is addp-trace: local, remote, both (default) or off;
+	// accepted for compatibility (parley keeps no per-ping trace).
 	ADDPTrace string
 	// ChunkSize is chunk-size, 1-100000, default 5000: statistics pushed to
 	// the peer at a time.
@@ -81,7 +81,8 @@ type StatHAOptions struct {
 	// default 60 s*: how long a cut session can still be restored.
 	SessionExpirationPeriod time.Duration
 	// SessionExpirationTimeout is session-expiration-timeout, 1-3600 s,
-	// default 10 s*: how often expired sessions are dropped.
+	// default 10 s*: accepted for compatibility (expiration is checked when
+	// the backup reconnects).
 	SessionExpirationTimeout time.Duration
 }
 
