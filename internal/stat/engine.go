@@ -225,21 +225,15 @@ func (e *Engine) IsOpen(def Definition) bool { _, ok := e.stats[def]; return ok 
 // Definitions returns the open statistics, sorted.
 func (e *Engine) Definitions() []Definition {
 	defs := slices.Collect(maps.Keys(e.stats))
-	slices.SortFunc(defs, compareDefs)
+	slices.SortFunc(defs, CompareDefinitions)
 	return defs
 }
 
-func compareDefs(a, b Definition) int {
-	for _, c := range [][2]string{{string(a.ObjectType), string(b.ObjectType)}, {a.ObjectID, b.ObjectID},
-		{a.StatType, b.StatType}, {a.TimeProfile, b.TimeProfile}, {a.TimeRange, b.TimeRange}} {
-		if c[0] != c[1] {
-			if c[0] < c[1] {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
+// CompareDefinitions orders definitions by object type, object, stat type,
+// time profile and time range, for slices.SortFunc.
+func CompareDefinitions(a, b Definition) int {
+	return slices.Compare([]string{string(a.ObjectType), a.ObjectID, a.StatType, a.TimeProfile, a.TimeRange},
+		[]string{string(b.ObjectType), b.ObjectID, b.StatType, b.TimeProfile, b.TimeRange})
 }
 
 // NextReset returns the next reset point of def's Growing time profile

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -378,20 +379,9 @@ func (p *pair) requeue(gone []stat.Definition, items []chunkItem) {
 }
 
 func sortedDefs(m map[stat.Definition]bool) []stat.Definition {
-	defs := make([]stat.Definition, 0, len(m))
-	for d := range m {
-		defs = append(defs, d)
-	}
-	slices.SortFunc(defs, func(a, b stat.Definition) int {
-		return compareStrings(a.ObjectType, a.ObjectID, a.StatType, a.TimeProfile, a.TimeRange, b)
-	})
+	defs := slices.Collect(maps.Keys(m))
+	slices.SortFunc(defs, stat.CompareDefinitions)
 	return defs
-}
-
-func compareStrings(ot stat.ObjectType, id, st, tp, tr string, b stat.Definition) int {
-	a := []string{string(ot), id, st, tp, tr}
-	o := []string{string(b.ObjectType), b.ObjectID, b.StatType, b.TimeProfile, b.TimeRange}
-	return slices.Compare(a, o)
 }
 
 // take applies a request of the peer, statistics it opened (with their

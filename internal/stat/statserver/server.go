@@ -81,7 +81,6 @@ type Server struct {
 // client is one client connection and the statistics it opened.
 type client struct {
 	conn  *wire.Conn
-	name  string
 	stats map[int64]*opened // by reference id
 }
 
