@@ -2,6 +2,7 @@ package stat
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -319,5 +320,40 @@ func TestReconcile(t *testing.T) {
 	e.Apply(Report{ID: 52, Name: "EventPartyRemoved", Time: at(140), Interaction: "c3", Agent: "bob"})
 	if v, _ := e.Value(state, at(140)); v.State != "NotReadyForNextCall" {
 		t.Errorf("bob after his chat = %q; want NotReadyForNextCall (the invitation to c9 ended)", v.State)
+	}
+}
+
+// TestMergeWindow measures the window that remains: a receiver ahead of
+// the peer in the stream that takes the peer's larger aggregate loses what
+// it counted between the two positions, exactly that and nothing else, and
+// never counts an event twice.
+func TestMergeWindow(t *testing.T) {
+	def := Definition{ObjectType: Queue, ObjectID: "chat", StatType: "Abandoned", TimeProfile: DefaultProfile}
+	abandon := func(e *Engine, id int64) {
+		e.Apply(Report{ID: 2*id - 1, Name: "EventPlacedInQueue", Time: at(int(id)), Interaction: fmt.Sprint(id), Queue: "chat"})
+		e.Apply(Report{ID: 2 * id, Name: "EventProcessingStopped", Time: at(int(id)), Interaction: fmt.Sprint(id)})
+	}
+	for _, ahead := range []int64{0, 1, 3} {
+		peer, e := New(testConfig(t)), New(testConfig(t))
+		peer.Open(def, t0)
+		for id := int64(1); id <= 5; id++ { // the peer counts 5
+			abandon(peer, id)
+			if id == 4 {
+				e.Open(def, t0) // the receiver opened late: it counts the 5th only
+			}
+			abandon(e, id)
+		}
+		for id := int64(6); id <= 5+ahead; id++ { // the receiver runs ahead
+			abandon(e, id)
+		}
+		h, _ := peer.History(def)
+		e.Merge(def, h, peer.LastEventID(), at(100))
+		for id := int64(6); id <= 8; id++ { // both go on; the receiver skips what it has
+			abandon(e, id)
+		}
+		v, _ := e.Value(def, at(100))
+		if want := float64(8 - ahead); v.Number != want {
+			t.Errorf("ahead by %d chats: %v; want %v (8 abandoned, the %d counted ahead of the peer lost)", ahead, v.Number, want, ahead)
+		}
 	}
 }
