@@ -226,9 +226,13 @@ func (s *Server) espLeave(ctx context.Context, e *entry, p map[string]string) (m
 	if err := e.sess.CheckESP(id); err != nil {
 		return nil, nil, wireError(err)
 	}
-	action, err := chat.ParseAfterAction(p["AfterAction"])
-	if err != nil {
-		return nil, nil, wireError(err)
+	action := chat.KeepAlive // a bot leaving closes no chat unless asked to
+	if p["AfterAction"] != "" {
+		a, err := chat.ParseAfterAction(p["AfterAction"])
+		if err != nil {
+			return nil, nil, wireError(err)
+		}
+		action = a
 	}
 	st, err := e.sess.Leave(s.now(), id, id, action, p["MessageText"])
 	return s.espCommit(ctx, e, id, st, err)
