@@ -15,8 +15,9 @@ import (
 )
 
 // startESPCluster is startIxnCluster with a workflow: the routing client
-// flow-1 declared on the interaction server, and chatSettings in both chat
-// servers' [settings].
+// flow-1 declared on the interaction server, the default queue greeting
+// every chat and telling it every second that it waits, and chatSettings in
+// both chat servers' [settings].
 func startESPCluster(t *testing.T, chatSettings string) *cluster {
 	t.Helper()
 	dir := t.TempDir()
@@ -31,6 +32,7 @@ applications:
     database: main
     options:
       client:flow-1: {type: routing}
+      queue:default: {greeting: "Welcome to parley.", waiting-notice: "Thanks for waiting.", waiting-notice-interval: 1}
       agent:alice: {password-hash: "pbkdf2-sha256$1000$cGFybGV5LXRlc3Qtc2FsdC1hbGljZQ$eAr0mFoiHQh9dyB/Sk/MIr51rvCiPeCfzAtr3cGQ0fg", capacity-chat: 3}
   chat-1: {type: chat-server, listen: "%s", database: main, connections: [ixn-1], options: {settings: {%s}}}
   chat-2: {type: chat-server, listen: "%s", database: main, connections: [ixn-1], options: {settings: {%s}}}
@@ -106,8 +108,9 @@ func (c *cluster) customerGets(ctx context.Context, ch *haChat, text string) pus
 	return pushed{}
 }
 
-// TestESPRelayedEndToEnd runs the real binary: a workflow (a routing client
-// of the interaction server) sends ESP requests naming a chat's interaction;
+// TestESPRelayedEndToEnd runs the real binary: the queue's greeting and
+// waiting notice reach the customer; a workflow (a routing client of the
+// interaction server) sends ESP requests naming a chat's interaction;
 // the interaction server relays them to the chat server that holds the
 // chat, which speaks into it as the system and as a bot it added, and
 // answers with its transcript. Its chat server is killed; once the chat is
@@ -121,6 +124,8 @@ func TestESPRelayedEndToEnd(t *testing.T) {
 	defer cancel()
 	flow := c.workflow(ctx)
 	ch := c.newChat()
+	c.customerGets(ctx, ch, "Welcome to parley.")
+	c.customerGets(ctx, ch, "Thanks for waiting.")
 
 	r := mustESP(ctx, t, flow, ch.id, "Message", map[string]string{"MessageText": "An agent will be with you shortly."})
 	if r.AppName != ch.alias || r.Parameters["ChatServerApplication"] != ch.alias || r.Parameters["UserId"] == "" {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parley-chat/parley/internal/ixn"
 	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/wire"
 )
@@ -33,6 +34,8 @@ const (
 	espConnectWait = 3 * time.Second
 	// espTimeout bounds one relayed request, the chat server's work included.
 	espTimeout = 20 * time.Second
+	// espService is the chat server's ESP service (chatserver.ESPService).
+	espService = "Chat"
 	// propChatServer is the interaction property naming the chat server
 	// that holds the chat (chatserver.PropChatServerApplication).
 	propChatServer = "ChatServerApplication"
@@ -231,4 +234,33 @@ func (s *Server) espTargets(p *peer, req espBody) ([]string, error) {
 		return nil, wire.Errorf(wire.CodeInvalidState, "interaction %s names no chat server", req.InteractionID)
 	}
 	return []string{holder}, nil
+}
+
+// treatments resolves the ESP requests of the queues' treatments to the
+// chat servers that hold their chats and returns what relays them, each in
+// its own goroutine: a greeting or a waiting notice that cannot be said is
+// logged and not retried. s.mu must be held.
+func (s *Server) treatments(reqs []ixn.ServiceRequest) func() {
+	type relayed struct {
+		to  string
+		req espBody
+	}
+	var todo []relayed
+	for _, r := range reqs {
+		in, ok := s.engine.Interaction(r.InteractionID)
+		if holder := in.Properties[propChatServer]; ok && holder != "" {
+			todo = append(todo, relayed{holder, espBody{InteractionID: r.InteractionID, Service: espService, Method: r.Method, Parameters: r.Parameters}})
+		}
+	}
+	return func() {
+		for _, t := range todo {
+			s.esp.spawn(func(ctx context.Context) {
+				ctx, cancel := context.WithTimeout(ctx, espTimeout)
+				defer cancel()
+				if _, err := s.esp.send(ctx, t.to, t.req); err != nil {
+					s.log.Info("queue treatment not said", "interaction", t.req.InteractionID, "chat_server", t.to, "err", err)
+				}
+			})
+		}
+	}
 }

@@ -131,11 +131,12 @@ func engineConfig(o config.InteractionServerOptions) ixn.Config {
 		AsyncLastAgentAttempts: o.Settings.AsyncLastAgentAttempts, AsyncLastAgentTimeout: o.Settings.AsyncLastAgentTimeout,
 		SkillKey: o.Settings.RequiredSkillKey, AgentReconnectTimeout: o.Settings.AgentReconnectTimeout}
 	for _, name := range o.QueueNames() {
-		routing := ixn.RoutingBuiltin
+		queue := ixn.Queue{Name: name, Routing: ixn.RoutingBuiltin}
 		if q := o.Queues[name]; q != nil {
-			routing = ixn.Routing(q.Routing)
+			queue.Routing, queue.Greeting = ixn.Routing(q.Routing), q.Greeting
+			queue.WaitingNotice, queue.WaitingInterval = q.WaitingNotice, q.WaitingNoticeInterval
 		}
-		c.Queues = append(c.Queues, ixn.Queue{Name: name, Routing: routing})
+		c.Queues = append(c.Queues, queue)
 	}
 	for name, v := range o.Views {
 		if v.Enabled {
