@@ -64,8 +64,8 @@ type pending struct {
 	notices  []Notice
 	services []ServiceRequest
 	events   []LogEvent
-	dirty   map[string]bool // interaction ids to save
-	deleted []string
+	dirty    map[string]bool // interaction ids to save
+	deleted  []string
 }
 
 // begin starts gathering the output of an operation.
