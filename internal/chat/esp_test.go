@@ -3,6 +3,7 @@ package chat
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley/internal/transcript"
 )
@@ -75,5 +76,28 @@ func TestESPPartyKeepsNoChatOpen(t *testing.T) {
 	st := ok(t)(s.Leave(t0, "c", "c", KeepAlive, ""))
 	if !st.Closed || !s.Closed() {
 		t.Error("the chat stays open with only its ESP party present")
+	}
+}
+
+// TestRestoredESPPartyStays: a restoration does not wait for an ESP party
+// to rejoin (nobody would): it stays while the agent that does not come
+// back is removed.
+func TestRestoredESPPartyStays(t *testing.T) {
+	old := fixture(t, "major2", false)
+	if _, _, err := old.JoinESP(t0, "sys", "", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	now := t0.Add(time.Minute)
+	s, _, err := Restore(snapshotOf(old), now, Options{Rules: rules()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Touch(now.Add(40*time.Second), "c")
+	st, _ := s.Tick(now.Add(45 * time.Second))
+	if got := leftReasons(st); got["a"] != transcript.ReasonDisconnect || len(got) != 1 {
+		t.Fatalf("left = %v, want only the agent that never came back", got)
+	}
+	if err := s.CheckESP("sys"); err != nil {
+		t.Errorf("the restored ESP party: %v", err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -339,4 +341,30 @@ func moveQuietly(ctx context.Context, t *testing.T, c *cluster, ch *haChat) stri
 	}
 	ch.alias = to
 	return old
+}
+
+// TestCheckConfigExtendByNeeds: check-config refuses
+// session-restore-extend-by without the options the seed says it needs,
+// in one line naming the file, application and option, and accepts it
+// with them.
+func TestCheckConfigExtendByNeeds(t *testing.T) {
+	for _, tt := range []struct{ settings, want string }{
+		{"session-restore-extend-by: agent", `: application "chat-1": [settings] session-restore-extend-by = "agent": needs session-restore-push-send: true and flex-push-on-join: true`},
+		{"session-restore-extend-by: both, session-restore-push-send: true", `[settings] session-restore-extend-by = "both": needs`},
+		{"session-restore-extend-by: esp, session-restore-push-send: true, flex-push-on-join: true", ""},
+	} {
+		file := filepath.Join(t.TempDir(), "extend.yaml")
+		yaml := "databases:\n  main: {driver: sqlite, dsn: parley.db}\napplications:\n" +
+			"  chat-1: {type: chat-server, listen: 127.0.0.1:7021, database: main, options: {settings: {" + tt.settings + "}}}\n"
+		if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errOut := runMain(t, "check-config", "--config", file)
+		switch {
+		case tt.want == "" && (code != exitOK || errOut != ""):
+			t.Errorf("%s: exit %d, stderr %q", tt.settings, code, errOut)
+		case tt.want != "" && (code != exitFailure || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tt.want)):
+			t.Errorf("%s: exit %d, stderr %q, want one line with %q", tt.settings, code, errOut, tt.want)
+		}
+	}
 }

@@ -68,14 +68,16 @@ func (s *Server) espOps() map[string]espOp {
 func (s *Server) serveESP(p *peer) wire.HandlerFunc {
 	ops := s.espOps()
 	return func(_ context.Context, _ *wire.Conn, m wire.Message) {
-		var req espRequest
-		switch {
-		case m.Name != wire.Request3rdServer:
+		if m.Name != wire.Request3rdServer {
 			s.reject(p, m, wire.Errorf(wire.CodeNotAllowed, "%s is not served on the ESP side", m.Name))
 			return
-		case m.Bind(&req) != nil:
-			s.reject(p, m, m.Bind(&req))
+		}
+		var req espRequest
+		if err := m.Bind(&req); err != nil {
+			s.reject(p, m, err)
 			return
+		}
+		switch {
 		case req.Service != ESPService:
 			s.reject(p, m, wire.Errorf(wire.CodeBadRequest, "no ESP service %q on a chat server (want %s)", req.Service, ESPService))
 			return

@@ -78,10 +78,11 @@ func (s *Server) restoreForOp(ctx context.Context, p *peer, m wire.Message, e *e
 // a live chat server, the reply's alias names it and the agent rejoins there.
 func (s *Server) agentRestore(p *peer, m wire.Message) {
 	var req restoreRequest
-	switch {
-	case m.Bind(&req) != nil:
-		s.reject(p, m, m.Bind(&req))
+	if err := m.Bind(&req); err != nil {
+		s.reject(p, m, err)
 		return
+	}
+	switch {
 	case !p.id.Has(auth.RoleAgent) && s.cfg.Trust != nil:
 		s.reject(p, m, wire.Errorf(wire.CodeNotAllowed, "only an agent desktop restores a chat on the agent side"))
 		return
