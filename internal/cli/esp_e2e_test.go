@@ -59,14 +59,17 @@ func (c *cluster) workflow(ctx context.Context) *wire.Conn {
 type espReply struct {
 	AppName    string            `json:"appName"`
 	Parameters map[string]string `json:"parameters"`
-	Messages   []struct {
-		Text string `json:"text"`
-		Type string `json:"type"`
-		From struct {
-			Nickname string `json:"nickname"`
-			Type     string `json:"type"`
-		} `json:"from"`
-	} `json:"messages"`
+	Messages   []espMessage      `json:"messages"`
+}
+
+// espMessage is the part of a transcript event the tests read.
+type espMessage struct {
+	Text string `json:"text"`
+	Type string `json:"type"`
+	From struct {
+		Nickname string `json:"nickname"`
+		Type     string `json:"type"`
+	} `json:"from"`
 }
 
 // esp sends Request3rdServer for method of the Chat service on chat id.
@@ -179,14 +182,7 @@ func TestESPRelayedEndToEnd(t *testing.T) {
 }
 
 func hasESPMessage(r espReply, nick, text string) bool {
-	return slices.ContainsFunc(r.Messages, func(m struct {
-		Text string `json:"text"`
-		Type string `json:"type"`
-		From struct {
-			Nickname string `json:"nickname"`
-			Type     string `json:"type"`
-		} `json:"from"`
-	}) bool {
+	return slices.ContainsFunc(r.Messages, func(m espMessage) bool {
 		return m.Type == "Message" && m.Text == text && m.From.Nickname == nick
 	})
 }

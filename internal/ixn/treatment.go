@@ -12,16 +12,24 @@ import (
 // submitted to a queue, and a "still waiting" notice every interval while
 // it waits there.
 
-// ESPMessage is the ESP method of the Chat service the treatments use: a
-// message from the chat's system party.
-const ESPMessage = "Message"
+// ChatService is the ESP service of chat servers, and ESPMessage its
+// method the treatments use: a message from the chat's system party.
+const (
+	ChatService = "Chat"
+	ESPMessage  = "Message"
+)
 
-// ServiceRequest is an ESP request for the caller to send: Method of the
-// Chat service, with Parameters, on the chat of InteractionID.
+// ServiceRequest is an ESP request, the body of Request3rdServer (Genesys'
+// Envelope3rdServer and Parameters, as strings): Method of Service on the
+// chat of InteractionID, at the server AppName (empty: the chat server the
+// interaction names).
 type ServiceRequest struct {
-	InteractionID string
-	Method        string
-	Parameters    map[string]string
+	InteractionID string            `json:"interactionId"`
+	AppName       string            `json:"appName,omitempty"`
+	Service       string            `json:"service"`
+	Method        string            `json:"method"`
+	Parameters    map[string]string `json:"parameters,omitempty"`
+	UserData      map[string]string `json:"userData,omitempty"`
 }
 
 // waitingNotice is when a waiting interaction is next told it waits: At,
@@ -38,7 +46,7 @@ func (e *Engine) greet(in *Interaction) {
 }
 
 func (e *Engine) say(id, text string) {
-	e.out.services = append(e.out.services, ServiceRequest{InteractionID: id, Method: ESPMessage,
+	e.out.services = append(e.out.services, ServiceRequest{InteractionID: id, Service: ChatService, Method: ESPMessage,
 		Parameters: map[string]string{"MessageText": text}})
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/ixn"
 	"github.com/parley-chat/parley/internal/transcript"
 	"github.com/parley-chat/parley/internal/wire"
 )
@@ -23,19 +24,7 @@ var espRoles = []auth.Role{auth.RoleESP}
 
 // ESPService is the service name of the chat server's ESP requests, as
 // Genesys names it.
-const ESPService = "Chat"
-
-// espRequest is the body of Request3rdServer: a method of ESPService on the
-// chat of InteractionID, with its parameters (Genesys' Envelope3rdServer
-// and Parameters, as strings).
-type espRequest struct {
-	InteractionID string            `json:"interactionId"`
-	AppName       string            `json:"appName"`
-	Service       string            `json:"service"`
-	Method        string            `json:"method"`
-	Parameters    map[string]string `json:"parameters"`
-	UserData      map[string]string `json:"userData"`
-}
+const ESPService = ixn.ChatService
 
 // espResponse is the body of Event3rdServerResponse: the method's output
 // parameters and, for Transcript, the events.
@@ -72,7 +61,7 @@ func (s *Server) serveESP(p *peer) wire.HandlerFunc {
 			s.reject(p, m, wire.Errorf(wire.CodeNotAllowed, "%s is not served on the ESP side", m.Name))
 			return
 		}
-		var req espRequest
+		var req ixn.ServiceRequest
 		if err := m.Bind(&req); err != nil {
 			s.reject(p, m, err)
 			return
@@ -104,7 +93,7 @@ func (s *Server) serveESP(p *peer) wire.HandlerFunc {
 // onESP runs op on the session the request names and answers with its
 // output; a session not served here gets 8200, or 8211 when another chat
 // server took it.
-func (s *Server) onESP(p *peer, m wire.Message, req espRequest, op espOp) {
+func (s *Server) onESP(p *peer, m wire.Message, req ixn.ServiceRequest, op espOp) {
 	e := s.sessions.get(req.InteractionID)
 	if e == nil {
 		s.reject(p, m, s.notServed(req.InteractionID))
@@ -133,7 +122,7 @@ func (s *Server) onESP(p *peer, m wire.Message, req espRequest, op espOp) {
 
 // espAnswer is the response to req: out, with this server's name, and the
 // events as a supervisor sees them.
-func (s *Server) espAnswer(e *entry, req espRequest, out map[string]string, events []transcript.Event) espResponse {
+func (s *Server) espAnswer(e *entry, req ixn.ServiceRequest, out map[string]string, events []transcript.Event) espResponse {
 	if out == nil {
 		out = map[string]string{}
 	}
@@ -273,7 +262,7 @@ func (s *Server) espTranscript(_ context.Context, e *entry, p map[string]string)
 // restored (session-restore-do-purge, relayed by the interaction server),
 // once the store shows the other owner at a higher epoch. Purged is "false"
 // when the copy was not here.
-func (s *Server) espPurge(p *peer, m wire.Message, req espRequest) {
+func (s *Server) espPurge(p *peer, m wire.Message, req ixn.ServiceRequest) {
 	e := s.sessions.get(req.InteractionID)
 	if e == nil {
 		p.conn.Reply(m, wire.Event3rdServerResponse, s.espAnswer(nil, req, map[string]string{"Purged": "false"}, nil))
@@ -297,7 +286,7 @@ func (s *Server) espPurge(p *peer, m wire.Message, req espRequest) {
 // owner, whatever it is, ends it: an owner that died holds no copy.
 func (l *ixnLink) purge(owner, id string) {
 	req := ixnRequest{name: wire.Request3rdServer,
-		body: espRequest{InteractionID: id, AppName: owner, Service: ESPService, Method: "Purge"}}
+		body: ixn.ServiceRequest{InteractionID: id, AppName: owner, Service: ESPService, Method: "Purge"}}
 	l.s.spawn(func() {
 		ctx, cancel := context.WithTimeout(l.s.work, 2*ixnTimeout)
 		defer cancel()

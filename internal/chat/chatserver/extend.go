@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/ixn"
 	"github.com/parley-chat/parley/internal/transcript"
 	"github.com/parley-chat/parley/internal/wire"
 )
@@ -125,7 +126,7 @@ func agentIn(snap transcript.Snapshot, ref partyRef) error {
 // the chat here for a workflow. Restored is "true" when it was restored here
 // or already lived here, "false" when it lives on the live chat server the
 // answer's ChatServerApplication names.
-func (s *Server) espRestore(p *peer, m wire.Message, req espRequest) {
+func (s *Server) espRestore(p *peer, m wire.Message, req ixn.ServiceRequest) {
 	if !s.extendedTo("esp") {
 		s.reject(p, m, wire.Errorf(wire.CodeNotAllowed, "workflows do not start restorations on this chat server (session-restore-extend-by)"))
 		return

@@ -34,24 +34,10 @@ const (
 	espConnectWait = 3 * time.Second
 	// espTimeout bounds one relayed request, the chat server's work included.
 	espTimeout = 20 * time.Second
-	// espService is the chat server's ESP service (chatserver.ESPService).
-	espService = "Chat"
 	// propChatServer is the interaction property naming the chat server
 	// that holds the chat (chatserver.PropChatServerApplication).
 	propChatServer = "ChatServerApplication"
 )
-
-// espBody is Request3rdServer: Method of Service on the interaction's chat,
-// at AppName (default: the chat server the interaction's
-// ChatServerApplication names).
-type espBody struct {
-	InteractionID string            `json:"interactionId"`
-	AppName       string            `json:"appName,omitempty"`
-	Service       string            `json:"service"`
-	Method        string            `json:"method"`
-	Parameters    map[string]string `json:"parameters,omitempty"`
-	UserData      map[string]string `json:"userData,omitempty"`
-}
 
 // espRelay keeps one redialling link to each chat server that ESP requests
 // went to, dialled on first use, and runs the relayed requests. Its links
@@ -121,7 +107,7 @@ func (r *espRelay) link(ep service.Endpoint) *wire.Client {
 }
 
 // send relays req to chat server name and returns its answer's body.
-func (r *espRelay) send(ctx context.Context, name string, req espBody) (json.RawMessage, error) {
+func (r *espRelay) send(ctx context.Context, name string, req ixn.ServiceRequest) (json.RawMessage, error) {
 	ep, ok := r.s.cfg.ChatServers[name]
 	if !ok {
 		return nil, wire.Errorf(wire.CodeBadRequest, "no chat server %q is connected to this interaction server", name)
@@ -164,7 +150,7 @@ func waitConnected(ctx context.Context, l *wire.Client) error {
 // interaction under s.mu, then relays the request without holding it and
 // answers with the chat server's Event3rdServerResponse or its error.
 func (s *Server) relayESP(p *peer, c *wire.Conn, m wire.Message) {
-	var req espBody
+	var req ixn.ServiceRequest
 	err := m.Bind(&req)
 	var targets []string
 	if err == nil {
@@ -179,7 +165,7 @@ func (s *Server) relayESP(p *peer, c *wire.Conn, m wire.Message) {
 }
 
 // relay tries targets in order until one answers other than unreachable.
-func (s *Server) relay(ctx context.Context, c *wire.Conn, m wire.Message, req espBody, targets []string) {
+func (s *Server) relay(ctx context.Context, c *wire.Conn, m wire.Message, req ixn.ServiceRequest, targets []string) {
 	ctx, cancel := context.WithTimeout(ctx, espTimeout)
 	defer cancel()
 	var err error
@@ -201,7 +187,7 @@ func (s *Server) relay(ctx context.Context, c *wire.Conn, m wire.Message, req es
 // in order: AppName when set; for a Restore without one, every chat server
 // but the one that holds the chat, then that one; else the one that holds
 // it. A media server may only purge.
-func (s *Server) espTargets(p *peer, req espBody) ([]string, error) {
+func (s *Server) espTargets(p *peer, req ixn.ServiceRequest) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -243,13 +229,13 @@ func (s *Server) espTargets(p *peer, req espBody) ([]string, error) {
 func (s *Server) treatments(reqs []ixn.ServiceRequest) func() {
 	type relayed struct {
 		to  string
-		req espBody
+		req ixn.ServiceRequest
 	}
 	var todo []relayed
 	for _, r := range reqs {
 		in, ok := s.engine.Interaction(r.InteractionID)
 		if holder := in.Properties[propChatServer]; ok && holder != "" {
-			todo = append(todo, relayed{holder, espBody{InteractionID: r.InteractionID, Service: espService, Method: r.Method, Parameters: r.Parameters}})
+			todo = append(todo, relayed{holder, r})
 		}
 	}
 	return func() {
