@@ -17,10 +17,9 @@ import (
 )
 
 // startESPCluster is startIxnCluster with a workflow: the routing client
-// flow-1 declared on the interaction server, the default queue greeting
-// every chat and telling it every second that it waits, and chatSettings in
-// both chat servers' [settings].
-func startESPCluster(t *testing.T, chatSettings string) *cluster {
+// flow-1 declared on the interaction server, queue as the default queue's
+// options, and chatSettings in both chat servers' [settings].
+func startESPCluster(t *testing.T, queue, chatSettings string) *cluster {
 	t.Helper()
 	dir := t.TempDir()
 	c := newCluster(t, dir, "ixn-1", "chat-1", "chat-2", "gms-1")
@@ -34,12 +33,12 @@ applications:
     database: main
     options:
       client:flow-1: {type: routing}
-      queue:default: {greeting: "Welcome to parley.", waiting-notice: "Thanks for waiting.", waiting-notice-interval: 1}
+      queue:default: {%s}
       agent:alice: {password-hash: "pbkdf2-sha256$1000$cGFybGV5LXRlc3Qtc2FsdC1hbGljZQ$eAr0mFoiHQh9dyB/Sk/MIr51rvCiPeCfzAtr3cGQ0fg", capacity-chat: 3}
   chat-1: {type: chat-server, listen: "%s", database: main, connections: [ixn-1], options: {settings: {%s}}}
   chat-2: {type: chat-server, listen: "%s", database: main, connections: [ixn-1], options: {settings: {%s}}}
   gms-1: {type: web-api, listen: "%s", connections: [chat-1, chat-2, ixn-1], options: {settings: {request-timeout: 4}}}
-`, c.dataDir, c.addrs["ixn-1"], c.addrs["chat-1"], chatSettings, c.addrs["chat-2"], chatSettings, c.addrs["gms-1"])
+`, c.dataDir, c.addrs["ixn-1"], queue, c.addrs["chat-1"], chatSettings, c.addrs["chat-2"], chatSettings, c.addrs["gms-1"])
 	c.launch(dir, yaml, "ixn-1", "chat-1", "chat-2", "gms-1")
 	return c
 }
@@ -124,7 +123,8 @@ func (c *cluster) customerGets(ctx context.Context, ch *haChat, text string) pus
 // client that is not the interaction server, or from a client type that may
 // not send them are refused with their codes.
 func TestESPRelayedEndToEnd(t *testing.T) {
-	c := startESPCluster(t, "")
+	// The queue greets every chat and tells it every second that it waits.
+	c := startESPCluster(t, `greeting: "Welcome to parley.", waiting-notice: "Thanks for waiting.", waiting-notice-interval: 1`, "")
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	flow := c.workflow(ctx)
@@ -228,7 +228,7 @@ func (d *deskPage) seen(name string, want ...string) bool {
 // speaks in it, and the customer, coming back, finds the agent's message
 // and the chat on the new chat server.
 func TestAgentRestoresSilentChatEndToEnd(t *testing.T) {
-	c := startESPCluster(t, "session-restore-extend-by: agent, session-restore-push-send: true, flex-push-on-join: true")
+	c := startESPCluster(t, "", "session-restore-extend-by: agent, session-restore-push-send: true, flex-push-on-join: true")
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	d := c.deskPage(ctx)
@@ -267,7 +267,7 @@ func TestAgentRestoresSilentChatEndToEnd(t *testing.T) {
 // the other: the new owner sends the purge through the interaction server,
 // and the old one, once running again, drops its copy, and the chat goes on.
 func TestPurgeThroughIxnEndToEnd(t *testing.T) {
-	c := startESPCluster(t, "session-restore-do-purge: true")
+	c := startESPCluster(t, "", "session-restore-do-purge: true")
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	ch := c.newChat()
@@ -286,7 +286,7 @@ func TestPurgeThroughIxnEndToEnd(t *testing.T) {
 // stops the interaction, both chat servers close their copy and the
 // customer sees the chat end.
 func TestSubmittedByNameStopsEveryCopyEndToEnd(t *testing.T) {
-	c := startESPCluster(t, "ixn-submittedby-name: chat-pool")
+	c := startESPCluster(t, "", "ixn-submittedby-name: chat-pool")
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	flow := c.workflow(ctx)
