@@ -57,21 +57,9 @@ func (s *Server) espOps() map[string]espOp {
 func (s *Server) serveESP(p *peer) wire.HandlerFunc {
 	ops := s.espOps()
 	return func(_ context.Context, _ *wire.Conn, m wire.Message) {
-		if m.Name != wire.Request3rdServer {
-			s.reject(p, m, wire.Errorf(wire.CodeNotAllowed, "%s is not served on the ESP side", m.Name))
-			return
-		}
-		var req ixn.ServiceRequest
-		if err := m.Bind(&req); err != nil {
+		req, err := bindESP(m)
+		if err != nil {
 			s.reject(p, m, err)
-			return
-		}
-		switch {
-		case req.Service != ESPService:
-			s.reject(p, m, wire.Errorf(wire.CodeBadRequest, "no ESP service %q on a chat server (want %s)", req.Service, ESPService))
-			return
-		case req.InteractionID == "":
-			s.reject(p, m, wire.Errorf(wire.CodeBadRequest, "interactionId required"))
 			return
 		}
 		switch req.Method {
@@ -88,6 +76,25 @@ func (s *Server) serveESP(p *peer) wire.HandlerFunc {
 			s.onESP(p, m, req, op)
 		}
 	}
+}
+
+// bindESP reads m, which must be a Request3rdServer of ESPService naming
+// an interaction.
+func bindESP(m wire.Message) (ixn.ServiceRequest, error) {
+	var req ixn.ServiceRequest
+	if m.Name != wire.Request3rdServer {
+		return req, wire.Errorf(wire.CodeNotAllowed, "%s is not served on the ESP side", m.Name)
+	}
+	if err := m.Bind(&req); err != nil {
+		return req, err
+	}
+	switch {
+	case req.Service != ESPService:
+		return req, wire.Errorf(wire.CodeBadRequest, "no ESP service %q on a chat server (want %s)", req.Service, ESPService)
+	case req.InteractionID == "":
+		return req, wire.Errorf(wire.CodeBadRequest, "interactionId required")
+	}
+	return req, nil
 }
 
 // onESP runs op on the session the request names and answers with its

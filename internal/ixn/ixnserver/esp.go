@@ -175,7 +175,7 @@ func (s *Server) relay(ctx context.Context, c *wire.Conn, m wire.Message, req ix
 			_ = c.Reply(m, wire.Event3rdServerResponse, raw)
 			return
 		}
-		if we := wire.AsError(err); we == nil || we.Code != wire.CodeUnavailable {
+		if !tryNext(req, err) {
 			break
 		}
 	}
@@ -183,24 +183,23 @@ func (s *Server) relay(ctx context.Context, c *wire.Conn, m wire.Message, req ix
 	_ = c.ReplyError(m, err)
 }
 
+// tryNext reports whether a relay that failed with err goes on with the
+// next chat server: one that cannot be reached, or, for a Restore, one that
+// does not restore for workflows.
+func tryNext(req ixn.ServiceRequest, err error) bool {
+	we := wire.AsError(err)
+	return we != nil && (we.Code == wire.CodeUnavailable || req.Method == "Restore" && we.Code == wire.CodeNotAllowed)
+}
+
 // espTargets checks that p may send req and returns the chat servers to try,
 // in order: AppName when set; for a Restore without one, every chat server
 // but the one that holds the chat, then that one; else the one that holds
-// it. A media server may only purge.
+// it.
 func (s *Server) espTargets(p *peer, req ixn.ServiceRequest) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch {
-	case p.kind == "":
-		return nil, wire.Errorf(wire.CodeNotRegistered, "register first with RequestRegisterClient")
-	case p.kind != kindRouting && !(p.kind == kindMediaServer && req.Method == "Purge"):
-		return nil, wire.Errorf(wire.CodeNotAllowed, "Request3rdServer %s is not allowed for a %s client", req.Method, p.kind)
-	case s.closing:
-		return nil, wire.Errorf(wire.CodeShuttingDown, "")
-	case !s.ready:
-		return nil, wire.Errorf(wire.CodeUnavailable, "backup: this interaction server is not the primary")
-	case req.InteractionID == "" || req.Method == "":
-		return nil, wire.Errorf(wire.CodeBadRequest, "interactionId and method required")
+	if err := s.espAllowed(p, req); err != nil {
+		return nil, err
 	}
 	in, ok := s.engine.Interaction(req.InteractionID)
 	if !ok && req.Method != "Purge" { // a purge may follow the chat's end
@@ -220,6 +219,24 @@ func (s *Server) espTargets(p *peer, req ixn.ServiceRequest) ([]string, error) {
 		return nil, wire.Errorf(wire.CodeInvalidState, "interaction %s names no chat server", req.InteractionID)
 	}
 	return []string{holder}, nil
+}
+
+// espAllowed checks that p may send req now: a routing client (a
+// workflow), or a media server purging. s.mu must be held.
+func (s *Server) espAllowed(p *peer, req ixn.ServiceRequest) error {
+	switch {
+	case p.kind == "":
+		return wire.Errorf(wire.CodeNotRegistered, "register first with RequestRegisterClient")
+	case p.kind != kindRouting && !(p.kind == kindMediaServer && req.Method == "Purge"):
+		return wire.Errorf(wire.CodeNotAllowed, "Request3rdServer %s is not allowed for a %s client", req.Method, p.kind)
+	case s.closing:
+		return wire.Errorf(wire.CodeShuttingDown, "")
+	case !s.ready:
+		return wire.Errorf(wire.CodeUnavailable, "backup: this interaction server is not the primary")
+	case req.InteractionID == "" || req.Method == "":
+		return wire.Errorf(wire.CodeBadRequest, "interactionId and method required")
+	}
+	return nil
 }
 
 // treatments resolves the ESP requests of the queues' treatments to the
