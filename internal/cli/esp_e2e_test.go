@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-chat/parley/internal/store/storetest"
 	"github.com/parley-chat/parley/internal/wire"
 )
 
@@ -21,11 +22,22 @@ import (
 // options, and chatSettings in both chat servers' [settings].
 func startESPCluster(t *testing.T, queue, chatSettings string) *cluster {
 	t.Helper()
+	return startESPClusterOn(t, "sqlite", queue, chatSettings)
+}
+
+// startESPClusterOn is startESPCluster on database db ("sqlite" or a
+// PostgreSQL DSN).
+func startESPClusterOn(t *testing.T, db, queue, chatSettings string) *cluster {
+	t.Helper()
 	dir := t.TempDir()
 	c := newCluster(t, dir, "ixn-1", "chat-1", "chat-2", "gms-1")
+	database := "{driver: sqlite, dsn: parley.db}"
+	if db != "sqlite" {
+		database = fmt.Sprintf("{driver: postgres, dsn: %q}", db)
+	}
 	yaml := fmt.Sprintf(`data-dir: %s
 databases:
-  main: {driver: sqlite, dsn: parley.db}
+  main: %s
 applications:
   ixn-1:
     type: interaction-server
@@ -38,7 +50,7 @@ applications:
   chat-1: {type: chat-server, listen: "%s", database: main, connections: [ixn-1], options: {settings: {%s}}}
   chat-2: {type: chat-server, listen: "%s", database: main, connections: [ixn-1], options: {settings: {%s}}}
   gms-1: {type: web-api, listen: "%s", connections: [chat-1, chat-2, ixn-1], options: {settings: {request-timeout: 4}}}
-`, c.dataDir, c.addrs["ixn-1"], queue, c.addrs["chat-1"], chatSettings, c.addrs["chat-2"], chatSettings, c.addrs["gms-1"])
+`, c.dataDir, database, c.addrs["ixn-1"], queue, c.addrs["chat-1"], chatSettings, c.addrs["chat-2"], chatSettings, c.addrs["gms-1"])
 	c.launch(dir, yaml, "ixn-1", "chat-1", "chat-2", "gms-1")
 	return c
 }
@@ -123,8 +135,18 @@ func (c *cluster) customerGets(ctx context.Context, ch *haChat, text string) pus
 // client that is not the interaction server, or from a client type that may
 // not send them are refused with their codes.
 func TestESPRelayedEndToEnd(t *testing.T) {
-	// The queue greets every chat and tells it every second that it waits.
-	c := startESPCluster(t, `greeting: "Welcome to parley.", waiting-notice: "Thanks for waiting.", waiting-notice-interval: 1`, "")
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			if db == "postgres" {
+				db = storetest.PostgresDSN(t)
+			}
+			// The queue greets every chat and tells it every second that it waits.
+			runESP(t, startESPClusterOn(t, db, `greeting: "Welcome to parley.", waiting-notice: "Thanks for waiting.", waiting-notice-interval: 1`, ""))
+		})
+	}
+}
+
+func runESP(t *testing.T, c *cluster) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	flow := c.workflow(ctx)
@@ -228,7 +250,17 @@ func (d *deskPage) seen(name string, want ...string) bool {
 // speaks in it, and the customer, coming back, finds the agent's message
 // and the chat on the new chat server.
 func TestAgentRestoresSilentChatEndToEnd(t *testing.T) {
-	c := startESPCluster(t, "", "session-restore-extend-by: agent, session-restore-push-send: true, flex-push-on-join: true")
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			if db == "postgres" {
+				db = storetest.PostgresDSN(t)
+			}
+			runAgentRestore(t, startESPClusterOn(t, db, "", "session-restore-extend-by: agent, session-restore-push-send: true, flex-push-on-join: true"))
+		})
+	}
+}
+
+func runAgentRestore(t *testing.T, c *cluster) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	d := c.deskPage(ctx)
