@@ -2,6 +2,7 @@ package chatserver_test
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
 
@@ -181,6 +182,11 @@ func TestAgentRestore(t *testing.T) {
 		t.Errorf("restore with the customer's credentials on the agent side: %v, want %d", err, wire.CodeBadSecureKey)
 	}
 	ref["secureKey"] = joined.SecureKey
+	setAccepting(t, b, false) // a draining server takes no chat, restored or new
+	if err := agent.doErr(wire.RequestRestore, ref); wireCode(err) != wire.CodeUnavailable {
+		t.Errorf("restore on a disabled server: %v, want %d", err, wire.CodeUnavailable)
+	}
+	setAccepting(t, b, true)
 	st := agent.must(wire.RequestRestore, ref)
 	if st.Alias != "chat-2" || st.UserID != joined.UserID {
 		t.Fatalf("agent restore answered %+v", st)
@@ -223,4 +229,18 @@ func (p *peer) doErr(name string, body any) error {
 	p.t.Helper()
 	_, err := p.do(name, body)
 	return err
+}
+
+// setAccepting disables or enables h, as an operator does.
+func setAccepting(t *testing.T, h *harness, on bool) {
+	t.Helper()
+	path := "/admin/disable"
+	if on {
+		path = "/admin/enable"
+	}
+	resp, err := http.Post("http://"+h.addr+path, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 }

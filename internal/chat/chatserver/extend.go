@@ -31,7 +31,9 @@ type restored func(ctx context.Context, e *entry, owner string)
 
 // restoreFor restores session id here for a requester other than its
 // customer, unless it lives on a live owner, and then runs done; a session
-// held here already is done at once. A refusal answers m.
+// held here already is done at once. A server that takes no new chats
+// (disabled, or at limit-for-sessions) restores none: the requester asks
+// another (106). A refusal answers m.
 func (s *Server) restoreFor(p *peer, m wire.Message, id string, ask restoreAsk, done restored) {
 	for {
 		if e := s.sessions.get(id); e != nil {
@@ -45,6 +47,10 @@ func (s *Server) restoreFor(p *peer, m wire.Message, id string, ask restoreAsk, 
 			if !ok {
 				s.reject(p, m, wire.Errorf(wire.CodeShuttingDown, "the chat server is shutting down"))
 			}
+			return
+		}
+		if st := s.Status(); !st.Accepting {
+			s.reject(p, m, wire.Errorf(wire.CodeUnavailable, "the chat server takes no new chats (disabled or at limit-for-sessions %d)", st.LimitForSessions))
 			return
 		}
 		e := &entry{id: id, push: make(map[string]*peer)}
