@@ -195,7 +195,6 @@ func (s *Server) rebuild(ctx context.Context, e *entry, snap transcript.Snapshot
 	e.sess, e.epoch = sess, snap.Session.Epoch
 	s.fenced.forget(e.id) // served here again, should it have been taken from here before
 	if err := s.commit(ctx, e, st); err != nil {
-		e.sess = nil
 		return err
 	}
 	if client, ok := presentClient(sess); ok && len(st.Events) > 0 {
