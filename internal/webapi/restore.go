@@ -48,23 +48,17 @@ func deadlineOf(ctx context.Context) time.Time {
 
 // lost reports whether err says the chat is not (or no longer) served where
 // the request went: its chat server is unreachable, went away, or answers
-// that another one owns the chat, or that it does not have it.
+// that another one owns the chat, that it does not have it, or that it is a
+// backup.
 func lost(err error) bool {
-	if errors.Is(err, errUnreachable) || errors.Is(err, wire.ErrNotConnected) || errors.Is(err, wire.ErrClosed) || errors.Is(err, errOwnerTimeout) {
-		return true
-	}
-	var we *wire.Error
-	return errors.As(err, &we) && (we.Code == wire.CodeStaleOwner || we.Code == wire.CodeNoSuchSession)
+	return errors.Is(err, errUnreachable) || errors.Is(err, wire.ErrNotConnected) || errors.Is(err, wire.ErrClosed) ||
+		errors.Is(err, errOwnerTimeout) || denied(err)
 }
 
 // unapplied reports whether a request that failed with err certainly had no
 // effect, so that repeating it elsewhere cannot duplicate it.
 func unapplied(err error) bool {
-	if errors.Is(err, errUnreachable) || errors.Is(err, wire.ErrNotConnected) {
-		return true
-	}
-	var we *wire.Error
-	return errors.As(err, &we) && (we.Code == wire.CodeStaleOwner || we.Code == wire.CodeNoSuchSession)
+	return errors.Is(err, errUnreachable) || errors.Is(err, wire.ErrNotConnected) || denied(err)
 }
 
 // maxHops bounds how often one request follows its chat to another chat
