@@ -391,6 +391,13 @@ func (f *failover) settled(ch *haChat, from string) bool {
 // runFailover kills the chat server that owns most of 50 chats while every
 // chat's customer and agent are sending; each chat goes on on the survivor.
 func runFailover(t *testing.T, c *cluster, db string) {
+	runFault(t, c, db, func(victim string) { c.signal(victim, syscall.SIGKILL) })
+}
+
+// runFault is runFailover with fault instead of the kill: whatever it does
+// to the victim, each chat must go on on the survivor, every acknowledged
+// message kept and none duplicated.
+func runFault(t *testing.T, c *cluster, db string, fault func(victim string)) {
 	const chats = 50
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
@@ -431,7 +438,7 @@ func runFailover(t *testing.T, c *cluster, db string) {
 		t.Fatalf("traffic before the kill: %v", trafficErr)
 	}
 	close(f.killed)
-	c.signal(f.victim, syscall.SIGKILL)
+	fault(f.victim)
 	<-done
 	if trafficErr != nil {
 		t.Fatal(trafficErr)

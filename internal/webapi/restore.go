@@ -203,12 +203,13 @@ func (s *Server) restoreChat(ctx context.Context, q *request, cause error) (*cha
 }
 
 // denied reports whether err is a chat server's answer that it does not
-// have the chat (8200) or that another one took it (8211): a fact about
-// that server, not about the chat, which only a restore reads from the
-// store.
+// have the chat (8200), that another one took it (8211), or that it is the
+// backup of a warm-standby pair (112): a fact about that server, not about
+// the chat, which only a restore reads from the store. None of them had an
+// effect.
 func denied(err error) bool {
 	var we *wire.Error
-	return errors.As(err, &we) && (we.Code == wire.CodeStaleOwner || we.Code == wire.CodeNoSuchSession)
+	return errors.As(err, &we) && (we.Code == wire.CodeStaleOwner || we.Code == wire.CodeNoSuchSession || we.Code == wire.CodeBackup)
 }
 
 // final reports whether a restore refusal holds on every chat server.
