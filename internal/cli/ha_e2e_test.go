@@ -391,13 +391,14 @@ func (f *failover) settled(ch *haChat, from string) bool {
 // runFailover kills the chat server that owns most of 50 chats while every
 // chat's customer and agent are sending; each chat goes on on the survivor.
 func runFailover(t *testing.T, c *cluster, db string) {
-	runFault(t, c, db, func(victim string) { c.signal(victim, syscall.SIGKILL) })
+	runFault(t, c, db, 2*time.Second, func(victim string) { c.signal(victim, syscall.SIGKILL) })
 }
 
 // runFault is runFailover with fault instead of the kill: whatever it does
 // to the victim, each chat must go on on the survivor, every acknowledged
-// message kept and none duplicated.
-func runFault(t *testing.T, c *cluster, db string, fault func(victim string)) {
+// message kept and none duplicated, restored within p99 (a generous bound:
+// the figures are in the log).
+func runFault(t *testing.T, c *cluster, db string, p99 time.Duration, fault func(victim string)) {
 	const chats = 50
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
@@ -464,7 +465,7 @@ func runFault(t *testing.T, c *cluster, db string, fault func(victim string)) {
 		}
 	}
 	t.Logf("%d messages were being sent as the kill was sent, %d of them not acknowledged", inFlight, failed)
-	reportRestoreTimes(t, all, f.victim)
+	reportRestoreTimes(t, all, f.victim, p99)
 }
 
 func isClosed(c <-chan struct{}) bool {
@@ -888,7 +889,7 @@ func openContacts(t *testing.T, db, dataDir string) contact.Store {
 
 // reportRestoreTimes logs p50/p99 of the time from the kill to each moved
 // chat's first successful request on its new server, and holds p99 to 2 s.
-func reportRestoreTimes(t *testing.T, chats []*haChat, victim string) {
+func reportRestoreTimes(t *testing.T, chats []*haChat, victim string, within time.Duration) {
 	t.Helper()
 	var ds []time.Duration
 	for _, ch := range chats {
@@ -902,8 +903,8 @@ func reportRestoreTimes(t *testing.T, chats []*haChat, victim string) {
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 	p50, p99 := ds[len(ds)/2], ds[min(len(ds)-1, len(ds)*99/100)]
 	t.Logf("%d chats restored off %s: restore time p50 %v, p99 %v, max %v", len(ds), victim, p50, p99, ds[len(ds)-1])
-	if p99 > 2*time.Second {
-		t.Errorf("restore time p99 = %v, want under 2s", p99)
+	if p99 > within {
+		t.Errorf("restore time p99 = %v, want under %v", p99, within)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -88,7 +89,9 @@ func TestWarmStandbyEndToEnd(t *testing.T) {
 				db = storetest.PostgresDSN(t)
 			}
 			c, _ := startPairCluster(t, db)
-			runFailover(t, c, db)
+			// The backup takes over after backup-takeover-timeout (1 s),
+			// the web API places chats there after its next status poll.
+			runFault(t, c, db, 6*time.Second, func(victim string) { c.signal(victim, syscall.SIGKILL) })
 			c.waitRoles(map[string]string{"chat-2": chatserver.RolePrimary})
 		})
 	}
@@ -107,7 +110,7 @@ func TestSwitchoverEndToEnd(t *testing.T) {
 				db = storetest.PostgresDSN(t)
 			}
 			c, file := startPairCluster(t, db)
-			runFault(t, c, db, func(victim string) {
+			runFault(t, c, db, 4*time.Second, func(victim string) {
 				out, err := exec.Command(buildParley(t), "switchover", "--config", file, "--app", "chat-2").CombinedOutput()
 				if err != nil || !strings.Contains(string(out), "chat-1 is now the backup; chat-2 takes the primary role") {
 					t.Errorf("parley switchover: %v\n%s", err, out)
