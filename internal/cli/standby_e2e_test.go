@@ -17,9 +17,10 @@ import (
 
 // startPairCluster runs `parley up` with chat-1 and its backup chat-2 (a
 // warm-standby pair) on database db and a web API connected to chat-1
-// only, and waits until chat-1 serves as the primary and chat-2 stands by.
-// It returns the cluster and its deployment file.
-func startPairCluster(t *testing.T, db string) (*cluster, string) {
+// only, and waits until chat-1 serves as the primary and chat-2 stands by;
+// withTLS turns TLS on everywhere (see cluster.withTLS). It returns the
+// cluster and its deployment file.
+func startPairCluster(t *testing.T, db string, withTLS bool) (*cluster, string) {
 	t.Helper()
 	dir := t.TempDir()
 	c := newCluster(t, dir, "chat-1", "chat-2", "gms-1")
@@ -40,6 +41,9 @@ applications:
     connections: [chat-1]
     options: {settings: {request-timeout: 8, status-poll-interval: 1}, log: {verbose: debug}}
 `, c.dataDir, database, c.addrs["chat-1"], chat, c.addrs["chat-2"], chat, c.addrs["gms-1"])
+	if withTLS {
+		yaml = c.withTLS(yaml)
+	}
 	c.launch(dir, yaml, "chat-1", "chat-2", "gms-1")
 	c.waitRoles(map[string]string{"chat-1": chatserver.RolePrimary, "chat-2": chatserver.RoleBackup})
 	return c, filepath.Join(dir, "parley.yaml")
@@ -88,7 +92,7 @@ func TestWarmStandbyEndToEnd(t *testing.T) {
 			if backend == "postgres" {
 				db = storetest.PostgresDSN(t)
 			}
-			c, _ := startPairCluster(t, db)
+			c, _ := startPairCluster(t, db, false)
 			// The backup takes over after backup-takeover-timeout (1 s),
 			// the web API places chats there after its next status poll.
 			runFault(t, c, db, 6*time.Second, func(victim string) { c.signal(victim, syscall.SIGKILL) })
@@ -103,13 +107,14 @@ func TestWarmStandbyEndToEnd(t *testing.T) {
 // primary, every acknowledged message kept and none duplicated, and the old
 // primary stands by.
 func TestSwitchoverEndToEnd(t *testing.T) {
-	for _, backend := range []string{"sqlite", "postgres"} {
+	for _, backend := range []string{"sqlite", "postgres", "sqlite-tls"} {
 		t.Run(backend, func(t *testing.T) {
 			db := "sqlite"
 			if backend == "postgres" {
 				db = storetest.PostgresDSN(t)
 			}
-			c, file := startPairCluster(t, db)
+			// With TLS, parley switchover reaches both members over TLS too.
+			c, file := startPairCluster(t, db, backend == "sqlite-tls")
 			runFault(t, c, db, 4*time.Second, func(victim string) {
 				out, err := exec.Command(buildParley(t), "switchover", "--config", file, "--app", "chat-2").CombinedOutput()
 				if err != nil || !strings.Contains(string(out), "chat-1 is now the backup; chat-2 takes the primary role") {
