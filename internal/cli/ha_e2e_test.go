@@ -65,10 +65,6 @@ func startClusterTLS(t *testing.T, withTLS bool, db, chatOptions string, webSett
 	t.Helper()
 	dir := t.TempDir()
 	c := newCluster(t, dir, "chat-1", "chat-2", "gms-1")
-	database := "{driver: sqlite, dsn: parley.db}"
-	if db != "sqlite" {
-		database = fmt.Sprintf("{driver: postgres, dsn: %q}", db)
-	}
 	yaml := fmt.Sprintf(`data-dir: %s
 databases:
   main: %s
@@ -80,12 +76,30 @@ applications:
     listen: "%s"
     connections: [chat-1, chat-2]
     options: {settings: {request-timeout: 8, status-poll-interval: 1%s}, log: {verbose: debug}}
-`, c.dataDir, database, c.addrs["chat-1"], chatOptions, c.addrs["chat-2"], chatOptions, c.addrs["gms-1"], strings.Join(append([]string{""}, webSettings...), ", "))
+`, c.dataDir, databaseYAML(db), c.addrs["chat-1"], chatOptions, c.addrs["chat-2"], chatOptions, c.addrs["gms-1"], strings.Join(append([]string{""}, webSettings...), ", "))
 	if withTLS {
 		yaml = c.withTLS(yaml)
 	}
 	c.launch(dir, yaml, "chat-1", "chat-2", "gms-1")
 	return c
+}
+
+// databaseYAML is the deployment's entry for database db: "sqlite" (a file
+// under data-dir) or a PostgreSQL DSN.
+func databaseYAML(db string) string {
+	if db == "sqlite" {
+		return "{driver: sqlite, dsn: parley.db}"
+	}
+	return fmt.Sprintf("{driver: postgres, dsn: %q}", db)
+}
+
+// backendDB returns the database of a test's backend: "sqlite" for the
+// SQLite ones, a fresh PostgreSQL schema's DSN for "postgres".
+func backendDB(t *testing.T, backend string) string {
+	if backend == "postgres" {
+		return storetest.PostgresDSN(t)
+	}
+	return "sqlite"
 }
 
 // withTLS makes the certificates of the deployment in yaml and returns it

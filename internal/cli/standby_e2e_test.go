@@ -12,7 +12,6 @@ import (
 
 	"github.com/parley-chat/parley/internal/chat/chatserver"
 	"github.com/parley-chat/parley/internal/settle"
-	"github.com/parley-chat/parley/internal/store/storetest"
 )
 
 // startPairCluster runs `parley up` with chat-1 and its backup chat-2 (a
@@ -24,10 +23,6 @@ func startPairCluster(t *testing.T, db string, withTLS bool) (*cluster, string) 
 	t.Helper()
 	dir := t.TempDir()
 	c := newCluster(t, dir, "chat-1", "chat-2", "gms-1")
-	database := "{driver: sqlite, dsn: parley.db}"
-	if db != "sqlite" {
-		database = fmt.Sprintf("{driver: postgres, dsn: %q}", db)
-	}
 	const chat = "session-restoration-mode: simple, transcript-auto-save: 1, backup-takeover-timeout: 1"
 	yaml := fmt.Sprintf(`data-dir: %s
 databases:
@@ -40,7 +35,7 @@ applications:
     listen: "%s"
     connections: [chat-1]
     options: {settings: {request-timeout: 8, status-poll-interval: 1}, log: {verbose: debug}}
-`, c.dataDir, database, c.addrs["chat-1"], chat, c.addrs["chat-2"], chat, c.addrs["gms-1"])
+`, c.dataDir, databaseYAML(db), c.addrs["chat-1"], chat, c.addrs["chat-2"], chat, c.addrs["gms-1"])
 	if withTLS {
 		yaml = c.withTLS(yaml)
 	}
@@ -88,10 +83,7 @@ func (c *cluster) waitRoles(want map[string]string) {
 func TestWarmStandbyEndToEnd(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
-			db := "sqlite"
-			if backend == "postgres" {
-				db = storetest.PostgresDSN(t)
-			}
+			db := backendDB(t, backend)
 			c, _ := startPairCluster(t, db, false)
 			// The backup takes over after backup-takeover-timeout (1 s),
 			// the web API places chats there after its next status poll.
@@ -109,10 +101,7 @@ func TestWarmStandbyEndToEnd(t *testing.T) {
 func TestSwitchoverEndToEnd(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgres", "sqlite-tls"} {
 		t.Run(backend, func(t *testing.T) {
-			db := "sqlite"
-			if backend == "postgres" {
-				db = storetest.PostgresDSN(t)
-			}
+			db := backendDB(t, backend)
 			// With TLS, parley switchover reaches both members over TLS too.
 			c, file := startPairCluster(t, db, backend == "sqlite-tls")
 			runFault(t, c, db, 4*time.Second, func(victim string) {

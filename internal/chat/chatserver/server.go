@@ -371,14 +371,8 @@ func (s *Server) dropPeer(p *peer) {
 func (s *Server) shutdown() {
 	s.mu.Lock()
 	s.closing = true
-	peers := make([]*peer, 0, len(s.peers))
-	for p := range s.peers {
-		peers = append(peers, p)
-	}
 	s.mu.Unlock()
-	for _, p := range peers {
-		p.conn.Close()
-	}
+	s.closePeers()
 	s.mu.Lock()
 	s.stopped = true
 	s.mu.Unlock()

@@ -227,7 +227,7 @@ func (s *Server) dropAll() int {
 }
 
 // closePeers closes every wire connection gracefully (queued replies are
-// written first); the listener stays open.
+// written first); the listener is left as it is.
 func (s *Server) closePeers() {
 	s.mu.Lock()
 	peers := make([]*peer, 0, len(s.peers))
