@@ -179,3 +179,25 @@ func post(t *testing.T, addr, path string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestRestoreDoesNotDeferToBackup: a chat server outside the pair that
+// restores a chat whose owner stood down (a switchover) restores it itself:
+// the old owner is alive with the same incarnation, but a backup holds no
+// chat.
+func TestRestoreDoesNotDeferToBackup(t *testing.T) {
+	p := startPair(t)
+	c := p.hs["chat-1"].login(p.hs["chat-1"].dial(chatserver.FlexPath))
+	if code := post(t, p.hs["chat-1"].addr, "/admin/switchover"); code != http.StatusOK {
+		t.Fatalf("switchover: HTTP %d", code)
+	}
+	p.waitRole("chat-1", chatserver.RoleBackup)
+	peers := map[string]service.Endpoint{"chat-1": {Name: "chat-1", Addr: p.hs["chat-1"].addr}}
+	other := serve(t, chatserver.Config{Name: "chat-3", Options: defaultOptions(t), Transcripts: p.db.Transcripts(),
+		Contacts: p.db.Contacts(), Peers: peers, SweepInterval: -1}, p.db)
+	// from names another server than the owner: the restore would defer
+	// to a live owner that holds the chat.
+	st := other.dial(chatserver.FlexPath).must(wire.RequestRestore, c.ref(map[string]any{"from": "chat-9"}))
+	if st.Alias != "chat-3" {
+		t.Fatalf("restore answered alias %q, want chat-3 (restored there, not deferred to the backup)", st.Alias)
+	}
+}
