@@ -41,7 +41,8 @@ const maxPairTick = 500 * time.Millisecond
 type standby struct {
 	backup atomic.Bool // serving nothing: requests are refused with 112
 	// mu serialises role changes (start, takeover, step down, switchover)
-	// and guards down.
+	// and guards down. Lock order: standby.mu before Server.mu (standDown
+	// closes the peers and queues operations while holding it).
 	mu sync.Mutex
 	// down is when the partner was first found unreachable since it last
 	// answered; zero while it answers.
