@@ -91,6 +91,10 @@ type Settings struct {
 	// ADDPTimeout is addp-timeout, 0-3600 s, default 10 s: the keep-alive
 	// ping interval on protocol connections; 0 turns pings off.
 	ADDPTimeout time.Duration
+	// BackupTakeoverTimeout is backup-takeover-timeout (parley's own
+	// option), 1-3600 s, default 3 s: how long the backup of a warm-standby
+	// pair finds its primary unreachable before it takes over (docs/ha.md).
+	BackupTakeoverTimeout time.Duration
 }
 
 // InactivityControl is the [inactivity-control] section of a chat server.
@@ -202,6 +206,7 @@ func DefaultChatServerOptions() ChatServerOptions {
 			LimitForFlexUsers:        1001,
 			MaxMessageSize:           65536,
 			ADDPTimeout:              10 * time.Second,
+			BackupTakeoverTimeout:    3 * time.Second,
 		},
 		InactivityControl: InactivityControl{
 			IncludeNotices: "major",
@@ -259,6 +264,7 @@ func (s Settings) validate() []*Error {
 		intIn("limit-for-flex-users", s.LimitForFlexUsers, 0, 1000000),
 		intIn("max-message-size", s.MaxMessageSize, 1024, 16777216),
 		secondsIn("addp-timeout", s.ADDPTimeout, 0, 3600),
+		secondsIn("backup-takeover-timeout", s.BackupTakeoverTimeout, 1, 3600),
 	)
 }
 
