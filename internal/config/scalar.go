@@ -38,6 +38,8 @@ func (s *Settings) section() section {
 		"limit-for-flex-users":       &s.LimitForFlexUsers,
 		"max-message-size":           &s.MaxMessageSize,
 		"addp-timeout":               &s.ADDPTimeout,
+		"orphan-sweep-interval":      &s.OrphanSweepInterval,
+		"orphan-timeout":             &s.OrphanTimeout,
 	}
 }
 

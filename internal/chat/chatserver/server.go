@@ -75,7 +75,8 @@ type Config struct {
 	Trust *service.Trust
 	// SweepInterval is how often the server looks for orphans (sessions in
 	// the store whose owner does not hold them, docs/ha.md "Orphans"): zero
-	// means 30 s, a negative value turns the sweeper off.
+	// means [settings] orphan-sweep-interval, a negative value turns the
+	// sweeper off.
 	SweepInterval time.Duration
 }
 
