@@ -57,6 +57,11 @@ type Application struct {
 	Connections []string // names of the applications it talks to
 	// TLS is the tls key; nil serves and dials in plain text.
 	TLS *TLSFiles
+	// Disabled is disabled (chat servers only), default false: the
+	// administrator's way, in the file, to make a chat server take no new
+	// chats while it serves its current ones (the seed's disabling of the
+	// application in the configuration), applied on SIGHUP.
+	Disabled bool
 	// AdminListen is admin-listen: host:port of a second, plain listener
 	// serving /healthz, /metrics and the role's read-only figures without
 	// credentials, for a monitoring network the administrator trusts.
@@ -101,6 +106,7 @@ type fileApp struct {
 	Options     map[string]map[string]yaml.Node `yaml:"options"`
 	TLS         *fileTLS                        `yaml:"tls"`
 	AdminListen string                          `yaml:"admin-listen"`
+	Disabled    bool                            `yaml:"disabled"`
 }
 
 // Load reads and parses the deployment file at path.

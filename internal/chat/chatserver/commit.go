@@ -277,6 +277,7 @@ func (s *Server) cleanUp(ctx context.Context, e *entry, first bool) {
 			return
 		}
 	}
+	s.event(evSessionDeleted, e.id, e.id, s.kpi.current.Load())
 	s.lingerThenForget(e)
 }
 

@@ -60,7 +60,11 @@ type Config struct {
 	// each change. Nil keeps the flag in memory only, and a restart enables
 	// the server again.
 	Availability chat.AvailabilityStore
-	Logger       *slog.Logger
+	// Disabled is the deployment file's disabled key at start: the server
+	// takes no new chats while it or the operator's flag is set (see
+	// SetDeploymentDisabled).
+	Disabled bool
+	Logger   *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Peers are the deployment's chat servers by name, for
@@ -106,6 +110,8 @@ type Server struct {
 	// disabled is set by an operator: the server takes no new chats and
 	// keeps serving its current ones (the seed's graceful drain).
 	disabled atomic.Bool
+	// fileDisabled is the deployment file's disabled key, as last read.
+	fileDisabled atomic.Bool
 	// availMu serialises changes of disabled with their writes to
 	// cfg.Availability, so that the store and the flag agree.
 	availMu sync.Mutex
@@ -146,6 +152,7 @@ func New(cfg Config) (*Server, error) {
 		metrics:  service.NewRegistry(),
 	}
 	s.incarnation = newIncarnation()
+	s.cfg.Transcripts = &watchedStore{Store: cfg.Transcripts, s: s}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -156,6 +163,7 @@ func New(cfg Config) (*Server, error) {
 	s.peerHTTP = cfg.Trust.HTTPClient(10 * time.Second)
 	cfg.Trust.Instrument(s.metrics, s.log)
 	s.live.Store(live)
+	s.fileDisabled.Store(cfg.Disabled)
 	s.ixn = newIxnLink(s)
 	s.work, s.stopWork = context.WithCancel(context.Background())
 	s.kpi.register(s.metrics)
@@ -264,11 +272,14 @@ type Status struct {
 	// store): a restore defers only to an owner whose current process it is.
 	Incarnation string `json:"incarnation"`
 	// Stopping is set once the server shuts down: it serves no session.
-	Stopping         bool  `json:"stopping,omitempty"`
-	Accepting        bool  `json:"accepting"`
-	Disabled         bool  `json:"disabled"`
-	SessionsCurrent  int64 `json:"sessions_current"`
-	LimitForSessions int   `json:"limit_for_sessions"`
+	Stopping  bool `json:"stopping,omitempty"`
+	Accepting bool `json:"accepting"`
+	Disabled  bool `json:"disabled"`
+	// DisabledBy says who disabled the server: "deployment" (the file's
+	// disabled key), "admin" (POST /admin/disable), or both.
+	DisabledBy       []string `json:"disabled_by,omitempty"`
+	SessionsCurrent  int64    `json:"sessions_current"`
+	LimitForSessions int      `json:"limit_for_sessions"`
 }
 
 // Status returns the server's current status.
@@ -277,10 +288,11 @@ func (s *Server) Status() Status {
 		Name:             s.cfg.Name,
 		Incarnation:      s.incarnation,
 		Stopping:         s.health() != nil,
-		Disabled:         s.disabled.Load(),
+		DisabledBy:       s.disabledBy(),
 		SessionsCurrent:  s.kpi.current.Load(),
 		LimitForSessions: s.options().Settings.LimitForSessions,
 	}
+	st.Disabled = len(st.DisabledBy) > 0
 	full := st.LimitForSessions > 0 && st.SessionsCurrent >= int64(st.LimitForSessions)
 	st.Accepting = !st.Disabled && !full && s.health() == nil
 	return st

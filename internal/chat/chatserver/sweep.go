@@ -220,7 +220,7 @@ func (s *Server) adoptOp(ctx context.Context, e *entry, h transcript.Session) {
 	s.kpi.orphansRestored.Add(1)
 	s.kpi.opened(e)
 	s.ixn.relocate(e.id)
-	s.log.Info("orphan restored", "session", e.id, "from", h.Owner, "epoch", epoch)
+	s.event(evOrphanRestored, e.id, h.Owner, epoch)
 	if s.cfg.Options.Settings.SessionRestoreDoPurge && h.Owner != s.cfg.Name {
 		s.purgeOn(h.Owner, e.id)
 	}
@@ -257,7 +257,7 @@ func (s *Server) finaliseOrphan(ctx context.Context, e *entry, snap transcript.S
 		return
 	}
 	s.kpi.orphansFinalised.Add(1)
-	s.log.Info("orphan finalised", "session", e.id, "from", snap.Session.Owner, "epoch", epoch)
+	s.event(evOrphanFinalised, e.id, snap.Session.Owner, epoch)
 }
 
 // saveSnapshot files the final transcript of a stored session that ended
