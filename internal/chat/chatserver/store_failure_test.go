@@ -205,10 +205,11 @@ func TestSaveFailureContinue(t *testing.T) {
 	if got := strings.Join(messageTexts(t, h.ts, c.sessionID), "|"); got != "one|two|three|four" {
 		t.Errorf("stored messages = %q, want each once, in order", got)
 	}
-	for _, m := range c.pushed() {
-		if m.Type == transcript.Notice && (m.Text == "save" || m.Text == "ucs-save-fail") {
-			t.Errorf("the customer received the %s notice", m.Text)
-		}
+	// The customer is told too (issue 19, item 7).
+	for _, notice := range []string{"ucs-save-fail", "save"} {
+		c.waitPush("the "+notice+" notice to the customer", func(m transcript.APIMessage, _ status) bool {
+			return m.Type == transcript.Notice && m.Text == notice
+		})
 	}
 }
 
