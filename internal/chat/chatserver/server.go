@@ -110,6 +110,9 @@ type Server struct {
 	// disabled is set by an operator: the server takes no new chats and
 	// keeps serving its current ones (the seed's graceful drain).
 	disabled atomic.Bool
+	// flexUsers counts the customers present in the sessions here, for
+	// limit-for-flex-users (countFlex).
+	flexUsers atomic.Int64
 	// fileDisabled is the deployment file's disabled key, as last read.
 	fileDisabled atomic.Bool
 	// availMu serialises changes of disabled with their writes to
@@ -280,21 +283,28 @@ type Status struct {
 	DisabledBy       []string `json:"disabled_by,omitempty"`
 	SessionsCurrent  int64    `json:"sessions_current"`
 	LimitForSessions int      `json:"limit_for_sessions"`
+	// FlexUsers counts the customers present here; at LimitForFlexUsers
+	// (0: no limit) the server takes no new chats.
+	FlexUsers         int64 `json:"flex_users"`
+	LimitForFlexUsers int   `json:"limit_for_flex_users"`
 }
 
 // Status returns the server's current status.
 func (s *Server) Status() Status {
 	st := Status{
-		Name:             s.cfg.Name,
-		Incarnation:      s.incarnation,
-		Stopping:         s.health() != nil,
-		DisabledBy:       s.disabledBy(),
-		SessionsCurrent:  s.kpi.current.Load(),
-		LimitForSessions: s.options().Settings.LimitForSessions,
+		Name:              s.cfg.Name,
+		Incarnation:       s.incarnation,
+		Stopping:          s.health() != nil,
+		DisabledBy:        s.disabledBy(),
+		SessionsCurrent:   s.kpi.current.Load(),
+		LimitForSessions:  s.options().Settings.LimitForSessions,
+		FlexUsers:         s.flexUsers.Load(),
+		LimitForFlexUsers: s.options().Settings.LimitForFlexUsers,
 	}
 	st.Disabled = len(st.DisabledBy) > 0
 	full := st.LimitForSessions > 0 && st.SessionsCurrent >= int64(st.LimitForSessions)
-	st.Accepting = !st.Disabled && !full && s.health() == nil
+	flexFull := st.LimitForFlexUsers > 0 && st.FlexUsers >= int64(st.LimitForFlexUsers)
+	st.Accepting = !st.Disabled && !full && !flexFull && s.health() == nil
 	return st
 }
 
