@@ -111,8 +111,14 @@ applications:
 // handing it its listeners from held: NAME, and NAME/admin if held has one.
 func runApp(t *testing.T, held *heldListeners, file, name string) *exec.Cmd {
 	t.Helper()
+	return runBin(t, buildParley(t), held, file, name)
+}
+
+// runBin is runApp with the parley binary bin.
+func runBin(t *testing.T, bin string, held *heldListeners, file, name string) *exec.Cmd {
+	t.Helper()
 	out := &syncBuffer{}
-	cmd := exec.Command(buildParley(t), "run", "--config", file, "--app", name)
+	cmd := exec.Command(bin, "run", "--config", file, "--app", name)
 	cmd.Stdout, cmd.Stderr = out, out
 	names := []string{name}
 	if held.lns[adminName(name)] != nil {
