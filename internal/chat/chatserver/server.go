@@ -287,6 +287,9 @@ type Status struct {
 	// (0: no limit) the server takes no new chats.
 	FlexUsers         int64 `json:"flex_users"`
 	LimitForFlexUsers int   `json:"limit_for_flex_users"`
+	// WireVersion is the protocol version this server speaks (wire.Version),
+	// for an administrator following a rolling upgrade.
+	WireVersion int `json:"wire_version"`
 }
 
 // Status returns the server's current status.
@@ -300,6 +303,7 @@ func (s *Server) Status() Status {
 		LimitForSessions:  s.options().Settings.LimitForSessions,
 		FlexUsers:         s.flexUsers.Load(),
 		LimitForFlexUsers: s.options().Settings.LimitForFlexUsers,
+		WireVersion:       wire.Version,
 	}
 	st.Disabled = len(st.DisabledBy) > 0
 	full := st.LimitForSessions > 0 && st.SessionsCurrent >= int64(st.LimitForSessions)
