@@ -14,6 +14,7 @@ import (
 	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/store/sqlite"
 	"github.com/parley-chat/parley/internal/transcript"
+	"github.com/parley-chat/parley/internal/wire"
 )
 
 // countingContacts is a contact store that counts the final saves of each
@@ -208,5 +209,32 @@ func TestSweeperExpiresOrphan(t *testing.T) {
 	}
 	if r, f := kpiSum(rest, "orphan_restored"), kpiSum(rest, "orphan_finalised"); r != 0 || f != 1 {
 		t.Errorf("orphan_restored %d, orphan_finalised %d, want 0 and 1", r, f)
+	}
+}
+
+// TestSweeperStopsExpiredOrphansInteraction: the interaction of an expired
+// orphan is stopped by the sweeper that finalises it, so that the agent
+// holding it is released (issue 19, item 4).
+func TestSweeperStopsExpiredOrphansInteraction(t *testing.T) {
+	x := startIxn(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "ixn.db"))
+	alice := x.agent()
+	hs, contacts := tunedSweepers(t, 2, func(i int, cfg *chatserver.Config) {
+		cfg.IxnServers = endpoints([]string{x.addr})
+		cfg.Options.Settings.OrphanTimeout = time.Minute
+		if i > 0 {
+			cfg.Now = func() time.Time { return time.Now().Add(time.Hour) }
+		}
+	})
+	a, b := hs[0], hs[1]
+	c := a.login(a.dial(chatserver.FlexPath))
+	alice.wait(wire.EventInvite, c.sessionID, at(a))
+	alice.ok(wire.RequestAccept, map[string]string{"interactionId": c.sessionID})
+	a.crash()
+	alice.wait(wire.EventProcessingStopped, c.sessionID, nil)
+	if n := contacts.count(c.sessionID); n != 1 {
+		t.Errorf("final transcript saved %d times, want once", n)
+	}
+	if k := b.srv.KPI(); k["orphan_finalised"] != 1 {
+		t.Errorf("kpi = %v", k)
 	}
 }
