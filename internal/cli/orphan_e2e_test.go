@@ -97,12 +97,8 @@ func startOrphanCluster(t *testing.T, db string) *cluster {
 	dir := t.TempDir()
 	names := []string{"chat-1", "chat-2", "chat-3", "gms-1"}
 	c := newCluster(t, dir, names...)
-	database := "{driver: sqlite, dsn: parley.db}"
-	if db != "sqlite" {
-		database = fmt.Sprintf("{driver: postgres, dsn: %q}", db)
-	}
 	chat := "{type: chat-server, listen: %q, database: main, options: {settings: {orphan-sweep-interval: 1, orphan-timeout: 1, flex-disconnect-timeout: 600}}}"
-	yaml := fmt.Sprintf("data-dir: %s\ndatabases:\n  main: %s\napplications:\n", c.dataDir, database)
+	yaml := deploymentHead(c.dataDir, db)
 	for _, name := range names[:3] {
 		yaml += fmt.Sprintf("  %s: "+chat+"\n", name, c.addrs[name])
 	}
@@ -154,4 +150,15 @@ func (c *cluster) locationCode(id string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// deploymentHead is the start of a deployment file with data-dir dataDir
+// and the database main on db ("sqlite", or a PostgreSQL DSN), up to the
+// applications key.
+func deploymentHead(dataDir, db string) string {
+	database := "{driver: sqlite, dsn: parley.db}"
+	if db != "sqlite" {
+		database = fmt.Sprintf("{driver: postgres, dsn: %q}", db)
+	}
+	return fmt.Sprintf("data-dir: %s\ndatabases:\n  main: %s\napplications:\n", dataDir, database)
 }

@@ -136,18 +136,10 @@ func startOld(t *testing.T, old, db string) *upgrade {
 	names := []string{"chat-1", "chat-2", "gms-1"}
 	held, addrs := holdListeners(t, names...)
 	c := &cluster{t: t, dataDir: filepath.Join(dir, "data"), out: &syncBuffer{}, addrs: addrs}
-	database := "{driver: sqlite, dsn: parley.db}"
-	if db != "sqlite" {
-		database = fmt.Sprintf("{driver: postgres, dsn: %q}", db)
-	}
-	yaml := fmt.Sprintf(`data-dir: %s
-databases:
-  main: %s
-applications:
-  chat-1: {type: chat-server, listen: "%s", database: main}
+	yaml := deploymentHead(c.dataDir, db) + fmt.Sprintf(`  chat-1: {type: chat-server, listen: "%s", database: main}
   chat-2: {type: chat-server, listen: "%s", database: main}
   gms-1: {type: web-api, listen: "%s", connections: [chat-1, chat-2], options: {settings: {request-timeout: 8, status-poll-interval: 1}}}
-`, c.dataDir, database, addrs["chat-1"], addrs["chat-2"], addrs["gms-1"])
+`, addrs["chat-1"], addrs["chat-2"], addrs["gms-1"])
 	u := &upgrade{cluster: c, file: filepath.Join(dir, "parley.yaml"), held: held, procs: map[string]*exec.Cmd{}}
 	if err := os.WriteFile(u.file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
