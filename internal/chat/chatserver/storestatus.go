@@ -3,7 +3,7 @@ package chatserver
 import (
 	"context"
 	"errors"
-	"sync"
+	"sync/atomic"
 
 	"github.com/parley-chat/parley/internal/transcript"
 )
@@ -16,10 +16,8 @@ import (
 // to a cancelled request tells nothing.
 type watchedStore struct {
 	transcript.Store
-	s *Server
-
-	mu   sync.Mutex // guards down
-	down bool
+	s    *Server
+	down atomic.Bool // the last answer said the store is unavailable
 }
 
 func (w *watchedStore) observe(err error) error {
@@ -28,14 +26,14 @@ func (w *watchedStore) observe(err error) error {
 	}
 	down := err != nil && !errors.Is(err, transcript.ErrNotFound) && !errors.Is(err, transcript.ErrStaleEpoch) &&
 		!errors.Is(err, transcript.ErrIndexConflict) && !errors.Is(err, transcript.ErrExists)
-	w.mu.Lock()
-	changed := w.down != down
-	w.down = down
-	w.mu.Unlock()
-	switch {
-	case changed && down:
+	// Lock-free on the hot path: only a change swaps, and one caller wins
+	// it and logs it.
+	if w.down.Load() == down || !w.down.CompareAndSwap(!down, down) {
+		return err
+	}
+	if down {
 		w.s.event(evStoreUnavailable, "intermediate transcript store", err)
-	case changed:
+	} else {
 		w.s.event(evStoreAvailable, "intermediate transcript store")
 	}
 	return err
