@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -127,6 +128,18 @@ func runRollingUpgrade(t *testing.T, old, db string) {
 		return u.end(ctx, all[i])
 	})
 	settleTranscripts(t, u.cluster, db, all)
+	// Every chat ended on a new chat server, which logged it as the seed's
+	// administrator reads it: event 59245, the last one at current
+	// sessions=0.
+	logs := u.procs["chat-1"].Stdout.(*syncBuffer).String() + u.procs["chat-2"].Stdout.(*syncBuffer).String()
+	for i, ch := range all {
+		if !strings.Contains(logs, `msg="deleting session with sid=`+ch.id+` and intx=`+ch.id+` (current sessions=`) {
+			t.Errorf("chat %d: no event 59245 for %s", i, ch.id)
+		}
+	}
+	if !strings.Contains(logs, `(current sessions=0)" app=chat-`) {
+		t.Error("no event 59245 at current sessions=0")
+	}
 }
 
 // startOld runs chat-1, chat-2 and gms-1 with the old binary on db.
