@@ -190,13 +190,13 @@ func (s *Session) SystemNotice(now time.Time, t transcript.EventType, text strin
 	return st, nil
 }
 
-// Announce adds a notice from the server for agents and supervisors only
-// (visibility INT), delivered but not stored: the transcript-auto-save = 2
-// notices `save` and `ucs-save-fail` that desktops may process.
+// Announce adds a notice from the server for every party (visibility ALL),
+// delivered but not stored: the transcript-auto-save = 2 notices `save` and
+// `ucs-save-fail` that desktops and customers' clients may process.
 func (s *Session) Announce(now time.Time, noticeType string) Step {
 	var st Step
 	if !s.closed {
-		s.add(&st, transcript.Event{Type: transcript.Notice, Visibility: transcript.VisInt, Text: noticeType, NoticeType: noticeType}, now, false)
+		s.add(&st, transcript.Event{Type: transcript.Notice, Visibility: transcript.VisAll, Text: noticeType, NoticeType: noticeType}, now, false)
 	}
 	return st
 }

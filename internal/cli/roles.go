@@ -45,7 +45,7 @@ func newChatServer(ctx context.Context, d *config.Deployment, app *config.Applic
 	}
 	srv, err := chatserver.New(chatserver.Config{
 		Name: app.Name, Listen: app.Listen, Options: *app.Chat,
-		Transcripts: st.transcripts, Contacts: st.contacts, Files: st.files, Availability: st.availability, Logger: log,
+		Transcripts: st.transcripts, Contacts: st.contacts, Files: st.files, Availability: st.availability, Disabled: app.Disabled, Logger: log,
 		Peers: endpointsOf(d, config.ChatServer), IxnServers: ixnEndpoints(d, app), Trust: trust,
 		Pair: pairOf(d, app.Name, st.pairs),
 	})

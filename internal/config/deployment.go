@@ -60,6 +60,11 @@ type Application struct {
 	Backup string
 	// TLS is the tls key; nil serves and dials in plain text.
 	TLS *TLSFiles
+	// Disabled is disabled (chat servers only), default false: the
+	// administrator's way, in the file, to make a chat server take no new
+	// chats while it serves its current ones (the seed's disabling of the
+	// application in the configuration), applied on SIGHUP.
+	Disabled bool
 	// AdminListen is admin-listen: host:port of a second, plain listener
 	// serving /healthz, /metrics and the role's read-only figures without
 	// credentials, for a monitoring network the administrator trusts.
@@ -105,6 +110,7 @@ type fileApp struct {
 	TLS         *fileTLS                        `yaml:"tls"`
 	AdminListen string                          `yaml:"admin-listen"`
 	Backup      string                          `yaml:"backup"`
+	Disabled    bool                            `yaml:"disabled"`
 }
 
 // Load reads and parses the deployment file at path.

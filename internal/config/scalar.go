@@ -39,6 +39,8 @@ func (s *Settings) section() section {
 		"max-message-size":           &s.MaxMessageSize,
 		"addp-timeout":               &s.ADDPTimeout,
 		"backup-takeover-timeout":    &s.BackupTakeoverTimeout,
+		"orphan-sweep-interval":      &s.OrphanSweepInterval,
+		"orphan-timeout":             &s.OrphanTimeout,
 	}
 }
 

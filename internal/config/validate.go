@@ -69,7 +69,7 @@ func (d *Deployment) addApplications(apps map[string]fileApp) []*Error {
 // newApplication builds one application; the errors carry its name.
 func (d *Deployment) newApplication(name string, f fileApp) (*Application, []*Error) {
 	a := &Application{Name: name, Type: AppType(f.Type), Listen: f.Listen, AdminListen: f.AdminListen,
-		Database: f.Database, Connections: f.Connections, Backup: f.Backup, Log: defaultLogOptions()}
+		Database: f.Database, Connections: f.Connections, Backup: f.Backup, Log: defaultLogOptions(), Disabled: f.Disabled}
 	var errs []*Error
 	if !validName.MatchString(name) {
 		errs = append(errs, &Error{Msg: "invalid name (letters, digits, '.', '_', '-')"})
@@ -91,6 +91,9 @@ func (d *Deployment) newApplication(name string, f fileApp) (*Application, []*Er
 		a.Ixn = &opts
 	}
 	errs = append(errs, checkListen(a.Listen)...)
+	if a.Disabled && a.Type != ChatServer {
+		errs = append(errs, &Error{Option: "disabled", Value: "true", Msg: "only a chat-server may be disabled"})
+	}
 	if a.AdminListen != "" {
 		for _, e := range checkListen(a.AdminListen) {
 			e.Option = "admin-listen"

@@ -241,7 +241,8 @@ func (s *Server) login(p *peer, m wire.Message) {
 		return
 	}
 	if st := s.Status(); !st.Accepting {
-		s.reject(p, m, wire.Errorf(wire.CodeUnavailable, "the chat server takes no new chats (disabled or at limit-for-sessions %d)", st.LimitForSessions))
+		s.reject(p, m, wire.Errorf(wire.CodeUnavailable, "the chat server takes no new chats (disabled, or at limit-for-sessions %d or limit-for-flex-users %d)",
+			st.LimitForSessions, st.LimitForFlexUsers))
 		return
 	}
 	e := &entry{id: newSessionID(s.now()), push: make(map[string]*peer)}
