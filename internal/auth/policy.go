@@ -35,6 +35,9 @@ const (
 	// RoleStatPeer is the other stat server of a hot standby pair on the
 	// replication link.
 	RoleStatPeer Role = "stat-peer"
+	// RoleESP is an interaction server on a chat server connected to it: it
+	// relays the ESP requests of workflows into the chats there.
+	RoleESP Role = "esp"
 	// RoleBot is an external client of a chat server that joins sessions as
 	// an External party.
 	RoleBot Role = "bot"

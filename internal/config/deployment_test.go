@@ -254,3 +254,25 @@ func TestAdminListenChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestDisabledKey: a chat server may be disabled in the file; no other
+// application type may.
+func TestDisabledKey(t *testing.T) {
+	doc := `databases: {main: {driver: sqlite, dsn: x.db}}
+applications:
+  chat-1: {type: chat-server, listen: "127.0.0.1:7021", database: main, disabled: true}
+  chat-2: {type: chat-server, listen: "127.0.0.1:7022", database: main}
+`
+	d, err := config.Parse("x.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Applications["chat-1"].Disabled || d.Applications["chat-2"].Disabled {
+		t.Errorf("disabled: chat-1 %t, chat-2 %t", d.Applications["chat-1"].Disabled, d.Applications["chat-2"].Disabled)
+	}
+	_, err = config.Parse("x.yaml", []byte("applications:\n  gms-1: {type: web-api, listen: \"127.0.0.1:7023\", disabled: true}\n"))
+	want := `x.yaml: application "gms-1": disabled = true: only a chat-server may be disabled`
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
+	}
+}
