@@ -170,7 +170,10 @@ func (c *cluster) launch(dir, yaml string, names ...string) {
 	})
 	for _, name := range names {
 		waitFor(t, c.out, ") ready on "+c.url(name, "http", ""))
-		if !regexp.MustCompile(`msg=starting app=` + regexp.QuoteMeta(name) + ` .* inherited=true\n`).MatchString(c.out.String()) {
+		// up copies a child's output as it comes, so its own "ready" line
+		// may be printed before the child's "starting" line arrives.
+		inherited := regexp.MustCompile(`msg=starting app=` + regexp.QuoteMeta(name) + ` .* inherited=true\n`)
+		if !settle.Poll(5*time.Second, func() bool { return inherited.MatchString(c.out.String()) }) {
 			t.Errorf("%s does not serve on the listener the test handed up", name)
 		}
 	}
