@@ -2,6 +2,7 @@ package webapi
 
 import (
 	"context"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ type request struct {
 	service string
 	queue   string
 	form    form
+	file    *multipart.Part // an upload's file, unread; nil for other requests
 	ref     partyRef // every call but request chat
 	alias   string   // every call but request chat
 	moved   bool     // the chat was restored on (or found at) another chat server: alias changed
@@ -135,6 +137,11 @@ func (s *Server) answer(q *request, o op, h func(context.Context) (*envelope, er
 	switch {
 	case err != nil:
 		s.log.Debug("chat api request failed", "operation", o.name, "err", err)
+		if q.file != nil {
+			// The rest of a refused upload is not worth reading: the
+			// server would otherwise drain it before answering.
+			q.w.Header().Set("Connection", "close")
+		}
 		e := errorEnvelope(err)
 		if q.moved {
 			e.Alias = q.alias // the chat moved: the client's retry goes there
@@ -150,11 +157,11 @@ func (s *Server) answer(q *request, o op, h func(context.Context) (*envelope, er
 
 // run reads and checks the request, then runs the operation.
 func (s *Server) run(ctx context.Context, q *request, o op, party bool) (*envelope, error) {
-	f, err := readForm(q.w, q.r, o.limit)
+	f, file, err := readForm(q.w, q.r, o.limit)
 	if err != nil {
 		return nil, err
 	}
-	q.form = f
+	q.form, q.file = f, file
 	r := q.r
 	var ok bool
 	if q.queue, ok = s.cfg.Options.Queue(q.service); !ok {

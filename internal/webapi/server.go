@@ -64,6 +64,7 @@ type Server struct {
 	// registry holds every metric, for /metrics on both listeners.
 	registry *prometheus.Registry
 	browser  atomic.Pointer[browser] // nil until the public URL is known
+	uploads  atomic.Int64 // uploads streaming to a chat server
 	serving  atomic.Bool
 	stopped  atomic.Bool // the listener is shutting down: /healthz fails
 }
@@ -189,6 +190,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 type metrics struct {
 	requests *prometheus.CounterVec // by operation and statusCode
 	refresh  *prometheus.CounterVec // by source: cache or chat-server
+	refused  *prometheus.CounterVec // by reason (limits.go)
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -201,5 +203,6 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		}, []string{"source"}),
 	}
 	reg.MustRegister(m.requests, m.refresh)
+	m.refused = newRefused(reg)
 	return m
 }
