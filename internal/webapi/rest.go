@@ -26,9 +26,9 @@ type request struct {
 	queue   string
 	form    form
 	file    *multipart.Part // an upload's file, unread; nil for other requests
-	ref     partyRef // every call but request chat
-	alias   string   // every call but request chat
-	moved   bool     // the chat was restored on (or found at) another chat server: alias changed
+	ref     partyRef        // every call but request chat
+	alias   string          // every call but request chat
+	moved   bool            // the chat was restored on (or found at) another chat server: alias changed
 }
 
 // handlerFunc serves one operation. A nil envelope with a nil error means

@@ -64,7 +64,7 @@ type Server struct {
 	// registry holds every metric, for /metrics on both listeners.
 	registry *prometheus.Registry
 	browser  atomic.Pointer[browser] // nil until the public URL is known
-	uploads  atomic.Int64 // uploads streaming to a chat server
+	uploads  atomic.Int64            // uploads streaming to a chat server
 	serving  atomic.Bool
 	stopped  atomic.Bool // the listener is shutting down: /healthz fails
 }
