@@ -24,8 +24,9 @@ const maxFrame = 64 << 10
 // drains a bounded queue of encoded messages, joining what was queued
 // together into one JSON array per frame. Producers only enqueue.
 type wsConn struct {
-	srv *Server
-	ws  *websocket.Conn
+	srv  *Server
+	ws   *websocket.Conn
+	addr string // the client's IP address
 
 	// ctx ends when the connection is cut; reads and the services called
 	// from its messages run under it. Writes do not, as the library arms a
@@ -64,7 +65,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 		return // Accept has written the HTTP error
 	}
 	ws.SetReadLimit(maxBatchFactor * s.opts.MaxMessageSize)
-	conn := s.track(ws)
+	conn := s.track(ws, remoteHost(r))
 	if conn == nil { // closed since the check above
 		_ = ws.CloseNow()
 		return
@@ -74,7 +75,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 }
 
 // track registers a new connection on ws, unless the server is closed.
-func (s *Server) track(ws *websocket.Conn) *wsConn {
+func (s *Server) track(ws *websocket.Conn, addr string) *wsConn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -82,7 +83,7 @@ func (s *Server) track(ws *websocket.Conn) *wsConn {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	conn := &wsConn{
-		srv: s, ws: ws, ctx: ctx, cancel: cancel,
+		srv: s, ws: ws, addr: addr, ctx: ctx, cancel: cancel,
 		wake:    make(chan struct{}, 1),
 		closing: make(chan struct{}),
 		clients: make(map[*Client]struct{}),
@@ -119,7 +120,7 @@ func (c *wsConn) readLoop() error {
 			c.enqueueAll([][]byte{errorReply(&message{}, errorf(codeBadMessage, "frame is not JSON")).encode()})
 			continue
 		}
-		out, _ := c.srv.process(c.ctx, msgs, c)
+		out, _ := c.srv.process(c.ctx, msgs, c, c.addr)
 		c.enqueueAll(out)
 	}
 }

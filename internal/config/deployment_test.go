@@ -182,7 +182,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown section", db + "applications: {chat-1: {" + chat + ", options: {setings: {}}}}",
 			"chat-1", "", "unknown section for chat-server (want client-file-transfer, client:<name>, inactivity-control, log, settings)"},
 		{"chat section on web-api", db + "applications: {w: {type: web-api, listen: ':1', options: {inactivity-control: {}}}}",
-			"w", "", "unknown section for web-api (want cometd, endpoints, log, push, settings)"},
+			"w", "", "unknown section for web-api (want cometd, endpoints, limits, log, push, settings)"},
 		{"unknown option", db + "applications: {chat-1: {" + chat + ", options: {settings: {transcript-autosave: 1}}}}",
 			"chat-1", "transcript-autosave", "unknown option"},
 		{"list value", db + "applications: {chat-1: {" + chat + ", options: {log: {verbose: [a]}}}}",

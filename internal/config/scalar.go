@@ -81,6 +81,7 @@ func (a *Application) sections() map[string]section {
 		s["endpoints"] = section{} // service names, read by setEndpoints
 		s["cometd"] = a.Web.CometD.section()
 		s["push"] = a.Web.Push.section()
+		s["limits"] = a.Web.Limits.section()
 	}
 	if clientTypes[a.Type] != nil {
 		s["client:<name>"] = nil // read by setOptions with a.clientSection

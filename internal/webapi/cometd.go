@@ -58,10 +58,14 @@ type cometd struct {
 }
 
 func newCometd(s *Server) *cometd {
-	o := s.cfg.Options.CometD
+	o, l := s.cfg.Options.CometD, s.cfg.Options.Limits
 	allow := func(origin string) bool { return s.browser.Load().allow(origin) }
 	c := &cometd{s: s, bx: bayeux.New(bayeux.Options{Timeout: o.Timeout, MaxInterval: o.MaxInterval,
-		CheckOrigin: allow, Logger: s.log})}
+		CheckOrigin: allow, Logger: s.log,
+		// The chat service only: no channel relays one client's messages to another.
+		Channels:          []string{chatV2Prefix},
+		MaxClientsPerAddr: l.CometDClientsPerAddress, MaxConnectsPerAddr: l.CometDConnectsPerAddress,
+		MaxExtSize: l.CometDMaxExtSize, Refused: s.metrics.refuse})}
 	c.bx.HandleService(chatV2Prefix, c.serve)
 	return c
 }

@@ -197,6 +197,9 @@ func (s *Server) fileDownload(ctx context.Context, q *request) (*envelope, error
 		}
 	}
 	setDownloadHeaders(h)
+	if dl, ok := ctx.Deadline(); ok { // a download outlives http-write-timeout, as the request does
+		_ = http.NewResponseController(q.w).SetWriteDeadline(dl)
+	}
 	q.w.WriteHeader(http.StatusOK)
 	if _, err := io.Copy(q.w, resp.Body); err != nil {
 		s.log.Debug("file download cut", "session", q.ref.SessionID, "err", err)

@@ -1,6 +1,10 @@
 package webapi
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/parley-chat/parley/internal/service"
+)
 
 // The reasons a request is refused for a limit, the label of
 // parley_webapi_refused_total: an operator watching them sees an attack.
@@ -19,3 +23,12 @@ func newRefused(reg *prometheus.Registry) *prometheus.CounterVec {
 
 // refuse counts one refusal for reason.
 func (m *metrics) refuse(reason string) { m.refused.WithLabelValues(reason).Inc() }
+
+// httpLimits are the public listener's limits, from [limits].
+func (s *Server) httpLimits() service.HTTPLimits {
+	l := s.cfg.Options.Limits
+	return service.HTTPLimits{
+		ReadTimeout: l.HTTPReadTimeout, WriteTimeout: l.HTTPWriteTimeout, IdleTimeout: l.HTTPIdleTimeout,
+		MaxConns: l.MaxConnections, MaxConnsPerAddr: l.MaxConnectionsPerAddress, Refused: s.metrics.refuse,
+	}
+}

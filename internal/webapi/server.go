@@ -179,7 +179,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.desk.start(ctx, &wg) // agent desktops' sessions, as CometD's, end with ctx
 	stopHealth := context.AfterFunc(ctx, func() { s.stopped.Store(true) })
 	defer stopHealth()
-	err := service.ServeHTTP(ctx, ln, s.Handler(), shutdownGrace, s.log)
+	err := service.ServeHTTPLimited(ctx, ln, s.Handler(), shutdownGrace, s.log, s.httpLimits())
 	stop()
 	wg.Wait()
 	s.pool.stop()
