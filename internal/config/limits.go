@@ -76,3 +76,50 @@ func (l *WebAPILimits) section() section {
 		"cometd-max-ext-size":         &l.CometDMaxExtSize,
 	}
 }
+
+// ChatLimits is the [limits] section of a chat server (parley's own): what
+// the parties of one session may add to it. 0 turns a limit off. Changes
+// apply to sessions created or restored from then on.
+type ChatLimits struct {
+	// MaxMessageLength is max-message-length, 0-16777216 bytes, default
+	// 16384: the longest text of a party's message or notice.
+	MaxMessageLength int
+	// TranscriptMaxSize is transcript-max-size, 0-1073741823 bytes, default
+	// 1048576: a session's events, counted as the bytes of their texts,
+	// user data and attributes.
+	TranscriptMaxSize int
+	// TranscriptMaxEvents is transcript-max-events, 0-1000000, default
+	// 5000: a session's events.
+	TranscriptMaxEvents int
+	// PartyMessageRate is party-message-rate, 0-1000 per second, default 5:
+	// the messages and notices one party may send per second on average.
+	PartyMessageRate int
+	// PartyMessageBurst is party-message-burst, 1-10000, default 20: how
+	// many of them it may send at once.
+	PartyMessageBurst int
+}
+
+func defaultChatLimits() ChatLimits {
+	return ChatLimits{MaxMessageLength: 16384, TranscriptMaxSize: 1 << 20, TranscriptMaxEvents: 5000,
+		PartyMessageRate: 5, PartyMessageBurst: 20}
+}
+
+func (l ChatLimits) validate() []*Error {
+	return collect("limits",
+		intIn("max-message-length", l.MaxMessageLength, 0, 16777216),
+		intIn("transcript-max-size", l.TranscriptMaxSize, 0, 1073741823),
+		intIn("transcript-max-events", l.TranscriptMaxEvents, 0, 1000000),
+		intIn("party-message-rate", l.PartyMessageRate, 0, 1000),
+		intIn("party-message-burst", l.PartyMessageBurst, 1, 10000),
+	)
+}
+
+func (l *ChatLimits) section() section {
+	return section{
+		"max-message-length":    &l.MaxMessageLength,
+		"transcript-max-size":   &l.TranscriptMaxSize,
+		"transcript-max-events": &l.TranscriptMaxEvents,
+		"party-message-rate":    &l.PartyMessageRate,
+		"party-message-burst":   &l.PartyMessageBurst,
+	}
+}

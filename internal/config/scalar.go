@@ -75,6 +75,7 @@ func (a *Application) sections() map[string]section {
 		s["settings"] = a.Chat.Settings.section()
 		s["inactivity-control"] = a.Chat.InactivityControl.section()
 		s["client-file-transfer"] = a.Chat.ClientFileTransfer.section()
+		s["limits"] = a.Chat.Limits.section()
 	}
 	if a.Web != nil {
 		s["settings"] = a.Web.Settings.section()

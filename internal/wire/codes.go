@@ -43,6 +43,9 @@ const (
 	// admit it in this role here (it is not connected to this server, or
 	// not as this type of client). The connection is closed.
 	CodeRoleRefused Code = 111
+	// CodeRateLimited: too many requests of this client; retry later. The
+	// text names the limit.
+	CodeRateLimited Code = 112
 
 	// CodeNoSuchSession: no chat session has this id.
 	CodeNoSuchSession Code = 8200
@@ -117,6 +120,7 @@ var codeTexts = map[Code]string{
 	CodeNotAuthenticated: "authenticate first",
 	CodeAuthFailed:       "authentication failed",
 	CodeRoleRefused:      "not admitted in this role",
+	CodeRateLimited:      "too many requests",
 	CodeNoSuchSession:    "no such session",
 	CodeNoSuchUser:       "no such user in the session",
 	CodeSessionClosed:    "session closed",

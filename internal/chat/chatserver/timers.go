@@ -36,6 +36,7 @@ func rulesFrom(o config.ChatServerOptions) (chat.Rules, error) {
 		AsyncAlert:   o.Settings.AsyncIdleAlert,
 		AsyncClose:   o.Settings.AsyncIdleClose,
 		AsyncNotices: levels[o.Settings.AsyncIdleNotices],
+		Limits:       limitsFrom(o.Limits),
 	}, nil
 }
 
