@@ -55,6 +55,9 @@ func newClient(s *Server, id string) *Client {
 // ID returns the clientId the client sends with its messages.
 func (c *Client) ID() string { return c.id }
 
+// Addr returns the IP address the client handshook from.
+func (c *Client) Addr() string { return c.addr }
+
 // Done is closed when the client has been removed.
 func (c *Client) Done() <-chan struct{} { return c.done }
 

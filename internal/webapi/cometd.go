@@ -209,6 +209,7 @@ func (c *cometd) answer(bc *bayeux.Client, channel, name string, q *request, env
 // requestChat creates a chat, delivers its reply, and subscribes the new
 // client party for pushes.
 func (c *cometd) requestChat(ctx context.Context, bc *bayeux.Client, channel string, q *request) error {
+	q.addr = bc.Addr()
 	env, err := c.s.requestChat(ctx, q)
 	if err != nil {
 		return c.answer(bc, channel, "requestChat", q, nil, err)

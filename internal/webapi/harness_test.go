@@ -120,6 +120,7 @@ func startWeb(t testing.TB, edit func(*config.WebAPIOptions), chats ...chatServe
 func startSecureWeb(t testing.TB, sec *secure, edit func(*config.WebAPIOptions), chats ...chatServer) *web {
 	t.Helper()
 	opts := config.DefaultWebAPIOptions()
+	opts.Limits.NewChatsPerAddress = 0 // tests request many chats from 127.0.0.1; a test of the limit sets it
 	if edit != nil {
 		edit(&opts)
 	}

@@ -6,11 +6,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/parley-chat/parley/internal/config"
+	"github.com/parley-chat/parley/internal/wire"
 )
 
 // hostPort is the host:port of a web API.
@@ -80,4 +82,30 @@ func TestCometDLimits(t *testing.T) {
 		defer held.mu.Unlock()
 		return len(held.connects) >= 3
 	})
+}
+
+// TestNewChatsPerAddress requests new-chats-per-address chats from one
+// address, then one more over REST and one over CometD: both refused with
+// 112 and counted; the chats already made go on.
+func TestNewChatsPerAddress(t *testing.T) {
+	cs := startChat(t, "chat-1", nil)
+	w := startWeb(t, func(o *config.WebAPIOptions) { o.Limits.NewChatsPerAddress = 3 }, cs)
+	var chats []customer
+	for range 3 {
+		chats = append(chats, w.requestChat(nil))
+	}
+	_, env := w.post("", url.Values{"nickname": {"Flood"}})
+	if env.StatusCode != 2 || env.code() != int(wire.CodeRateLimited) {
+		t.Errorf("fourth chat over REST: %+v, want code 112", env)
+	}
+	cc := dialComet(w, chatChannel)
+	cc.publish(map[string]any{"operation": "requestChat", "nickname": "Flood"})
+	eventually(t, "the CometD chat request answered", func() bool { return len(cc.deliveries()) > 0 })
+	if env := cc.deliveries()[0].env; env.StatusCode != 2 || env.code() != int(wire.CodeRateLimited) {
+		t.Errorf("fourth chat over CometD: %+v, want code 112", env)
+	}
+	if n := w.srv.Refused("new-chats"); n != 2 {
+		t.Errorf("refused{new-chats} = %v, want 2", n)
+	}
+	chats[0].must("send", "message", "still here")
 }

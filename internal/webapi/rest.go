@@ -26,6 +26,7 @@ type request struct {
 	queue   string
 	form    form
 	file    *multipart.Part // an upload's file, unread; nil for other requests
+	addr    string          // the client's IP address
 	ref     partyRef        // every call but request chat
 	alias   string          // every call but request chat
 	moved   bool            // the chat was restored on (or found at) another chat server: alias changed
@@ -107,7 +108,7 @@ func (s *Server) serve(o op, party bool) http.HandlerFunc {
 		if !s.posted(w, r, o.name) {
 			return
 		}
-		q := &request{w: w, r: r, service: r.PathValue("serviceName")}
+		q := &request{w: w, r: r, service: r.PathValue("serviceName"), addr: remoteHost(r)}
 		s.answer(q, o, func(ctx context.Context) (*envelope, error) { return s.run(ctx, q, o, party) })
 	}
 }
@@ -190,6 +191,9 @@ func (s *Server) requestChat(ctx context.Context, q *request) (*envelope, error)
 		TimeZoneOffset: timeZoneOffset(f.userData)}
 	if body.Nickname == "" && (body.FirstName == "" || body.LastName == "") {
 		return nil, wire.Errorf(wire.CodeBadRequest, "nickname, or firstName and lastName, required")
+	}
+	if err := s.checkNewChat(q); err != nil {
+		return nil, err
 	}
 	dev, err := s.pushOf(f.userData)
 	if err != nil {

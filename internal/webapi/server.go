@@ -65,6 +65,7 @@ type Server struct {
 	registry *prometheus.Registry
 	browser  atomic.Pointer[browser] // nil until the public URL is known
 	uploads  atomic.Int64            // uploads streaming to a chat server
+	chatRate chatRate                // new-chats-per-address
 	serving  atomic.Bool
 	stopped  atomic.Bool // the listener is shutting down: /healthz fails
 }
@@ -82,7 +83,8 @@ func New(cfg Config) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	reg := service.NewRegistry()
-	s := &Server{cfg: cfg, log: log, targets: newTargets(), metrics: newMetrics(reg), registry: reg}
+	s := &Server{cfg: cfg, log: log, targets: newTargets(), metrics: newMetrics(reg), registry: reg,
+		chatRate: chatRate{perMinute: cfg.Options.Limits.NewChatsPerAddress}}
 	if err := s.setPublicURL(cfg.Options.Settings.PublicURL, cfg.Listen); err != nil {
 		return nil, err
 	}
