@@ -92,6 +92,7 @@ type Engine struct {
 	unbound     map[string]*unbound        // by interaction id: back-off after failed joins (LeaveUnjoined)
 	lastEventID int64
 	out         pending
+	decoy       AgentConfig // what Authenticate verifies for an unknown agent (password.go)
 }
 
 // New returns an engine for cfg, or an error naming the bad view, order,
@@ -118,6 +119,7 @@ func New(cfg Config) (*Engine, error) {
 		}
 		e.agents[a.ID] = &Agent{AgentConfig: a}
 	}
+	e.decoy = decoyAgent(cfg.Agents)
 	return e, nil
 }
 
