@@ -15,8 +15,9 @@ import (
 // The reasons a request is refused for a limit, the label of
 // parley_webapi_refused_total: an operator watching them sees an attack.
 const (
-	refusedUploadSize = "upload-size" // an upload declared larger than upload-max-file-size
-	refusedNewChats   = "new-chats"   // a chat request past new-chats-per-address
+	refusedUploadSize   = "upload-size"   // an upload declared larger than upload-max-file-size
+	refusedNewChats     = "new-chats"     // a chat request past new-chats-per-address
+	refusedLoginBackoff = "login-backoff" // a desktop login within its address's backoff
 )
 
 // newRefused returns the counter of refusals by reason, registered on reg.
