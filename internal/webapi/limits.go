@@ -1,6 +1,7 @@
 package webapi
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"sync"
@@ -95,12 +96,25 @@ func (c *chatRate) pruneLocked(now time.Time) {
 	}
 }
 
-// checkNewChat refuses a chat request past new-chats-per-address.
-func (s *Server) checkNewChat(q *request) error {
+// refusalDelay is how long a chat request past new-chats-per-address
+// waits for its refusal: a flooder's connections then cost a timer each,
+// not a request's CPU, and its rate drops to its connections per second
+// (which max-connections-per-address bounds).
+const refusalDelay = time.Second
+
+// checkNewChat refuses a chat request past new-chats-per-address, after
+// refusalDelay (or the end of ctx).
+func (s *Server) checkNewChat(ctx context.Context, q *request) error {
 	if s.chatRate.allow(q.addr, time.Now()) {
 		return nil
 	}
 	s.metrics.refuse(refusedNewChats)
+	t := time.NewTimer(refusalDelay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 	return wire.Errorf(wire.CodeRateLimited, "more than %d new chats a minute from this address (new-chats-per-address)",
 		s.cfg.Options.Limits.NewChatsPerAddress)
 }

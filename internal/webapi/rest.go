@@ -192,7 +192,7 @@ func (s *Server) requestChat(ctx context.Context, q *request) (*envelope, error)
 	if body.Nickname == "" && (body.FirstName == "" || body.LastName == "") {
 		return nil, wire.Errorf(wire.CodeBadRequest, "nickname, or firstName and lastName, required")
 	}
-	if err := s.checkNewChat(q); err != nil {
+	if err := s.checkNewChat(ctx, q); err != nil {
 		return nil, err
 	}
 	dev, err := s.pushOf(f.userData)
