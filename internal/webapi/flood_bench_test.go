@@ -171,4 +171,3 @@ func pct(ms []float64, p int) float64 {
 	s := slices.Sorted(slices.Values(ms))
 	return s[min(len(s)-1, len(s)*p/100)]
 }
-
