@@ -20,8 +20,10 @@ type Limits struct {
 	TranscriptSize int
 	// Events bounds the number of the session's events.
 	Events int
-	// PartyRate is the messages and notices one party may send per second
-	// on average, and PartyBurst how many it may send at once (at least 1).
+	// PartyRate is the messages and notices one client party may send per
+	// second on average, and PartyBurst how many it may send at once (at
+	// least 1). Agents, supervisors and bots, admitted by the chat server's
+	// grants and keys, are not rated.
 	PartyRate  float64
 	PartyBurst int
 }
@@ -34,7 +36,7 @@ var (
 	// ErrTranscriptFull is returned for a party's event once the session has
 	// reached Limits.TranscriptSize or Limits.Events.
 	ErrTranscriptFull = errors.New("chat: transcript full")
-	// ErrTooFast is returned for a party's message or notice past its
+	// ErrTooFast is returned for a client's message or notice past its
 	// Limits.PartyRate.
 	ErrTooFast = errors.New("chat: too many messages")
 )
@@ -56,7 +58,7 @@ func (s *Session) admit(now time.Time, m *member, text string, size int) error {
 		return fmt.Errorf("%w: %d events", ErrTranscriptFull, l.Events)
 	case l.TranscriptSize > 0 && s.size+size > l.TranscriptSize:
 		return fmt.Errorf("%w: %d bytes", ErrTranscriptFull, l.TranscriptSize)
-	case l.PartyRate > 0 && !m.rate.take(now, l.PartyRate, max(l.PartyBurst, 1)):
+	case l.PartyRate > 0 && m.Type == transcript.Client && !m.rate.take(now, l.PartyRate, max(l.PartyBurst, 1)):
 		return fmt.Errorf("%w: at most %g per second", ErrTooFast, l.PartyRate)
 	}
 	return nil

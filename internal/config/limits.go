@@ -92,7 +92,8 @@ type ChatLimits struct {
 	// 5000: a session's events.
 	TranscriptMaxEvents int
 	// PartyMessageRate is party-message-rate, 0-1000 per second, default 5:
-	// the messages and notices one party may send per second on average.
+	// the messages and notices one client (customer) party may send per
+	// second on average; agents, supervisors and bots are not rated.
 	PartyMessageRate int
 	// PartyMessageBurst is party-message-burst, 1-10000, default 20: how
 	// many of them it may send at once.
