@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // refusals counts Options.Refused calls by reason.
@@ -177,4 +179,43 @@ func TestConnectsPerAddr(t *testing.T) {
 	}
 	ts.Close() // answers the held connects
 	wg.Wait()
+}
+
+// TestWebsocketsPerAddr opens MaxClientsPerAddr websockets from one
+// address: the next is closed at once and counted; closing one makes room.
+func TestWebsocketsPerAddr(t *testing.T) {
+	checkLeaks(t)
+	var ref refusals
+	ts := startServer(t, Options{MaxClientsPerAddr: 3, Refused: ref.add}, nil)
+	wsURL := "ws" + strings.TrimPrefix(ts.url, "http")
+	var open []*websocket.Conn
+	for range 3 {
+		c, _, err := websocket.Dial(t.Context(), wsURL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		open = append(open, c)
+	}
+	eventually(t, "three websockets tracked", func() bool {
+		ts.mu.RLock()
+		defer ts.mu.RUnlock()
+		return ts.wsByAddr["127.0.0.1"] == 3
+	})
+	extra, _, err := websocket.Dial(t.Context(), wsURL, nil)
+	if err == nil {
+		defer extra.CloseNow()
+		if _, _, err = extra.Read(t.Context()); err == nil {
+			t.Fatal("a fourth websocket was served")
+		}
+	}
+	if ref.get(RefusedClients) != 1 {
+		t.Errorf("%d refusals, want 1", ref.get(RefusedClients))
+	}
+	open[0].Close(websocket.StatusNormalClosure, "")
+	eventually(t, "a websocket closed makes room", func() bool {
+		ts.mu.RLock()
+		defer ts.mu.RUnlock()
+		return ts.wsByAddr["127.0.0.1"] == 2
+	})
 }

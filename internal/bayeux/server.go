@@ -51,8 +51,9 @@ type Options struct {
 	// 403. Nil allows every channel, and clients can then relay messages
 	// to each other through the server.
 	Channels []string
-	// MaxClientsPerAddr bounds the live clients of one remote IP address;
-	// a handshake past it fails with 503. Zero is no limit.
+	// MaxClientsPerAddr bounds the live clients of one remote IP address
+	// (a handshake past it fails with 503), and its websockets (one past
+	// it is closed with 1013, try again later). Zero is no limit.
 	MaxClientsPerAddr int
 	// MaxConnectsPerAddr bounds the long-polling connects of one remote IP
 	// address held at once; one past it is answered at once, with advice to
@@ -134,6 +135,7 @@ type Server struct {
 	subs     subscriptions
 	services []service // longest prefix first
 	conns    map[*wsConn]struct{}
+	wsByAddr map[string]int // websockets by remote address
 
 	parkMu sync.Mutex     // guards parked; taken under no other lock
 	parked map[string]int // held long-polling connects by remote address
@@ -143,13 +145,14 @@ type Server struct {
 func New(opts Options) *Server {
 	opts = opts.withDefaults()
 	return &Server{
-		opts:    opts,
-		log:     opts.Logger,
-		clients: make(map[string]*Client),
-		byAddr:  make(map[string]int),
-		parked:  make(map[string]int),
-		subs:    make(subscriptions),
-		conns:   make(map[*wsConn]struct{}),
+		opts:     opts,
+		log:      opts.Logger,
+		clients:  make(map[string]*Client),
+		byAddr:   make(map[string]int),
+		wsByAddr: make(map[string]int),
+		parked:   make(map[string]int),
+		subs:     make(subscriptions),
+		conns:    make(map[*wsConn]struct{}),
 	}
 }
 

@@ -65,8 +65,11 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 		return // Accept has written the HTTP error
 	}
 	ws.SetReadLimit(maxBatchFactor * s.opts.MaxMessageSize)
-	conn := s.track(ws, remoteHost(r))
-	if conn == nil { // closed since the check above
+	conn, full := s.track(ws, remoteHost(r))
+	if conn == nil { // closed since the check above, or too many from addr
+		if full {
+			s.opts.Refused(RefusedClients)
+		}
 		_ = ws.CloseNow()
 		return
 	}
@@ -74,15 +77,20 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	conn.serve()
 }
 
-// track registers a new connection on ws, unless the server is closed.
-func (s *Server) track(ws *websocket.Conn, addr string) *wsConn {
+// track registers a new connection on ws, unless the server is closed or
+// addr has MaxClientsPerAddr websockets already (full).
+func (s *Server) track(ws *websocket.Conn, addr string) (conn *wsConn, full bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return nil
+	if s.opts.MaxClientsPerAddr > 0 && s.wsByAddr[addr] >= s.opts.MaxClientsPerAddr {
+		return nil, true
 	}
+	if s.closed {
+		return nil, false
+	}
+	s.wsByAddr[addr]++
 	ctx, cancel := context.WithCancel(context.Background())
-	conn := &wsConn{
+	conn = &wsConn{
 		srv: s, ws: ws, addr: addr, ctx: ctx, cancel: cancel,
 		wake:    make(chan struct{}, 1),
 		closing: make(chan struct{}),
@@ -90,7 +98,7 @@ func (s *Server) track(ws *websocket.Conn, addr string) *wsConn {
 	}
 	s.conns[conn] = struct{}{}
 	s.wg.Add(1) // under s.mu, so before Close can Wait
-	return conn
+	return conn, false
 }
 
 // serve runs the reader until the connection ends, then cleans up.
@@ -105,6 +113,9 @@ func (c *wsConn) serve() {
 	c.detachAll()
 	c.srv.mu.Lock()
 	delete(c.srv.conns, c)
+	if c.srv.wsByAddr[c.addr]--; c.srv.wsByAddr[c.addr] <= 0 {
+		delete(c.srv.wsByAddr, c.addr)
+	}
 	c.srv.mu.Unlock()
 }
 

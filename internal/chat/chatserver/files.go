@@ -146,6 +146,7 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff") // the content came from a client: never render it as another type
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	h.Set("Cache-Control", "no-store")
+	extendWrite(w)
 	w.WriteHeader(http.StatusOK)
 	w.Write(c.data)
 }
