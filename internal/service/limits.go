@@ -131,14 +131,18 @@ func (c *connCaps) releaseLocked(conn net.Conn) {
 	}
 }
 
-// hostOf is the IP address of a connection's peer, without the port.
+// hostOf is the IP address of a connection's peer, without the port, as
+// ClientIP has it.
 func hostOf(a net.Addr) string {
-	if tcp, ok := a.(*net.TCPAddr); ok {
-		return tcp.IP.String()
-	}
-	host, _, err := net.SplitHostPort(a.String())
+	return ClientIP(&http.Request{RemoteAddr: a.String()})
+}
+
+// ClientIP is the IP address of a request's client (the TCP peer), without
+// the port: what the per-address limits count.
+func ClientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return a.String()
+		return r.RemoteAddr
 	}
 	return host
 }

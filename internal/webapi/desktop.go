@@ -166,7 +166,7 @@ func (d *desktops) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := newAgentSession(d, c)
-	a.addr = remoteHost(r)
+	a.addr = service.ClientIP(r)
 	a.run(ctx)
 }
 

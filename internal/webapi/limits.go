@@ -2,8 +2,6 @@ package webapi
 
 import (
 	"context"
-	"net"
-	"net/http"
 	"sync"
 	"time"
 
@@ -117,13 +115,4 @@ func (s *Server) checkNewChat(ctx context.Context, q *request) error {
 	}
 	return wire.Errorf(wire.CodeRateLimited, "more than %d new chats a minute from this address (new-chats-per-address)",
 		s.cfg.Options.Limits.NewChatsPerAddress)
-}
-
-// remoteHost is the IP address of a request's client, without the port.
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

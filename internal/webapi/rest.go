@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/transcript"
 	"github.com/parley-chat/parley/internal/wire"
 )
@@ -108,7 +109,7 @@ func (s *Server) serve(o op, party bool) http.HandlerFunc {
 		if !s.posted(w, r, o.name) {
 			return
 		}
-		q := &request{w: w, r: r, service: r.PathValue("serviceName"), addr: remoteHost(r)}
+		q := &request{w: w, r: r, service: r.PathValue("serviceName"), addr: service.ClientIP(r)}
 		s.answer(q, o, func(ctx context.Context) (*envelope, error) { return s.run(ctx, q, o, party) })
 	}
 }
