@@ -1,8 +1,11 @@
 package chatserver
 
 import (
+	"errors"
 	"net/http"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/config"
@@ -22,4 +25,27 @@ const downloadWriteTimeout = time.Hour
 // extendWrite gives a download's response downloadWriteTimeout to write.
 func extendWrite(w http.ResponseWriter) {
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(downloadWriteTimeout))
+}
+
+// newRefused returns parley_chat_refused_total{reason}, registered on reg:
+// the parties' messages and notices refused for a [limits] option, by
+// reason (message-length, transcript-full, party-rate).
+func newRefused(reg *prometheus.Registry) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_chat_refused_total",
+		Help: "Parties' messages and notices refused for a [limits] option, by reason."}, []string{"reason"})
+	reg.MustRegister(c)
+	return c
+}
+
+// countRefusal counts err when it is a refusal for a limit.
+func (s *Server) countRefusal(err error) {
+	for _, r := range []struct {
+		err    error
+		reason string
+	}{{chat.ErrTooLong, "message-length"}, {chat.ErrTranscriptFull, "transcript-full"}, {chat.ErrTooFast, "party-rate"}} {
+		if errors.Is(err, r.err) {
+			s.refused.WithLabelValues(r.reason).Inc()
+			return
+		}
+	}
 }

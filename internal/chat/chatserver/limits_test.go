@@ -1,6 +1,8 @@
 package chatserver_test
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -43,5 +45,16 @@ func TestSessionLimits(t *testing.T) {
 	}
 	if _, err := agent.do(wire.RequestMessage, body); wireCode(err) != wire.CodeTooLarge {
 		t.Errorf("a message past transcript-max-events: %v, want 103", err)
+	}
+	resp, err := http.Get("http://" + h.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	metrics, _ := io.ReadAll(resp.Body)
+	for _, reason := range []string{"message-length", "party-rate", "transcript-full"} {
+		if want := `parley_chat_refused_total{reason="` + reason + `"} 1`; !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics has no %s", want)
+		}
 	}
 }
