@@ -95,14 +95,14 @@ func TestNewChatsPerAddress(t *testing.T) {
 		chats = append(chats, w.requestChat(nil))
 	}
 	_, env := w.post("", url.Values{"nickname": {"Flood"}})
-	if env.StatusCode != 2 || env.code() != int(wire.CodeRateLimited) {
-		t.Errorf("fourth chat over REST: %+v, want code 112", env)
+	if env.StatusCode != 1 || env.code() != int(wire.CodeRateLimited) {
+		t.Errorf("fourth chat over REST: %+v, want statusCode 1, code 112", env)
 	}
 	cc := dialComet(w, chatChannel)
 	cc.publish(map[string]any{"operation": "requestChat", "nickname": "Flood"})
 	eventually(t, "the CometD chat request answered", func() bool { return len(cc.deliveries()) > 0 })
-	if env := cc.deliveries()[0].env; env.StatusCode != 2 || env.code() != int(wire.CodeRateLimited) {
-		t.Errorf("fourth chat over CometD: %+v, want code 112", env)
+	if env := cc.deliveries()[0].env; env.StatusCode != 1 || env.code() != int(wire.CodeRateLimited) {
+		t.Errorf("fourth chat over CometD: %+v, want statusCode 1, code 112", env)
 	}
 	if n := w.srv.Refused("new-chats"); n != 2 {
 		t.Errorf("refused{new-chats} = %v, want 2", n)
