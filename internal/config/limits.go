@@ -24,7 +24,8 @@ type WebAPILimits struct {
 	// upgraded; cometd-clients-per-address bounds those).
 	MaxConnections int
 	// MaxConnectionsPerAddress is max-connections-per-address, 0-1000000,
-	// default 256: open HTTP connections of one client address.
+	// default 1024: open HTTP connections of one client address (an office
+	// behind one NAT address included).
 	MaxConnectionsPerAddress int
 	// NewChatsPerAddress is new-chats-per-address, 0-100000, default 30: the
 	// chats one client address may request per minute.
@@ -44,7 +45,7 @@ type WebAPILimits struct {
 func defaultWebAPILimits() WebAPILimits {
 	return WebAPILimits{
 		HTTPReadTimeout: 30 * time.Second, HTTPWriteTimeout: 30 * time.Second, HTTPIdleTimeout: 30 * time.Second,
-		MaxConnections: 10000, MaxConnectionsPerAddress: 256, NewChatsPerAddress: 30,
+		MaxConnections: 10000, MaxConnectionsPerAddress: 1024, NewChatsPerAddress: 30,
 		CometDClientsPerAddress: 256, CometDConnectsPerAddress: 256, CometDMaxExtSize: 4096,
 	}
 }
