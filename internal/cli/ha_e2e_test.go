@@ -75,7 +75,7 @@ applications:
     type: web-api
     listen: "%s"
     connections: [chat-1, chat-2]
-    options: {settings: {request-timeout: 8, status-poll-interval: 1%s}, log: {verbose: debug}}
+    options: {settings: {request-timeout: 8, status-poll-interval: 1%s}, limits: {new-chats-per-address: 0, max-connections-per-address: 0}, log: {verbose: debug}}
 `, c.dataDir, databaseYAML(db), c.addrs["chat-1"], chatOptions, c.addrs["chat-2"], chatOptions, c.addrs["gms-1"], strings.Join(append([]string{""}, webSettings...), ", "))
 	if withTLS {
 		yaml = c.withTLS(yaml)

@@ -187,6 +187,7 @@ func (s *Server) authenticate(ctx context.Context, p *peer, e *entry, ref partyR
 // requester asked for them (position > 0).
 func (s *Server) apply(ctx context.Context, e *entry, who transcript.Party, st chat.Step, err error, position int) (status, error) {
 	if err != nil {
+		s.countRefusal(err)
 		return status{}, wireError(err)
 	}
 	if err := s.commit(ctx, e, st); err != nil {
