@@ -167,7 +167,6 @@ func (d *desk) event(m wire.Message) {
 			InteractionID string `json:"interactionId"`
 		}
 		if json.Unmarshal(m.Body, &inv) == nil {
-			d.c.t.Logf("%s invited: %s", d.id, m.Body)
 			d.invites[inv.InteractionID]++
 			d.accept <- inv.InteractionID
 		}
