@@ -615,15 +615,24 @@ func (a *agentSession) chatOf(id string) (deskChat, error) {
 
 // chatCall sends a party request of the agent in chat id.
 func (a *agentSession) chatCall(ctx context.Context, id, name string, body map[string]any) (any, error) {
-	ch, err := a.chatOf(id)
-	if err != nil {
+	if err := a.chatRequest(ctx, id, name, body, nil); err != nil {
 		return nil, err
 	}
-	body["sessionId"], body["userId"] = ch.id, ch.userID
-	if _, err := ch.link.Request(ctx, name, body, nil); err != nil {
-		return nil, a.stale(id, err)
-	}
 	return map[string]string{"interactionId": id}, nil
+}
+
+// chatRequest sends request name about chat id to its chat server as the
+// agent's party, decoding the reply into reply (nil: not read).
+func (a *agentSession) chatRequest(ctx context.Context, id, name string, body map[string]any, reply any) error {
+	ch, err := a.chatOf(id)
+	if err != nil {
+		return err
+	}
+	body["sessionId"], body["userId"] = ch.id, ch.userID
+	if _, err := ch.link.Request(ctx, name, body, reply); err != nil {
+		return a.stale(id, err)
+	}
+	return nil
 }
 
 // stale starts moving chat id when err says its chat server no longer owns
@@ -665,16 +674,25 @@ func (a *agentSession) notify(ctx context.Context, req deskRequest) (any, error)
 // release leaves the chat with an after-action (ForceClose ends it for
 // everyone) and gives up the interaction.
 func (a *agentSession) release(ctx context.Context, req deskRequest) (any, error) {
-	reply, err := a.chatCall(ctx, req.InteractionID, wire.RequestReleaseParty, map[string]any{"afterAction": cmp.Or(req.AfterAction, "CloseIfNoAgents")})
+	var left struct {
+		ChatEnded bool `json:"chatEnded"`
+	}
+	err := a.chatRequest(ctx, req.InteractionID, wire.RequestReleaseParty, map[string]any{"afterAction": cmp.Or(req.AfterAction, "CloseIfNoAgents")}, &left)
 	if err != nil && !gone(err) {
 		return nil, err
 	}
 	a.forget(req.InteractionID)
-	_, lerr := a.ixnCall(ctx, wire.RequestLeaveInteraction, map[string]string{"interactionId": req.InteractionID})
-	if lerr != nil && !gone(lerr) {
+	// A chat the agent's leaving ended is stopped here, not left: left, the
+	// interaction would go back to its queue and be offered to an agent
+	// until its chat server's own stop arrived.
+	name, body := wire.RequestLeaveInteraction, map[string]string{"interactionId": req.InteractionID}
+	if left.ChatEnded {
+		name, body["reason"] = wire.RequestStopProcessing, "the agent ended the chat"
+	}
+	if _, lerr := a.ixnCall(ctx, name, body); lerr != nil && !gone(lerr) {
 		return nil, lerr
 	}
-	return cmp.Or(reply, any(map[string]string{"interactionId": req.InteractionID})), nil
+	return map[string]string{"interactionId": req.InteractionID}, nil
 }
 
 // gone reports whether err says the chat or interaction is already over for
