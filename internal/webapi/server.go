@@ -97,6 +97,7 @@ func New(cfg Config) (*Server, error) {
 	s.desk = newDesktops(s)
 	s.handle(desktopPath, s.desk)
 	s.handle("/desktop/", s.pages(web.Desktop("/desktop/"), func(b *browser) string { return b.desktop }, "DENY"))
+	s.handle("/favicon.ico", web.Favicon())
 	return s, nil
 }
 
