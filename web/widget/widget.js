@@ -19,6 +19,7 @@ const ui = {
   prechat: $("prechat"), prechatError: $("prechat-error"), start: $("start"), state: $("state"),
   chat: $("chat"), transcript: $("transcript"), typing: $("typing"), error: $("chat-error"),
   compose: $("compose"), message: $("message"), send: $("send"), end: $("end"), file: $("file"), restart: $("restart"),
+  confirmEnd: $("confirm-end"), endYes: $("end-yes"), endNo: $("end-no"),
 };
 
 // chat is the one chat of the page: its credentials, position and transport.
@@ -42,7 +43,55 @@ function showError(el, text) {
   el.hidden = !text;
 }
 
-function setState(text) { ui.state.textContent = text; }
+// ---- status line ----
+
+// status is what the header's status line follows: the chat's phase
+// (connecting, waiting, chatting, ending, ended), the queue notice while it
+// waits, the agents present, and whether the link is down: the page's
+// connection (linkDown) or the chat behind it (chatDown: a chat server
+// failed and the chat is being restored).
+const status = { phase: "", queue: "", agents: new Map(), linkDown: false, chatDown: false };
+
+function setPhase(phase) {
+  status.phase = phase;
+  renderStatus();
+}
+
+function renderStatus() {
+  let phase = status.phase;
+  let text = "";
+  switch (phase) {
+    case "connecting": text = "Connecting…"; break;
+    case "waiting": text = status.queue || "Waiting for an agent…"; break;
+    case "chatting": text = `Chatting with ${[...status.agents.values()].join(", ")}`; break;
+    case "ending": text = "Ending the chat…"; break;
+    case "ended": text = "Chat ended"; break;
+  }
+  const live = phase === "waiting" || phase === "chatting";
+  if (live && (status.linkDown || status.chatDown || rejoining.size > 0)) {
+    phase = "reconnecting";
+    text = "Reconnecting…";
+  }
+  ui.state.textContent = text;
+  ui.state.dataset.phase = phase;
+}
+
+// follow updates the status from an event of the chat: agents joining and
+// leaving (a chat without an agent waits again, as after a transfer), and
+// the queue position notice.
+function follow(m) {
+  const id = m.from && m.from.participantId;
+  const agent = m.from && m.from.type === "Agent";
+  if (agent && m.type === "ParticipantJoined") status.agents.set(id, m.from.nickname || "an agent");
+  if (agent && m.type === "ParticipantLeft") status.agents.delete(id);
+  if (agent && m.type === "NicknameUpdated" && status.agents.has(id)) status.agents.set(id, m.text);
+  if (m.type === "Notice" && m.userData && m.userData.QueuePosition) status.queue = m.text;
+  if (status.phase === "waiting" || status.phase === "chatting") setPhase(status.agents.size > 0 ? "chatting" : "waiting");
+}
+
+// queueNotice reports whether m is the queue position notice, which the
+// status line shows instead of the transcript.
+const queueNotice = (m) => m.type === "Notice" && !!(m.userData && m.userData.QueuePosition);
 
 // post sends a form to a REST path and returns the envelope; a network or
 // server failure becomes an envelope with statusCode 1.
@@ -144,6 +193,8 @@ function showMessage(m) {
   }
   if (m.from && m.type === "ParticipantJoined") names.set(m.from.participantId, m.from.nickname);
   if (restoration(m)) return;
+  follow(m);
+  if (queueNotice(m)) return;
   const mine = m.from && m.from.type === "Client";
   switch (m.type) {
     case "Message": bubble(m, (b) => { b.textContent = m.text || ""; }); break;
@@ -171,6 +222,7 @@ function showMessage(m) {
       break;
   }
   if (m.type === "Message" && !mine) ui.typing.textContent = "";
+  if (m.type === "ParticipantLeft" && mine) queueMicrotask(ended); // this envelope's other events first
 }
 
 function fileLine(m) {
@@ -187,19 +239,37 @@ function fileLine(m) {
   });
 }
 
+// early holds the envelopes delivered after the reply that starts the chat
+// and before the page took that reply (CometD delivers the queue notice in
+// the same batch): they are applied right after it.
+let early = null;
+
+// transient are the error codes of a chat that is being restored or of a
+// busy service: the chat goes on once they pass.
+const transient = new Set([8211, 105, 106, 107, 108]);
+
 // apply takes any envelope: its events, its alias, and the end of the chat.
 function apply(env) {
-  if (!chat || !env) return;
-  if (env.statusCode !== 0) {
-    showError(ui.error, friendly(env));
-    if (env.chatEnded || env.statusCode === 2) ended();
+  if (!env) return;
+  if (!chat) {
+    if (early) early.push(env);
     return;
   }
+  if (env.statusCode !== 0) {
+    const code = env.errors && env.errors[0] ? env.errors[0].code : 0;
+    status.chatDown = env.statusCode === 1 || transient.has(code);
+    showError(ui.error, friendly(env));
+    if (env.chatEnded || env.statusCode === 2) ended();
+    renderStatus();
+    return;
+  }
+  status.chatDown = false;
   showError(ui.error, "");
   if (env.alias) chat.alias = env.alias;
   for (const m of env.messages || []) showMessage(m);
   if (env.nextPosition) chat.position = Math.max(chat.position, env.nextPosition);
   if (env.chatEnded) ended();
+  renderStatus();
 }
 
 function ended() {
@@ -207,8 +277,9 @@ function ended() {
   chat.over = true;
   stopTransport();
   ui.typing.textContent = "";
+  ui.confirmEnd.hidden = true;
   for (const el of [ui.message, ui.send, ui.end, ui.file]) el.disabled = true;
-  setState("Chat ended");
+  setPhase("ended");
   system("The chat has ended");
   ui.restart.hidden = false;
   ui.restart.focus();
@@ -240,7 +311,10 @@ function cometTransport() {
       op("requestNotifications", { chatId: chat.chatId, transcriptPosition: chat.position });
     }
   });
-  cometd.addListener("/meta/connect", (reply) => setState(reply.successful ? "Connected" : "Reconnecting…"));
+  cometd.addListener("/meta/connect", (reply) => {
+    status.linkDown = !reply.successful;
+    renderStatus();
+  });
   const op = (operation, data = {}) => {
     const party = chat ? { chatId: chat.chatId, userId: chat.userId, secureKey: chat.secureKey, alias: chat.alias } : {};
     cometd.publish(channel, { operation, ...party, ...data });
@@ -320,21 +394,26 @@ async function startChat(ev) {
   }
   showError(ui.prechatError, "");
   ui.start.disabled = true;
-  setState("Connecting…");
+  setPhase("connecting");
   transport = await connect();
+  ui.state.dataset.transport = transport.name;
+  early = [];
   const env = await transport.requestChat(fields);
   ui.start.disabled = false;
   if (env.statusCode !== 0) {
+    early = null;
     stopTransport();
-    setState("");
+    setPhase("");
     showError(ui.prechatError, friendly(env));
     return;
   }
   chat = { chatId: env.chatId, userId: env.userId, secureKey: env.secureKey, alias: env.alias, position: 1, over: false };
   ui.prechat.hidden = true;
   ui.chat.hidden = false;
-  setState(transport.name === "cometd" ? "Connected" : "Connected (polling)");
+  setPhase("waiting");
   apply(env);
+  for (const e of early.splice(0)) apply(e);
+  early = null;
   ui.message.focus();
 }
 
@@ -369,9 +448,26 @@ function sendMessage(ev) {
   ui.message.focus();
 }
 
+// askEnd asks the customer to confirm ending the chat.
+function askEnd() {
+  if (!chat || chat.over) return;
+  ui.confirmEnd.hidden = false;
+  ui.endYes.focus();
+}
+
+function keepChatting() {
+  ui.confirmEnd.hidden = true;
+  ui.end.focus();
+}
+
+// endChat leaves the chat; the page says so at once and closes the
+// conversation when the reply comes.
 function endChat() {
   if (!chat || chat.over) return;
+  ui.confirmEnd.hidden = true;
   stopTyping();
+  for (const el of [ui.message, ui.send, ui.end, ui.file]) el.disabled = true;
+  setPhase("ending");
   transport.op("disconnect");
   setTimeout(ended, 3000); // the reply ends it sooner; a lost reply must not keep the chat open
 }
@@ -404,14 +500,14 @@ async function uploadFile() {
   for (const [k, v] of partyForm()) f.set(k, v);
   f.set("userData[file-description]", file.name);
   f.set("file", file, file.name);
-  setState("Sending file…");
+  ui.state.textContent = "Sending file…";
   let env;
   try {
     env = await (await fetch(`${restBase}/${chat.chatId}/file`, { method: "POST", body: f })).json();
   } catch {
     env = { statusCode: 1, errors: [{ code: 106 }] };
   }
-  setState(transport && transport.name === "cometd" ? "Connected" : "Connected (polling)");
+  renderStatus();
   if (env.statusCode !== 0) {
     const code = env.errors && env.errors[0] ? env.errors[0].code : 0;
     showError(ui.error, code === 103 || code === 104 ? "The file could not be sent: it exceeds the limits of this chat." : friendly(env));
@@ -442,13 +538,15 @@ function restart() {
   names.clear();
   rejoining.clear();
   restoredAt = null;
+  Object.assign(status, { queue: "", linkDown: false, chatDown: false });
+  status.agents.clear();
   ui.transcript.replaceChildren();
   for (const el of [ui.message, ui.send, ui.end, ui.file]) el.disabled = false;
   ui.restart.hidden = true;
   ui.chat.hidden = true;
   ui.prechat.hidden = false;
   showError(ui.error, "");
-  setState("");
+  setPhase("");
   ui.prechat.nickname.focus();
 }
 
@@ -458,7 +556,12 @@ ui.message.addEventListener("input", onInput);
 ui.message.addEventListener("keydown", (ev) => {
   if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) sendMessage(ev);
 });
-ui.end.addEventListener("click", endChat);
+ui.end.addEventListener("click", askEnd);
+ui.endYes.addEventListener("click", endChat);
+ui.endNo.addEventListener("click", keepChatting);
+ui.confirmEnd.addEventListener("keydown", (ev) => {
+  if (ev.key === "Escape") keepChatting();
+});
 ui.file.addEventListener("change", uploadFile);
 ui.restart.addEventListener("click", restart);
 window.addEventListener("pagehide", () => stopTransport());
