@@ -77,6 +77,16 @@ func startDesktopCluster(t *testing.T) *cluster {
 // application when withTLS (see cluster.withTLS).
 func startDesktopClusterTLS(t *testing.T, withTLS bool) *cluster {
 	t.Helper()
+	return startDesktopClusterWith(t, withTLS, "")
+}
+
+// startDesktopClusterWith is startDesktopClusterTLS with further settings
+// of the web API (YAML, for instance `allowed-origins: "http://..."`).
+func startDesktopClusterWith(t *testing.T, withTLS bool, webSettings string) *cluster {
+	t.Helper()
+	if webSettings != "" {
+		webSettings = ", " + webSettings
+	}
 	dir := t.TempDir()
 	names := []string{"ixn-1", "chat-1", "chat-2", "gms-1"}
 	c := newCluster(t, dir, names...)
@@ -91,8 +101,8 @@ applications:
   ixn-1: {type: interaction-server, listen: "%s", database: main, options: {%s, %s}}
   chat-1: {type: chat-server, listen: "%s", database: main, connections: [ixn-1], options: {settings: %s}}
   chat-2: {type: chat-server, listen: "%s", database: main, connections: [ixn-1], options: {settings: %s}}
-  gms-1: {type: web-api, listen: "%s", connections: [chat-1, chat-2, ixn-1], options: {settings: {request-timeout: 4}}}
-`, c.dataDir, c.addrs["ixn-1"], agent("alice"), agent("bob"), c.addrs["chat-1"], chat, c.addrs["chat-2"], chat, c.addrs["gms-1"])
+  gms-1: {type: web-api, listen: "%s", connections: [chat-1, chat-2, ixn-1], options: {settings: {request-timeout: 4%s}}}
+`, c.dataDir, c.addrs["ixn-1"], agent("alice"), agent("bob"), c.addrs["chat-1"], chat, c.addrs["chat-2"], chat, c.addrs["gms-1"], webSettings)
 	if withTLS {
 		yaml = c.withTLS(yaml)
 	}

@@ -73,6 +73,10 @@ class Bridge {
 
 const state = { bridge: null, agent: "", capacity: 0, ready: false, reason: "", chats: new Map(), invites: new Map(), current: "", loggingOut: false };
 
+// systemProps are the interaction properties parley sets itself, not
+// the customer's userData.
+const systemProps = /^(ChatServer|ChatSession|GCTI|Queue|EstimatedWait|Parley)/;
+
 function customerName(props = {}) {
   return props.Nickname || [props.FirstName, props.LastName].filter(Boolean).join(" ") || "Customer";
 }
@@ -315,6 +319,22 @@ class Chat {
     this.tab.textContent = customerName(props);
     $(".customer", this.panel).textContent = customerName(props) + (props.Subject ? ` — ${props.Subject}` : "");
     if (props.ChatServerApplication) this.setServer(props.ChatServerApplication);
+    this.showUserData(props);
+  }
+
+  // showUserData lists what the customer gave (the pre-chat form's fields
+  // and their userData), leaving out what parley keeps for itself.
+  showUserData(props) {
+    const dl = $(".userdata", this.panel);
+    dl.replaceChildren();
+    for (const key of Object.keys(props).sort()) {
+      if (systemProps.test(key) || !props[key]) continue;
+      const dt = document.createElement("dt");
+      dt.textContent = key;
+      const dd = document.createElement("dd");
+      dd.textContent = props[key];
+      dl.append(dt, dd);
+    }
   }
 
   setServer(name) { $(".server", this.panel).textContent = `on ${name}`; }

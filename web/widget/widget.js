@@ -2,11 +2,15 @@
 // long polling) with parley's own small Bayeux client (bayeux.js), falling back to
 // REST polling every 3 s when CometD cannot connect. File transfer uses the
 // REST file endpoints in every mode. The page never shows raw JSON or
-// errors of the code: every failure is a sentence for the customer.
+// errors of the code: every failure is a sentence for the customer. The
+// settings (settings.js) come from the query string; embedded by embed.js,
+// the page runs in an iframe and tells its host of unread messages.
 import { Bayeux } from "./bayeux.js";
+import * as settings from "./settings.js";
+import { Notifier } from "./notify.js";
 
-const params = new URLSearchParams(location.search);
-const service = /^[A-Za-z0-9._-]+$/.test(params.get("service") || "") ? params.get("service") : "customer-support";
+const st = settings.read(new URLSearchParams(location.search));
+const service = st.service;
 const restBase = `${location.origin}/genesys/2/chat/${service}`;
 const cometURL = `${location.origin}/genesys/cometd`;
 const channel = `/service/chatV2/${service}`;
@@ -19,8 +23,15 @@ const ui = {
   prechat: $("prechat"), prechatError: $("prechat-error"), start: $("start"), state: $("state"),
   chat: $("chat"), transcript: $("transcript"), typing: $("typing"), error: $("chat-error"),
   compose: $("compose"), message: $("message"), send: $("send"), end: $("end"), file: $("file"), restart: $("restart"),
-  confirmEnd: $("confirm-end"), endYes: $("end-yes"), endNo: $("end-no"),
+  confirmEnd: $("confirm-end"), endYes: $("end-yes"), endNo: $("end-no"), rating: $("rating"),
+  after: $("after"), saveTranscript: $("save-transcript"), minimize: $("minimize"),
 };
+settings.apply(st, document);
+settings.addFields(st, ui.prechat, ui.prechatError);
+ui.rating.hidden = !st.rating;
+ui.minimize.hidden = !st.embed;
+document.body.classList.toggle("embedded", st.embed);
+const notifier = new Notifier(st, document, window);
 
 // chat is the one chat of the page: its credentials, position and transport.
 let chat = null;
@@ -222,6 +233,7 @@ function showMessage(m) {
       break;
   }
   if (m.type === "Message" && !mine) ui.typing.textContent = "";
+  if (!mine && (m.type === "Message" || m.type === "PushUrl" || m.type === "FileUploaded")) notifier.arrived();
   if (m.type === "ParticipantLeft" && mine) queueMicrotask(ended); // this envelope's other events first
 }
 
@@ -281,7 +293,7 @@ function ended() {
   for (const el of [ui.message, ui.send, ui.end, ui.file]) el.disabled = true;
   setPhase("ended");
   system("The chat has ended");
-  ui.restart.hidden = false;
+  ui.after.hidden = false;
   ui.restart.focus();
 }
 
@@ -330,9 +342,9 @@ function cometTransport() {
         cometd.subscribe(channel, () => {}, () => resolve(true));
       });
     }),
-    requestChat: (fields) => new Promise((resolve) => {
+    requestChat: (fields, userData) => new Promise((resolve) => {
       pendingChat = resolve;
-      op("requestChat", fields);
+      op("requestChat", Object.keys(userData).length ? { ...fields, userData } : fields);
     }),
     op,
     stop: () => cometd.disconnect(),
@@ -350,9 +362,10 @@ function restTransport() {
   return {
     name: "rest",
     start: async () => true,
-    requestChat: async (fields) => {
+    requestChat: async (fields, userData) => {
       const f = new URLSearchParams();
       for (const [k, v] of Object.entries(fields)) if (v) f.set(k, v);
+      for (const [k, v] of Object.entries(userData)) f.set(`userData[${k}]`, v);
       const env = await post("", f);
       if (env.statusCode === 0) timer = setTimeout(poll, pollEvery);
       return env;
@@ -385,20 +398,27 @@ async function connect() {
 
 async function startChat(ev) {
   ev.preventDefault();
-  const fields = Object.fromEntries(new FormData(ui.prechat).entries());
-  for (const k of Object.keys(fields)) fields[k] = fields[k].trim();
+  const fields = {};
+  for (const name of ["nickname", "firstName", "lastName", "emailAddress", "subject"]) fields[name] = ui.prechat[name].value.trim();
   if (!fields.nickname && !(fields.firstName && fields.lastName)) {
     showError(ui.prechatError, "Please enter a nickname, or your first and last name.");
     (fields.nickname || fields.firstName ? ui.prechat.lastName : ui.prechat.nickname).focus();
     return;
   }
+  const extra = settings.userData(st, ui.prechat);
+  if (extra.missing) {
+    showError(ui.prechatError, `Please fill in ${extra.missing.labels[0].textContent}.`);
+    extra.missing.focus();
+    return;
+  }
   showError(ui.prechatError, "");
+  notifier.armSound();
   ui.start.disabled = true;
   setPhase("connecting");
   transport = await connect();
   ui.state.dataset.transport = transport.name;
   early = [];
-  const env = await transport.requestChat(fields);
+  const env = await transport.requestChat(fields, extra.data);
   ui.start.disabled = false;
   if (env.statusCode !== 0) {
     early = null;
@@ -461,13 +481,16 @@ function keepChatting() {
 }
 
 // endChat leaves the chat; the page says so at once and closes the
-// conversation when the reply comes.
-function endChat() {
+// conversation when the reply comes. A rating goes first, into the chat's
+// userData (ChatRating), which is filed with the interaction.
+async function endChat() {
   if (!chat || chat.over) return;
   ui.confirmEnd.hidden = true;
   stopTyping();
   for (const el of [ui.message, ui.send, ui.end, ui.file]) el.disabled = true;
   setPhase("ending");
+  const rated = ui.rating.querySelector("input:checked");
+  if (rated && !ui.rating.hidden) await post(`/${chat.chatId}/updateData`, partyForm({ "userData[ChatRating]": rated.value }));
   transport.op("disconnect");
   setTimeout(ended, 3000); // the reply ends it sooner; a lost reply must not keep the chat open
 }
@@ -516,17 +539,34 @@ async function uploadFile() {
   showError(ui.error, "");
 }
 
+// saveTranscript downloads the conversation as the customer saw it, as
+// text.
+function saveTranscript() {
+  const lines = [...ui.transcript.children].map((li) => {
+    const meta = li.querySelector(".meta");
+    const text = li.querySelector(".text");
+    return meta && text ? `${meta.textContent}\n  ${text.textContent}` : li.textContent;
+  });
+  const blob = new Blob([`${st.title}\n\n${lines.join("\n")}\n`], { type: "text/plain;charset=utf-8" });
+  const day = new Date().toISOString().slice(0, 10);
+  saveBlob(blob, `chat-${day}.txt`);
+}
+
+function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url; a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
 async function download(fileId, name) {
   try {
     const resp = await fetch(`${restBase}/${chat.chatId}/file/${encodeURIComponent(fileId)}/download`, { method: "POST", body: partyForm() });
     if (!resp.ok || (resp.headers.get("Content-Type") || "").startsWith("application/json")) throw new Error();
-    const url = URL.createObjectURL(await resp.blob());
-    const a = document.createElement("a");
-    a.href = url; a.download = name;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    saveBlob(await resp.blob(), name);
   } catch {
     showError(ui.error, "The file could not be downloaded.");
   }
@@ -542,7 +582,8 @@ function restart() {
   status.agents.clear();
   ui.transcript.replaceChildren();
   for (const el of [ui.message, ui.send, ui.end, ui.file]) el.disabled = false;
-  ui.restart.hidden = true;
+  ui.after.hidden = true;
+  for (const r of ui.rating.querySelectorAll("input")) r.checked = false;
   ui.chat.hidden = true;
   ui.prechat.hidden = false;
   showError(ui.error, "");
@@ -564,4 +605,9 @@ ui.confirmEnd.addEventListener("keydown", (ev) => {
 });
 ui.file.addEventListener("change", uploadFile);
 ui.restart.addEventListener("click", restart);
+ui.saveTranscript.addEventListener("click", saveTranscript);
+ui.minimize.addEventListener("click", () => notifier.post({ type: "minimize" }));
+document.addEventListener("keydown", (ev) => {
+  if (ev.key === "Escape" && st.embed && ui.confirmEnd.hidden) notifier.post({ type: "minimize" });
+});
 window.addEventListener("pagehide", () => stopTransport());

@@ -1,0 +1,126 @@
+// The embedded widget (issue 24): a shop's page on another origin, under
+// its own strict CSP, embeds the chat with one script tag. The launcher
+// opens the panel with the shop's title, colour and pre-chat field; axe-core
+// finds no WCAG 2.1 A/AA violation in each state; the agent sees the field;
+// with the panel closed an agent message shows as an unread count on the
+// launcher and in the page title; the customer rates the chat as they end
+// it and downloads the transcript; on a phone the panel fills the screen.
+// Usage: node widget.mjs <web API base> <screenshot dir> <shop page URL>.
+// It prints "chat <id>" for the Go test, which checks the filed interaction.
+import * as t from "./common.mjs";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const shopURL = process.argv[4];
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const wcag = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+// axeCheck runs axe-core in frame and fails on any WCAG A/AA violation.
+async function axeCheck(frame, what) {
+  await frame.evaluate(axeSource);
+  const res = await frame.evaluate((tags) => window.axe.run(document, { runOnly: { type: "tag", values: tags } }), wcag);
+  const found = res.violations.map((v) => `${v.id} (${v.help}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  t.check(found.length === 0, `axe-core on ${what}: ${found.join("; ")}`);
+  console.log(`axe-core on ${what}: ${res.passes.length} rules pass, no violation`);
+}
+
+async function openPanel(shop) {
+  await shop.click("#parley-launcher");
+  const el = shop.locator("#parley-chat");
+  await el.waitFor();
+  const frame = await (await el.elementHandle()).contentFrame();
+  await frame.waitForSelector("#prechat");
+  return frame;
+}
+
+const browser = await t.launch();
+try {
+  const agent = await t.newPage(browser, 1100, 760);
+  await t.agentLogin(agent, "alice");
+  await t.setState(agent, "alice", "ready", "Ready");
+
+  const shop = await t.newPage(browser, 1000, 760);
+  const refused = [];
+  shop.on("console", (m) => { if (/Content Security Policy|Refused/i.test(m.text())) refused.push(m.text()); });
+  await shop.goto(shopURL);
+  const launcher = shop.locator("#parley-launcher");
+  await launcher.waitFor();
+  t.check(await shop.locator("#parley-chat").isHidden(), "the panel shows before the launcher is clicked");
+  await t.screenshot(shop, "shop-launcher");
+
+  const frame = await openPanel(shop);
+  const title = await frame.locator("#title").textContent();
+  t.check(title === "Acme help", `the panel's title is ${JSON.stringify(title)}`);
+  const bar = await frame.locator(".bar").evaluate((el) => getComputedStyle(el).backgroundColor);
+  t.check(bar === "rgb(122, 31, 162)", `the panel's colour is ${bar}`);
+  await t.recordStatus(frame);
+  await axeCheck(frame, "the pre-chat form");
+  await t.screenshot(shop, "shop-prechat");
+
+  await frame.fill("#nickname", "Ann");
+  await frame.click("#start");
+  await frame.locator("#prechat-error", { hasText: "Order number" }).waitFor();
+  await frame.fill("#field-OrderNumber", "A-1001");
+  await frame.click("#start");
+  await frame.waitForSelector("#chat:not([hidden])");
+
+  const panel = await t.accept(agent, "Ann");
+  await panel.locator(".userdata dd", { hasText: "A-1001" }).waitFor();
+  console.log(`chat ${await panel.getAttribute("data-id")}`);
+  await t.agentSays(panel, "Hello Ann, how can I help?");
+  await frame.locator("#transcript li.msg .text", { hasText: "how can I help" }).waitFor();
+  await t.waitStatus(frame, "Chatting with alice");
+  await axeCheck(frame, "the conversation");
+  await t.screenshot(shop, "shop-chatting");
+  await t.screenshot(agent, "desktop-userdata");
+
+  // Closed, the panel counts what the customer has not seen.
+  await launcher.click();
+  await shop.locator("#parley-chat").waitFor({ state: "hidden" });
+  await t.agentSays(panel, "Your order ships today");
+  await shop.locator("#parley-unread", { hasText: "1" }).waitFor();
+  await shop.waitForFunction(() => document.title === "(1) Acme shop");
+  const label = await launcher.getAttribute("aria-label");
+  t.check(label.includes("1 unread"), `the launcher's label is ${JSON.stringify(label)}`);
+  await t.screenshot(shop, "shop-unread");
+  await launcher.click();
+  await shop.locator("#parley-unread").waitFor({ state: "hidden" });
+  await shop.waitForFunction(() => document.title === "Acme shop");
+
+  // Ending: a rating in the confirmation, then the transcript.
+  await frame.click("#end");
+  await frame.locator("#rating:not([hidden])").waitFor();
+  await frame.check('#rating input[value="4"]');
+  await axeCheck(frame, "the end confirmation");
+  await t.screenshot(shop, "shop-rating");
+  await frame.click("#end-yes");
+  await t.waitStatus(frame, "Chat ended");
+  await panel.locator(".transcript li", { hasText: "Ann left" }).first().waitFor();
+  const [download] = await Promise.all([shop.waitForEvent("download"), frame.click("#save-transcript")]);
+  const saved = readFileSync(await download.path(), "utf8");
+  t.check(saved.includes("Hello Ann, how can I help?") && saved.includes("Your order ships today") && saved.startsWith("Acme help"),
+    `the downloaded transcript: ${JSON.stringify(saved)}`);
+  await axeCheck(frame, "the ended chat");
+  await t.screenshot(shop, "shop-ended");
+  t.check(refused.length === 0, `the shop's CSP refused: ${refused.join("; ")}`);
+
+  // The agent closes the chat: its final transcript is filed.
+  if (!(await panel.locator(".end").isVisible())) await panel.locator(".actions summary").click();
+  await panel.locator(".end").click();
+
+  // On a phone the panel fills the screen and minimizes from its header.
+  const phone = await t.newPage(browser, 390, 760);
+  await phone.goto(shopURL);
+  const small = await openPanel(phone);
+  const box = await phone.locator("#parley-chat").boundingBox();
+  t.check(box.width === 390 && box.height === 760, `the panel on a phone is ${JSON.stringify(box)}`);
+  t.check(await phone.locator("#parley-launcher").isHidden(), "the launcher covers the panel on a phone");
+  await axeCheck(small, "the pre-chat form on a phone");
+  await t.screenshot(phone, "phone-prechat");
+  await small.click("#minimize");
+  await phone.locator("#parley-chat").waitFor({ state: "hidden" });
+  await phone.locator("#parley-launcher").waitFor();
+  console.log(JSON.stringify({ done: "widget", status: await t.statusSeen(frame) }));
+} finally {
+  await browser.close();
+}
