@@ -72,6 +72,7 @@ type deskRequest struct {
 	Visibility    string `json:"visibility"`
 	NoticeType    string `json:"noticeType"`
 	AfterAction   string `json:"afterAction"`
+	Disposition   string `json:"disposition"`
 }
 
 // deskOp serves one page request; its result is the EventAck body.
@@ -94,6 +95,7 @@ var deskOps = map[string]deskOp{
 	wire.RequestGetWorkbinContent: (*agentSession).workbin,
 	wire.RequestPull:              (*agentSession).pull,
 	wire.RequestGetOverview:       (*agentSession).overview,
+	wire.RequestWrapUp:            (*agentSession).wrapUp,
 }
 
 // desktops owns the bridge sessions of a web API.
@@ -310,7 +312,7 @@ func (a *agentSession) login(ctx context.Context, req deskRequest) (any, error) 
 		var reply json.RawMessage
 		reply, err = a.loginAt(ctx, ep, req)
 		if err == nil {
-			return reply, nil
+			return a.withDispositions(reply), nil
 		}
 		if we, ok := errors.AsType[*wire.Error](err); ok && we.Code != wire.CodeUnavailable {
 			return nil, err // a refused login, not a refused server

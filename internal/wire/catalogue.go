@@ -128,6 +128,9 @@ const (
 	RequestGetOverview = "RequestGetOverview"
 	// EventOverview answers RequestGetOverview.
 	EventOverview = "EventOverview"
+	// RequestWrapUp is the agent desktop's Done: the agent's disposition
+	// code for a chat, then its leave (desktop bridge only).
+	RequestWrapUp = "RequestWrapUp"
 )
 
 // The opening exchange of every authenticated connection (package auth):
@@ -255,6 +258,7 @@ var catalogue = map[string]int{
 	EventChallenge:                          320,
 	RequestAuthenticate:                     321,
 	EventAuthenticated:                      322,
+	RequestWrapUp:                           340,
 }
 
 // Known reports whether name is in the message catalogue.
