@@ -45,9 +45,10 @@ func serveShop(t *testing.T, api func() string) *httptest.Server {
 // panel with the shop's title, colour and pre-chat field; axe-core finds no
 // WCAG A/AA violation; the agent sees the field's userData; the unread count
 // shows on the launcher and in the title while the panel is closed; the
-// customer rates the chat while ending it and downloads the transcript.
-// The rating and the field are filed with the interaction in the contact
-// store.
+// customer rates the chat while ending it and downloads the transcript;
+// the agent, notified of the invitation, sees the customer leave and is
+// done with a disposition. The rating, the field and the disposition are
+// filed with the interaction in the contact store.
 func TestBrowserEmbeddedWidget(t *testing.T) {
 	node := requireBrowser(t)
 	var api atomic.Value
@@ -79,8 +80,9 @@ func TestBrowserEmbeddedWidget(t *testing.T) {
 	for {
 		in, err := contacts.Interaction(ctx, id)
 		if err == nil {
-			if in.UserData["ChatRating"] != "4" || in.UserData["OrderNumber"] != "A-1001" {
-				t.Errorf("interaction %s filed with userData %v, want ChatRating 4 and OrderNumber A-1001", id, in.UserData)
+			ud := in.UserData
+			if ud["ChatRating"] != "4" || ud["OrderNumber"] != "A-1001" || ud["DispositionCode"] != "Resolved" {
+				t.Errorf("interaction %s filed with userData %v, want ChatRating 4, OrderNumber A-1001, DispositionCode Resolved", id, ud)
 			}
 			return
 		}

@@ -71,7 +71,8 @@ class Bridge {
   close() { this.ws.close(); }
 }
 
-const state = { bridge: null, agent: "", capacity: 0, ready: false, reason: "", chats: new Map(), invites: new Map(), current: "", loggingOut: false };
+const state = { bridge: null, agent: "", capacity: 0, ready: false, reason: "", chats: new Map(), invites: new Map(), current: "", loggingOut: false,
+  dispositions: [], audio: null };
 
 // systemProps are the interaction properties parley sets itself, not
 // the customer's userData.
@@ -100,6 +101,8 @@ async function login(e) {
     $("#password").value = "";
     state.agent = reply.agentId || agentId;
     state.capacity = reply.capacity || 0;
+    state.dispositions = reply.dispositionCodes || [];
+    prepareAlerts();
     $("#agent-name").textContent = state.agent;
     showState(reply);
     $("#login").hidden = true;
@@ -227,6 +230,39 @@ function addInvite(body) {
   $("#invites").append(li);
   $("#no-invites").hidden = true;
   $(".accept", li).focus();
+  alertInvite(id, `${what}${from}: ${customerName(props)}`, props.Subject || "");
+}
+
+// prepareAlerts asks, at login (a click: browsers allow it then), for
+// desktop notifications, and prepares the tone of a new invitation.
+function prepareAlerts() {
+  if (typeof Notification !== "undefined" && Notification.permission === "default") Notification.requestPermission().catch(() => {});
+  if (!state.audio && typeof AudioContext !== "undefined") {
+    try { state.audio = new AudioContext(); } catch { state.audio = null; }
+  }
+}
+
+// alertInvite rings and, when the agent allowed it, shows a desktop
+// notification that brings the desktop forward when clicked.
+function alertInvite(id, title, body) {
+  if (state.audio) {
+    const t = state.audio.currentTime;
+    for (const [i, f] of [660, 880].entries()) {
+      const osc = state.audio.createOscillator();
+      const gain = state.audio.createGain();
+      osc.frequency.value = f;
+      gain.gain.setValueAtTime(0.1, t + i * 0.18);
+      gain.gain.exponentialRampToValueAtTime(0.001, t + i * 0.18 + 0.16);
+      osc.connect(gain).connect(state.audio.destination);
+      osc.start(t + i * 0.18);
+      osc.stop(t + i * 0.18 + 0.16);
+    }
+  }
+  if (typeof Notification === "undefined" || Notification.permission !== "granted") return;
+  try {
+    const n = new Notification(title, { body, tag: `invite-${id}` });
+    n.onclick = () => { window.focus(); n.close(); };
+  } catch { /* a browser that allows notifications only from a service worker */ }
 }
 
 function removeInvite(id, why) {
@@ -351,7 +387,8 @@ class Chat {
     $(".transfer-queue", p).onclick = () => this.act("RequestTransfer", { queue: this.target() }, "The chat went back to the queue.");
     $(".conference", p).onclick = () => this.act("RequestConference", { agentId: this.target() }, "Conference invitation sent.");
     $(".hold", p).onclick = () => this.act("RequestPlaceInWorkbin", {}, "The chat is on hold in your workbin.");
-    $(".end", p).onclick = () => this.end();
+    $(".end", p).onclick = () => this.askWrapUp("Pick a disposition, then Done to end the chat.");
+    $(".done", p).onclick = () => this.wrapUp();
     $(".close", p).onclick = () => this.remove();
   }
 
@@ -391,11 +428,46 @@ class Chat {
 
   notice(type) { state.bridge.request("RequestNotify", { interactionId: this.id, noticeType: type }).catch(() => {}); }
 
-  async end() {
+  // askWrapUp shows the wrap-up: a disposition (disposition-codes), then
+  // Done. The customer left, or the agent ends the chat.
+  askWrapUp(why) {
+    if (this.done) return;
+    const w = $(".wrapup", this.panel);
+    const menu = $(".disposition", this.panel);
+    if (menu.options.length === 1) for (const code of state.dispositions) menu.append(new Option(code, code));
+    $("label", w).hidden = state.dispositions.length === 0;
+    $(".wrapup-why", w).textContent = why;
+    w.hidden = false;
+    (state.dispositions.length ? menu : $(".done", w)).focus();
+  }
+
+  // customerLeft puts the chat in the "customer left" state: nobody reads
+  // it any more, so it is not writable; the wrap-up asks for Done.
+  customerLeft(name) {
+    if (this.done || this.left) return;
+    this.left = true;
+    this.tab.classList.add("left");
+    this.tab.textContent = `${customerName(this.props)} (left)`;
+    for (const el of this.panel.querySelectorAll("textarea, .composer button, .actions button:not(.close):not(.end)")) el.disabled = true;
+    this.askWrapUp(`${name} left the chat. Pick a disposition, then Done.`);
+  }
+
+  // wrapUp is Done: the disposition is stored with the interaction, and the
+  // chat ends.
+  async wrapUp() {
+    const code = $(".disposition", this.panel).value;
+    if (state.dispositions.length && !code) {
+      showAlert("Pick a disposition first.");
+      $(".disposition", this.panel).focus();
+      return;
+    }
+    this.ending = true;
     try {
-      await state.bridge.request("RequestReleaseParty", { interactionId: this.id, afterAction: "ForceClose" });
-      this.finish("You ended the chat.");
+      await state.bridge.request("RequestWrapUp", { interactionId: this.id, disposition: code });
+      $(".wrapup", this.panel).hidden = true;
+      this.finish(code ? `Done: ${code}.` : "Done.");
     } catch (err) {
+      this.ending = false;
       showAlert(friendly(err));
     }
   }
@@ -486,12 +558,17 @@ class Chat {
     this.note(why);
     $(".typing", this.panel).textContent = "";
     for (const el of this.panel.querySelectorAll("textarea, .composer button, .actions button:not(.close)")) el.disabled = true;
+    $(".wrapup", this.panel).hidden = true;
     $(".close", this.panel).hidden = false;
     updateLoad();
   }
 
   reopen() {
     this.done = false;
+    this.left = false;
+    this.ending = false;
+    this.tab.classList.remove("left");
+    this.tab.textContent = customerName(this.props);
     for (const el of this.panel.querySelectorAll("textarea, .composer button, .actions button")) el.disabled = false;
     $(".close", this.panel).hidden = true;
     updateLoad();
@@ -548,8 +625,9 @@ function chatEvents(body) {
     if (m.type === "TypingStarted" || m.type === "TypingStopped") chat.showTyping(m);
     else chat.add(m);
     if (m.type === "Message" && m.from && m.from.type === "Client") $(".typing", chat.panel).textContent = "";
+    if (m.type === "ParticipantLeft" && m.from && m.from.type === "Client" && quitReason(m) !== "8") chat.customerLeft(m.from.nickname || "The customer");
   }
-  if (body.chatEnded) chat.finish("The chat has ended.");
+  if (body.chatEnded && !chat.ending) chat.finish("The chat has ended.");
 }
 
 function moved(body) {
@@ -571,7 +649,7 @@ function partyRemoved(body) {
 
 function chatDone(id, why) {
   const chat = state.chats.get(id);
-  if (chat) chat.finish(why);
+  if (chat && !chat.ending) chat.finish(why); // a Done says it itself
 }
 
 function chatError(body) {

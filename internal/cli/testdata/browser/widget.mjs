@@ -36,7 +36,13 @@ async function openPanel(shop) {
 const browser = await t.launch();
 try {
   const agent = await t.newPage(browser, 1100, 760);
+  await agent.context().grantPermissions(["notifications"], { origin: new URL(t.base).origin });
   await t.agentLogin(agent, "alice");
+  // The desktop notifies a new invitation: the notifications it shows are kept.
+  await agent.evaluate(() => {
+    window.notified = [];
+    window.Notification = class { static permission = "granted"; constructor(title) { window.notified.push(title); } close() {} };
+  });
   await t.setState(agent, "alice", "ready", "Ready");
 
   const shop = await t.newPage(browser, 1000, 760);
@@ -64,6 +70,9 @@ try {
   await frame.click("#start");
   await frame.waitForSelector("#chat:not([hidden])");
 
+  await agent.locator(".invite", { hasText: "Ann" }).waitFor();
+  const notified = await agent.evaluate(() => window.notified);
+  t.check(notified.includes("Chat: Ann"), `the desktop notified ${JSON.stringify(notified)}`);
   const panel = await t.accept(agent, "Ann");
   await panel.locator(".userdata dd", { hasText: "A-1001" }).waitFor();
   console.log(`chat ${await panel.getAttribute("data-id")}`);
@@ -104,9 +113,21 @@ try {
   await t.screenshot(shop, "shop-ended");
   t.check(refused.length === 0, `the shop's CSP refused: ${refused.join("; ")}`);
 
-  // The agent closes the chat: its final transcript is filed.
-  if (!(await panel.locator(".end").isVisible())) await panel.locator(".actions summary").click();
-  await panel.locator(".end").click();
+  // The customer left: the desktop says so, the chat is no longer
+  // writable, and Done needs a disposition; Done ends the chat, whose final
+  // transcript is filed.
+  const wrapup = panel.locator(".wrapup");
+  await wrapup.locator(".wrapup-why", { hasText: "Ann left the chat" }).waitFor();
+  t.check(await panel.locator("textarea").isDisabled(), "the agent can still write to a customer who left");
+  t.check(await panel.locator(".transfer-agent").isVisible(), "the transfer controls are folded away");
+  await t.screenshot(agent, "desktop-customer-left");
+  await wrapup.locator(".done").click();
+  await agent.locator("#alert", { hasText: "Pick a disposition" }).waitFor();
+  await wrapup.locator(".disposition").selectOption("Resolved");
+  await wrapup.locator(".done").click();
+  await panel.locator(".transcript li.note", { hasText: "Done: Resolved." }).waitFor();
+  t.check(await agent.locator("#alert", { hasText: "no longer handle" }).count() === 0, "Done says the agent no longer handles the chat");
+  await t.screenshot(agent, "desktop-done");
 
   // On a phone the panel fills the screen and minimizes from its header.
   const phone = await t.newPage(browser, 390, 760);
