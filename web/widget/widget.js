@@ -333,6 +333,7 @@ function cometTransport() {
   };
   return {
     name: "cometd",
+    connection: () => cometd.transport,
     start: () => new Promise((resolve) => {
       const timer = setTimeout(() => { cometd.disconnect(); resolve(false); }, cometGiveUp);
       cometd.handshake((reply) => {
@@ -361,6 +362,7 @@ function restTransport() {
   };
   return {
     name: "rest",
+    connection: () => "rest",
     start: async () => true,
     requestChat: async (fields, userData) => {
       const f = new URLSearchParams();
@@ -417,6 +419,7 @@ async function startChat(ev) {
   setPhase("connecting");
   transport = await connect();
   ui.state.dataset.transport = transport.name;
+  ui.state.dataset.connection = transport.connection();
   early = [];
   const env = await transport.requestChat(fields, extra.data);
   ui.start.disabled = false;
@@ -611,3 +614,4 @@ document.addEventListener("keydown", (ev) => {
   if (ev.key === "Escape" && st.embed && ui.confirmEnd.hidden) notifier.post({ type: "minimize" });
 });
 window.addEventListener("pagehide", () => stopTransport());
+document.documentElement.dataset.ready = "true"; // for tests: the page is wired

@@ -141,6 +141,7 @@ export async function supervisorShows(page, table, cells) {
 
 export async function customerStart(page, nickname, subject) {
   await page.goto(`${base}/widget/`);
+  await page.waitForSelector("html[data-ready]");
   await recordStatus(page);
   await page.fill("#nickname", nickname);
   await page.fill("#subject", subject);

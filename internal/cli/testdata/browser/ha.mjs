@@ -33,7 +33,8 @@ try {
   await customer.locator("#transcript li.msg .text", { hasText: "let me check" }).waitFor();
   // "rest" would be the fallback: the widget's own Bayeux client must hold the chat.
   const transport = await customer.locator("#state").getAttribute("data-transport");
-  t.check(transport === "cometd", `the widget is not on CometD: it uses ${transport}`);
+  const connection = await customer.locator("#state").getAttribute("data-connection");
+  t.check(transport === "cometd" && connection === "websocket", `the widget is not on CometD over a WebSocket: it uses ${transport}, ${connection}`);
   await t.waitStatus(customer, "Chatting with alice");
   await t.agentSays(panel, "INT: customer is a VIP", true);
   await t.screenshot(agent, "desktop-chatting");

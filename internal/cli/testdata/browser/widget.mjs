@@ -4,7 +4,10 @@
 // finds no WCAG 2.1 A/AA violation in each state; the agent sees the field;
 // with the panel closed an agent message shows as an unread count on the
 // launcher and in the page title; the customer rates the chat as they end
-// it and downloads the transcript; on a phone the panel fills the screen.
+// it and downloads the transcript; on a phone the panel fills the screen;
+// the agent, notified of the invitation, sees the customer leave and is
+// done with a disposition; with WebSockets refused, the widget's Bayeux
+// client chats over long polling.
 // Usage: node widget.mjs <web API base> <screenshot dir> <shop page URL>.
 // It prints "chat <id>" for the Go test, which checks the filed interaction.
 import * as t from "./common.mjs";
@@ -29,7 +32,7 @@ async function openPanel(shop) {
   const el = shop.locator("#parley-chat");
   await el.waitFor();
   const frame = await (await el.elementHandle()).contentFrame();
-  await frame.waitForSelector("#prechat");
+  await frame.waitForSelector("html[data-ready]");
   return frame;
 }
 
@@ -141,6 +144,30 @@ try {
   await small.click("#minimize");
   await phone.locator("#parley-chat").waitFor({ state: "hidden" });
   await phone.locator("#parley-launcher").waitFor();
+
+  // Where WebSockets are refused (a proxy that does not pass them), the
+  // widget's own Bayeux client holds the chat over long polling.
+  const lp = await t.newPage(browser, 420, 760);
+  await lp.addInitScript(() => {
+    window.WebSocket = class {
+      static OPEN = 1;
+      constructor() { this.readyState = 0; setTimeout(() => { this.readyState = 3; if (this.onclose) this.onclose({ code: 1006 }); }, 10); }
+      send() { throw new Error("not open"); }
+      close() {}
+    };
+  });
+  const lpStart = Date.now();
+  await t.customerStart(lp, "Bo", "Long polling");
+  const conn = await lp.locator("#state").evaluate((el) => [el.dataset.transport, el.dataset.connection]);
+  t.check(conn[0] === "cometd" && conn[1] === "long-polling", `with WebSockets refused the widget uses ${conn}`);
+  const bo = await t.accept(agent, "Bo");
+  await t.agentSays(bo, "Hello Bo, over long polling");
+  await lp.locator("#transcript li.msg .text", { hasText: "over long polling" }).waitFor();
+  await t.customerSays(lp, "Thanks, it works");
+  await bo.locator("li.ev-Message .text", { hasText: "it works" }).waitFor();
+  await t.waitStatus(lp, "Chatting with alice");
+  await t.screenshot(lp, "widget-long-polling");
+  console.log(JSON.stringify({ longPollingChatMs: Date.now() - lpStart }));
   console.log(JSON.stringify({ done: "widget", status: await t.statusSeen(frame) }));
 } finally {
   await browser.close();
