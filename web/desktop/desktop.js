@@ -76,7 +76,8 @@ const state = { bridge: null, agent: "", capacity: 0, ready: false, reason: "", 
 
 // systemProps are the interaction properties parley sets itself, not
 // the customer's userData.
-const systemProps = /^(ChatServer|ChatSession|GCTI|Queue|EstimatedWait|Parley)/;
+// Nickname and Subject are in the chat's heading already.
+const systemProps = /^(ChatServer|ChatSession|GCTI|Queue|EstimatedWait|Parley|Nickname$|Subject$)/;
 
 function customerName(props = {}) {
   return props.Nickname || [props.FirstName, props.LastName].filter(Boolean).join(" ") || "Customer";
@@ -601,7 +602,8 @@ function describe(m) {
     case "PushUrl": return `${who} shared a link: ${m.text || ""}`;
     case "NicknameUpdated": return `${who} is now called ${m.text || ""}.`;
     case "FileUploaded": return `${who} sent a file.`;
-    case "CustomNotice": case "Notice": case "IdleAlert": case "IdleClose": return m.text || "";
+    case "Notice": return m.userData && m.userData.QueuePosition ? "" : m.text || ""; // the customer's queue position
+    case "CustomNotice": case "IdleAlert": case "IdleClose": return m.text || "";
     default: return "";
   }
 }
