@@ -79,7 +79,7 @@ function renderStatus() {
     case "ended": text = "Chat ended"; break;
   }
   const live = phase === "waiting" || phase === "chatting";
-  if (live && (status.linkDown || status.chatDown || rejoining.size > 0)) {
+  if (live && (status.linkDown || status.chatDown || restoringSelf())) {
     phase = "reconnecting";
     text = "Reconnecting…";
   }
@@ -125,6 +125,7 @@ function partyForm(extra = {}) {
 
 const names = new Map(); // participantId -> nickname
 const seen = new Set();  // indexes shown (typing notices aside: they are not kept)
+const clientIds = new Set(); // the customer's own participantIds
 
 // A chat server that takes over a chat after a failure makes every party
 // leave with quit-reason-code 8 and join again, all at one utcTime. The
@@ -142,6 +143,7 @@ function quitReason(m) {
 // restoration once.
 function restoration(m) {
   const id = m.from && m.from.participantId;
+  if (m.from && m.from.type === "Client") clientIds.add(id);
   if (m.type === "ParticipantJoined") return rejoining.delete(id);
   if (m.type !== "ParticipantLeft" || quitReason(m) !== restoredReason) return false;
   rejoining.add(id);
@@ -150,6 +152,13 @@ function restoration(m) {
     addLine("system reconnected", (li) => { li.textContent = `Reconnected — your chat continues · ${timeOf(m.utcTime)}`; });
   }
   return true;
+}
+
+// restoringSelf reports whether the customer's own party left with the
+// restoration and has not joined again: the chat is being restored. (An
+// agent's rejoin is not awaited: the agent may not come back.)
+function restoringSelf() {
+  return [...rejoining].some((id) => clientIds.has(id));
 }
 
 function timeOf(utc) {
@@ -580,6 +589,7 @@ function restart() {
   seen.clear();
   names.clear();
   rejoining.clear();
+  clientIds.clear();
   restoredAt = null;
   Object.assign(status, { queue: "", linkDown: false, chatDown: false });
   status.agents.clear();

@@ -7,7 +7,8 @@
 // it and downloads the transcript; on a phone the panel fills the screen;
 // the agent, notified of the invitation, sees the customer leave and is
 // done with a disposition; with WebSockets refused, the widget's Bayeux
-// client chats over long polling.
+// client chats over long polling, and with CometD unreachable the widget
+// chats over REST.
 // Usage: node widget.mjs <web API base> <screenshot dir> <shop page URL>.
 // It prints "chat <id>" for the Go test, which checks the filed interaction.
 import * as t from "./common.mjs";
@@ -168,6 +169,22 @@ try {
   await t.waitStatus(lp, "Chatting with alice");
   await t.screenshot(lp, "widget-long-polling");
   console.log(JSON.stringify({ longPollingChatMs: Date.now() - lpStart }));
+
+  // Where CometD cannot be reached at all, the widget falls back on REST
+  // polling.
+  const rest = await t.newPage(browser, 420, 760);
+  await rest.route("**/genesys/cometd**", (route) => route.abort());
+  await rest.routeWebSocket(/\/genesys\/cometd/, (ws) => ws.close());
+  await t.customerStart(rest, "Cy", "REST");
+  const restConn = await rest.locator("#state").evaluate((el) => el.dataset.transport);
+  t.check(restConn === "rest", `with CometD unreachable the widget uses ${restConn}`);
+  const cy = await t.accept(agent, "Cy");
+  await t.agentSays(cy, "Hello Cy, over REST");
+  await rest.locator("#transcript li.msg .text", { hasText: "over REST" }).waitFor();
+  await t.customerSays(rest, "REST works too");
+  await cy.locator("li.ev-Message .text", { hasText: "REST works too" }).waitFor();
+  await t.waitStatus(rest, "Chatting with alice");
+  await t.screenshot(rest, "widget-rest");
   console.log(JSON.stringify({ done: "widget", status: await t.statusSeen(frame) }));
 } finally {
   await browser.close();
