@@ -75,8 +75,8 @@ const state = { bridge: null, agent: "", capacity: 0, ready: false, reason: "", 
   dispositions: [], audio: null };
 
 // systemProps are the interaction properties parley sets itself, not
-// the customer's userData.
-// Nickname and Subject are in the chat's heading already.
+// the customer's userData, and Nickname and Subject, which the chat's
+// heading shows.
 const systemProps = /^(ChatServer|ChatSession|GCTI|Queue|EstimatedWait|Parley|Nickname$|Subject$)/;
 
 function customerName(props = {}) {

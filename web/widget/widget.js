@@ -94,7 +94,7 @@ function follow(m) {
   const id = m.from && m.from.participantId;
   const agent = m.from && m.from.type === "Agent";
   if (agent && m.type === "ParticipantJoined") status.agents.set(id, m.from.nickname || "an agent");
-  if (agent && m.type === "ParticipantLeft") status.agents.delete(id);
+  if (agent && m.type === "ParticipantLeft" && status.agents.delete(id) && status.agents.size === 0) status.queue = ""; // an old position
   if (agent && m.type === "NicknameUpdated" && status.agents.has(id)) status.agents.set(id, m.text);
   if (m.type === "Notice" && m.userData && m.userData.QueuePosition) status.queue = m.text;
   if (status.phase === "waiting" || status.phase === "chatting") setPhase(status.agents.size > 0 ? "chatting" : "waiting");
