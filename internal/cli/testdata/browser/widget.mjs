@@ -125,6 +125,7 @@ try {
   t.check(await panel.locator("textarea").isDisabled(), "the agent can still write to a customer who left");
   t.check(await panel.locator(".transfer-agent").isVisible(), "the transfer controls are folded away");
   await t.screenshot(agent, "desktop-customer-left");
+  await axeCheck(agent.mainFrame(), "the desktop's wrap-up");
   await wrapup.locator(".done").click();
   await agent.locator("#alert", { hasText: "Pick a disposition" }).waitFor();
   await wrapup.locator(".disposition").selectOption("Resolved");
