@@ -65,6 +65,9 @@ type Store interface {
 	Interaction(ctx context.Context, id string) (Interaction, error)
 	// Contact returns a stored contact, or ErrNotFound.
 	Contact(ctx context.Context, id string) (Contact, error)
+	// ContactByEmail returns the contact with that email address, or
+	// ErrNotFound (the desktop's customer panel).
+	ContactByEmail(ctx context.Context, email string) (Contact, error)
 	// ContactInteractions lists a contact's interactions, newest first.
 	ContactInteractions(ctx context.Context, contactID string) ([]Interaction, error)
 }

@@ -96,6 +96,7 @@ var deskOps = map[string]deskOp{
 	wire.RequestPull:              (*agentSession).pull,
 	wire.RequestGetOverview:       (*agentSession).overview,
 	wire.RequestWrapUp:            (*agentSession).wrapUp,
+	wire.RequestGetContactHistory: (*agentSession).contactHistory,
 }
 
 // desktops owns the bridge sessions of a web API.

@@ -131,6 +131,11 @@ const (
 	// RequestWrapUp is the agent desktop's Done: the agent's disposition
 	// code for a chat, then its leave (desktop bridge only).
 	RequestWrapUp = "RequestWrapUp"
+	// RequestGetContactHistory asks, for an agent in a chat, for the chat's
+	// contact (by the customer's EmailAddress) and its previous chats.
+	RequestGetContactHistory = "RequestGetContactHistory"
+	// EventContactHistory answers RequestGetContactHistory.
+	EventContactHistory = "EventContactHistory"
 )
 
 // The opening exchange of every authenticated connection (package auth):
@@ -259,6 +264,8 @@ var catalogue = map[string]int{
 	RequestAuthenticate:                     321,
 	EventAuthenticated:                      322,
 	RequestWrapUp:                           340,
+	RequestGetContactHistory:                341,
+	EventContactHistory:                     342,
 }
 
 // Known reports whether name is in the message catalogue.

@@ -194,6 +194,13 @@ func (d deadContacts) SaveInteraction(ctx context.Context, c contact.Contact, in
 	return d.s.SaveInteraction(ctx, c, in)
 }
 
+func (d deadContacts) ContactByEmail(ctx context.Context, email string) (contact.Contact, error) {
+	if err := d.l.alive(); err != nil {
+		return contact.Contact{}, err
+	}
+	return d.s.ContactByEmail(ctx, email)
+}
+
 func (d deadContacts) Interaction(ctx context.Context, id string) (contact.Interaction, error) {
 	if err := d.l.alive(); err != nil {
 		return contact.Interaction{}, err

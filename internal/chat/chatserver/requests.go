@@ -43,8 +43,12 @@ func (s *Server) serveFlex(p *peer) wire.HandlerFunc {
 
 func (s *Server) serveBasic(p *peer) wire.HandlerFunc {
 	return func(_ context.Context, c *wire.Conn, m wire.Message) {
-		if m.Name == wire.RequestJoin {
+		switch m.Name {
+		case wire.RequestJoin:
 			s.join(p, m)
+			return
+		case wire.RequestGetContactHistory:
+			s.contactHistory(p, m)
 			return
 		}
 		s.partyRequest(p, m, basicSide)

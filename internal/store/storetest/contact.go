@@ -21,6 +21,7 @@ func TestContactStore(t *testing.T, open func(t *testing.T) contact.Store) {
 	}{
 		{"SaveGet", testSaveGet},
 		{"MatchByEmail", testMatchByEmail},
+		{"ContactByEmail", testContactByEmail},
 		{"ReplaceOnResave", testReplaceOnResave},
 		{"ListByContact", testListByContact},
 		{"NotFound", testContactNotFound},
@@ -110,6 +111,21 @@ func testMatchByEmail(t *testing.T, s contact.Store) {
 	given.ContactID = first.ContactID
 	if got := mustSave(t, s, contact.Contact{}, given); got.ContactID != first.ContactID {
 		t.Errorf("a given ContactID was replaced by %s", got.ContactID)
+	}
+}
+
+func testContactByEmail(t *testing.T, s contact.Store) {
+	email := NewID("ada") + "@example.com"
+	saved := mustSave(t, s, contact.Contact{EmailAddress: email, FirstName: "Ada", Nickname: "ada"}, newInteraction(0))
+	c, err := s.ContactByEmail(t.Context(), email)
+	if err != nil || c.ID != saved.ContactID || c.FirstName != "Ada" || c.Nickname != "ada" || c.EmailAddress != email {
+		t.Errorf("ContactByEmail(%s) = %+v, %v; want contact %s", email, c, err, saved.ContactID)
+	}
+	mustSave(t, s, contact.Contact{FirstName: "Anon"}, newInteraction(0)) // a contact without email
+	for _, other := range []string{"nobody@example.com", ""} {
+		if _, err := s.ContactByEmail(t.Context(), other); !errors.Is(err, contact.ErrNotFound) {
+			t.Errorf("ContactByEmail(%q): %v, want ErrNotFound", other, err)
+		}
 	}
 }
 
