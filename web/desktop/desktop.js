@@ -113,7 +113,7 @@ async function login(e) {
     // The chats the agent still held when its connection was lost (its web
     // API or the interaction server failed): the bridge has joined them
     // again and sent their transcripts; no invitation comes for them.
-    for (const held of reply.interactions || []) openChat(held.interactionId, held.properties);
+    for (const held of reply.interactions || []) openChat(held.interactionId, held.properties).loadHistory();
     updateLoad();
     refreshWorkbin();
   } catch (err) {
@@ -282,6 +282,7 @@ async function accept(id) {
     const reply = await state.bridge.request("RequestAccept", { interactionId: id });
     removeInvite(id);
     const chat = openChat(id, (reply.interaction || {}).properties || (inv && inv.props));
+    chat.loadHistory();
     select(chat.id);
     $(".entry", chat.panel).focus();
   } catch (err) {
@@ -428,6 +429,26 @@ class Chat {
   }
 
   notice(type) { state.bridge.request("RequestNotify", { interactionId: this.id, noticeType: type }).catch(() => {}); }
+
+  // loadHistory fills the customer panel: the contact of the customer's
+  // email address in the contact store, and its previous chats.
+  async loadHistory() {
+    let h;
+    try {
+      h = await state.bridge.request("RequestGetContactHistory", { interactionId: this.id });
+    } catch {
+      $(".contact", this.panel).textContent = "The customer's history is not available right now.";
+      return;
+    }
+    const c = h.contact;
+    const name = c ? [c.firstName, c.lastName].filter(Boolean).join(" ") || c.nickname : "";
+    const chats = h.interactions || [];
+    $(".contact", this.panel).textContent = !c ? "New customer: no e-mail address known from earlier chats."
+      : `Known customer: ${name}${name ? " · " : ""}${c.emailAddress} · ${chats.length} earlier chat${chats.length === 1 ? "" : "s"}`;
+    $(".history-count", this.panel).textContent = String(chats.length);
+    $(".history-list", this.panel).replaceChildren(...chats.map(pastChat));
+    $(".history", this.panel).hidden = chats.length === 0;
+  }
 
   // askWrapUp shows the wrap-up: a disposition (disposition-codes), then
   // Done. The customer left, or the agent ends the chat.
@@ -588,6 +609,28 @@ class Chat {
   }
 }
 
+// pastChat is one previous chat of the customer panel: its date, subject
+// and disposition, and its messages when opened.
+function pastChat(in_) {
+  const li = document.createElement("li");
+  const d = document.createElement("details");
+  const sum = document.createElement("summary");
+  const when = new Date(in_.startedAt).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  const ud = in_.userData || {};
+  sum.textContent = [when, in_.subject, ud.DispositionCode].filter(Boolean).join(" · ");
+  const list = document.createElement("ol");
+  list.className = "past-transcript";
+  for (const m of (in_.transcript && in_.transcript.messages) || []) {
+    if (m.type !== "Message") continue;
+    const line = document.createElement("li");
+    line.textContent = `${(m.from && m.from.nickname) || ""}${m.visibility === "INT" ? " (internal)" : ""}: ${m.text || ""}`;
+    list.append(line);
+  }
+  d.append(sum, list);
+  li.append(d);
+  return li;
+}
+
 function quitReason(m) {
   const sys = m.eventAttributes && m.eventAttributes.GCTI_SYSTEM;
   return sys ? sys["quit-reason-code"] : undefined;
@@ -690,6 +733,7 @@ async function pickUp(id, props) {
     await state.bridge.request("RequestPull", { interactionId: id });
     const chat = openChat(id, props);
     chat.note("You picked the chat up from your workbin.");
+    chat.loadHistory();
     select(id);
     refreshWorkbin();
   } catch (err) {

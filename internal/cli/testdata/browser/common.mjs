@@ -139,12 +139,13 @@ export async function supervisorShows(page, table, cells) {
   }
 }
 
-export async function customerStart(page, nickname, subject) {
+export async function customerStart(page, nickname, subject, email = "") {
   await page.goto(`${base}/widget/`);
   await page.waitForSelector("html[data-ready]");
   await recordStatus(page);
   await page.fill("#nickname", nickname);
   await page.fill("#subject", subject);
+  if (email) await page.fill("#emailAddress", email);
   await page.click("#start");
   await page.waitForSelector("#chat:not([hidden])");
 }

@@ -159,7 +159,7 @@ try {
     };
   });
   const lpStart = Date.now();
-  await t.customerStart(lp, "Bo", "Long polling");
+  await t.customerStart(lp, "Bo", "Long polling", "bo@example.com");
   const conn = await lp.locator("#state").evaluate((el) => [el.dataset.transport, el.dataset.connection]);
   t.check(conn[0] === "cometd" && conn[1] === "long-polling", `with WebSockets refused the widget uses ${conn}`);
   const bo = await t.accept(agent, "Bo");
@@ -169,6 +169,11 @@ try {
   await bo.locator("li.ev-Message .text", { hasText: "it works" }).waitFor();
   await t.waitStatus(lp, "Chatting with alice");
   await t.screenshot(lp, "widget-long-polling");
+  // The agent ends it: End chat asks for the disposition too.
+  await bo.locator(".end").click();
+  await bo.locator(".wrapup .disposition").selectOption("Escalated");
+  await bo.locator(".wrapup .done").click();
+  await bo.locator(".transcript li.note", { hasText: "Done: Escalated." }).waitFor();
   console.log(JSON.stringify({ longPollingChatMs: Date.now() - lpStart }));
 
   // Where CometD cannot be reached at all, the widget falls back on REST
@@ -176,10 +181,21 @@ try {
   const rest = await t.newPage(browser, 420, 760);
   await rest.route("**/genesys/cometd**", (route) => route.abort());
   await rest.routeWebSocket(/\/genesys\/cometd/, (ws) => ws.close());
-  await t.customerStart(rest, "Cy", "REST");
+  await t.customerStart(rest, "Cy", "REST", "bo@example.com");
   const restConn = await rest.locator("#state").evaluate((el) => el.dataset.transport);
   t.check(restConn === "rest", `with CometD unreachable the widget uses ${restConn}`);
   const cy = await t.accept(agent, "Cy");
+  // The same e-mail address: the customer panel shows the contact and the
+  // chat before, with its transcript.
+  await cy.locator(".contact", { hasText: "Known customer" }).waitFor();
+  const contactLine = await cy.locator(".contact").textContent();
+  t.check(contactLine.includes("bo@example.com") && contactLine.includes("1 earlier chat"), `the customer panel says ${JSON.stringify(contactLine)}`);
+  await cy.locator(".history summary").first().click();
+  const past = cy.locator(".history-list > li").first();
+  await past.locator("summary").click();
+  await past.locator(".past-transcript li", { hasText: "Hello Bo, over long polling" }).waitFor();
+  t.check((await past.locator("summary").textContent()).includes("Escalated"), "the previous chat does not show its disposition");
+  await t.screenshot(agent, "desktop-customer-history");
   await t.agentSays(cy, "Hello Cy, over REST");
   await rest.locator("#transcript li.msg .text", { hasText: "over REST" }).waitFor();
   await t.customerSays(rest, "REST works too");
