@@ -28,6 +28,9 @@ const (
 	// RoleReporting is a reporting client of an interaction server: it reads
 	// the reporting event stream.
 	RoleReporting Role = "reporting"
+	// RoleESP is an interaction server on a chat server connected to it: it
+	// relays the ESP requests of workflows into the chats there.
+	RoleESP Role = "esp"
 	// RoleBot is an external client of a chat server that joins sessions as
 	// an External party.
 	RoleBot Role = "bot"

@@ -65,7 +65,8 @@ func loadCerts(d *config.Deployment, app *config.Application) (*service.Certs, e
 
 // policyOf returns who app admits, in which roles, as the deployment file
 // connects them: the web APIs connected to a chat server as web APIs and
-// agent bridges, the other chat servers as peers, the chat servers
+// agent bridges, the other chat servers as peers, the interaction servers a
+// chat server connects to as ESP clients, the chat servers
 // connected to an interaction server as media servers, the web APIs
 // connected to it as agent bridges, and each server's client:<name> clients
 // in their type.
@@ -78,6 +79,8 @@ func policyOf(d *config.Deployment, app *config.Application) *auth.Policy {
 			p.Allow(peer.Name, auth.RoleWebAPI, auth.RoleAgent)
 		case app.Type == config.ChatServer && peer.Type == config.ChatServer && peer != app:
 			p.Allow(peer.Name, auth.RoleChatPeer)
+		case app.Type == config.ChatServer && peer.Type == config.InteractionServer && slices.Contains(app.Connections, peer.Name):
+			p.Allow(peer.Name, auth.RoleESP)
 		case app.Type == config.InteractionServer && peer.Type == config.ChatServer && connected:
 			p.Allow(peer.Name, auth.RoleMediaServer)
 		case app.Type == config.InteractionServer && peer.Type == config.WebAPI && connected:

@@ -249,6 +249,7 @@ func (s Settings) validate() []*Error {
 		secondsIn("transcript-resend-delay", s.TranscriptResendDelay, 1, 3600),
 		oneOf("transcript-save-notices", s.TranscriptSaveNotices, noticeLevels...),
 		oneOf("session-restore-extend-by", s.SessionRestoreExtendBy, "none", "agent", "esp", "both"),
+		s.extendByNeeds(),
 		secondsIn("flex-disconnect-timeout", s.FlexDisconnectTimeout, 1, day20),
 		secondsIn("flex-push-timeout", s.FlexPushTimeout, 1, day20),
 		secondsIn("async-idle-alert", s.AsyncIdleAlert, 1, day20),
@@ -259,6 +260,19 @@ func (s Settings) validate() []*Error {
 		intIn("max-message-size", s.MaxMessageSize, 1024, 16777216),
 		secondsIn("addp-timeout", s.ADDPTimeout, 0, 3600),
 	)
+}
+
+// extendByNeeds checks the options session-restore-extend-by depends on
+// (seed 000, step 7): a chat restored while its customer is silent must
+// keep pushing to the customer, whose web API serves CometD and push
+// notifications, so session-restore-push-send must be on, and with it
+// flex-push-on-join.
+func (s Settings) extendByNeeds() *Error {
+	if s.SessionRestoreExtendBy == "none" || (s.SessionRestorePushSend && s.FlexPushOnJoin) {
+		return nil
+	}
+	return &Error{Option: "session-restore-extend-by", Value: fmt.Sprintf("%q", s.SessionRestoreExtendBy),
+		Msg: "needs session-restore-push-send: true and flex-push-on-join: true"}
 }
 
 func (c InactivityControl) validate() []*Error {

@@ -196,6 +196,9 @@ type deskChat struct {
 	link     *wire.Conn
 	moving   bool   // a relocation runs
 	hint     string // the chat server named by the interaction while moving
+	// restoreAt is when the bridge last asked for the chat to be restored
+	// for the agent (desktop_restore.go).
+	restoreAt time.Time
 }
 
 func newAgentSession(d *desktops, page *wire.Conn) *agentSession {

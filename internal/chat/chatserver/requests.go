@@ -46,12 +46,13 @@ func (s *Server) serveBasic(p *peer) wire.HandlerFunc {
 		switch m.Name {
 		case wire.RequestJoin:
 			s.join(p, m)
-			return
+		case wire.RequestRestore:
+			s.agentRestore(p, m)
 		case wire.RequestGetContactHistory:
 			s.contactHistory(p, m)
-			return
+		default:
+			s.partyRequest(p, m, basicSide)
 		}
-		s.partyRequest(p, m, basicSide)
 	}
 }
 

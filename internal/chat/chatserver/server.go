@@ -221,6 +221,7 @@ func (s *Server) handler() http.Handler {
 	mux.Handle("/chat/", t.HTTP(files, auth.RoleWebAPI))
 	mux.HandleFunc("GET "+FlexPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, flexRoles, s.serveFlex) })
 	mux.HandleFunc("GET "+BasicPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, basicRoles, s.serveBasic) })
+	mux.HandleFunc("GET "+ESPPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, espRoles, s.serveESP) })
 	return mux
 }
 
