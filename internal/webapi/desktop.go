@@ -73,6 +73,9 @@ type deskRequest struct {
 	NoticeType    string `json:"noticeType"`
 	AfterAction   string `json:"afterAction"`
 	Disposition   string `json:"disposition"`
+	Query         string `json:"query"`
+	Name          string `json:"name"`
+	ResponseID    string `json:"responseId"`
 }
 
 // deskOp serves one page request; its result is the EventAck body.
@@ -80,23 +83,25 @@ type deskOp func(a *agentSession, ctx context.Context, req deskRequest) (any, er
 
 // deskOps are the requests a page may send.
 var deskOps = map[string]deskOp{
-	wire.RequestAgentLogin:        (*agentSession).login,
-	wire.RequestAgentLogout:       (*agentSession).logout,
-	wire.RequestAgentAvailable:    (*agentSession).ready,
-	wire.RequestAgentNotAvailable: (*agentSession).notReady,
-	wire.RequestAccept:            (*agentSession).accept,
-	wire.RequestReject:            (*agentSession).reject,
-	wire.RequestMessage:           (*agentSession).message,
-	wire.RequestNotify:            (*agentSession).notify,
-	wire.RequestReleaseParty:      (*agentSession).release,
-	wire.RequestTransfer:          (*agentSession).transfer,
-	wire.RequestConference:        (*agentSession).conference,
-	wire.RequestPlaceInWorkbin:    (*agentSession).placeInWorkbin,
-	wire.RequestGetWorkbinContent: (*agentSession).workbin,
-	wire.RequestPull:              (*agentSession).pull,
-	wire.RequestGetOverview:       (*agentSession).overview,
-	wire.RequestWrapUp:            (*agentSession).wrapUp,
-	wire.RequestGetContactHistory: (*agentSession).contactHistory,
+	wire.RequestAgentLogin:           (*agentSession).login,
+	wire.RequestAgentLogout:          (*agentSession).logout,
+	wire.RequestAgentAvailable:       (*agentSession).ready,
+	wire.RequestAgentNotAvailable:    (*agentSession).notReady,
+	wire.RequestAccept:               (*agentSession).accept,
+	wire.RequestReject:               (*agentSession).reject,
+	wire.RequestMessage:              (*agentSession).message,
+	wire.RequestNotify:               (*agentSession).notify,
+	wire.RequestReleaseParty:         (*agentSession).release,
+	wire.RequestTransfer:             (*agentSession).transfer,
+	wire.RequestConference:           (*agentSession).conference,
+	wire.RequestPlaceInWorkbin:       (*agentSession).placeInWorkbin,
+	wire.RequestGetWorkbinContent:    (*agentSession).workbin,
+	wire.RequestPull:                 (*agentSession).pull,
+	wire.RequestGetOverview:          (*agentSession).overview,
+	wire.RequestWrapUp:               (*agentSession).wrapUp,
+	wire.RequestGetContactHistory:    (*agentSession).contactHistory,
+	wire.RequestGetStandardResponses: (*agentSession).standardResponses,
+	wire.RequestSaveStandardResponse: (*agentSession).saveStandardResponse,
 }
 
 // desktops owns the bridge sessions of a web API.

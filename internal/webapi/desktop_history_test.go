@@ -61,3 +61,43 @@ func TestDesktopContactHistory(t *testing.T) {
 	}
 	d.wantCode(wire.RequestGetContactHistory, map[string]string{"interactionId": "no-such-chat"}, wire.CodeNoSuchInteraction)
 }
+
+// TestDesktopStandardResponses: an agent in a chat adds standard responses
+// and finds them by any part of their name or text; a response without a
+// name, or too long, is refused.
+func TestDesktopStandardResponses(t *testing.T) {
+	dc := startDeskCluster(t)
+	d := dc.desk()
+	d.login("alice")
+	c := dc.web.requestChat(nil)
+	d.acceptNext(c.chatID)
+	in := func(kv ...string) map[string]string {
+		m := map[string]string{"interactionId": c.chatID}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	type responses struct{ Responses []struct{ ID, Name, Text string } }
+	var saved responses
+	if err := json.Unmarshal(d.must(wire.RequestSaveStandardResponse, in("name", "Delivery", "text", "Your order ships within 2 days.")), &saved); err != nil ||
+		len(saved.Responses) != 1 || saved.Responses[0].ID == "" {
+		t.Fatalf("saved %+v (%v)", saved, err)
+	}
+	d.must(wire.RequestSaveStandardResponse, in("name", "Greeting", "text", "Hello, how can I help?"))
+	d.wantCode(wire.RequestSaveStandardResponse, in("name", "", "text", "no name"), wire.CodeBadRequest)
+	d.wantCode(wire.RequestSaveStandardResponse, in("name", "Long", "text", strings.Repeat("x", 4001)), wire.CodeTooLarge)
+	for query, want := range map[string]string{"": "Delivery,Greeting", "SHIPS": "Delivery", "greet": "Greeting", "refund": ""} {
+		var got responses
+		if err := json.Unmarshal(d.must(wire.RequestGetStandardResponses, in("query", query)), &got); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, r := range got.Responses {
+			names = append(names, r.Name)
+		}
+		if strings.Join(names, ",") != want {
+			t.Errorf("search %q: %v, want %s", query, names, want)
+		}
+	}
+}

@@ -136,6 +136,13 @@ const (
 	RequestGetContactHistory = "RequestGetContactHistory"
 	// EventContactHistory answers RequestGetContactHistory.
 	EventContactHistory = "EventContactHistory"
+	// RequestGetStandardResponses searches, for an agent in a chat, the
+	// standard responses (canned replies) of the contact store.
+	RequestGetStandardResponses = "RequestGetStandardResponses"
+	// RequestSaveStandardResponse adds or changes a standard response.
+	RequestSaveStandardResponse = "RequestSaveStandardResponse"
+	// EventStandardResponses answers both.
+	EventStandardResponses = "EventStandardResponses"
 )
 
 // The External Services Protocol (ESP, public-api-notes §5.2): a workflow's
@@ -277,6 +284,9 @@ var catalogue = map[string]int{
 	RequestWrapUp:                           360,
 	RequestGetContactHistory:                361,
 	EventContactHistory:                     362,
+	RequestGetStandardResponses:             363,
+	RequestSaveStandardResponse:             364,
+	EventStandardResponses:                  365,
 }
 
 // Known reports whether name is in the message catalogue.

@@ -48,31 +48,43 @@ type historyChat struct {
 }
 
 // contactHistory serves RequestGetContactHistory to an agent-side party of
-// the session. The store is read on the session's drainer: two indexed
-// reads, and the email address is the session's own.
+// the session.
 func (s *Server) contactHistory(p *peer, m wire.Message) {
 	var req historyRequest
 	if err := m.Bind(&req); err != nil {
 		s.reject(p, m, err)
 		return
 	}
-	e := s.sessions.get(req.SessionID)
+	s.agentReply(p, m, req.partyRef, wire.EventContactHistory, func(ctx context.Context, e *entry) (any, error) {
+		return s.history(ctx, e.id, e.sess.UserData()["EmailAddress"])
+	})
+}
+
+// agentReply runs f for an agent-side party of the session ref names, once
+// authenticated, and answers with event and f's result. f reads the
+// contact store on the session's drainer: short indexed reads, for the
+// desktop of an agent in that chat.
+func (s *Server) agentReply(p *peer, m wire.Message, ref partyRef, event string, f func(context.Context, *entry) (any, error)) {
+	e := s.sessions.get(ref.SessionID)
 	if e == nil {
-		s.reject(p, m, s.notServed(req.SessionID))
+		s.reject(p, m, s.notServed(ref.SessionID))
 		return
 	}
 	ok := s.exec(e, func(ctx context.Context) {
-		if _, err := s.authenticate(ctx, p, e, req.partyRef, basicSide); err != nil {
+		if _, err := s.authenticate(ctx, p, e, ref, basicSide); err != nil {
 			s.reject(p, m, err)
 			return
 		}
-		reply, err := s.history(ctx, e.id, e.sess.UserData()["EmailAddress"])
+		body, err := f(ctx, e)
 		if err != nil {
-			s.log.Warn("contact history not read", "session", e.id, "err", err)
-			s.reject(p, m, wire.Errorf(wire.CodeStoreFailed, "the contact store could not be read"))
+			if wire.AsError(err) == nil {
+				s.log.Warn("contact store not read", "session", e.id, "request", m.Name, "err", err)
+				err = wire.Errorf(wire.CodeStoreFailed, "the contact store could not be read")
+			}
+			s.reject(p, m, err)
 			return
 		}
-		p.conn.Reply(m, wire.EventContactHistory, reply)
+		p.conn.Reply(m, event, body)
 	})
 	if !ok {
 		s.reject(p, m, wire.Errorf(wire.CodeShuttingDown, "the chat server is shutting down"))

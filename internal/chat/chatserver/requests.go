@@ -50,6 +50,10 @@ func (s *Server) serveBasic(p *peer) wire.HandlerFunc {
 			s.agentRestore(p, m)
 		case wire.RequestGetContactHistory:
 			s.contactHistory(p, m)
+		case wire.RequestGetStandardResponses:
+			s.standardResponses(p, m)
+		case wire.RequestSaveStandardResponse:
+			s.saveStandardResponse(p, m)
 		default:
 			s.partyRequest(p, m, basicSide)
 		}
