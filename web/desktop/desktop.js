@@ -383,7 +383,9 @@ class Chat {
     $(".composer", p).onsubmit = (e) => { e.preventDefault(); this.send(); };
     text.onkeydown = (e) => {
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); this.send(); }
+      if (e.key === "/" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); $(".response-search", p).focus(); }
     };
+    this.wireResponses();
     text.oninput = () => this.typing();
     $(".transfer-agent", p).onclick = () => this.act("RequestTransfer", { agentId: this.target() }, "Transfer sent; the chat leaves you when it is accepted.");
     $(".transfer-queue", p).onclick = () => this.act("RequestTransfer", { queue: this.target() }, "The chat went back to the queue.");
@@ -395,6 +397,86 @@ class Chat {
   }
 
   target() { return $(".target", this.panel).value.trim(); }
+
+  // wireResponses sets up the standard responses: the search field lists
+  // those matching as the agent types (arrows pick, Enter inserts into the
+  // message, Escape goes back to it), and Save keeps the message as a new
+  // one.
+  wireResponses() {
+    const p = this.panel;
+    const search = $(".response-search", p);
+    const list = $(".response-list", p);
+    let timer = 0;
+    let active = 0;
+    list.id = `responses-${this.id}`;
+    Object.entries({ role: "combobox", "aria-controls": list.id, "aria-autocomplete": "list", "aria-expanded": "false" })
+      .forEach(([k, v]) => search.setAttribute(k, v));
+    const show = (on) => {
+      list.hidden = !on;
+      search.setAttribute("aria-expanded", String(on));
+    };
+    const mark = () => [...list.children].forEach((li, i) => {
+      li.setAttribute("aria-selected", String(i === active));
+      if (i === active) search.setAttribute("aria-activedescendant", li.id);
+    });
+    const find = async () => {
+      try {
+        const reply = await state.bridge.request("RequestGetStandardResponses", { interactionId: this.id, query: search.value });
+        list.replaceChildren(...(reply.responses || []).map((r, i) => {
+          const li = document.createElement("li");
+          li.setAttribute("role", "option");
+          li.id = `${list.id}-${i}`;
+          li.dataset.text = r.text;
+          const name = document.createElement("b");
+          name.textContent = r.name;
+          li.append(name, ` — ${r.text}`);
+          li.onmousedown = (e) => { e.preventDefault(); this.insertResponse(r.text); };
+          return li;
+        }));
+        active = 0;
+        mark();
+        show(list.children.length > 0);
+      } catch (err) {
+        showAlert(friendly(err));
+      }
+    };
+    search.onfocus = find;
+    search.oninput = () => { clearTimeout(timer); timer = setTimeout(find, 150); };
+    search.onblur = () => show(false);
+    search.onkeydown = (e) => {
+      const n = list.children.length;
+      if (e.key === "ArrowDown" && n) { e.preventDefault(); active = (active + 1) % n; mark(); }
+      if (e.key === "ArrowUp" && n) { e.preventDefault(); active = (active - 1 + n) % n; mark(); }
+      if (e.key === "Enter") { e.preventDefault(); if (n) this.insertResponse(list.children[active].dataset.text); }
+      if (e.key === "Escape") { e.preventDefault(); search.value = ""; $(".entry", p).focus(); }
+    };
+    $(".response-save", p).onclick = () => this.saveResponse();
+  }
+
+  // insert puts a standard response into the message, after what is there.
+  insertResponse(text) {
+    const entry = $(".entry", this.panel);
+    entry.value = entry.value.trim() ? `${entry.value.trimEnd()} ${text}` : text;
+    $(".response-search", this.panel).value = "";
+    entry.focus(); // the search's blur closes its list
+    entry.setSelectionRange(entry.value.length, entry.value.length);
+  }
+
+  async saveResponse() {
+    const name = $(".response-name", this.panel);
+    const text = $(".entry", this.panel).value.trim();
+    if (!name.value.trim() || !text) {
+      showAlert("Type the message and a name for the response first.");
+      return;
+    }
+    try {
+      await state.bridge.request("RequestSaveStandardResponse", { interactionId: this.id, name: name.value.trim(), text });
+      this.note(`Saved the standard response "${name.value.trim()}".`);
+      name.value = "";
+    } catch (err) {
+      showAlert(friendly(err));
+    }
+  }
 
   async act(name, body, done) {
     try {

@@ -8,7 +8,8 @@
 // the agent, notified of the invitation, sees the customer leave and is
 // done with a disposition; with WebSockets refused, the widget's Bayeux
 // client chats over long polling, and with CometD unreachable the widget
-// chats over REST.
+// chats over REST; the returning customer's earlier chat shows in the
+// customer panel, and a standard response is kept, found and inserted.
 // Usage: node widget.mjs <web API base> <screenshot dir> <shop page URL>.
 // It prints "chat <id>" for the Go test, which checks the filed interaction.
 import * as t from "./common.mjs";
@@ -28,6 +29,10 @@ async function axeCheck(frame, what) {
   console.log(`axe-core on ${what}: ${res.passes.length} rules pass, no violation`);
 }
 
+// pageErrors are the uncaught errors of every page: none is allowed.
+const pageErrors = [];
+const watch = (page) => { page.on("pageerror", (err) => pageErrors.push(`${page.url()}: ${err.message}`)); return page; };
+
 async function openPanel(shop) {
   await shop.click("#parley-launcher");
   const el = shop.locator("#parley-chat");
@@ -39,7 +44,7 @@ async function openPanel(shop) {
 
 const browser = await t.launch();
 try {
-  const agent = await t.newPage(browser, 1100, 760);
+  const agent = watch(await t.newPage(browser, 1100, 760));
   await agent.context().grantPermissions(["notifications"], { origin: new URL(t.base).origin });
   await t.agentLogin(agent, "alice");
   // The desktop notifies a new invitation: the notifications it shows are kept.
@@ -49,7 +54,7 @@ try {
   });
   await t.setState(agent, "alice", "ready", "Ready");
 
-  const shop = await t.newPage(browser, 1000, 760);
+  const shop = watch(await t.newPage(browser, 1000, 760));
   const refused = [];
   shop.on("console", (m) => { if (/Content Security Policy|Refused/i.test(m.text())) refused.push(m.text()); });
   await shop.goto(shopURL);
@@ -135,7 +140,7 @@ try {
   await t.screenshot(agent, "desktop-done");
 
   // On a phone the panel fills the screen and minimizes from its header.
-  const phone = await t.newPage(browser, 390, 760);
+  const phone = watch(await t.newPage(browser, 390, 760));
   await phone.goto(shopURL);
   const small = await openPanel(phone);
   const box = await phone.locator("#parley-chat").boundingBox();
@@ -149,7 +154,7 @@ try {
 
   // Where WebSockets are refused (a proxy that does not pass them), the
   // widget's own Bayeux client holds the chat over long polling.
-  const lp = await t.newPage(browser, 420, 760);
+  const lp = watch(await t.newPage(browser, 420, 760));
   await lp.addInitScript(() => {
     window.WebSocket = class {
       static OPEN = 1;
@@ -178,7 +183,7 @@ try {
 
   // Where CometD cannot be reached at all, the widget falls back on REST
   // polling.
-  const rest = await t.newPage(browser, 420, 760);
+  const rest = watch(await t.newPage(browser, 420, 760));
   await rest.route("**/genesys/cometd**", (route) => route.abort());
   await rest.routeWebSocket(/\/genesys\/cometd/, (ws) => ws.close());
   await t.customerStart(rest, "Cy", "REST", "bo@example.com");
@@ -196,12 +201,33 @@ try {
   await past.locator(".past-transcript li", { hasText: "Hello Bo, over long polling" }).waitFor();
   t.check((await past.locator("summary").textContent()).includes("Escalated"), "the previous chat does not show its disposition");
   await t.screenshot(agent, "desktop-customer-history");
+
+  // Standard responses: the agent keeps a message as one, then finds it
+  // with Ctrl+/ and inserts it with Enter.
+  const entry = cy.locator("textarea");
+  await entry.fill("Thank you for your patience!");
+  await cy.locator(".response-new summary").click();
+  await cy.locator(".response-name").fill("Patience");
+  await cy.locator(".response-save").click();
+  await cy.locator(".transcript li.note", { hasText: 'Saved the standard response "Patience"' }).waitFor();
+  await entry.fill("");
+  await entry.press("Control+/");
+  await cy.locator(".response-search").pressSequentially("PATIENCE");
+  await cy.locator(".response-list li", { hasText: "Patience" }).waitFor();
+  await axeCheck(agent.mainFrame(), "the desktop's standard responses");
+  await t.screenshot(agent, "desktop-standard-responses");
+  await cy.locator(".response-search").press("Enter");
+  const inserted = await entry.inputValue();
+  t.check(inserted === "Thank you for your patience!", `the response inserted ${JSON.stringify(inserted)}`);
+  await entry.press("Enter");
+  await rest.locator("#transcript li.msg .text", { hasText: "Thank you for your patience!" }).waitFor();
   await t.agentSays(cy, "Hello Cy, over REST");
   await rest.locator("#transcript li.msg .text", { hasText: "over REST" }).waitFor();
   await t.customerSays(rest, "REST works too");
   await cy.locator("li.ev-Message .text", { hasText: "REST works too" }).waitFor();
   await t.waitStatus(rest, "Chatting with alice");
   await t.screenshot(rest, "widget-rest");
+  t.check(pageErrors.length === 0, `uncaught page errors: ${pageErrors.join("; ")}`);
   console.log(JSON.stringify({ done: "widget", status: await t.statusSeen(frame) }));
 } finally {
   await browser.close();
