@@ -15,11 +15,7 @@ import (
 // first chat with its transcript and disposition, not the chat at hand; a
 // customer without an email address has no contact.
 func TestDesktopContactHistory(t *testing.T) {
-	dc := startDeskCluster(t)
-	d := dc.desk()
-	d.login("alice")
-	first := dc.web.requestChat(nil)
-	d.acceptNext(first.chatID)
+	dc, d, first := deskInChat(t)
 	first.must("send", "message", "my first visit")
 	eventually(t, "the agent sees the message", func() bool { return d.hasText(first.chatID, "my first visit") })
 	d.must(wire.RequestWrapUp, map[string]string{"interactionId": first.chatID, "disposition": "Resolved"})
@@ -66,11 +62,7 @@ func TestDesktopContactHistory(t *testing.T) {
 // and finds them by any part of their name or text; a response without a
 // name, or too long, is refused.
 func TestDesktopStandardResponses(t *testing.T) {
-	dc := startDeskCluster(t)
-	d := dc.desk()
-	d.login("alice")
-	c := dc.web.requestChat(nil)
-	d.acceptNext(c.chatID)
+	_, d, c := deskInChat(t)
 	in := func(kv ...string) map[string]string {
 		m := map[string]string{"interactionId": c.chatID}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -78,7 +70,9 @@ func TestDesktopStandardResponses(t *testing.T) {
 		}
 		return m
 	}
-	type responses struct{ Responses []struct{ ID, Name, Text string } }
+	type responses struct {
+		Responses []struct{ ID, Name, Text string }
+	}
 	var saved responses
 	if err := json.Unmarshal(d.must(wire.RequestSaveStandardResponse, in("name", "Delivery", "text", "Your order ships within 2 days.")), &saved); err != nil ||
 		len(saved.Responses) != 1 || saved.Responses[0].ID == "" {
@@ -100,4 +94,16 @@ func TestDesktopStandardResponses(t *testing.T) {
 			t.Errorf("search %q: %v, want %s", query, names, want)
 		}
 	}
+}
+
+// deskInChat starts a desk cluster where alice, logged in on the desktop
+// bridge, has accepted a customer's chat.
+func deskInChat(t *testing.T) (*deskCluster, *desk, customer) {
+	t.Helper()
+	dc := startDeskCluster(t)
+	d := dc.desk()
+	d.login("alice")
+	c := dc.web.requestChat(nil)
+	d.acceptNext(c.chatID)
+	return dc, d, c
 }

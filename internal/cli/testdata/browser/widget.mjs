@@ -33,6 +33,16 @@ async function axeCheck(frame, what) {
 const pageErrors = [];
 const watch = (page) => { page.on("pageerror", (err) => pageErrors.push(`${page.url()}: ${err.message}`)); return page; };
 
+// exchange has the agent (panel) and the customer (page) each say a line
+// the other sees, and checks the customer's status line.
+async function exchange(page, panel, agentText, customerText) {
+  await t.agentSays(panel, agentText);
+  await page.locator("#transcript li.msg .text", { hasText: agentText }).waitFor();
+  await t.customerSays(page, customerText);
+  await panel.locator("li.ev-Message .text", { hasText: customerText }).waitFor();
+  await t.waitStatus(page, "Chatting with alice");
+}
+
 async function openPanel(shop) {
   await shop.click("#parley-launcher");
   const el = shop.locator("#parley-chat");
@@ -168,11 +178,7 @@ try {
   const conn = await lp.locator("#state").evaluate((el) => [el.dataset.transport, el.dataset.connection]);
   t.check(conn[0] === "cometd" && conn[1] === "long-polling", `with WebSockets refused the widget uses ${conn}`);
   const bo = await t.accept(agent, "Bo");
-  await t.agentSays(bo, "Hello Bo, over long polling");
-  await lp.locator("#transcript li.msg .text", { hasText: "over long polling" }).waitFor();
-  await t.customerSays(lp, "Thanks, it works");
-  await bo.locator("li.ev-Message .text", { hasText: "it works" }).waitFor();
-  await t.waitStatus(lp, "Chatting with alice");
+  await exchange(lp, bo, "Hello Bo, over long polling", "Thanks, it works");
   await t.screenshot(lp, "widget-long-polling");
   // The agent ends it: End chat asks for the disposition too.
   await bo.locator(".end").click();
@@ -221,11 +227,7 @@ try {
   t.check(inserted === "Thank you for your patience!", `the response inserted ${JSON.stringify(inserted)}`);
   await entry.press("Enter");
   await rest.locator("#transcript li.msg .text", { hasText: "Thank you for your patience!" }).waitFor();
-  await t.agentSays(cy, "Hello Cy, over REST");
-  await rest.locator("#transcript li.msg .text", { hasText: "over REST" }).waitFor();
-  await t.customerSays(rest, "REST works too");
-  await cy.locator("li.ev-Message .text", { hasText: "REST works too" }).waitFor();
-  await t.waitStatus(rest, "Chatting with alice");
+  await exchange(rest, cy, "Hello Cy, over REST", "REST works too");
   await t.screenshot(rest, "widget-rest");
   t.check(pageErrors.length === 0, `uncaught page errors: ${pageErrors.join("; ")}`);
   console.log(JSON.stringify({ done: "widget", status: await t.statusSeen(frame) }));
