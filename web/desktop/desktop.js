@@ -525,7 +525,9 @@ class Chat {
     const c = h.contact;
     const name = c ? [c.firstName, c.lastName].filter(Boolean).join(" ") || c.nickname : "";
     const chats = h.interactions || [];
-    $(".contact", this.panel).textContent = !c ? "New customer: no e-mail address known from earlier chats."
+    const email = (this.props || {}).EmailAddress;
+    const unknown = email ? `New customer: no earlier chats from ${email}.` : "No e-mail address given: earlier chats cannot be looked up.";
+    $(".contact", this.panel).textContent = !c ? unknown
       : `Known customer: ${name}${name ? " · " : ""}${c.emailAddress} · ${chats.length} earlier chat${chats.length === 1 ? "" : "s"}`;
     $(".history-count", this.panel).textContent = String(chats.length);
     $(".history-list", this.panel).replaceChildren(...chats.map(pastChat));
