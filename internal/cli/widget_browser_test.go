@@ -53,7 +53,7 @@ func TestBrowserEmbeddedWidget(t *testing.T) {
 	node := requireBrowser(t)
 	var api atomic.Value
 	shop := serveShop(t, func() string { s, _ := api.Load().(string); return s })
-	c := startDesktopClusterWith(t, false, fmt.Sprintf("allowed-origins: %q", shop.URL))
+	c := startDesktopWith(t, false, false, fmt.Sprintf("allowed-origins: %q", shop.URL))
 	api.Store(strings.TrimSuffix(c.url("gms-1", "http", ""), "/"))
 
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)

@@ -26,6 +26,9 @@ type partyOp func(ctx context.Context, e *entry, who transcript.Party) (status, 
 func (s *Server) serveFlex(p *peer) wire.HandlerFunc {
 	s.watchFlex(p)
 	return func(_ context.Context, c *wire.Conn, m wire.Message) {
+		if s.refuseAsBackup(p, m) {
+			return
+		}
 		switch m.Name {
 		case wire.RequestLogin:
 			s.login(p, m)
@@ -43,6 +46,9 @@ func (s *Server) serveFlex(p *peer) wire.HandlerFunc {
 
 func (s *Server) serveBasic(p *peer) wire.HandlerFunc {
 	return func(_ context.Context, c *wire.Conn, m wire.Message) {
+		if s.refuseAsBackup(p, m) {
+			return
+		}
 		switch m.Name {
 		case wire.RequestJoin:
 			s.join(p, m)
@@ -187,6 +193,7 @@ func (s *Server) authenticate(ctx context.Context, p *peer, e *entry, ref partyR
 // requester asked for them (position > 0).
 func (s *Server) apply(ctx context.Context, e *entry, who transcript.Party, st chat.Step, err error, position int) (status, error) {
 	if err != nil {
+		s.countRefusal(err)
 		return status{}, wireError(err)
 	}
 	if err := s.commit(ctx, e, st); err != nil {
@@ -241,7 +248,8 @@ func (s *Server) login(p *peer, m wire.Message) {
 		return
 	}
 	if st := s.Status(); !st.Accepting {
-		s.reject(p, m, wire.Errorf(wire.CodeUnavailable, "the chat server takes no new chats (disabled or at limit-for-sessions %d)", st.LimitForSessions))
+		s.reject(p, m, wire.Errorf(wire.CodeUnavailable, "the chat server takes no new chats (disabled, or at limit-for-sessions %d or limit-for-flex-users %d)",
+			st.LimitForSessions, st.LimitForFlexUsers))
 		return
 	}
 	e := &entry{id: newSessionID(s.now()), push: make(map[string]*peer)}

@@ -255,7 +255,9 @@ const probeTimeout = 2 * time.Second
 
 // ownerHolds reports whether a restore may defer to the session's owner:
 // the owner is one of the deployment's chat servers, answers its GET
-// /status, is not stopping, and is the process that created or last claimed
+// /status, is not stopping, does not stand by as the backup of a pair (a
+// primary that stood down keeps its incarnation but none of its chats), and
+// is the process that created or last claimed
 // the session (its incarnation is the session's). An owner restarted under
 // the same name, or one that cannot be asked, does not hold the session, and
 // the restore goes on here.
@@ -269,7 +271,7 @@ func (s *Server) ownerHolds(ctx context.Context, sess transcript.Session) bool {
 		s.log.Debug("the owner did not answer", "session", sess.ID, "owner", sess.Owner, "err", err)
 		return false
 	}
-	return !st.Stopping && st.Incarnation == sess.Incarnation
+	return !st.Stopping && st.Role != RoleBackup && st.Incarnation == sess.Incarnation
 }
 
 // peerStatus asks another chat server for its GET /status.
