@@ -73,6 +73,10 @@ type deskRequest struct {
 	Visibility    string `json:"visibility"`
 	NoticeType    string `json:"noticeType"`
 	AfterAction   string `json:"afterAction"`
+	Disposition   string `json:"disposition"`
+	Query         string `json:"query"`
+	Name          string `json:"name"`
+	ResponseID    string `json:"responseId"`
 }
 
 // deskOp serves one page request; its result is the EventAck body.
@@ -80,21 +84,25 @@ type deskOp func(a *agentSession, ctx context.Context, req deskRequest) (any, er
 
 // deskOps are the requests a page may send.
 var deskOps = map[string]deskOp{
-	wire.RequestAgentLogin:        (*agentSession).throttledLogin,
-	wire.RequestAgentLogout:       (*agentSession).logout,
-	wire.RequestAgentAvailable:    (*agentSession).ready,
-	wire.RequestAgentNotAvailable: (*agentSession).notReady,
-	wire.RequestAccept:            (*agentSession).accept,
-	wire.RequestReject:            (*agentSession).reject,
-	wire.RequestMessage:           (*agentSession).message,
-	wire.RequestNotify:            (*agentSession).notify,
-	wire.RequestReleaseParty:      (*agentSession).release,
-	wire.RequestTransfer:          (*agentSession).transfer,
-	wire.RequestConference:        (*agentSession).conference,
-	wire.RequestPlaceInWorkbin:    (*agentSession).placeInWorkbin,
-	wire.RequestGetWorkbinContent: (*agentSession).workbin,
-	wire.RequestPull:              (*agentSession).pull,
-	wire.RequestGetOverview:       (*agentSession).overview,
+	wire.RequestAgentLogin:           (*agentSession).throttledLogin,
+	wire.RequestAgentLogout:          (*agentSession).logout,
+	wire.RequestAgentAvailable:       (*agentSession).ready,
+	wire.RequestAgentNotAvailable:    (*agentSession).notReady,
+	wire.RequestAccept:               (*agentSession).accept,
+	wire.RequestReject:               (*agentSession).reject,
+	wire.RequestMessage:              (*agentSession).message,
+	wire.RequestNotify:               (*agentSession).notify,
+	wire.RequestReleaseParty:         (*agentSession).release,
+	wire.RequestTransfer:             (*agentSession).transfer,
+	wire.RequestConference:           (*agentSession).conference,
+	wire.RequestPlaceInWorkbin:       (*agentSession).placeInWorkbin,
+	wire.RequestGetWorkbinContent:    (*agentSession).workbin,
+	wire.RequestPull:                 (*agentSession).pull,
+	wire.RequestGetOverview:          (*agentSession).overview,
+	wire.RequestWrapUp:               (*agentSession).wrapUp,
+	wire.RequestGetContactHistory:    (*agentSession).contactHistory,
+	wire.RequestGetStandardResponses: (*agentSession).standardResponses,
+	wire.RequestSaveStandardResponse: (*agentSession).saveStandardResponse,
 }
 
 // desktops owns the bridge sessions of a web API.
@@ -318,7 +326,7 @@ func (a *agentSession) login(ctx context.Context, req deskRequest) (any, error) 
 		var reply json.RawMessage
 		reply, err = a.loginAt(ctx, ep, req)
 		if err == nil {
-			return reply, nil
+			return a.withDispositions(reply), nil
 		}
 		if we, ok := errors.AsType[*wire.Error](err); ok && we.Code != wire.CodeUnavailable {
 			return nil, err // a refused login, not a refused server

@@ -103,6 +103,7 @@ func New(cfg Config) (*Server, error) {
 	s.desk = newDesktops(s)
 	s.handle(desktopPath, s.desk)
 	s.handle("/desktop/", s.pages(web.Desktop("/desktop/"), func(b *browser) string { return b.desktop }, "DENY"))
+	s.handle("/favicon.ico", web.Favicon())
 	s.handle("GET /wallboard/", s.wallboard())
 	return s, nil
 }

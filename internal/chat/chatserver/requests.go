@@ -54,6 +54,12 @@ func (s *Server) serveBasic(p *peer) wire.HandlerFunc {
 			s.join(p, m)
 		case wire.RequestRestore:
 			s.agentRestore(p, m)
+		case wire.RequestGetContactHistory:
+			s.contactHistory(p, m)
+		case wire.RequestGetStandardResponses:
+			s.standardResponses(p, m)
+		case wire.RequestSaveStandardResponse:
+			s.saveStandardResponse(p, m)
 		default:
 			s.partyRequest(p, m, basicSide)
 		}
