@@ -105,6 +105,15 @@ type Settings struct {
 	// without being restored (the role of Cassandra's time-to-live); 0
 	// restores every orphan with a party left, and its timers end it.
 	OrphanTimeout time.Duration
+	// StopAbandonedInteraction is stop-abandoned-interaction: whether the
+	// interaction of a finished chat is stopped, never, always (parley's
+	// default), noagents or noanswer; the legacy false and true mean never
+	// and noanswer. An interaction left running gets IsOnline false.
+	StopAbandonedInteraction string
+	// AttachSessionStatistics is attach-session-statistics, none (default),
+	// fired or all: the session statistics attached to the interaction's
+	// user data at session end.
+	AttachSessionStatistics string
 }
 
 // InactivityControl is the [inactivity-control] section of a chat server.
@@ -218,6 +227,8 @@ func DefaultChatServerOptions() ChatServerOptions {
 			ADDPTimeout:              10 * time.Second,
 			BackupTakeoverTimeout:    3 * time.Second,
 			OrphanSweepInterval:      30 * time.Second,
+			StopAbandonedInteraction: "always",
+			AttachSessionStatistics:  "none",
 		},
 		InactivityControl: InactivityControl{
 			IncludeNotices: "major",
@@ -279,6 +290,8 @@ func (s Settings) validate() []*Error {
 		secondsIn("backup-takeover-timeout", s.BackupTakeoverTimeout, 1, 3600),
 		secondsIn("orphan-sweep-interval", s.OrphanSweepInterval, 1, 86400),
 		secondsIn("orphan-timeout", s.OrphanTimeout, 0, day20),
+		oneOf("stop-abandoned-interaction", s.StopAbandonedInteraction, "never", "always", "noagents", "noanswer", "false", "true"),
+		oneOf("attach-session-statistics", s.AttachSessionStatistics, "none", "fired", "all"),
 	)
 }
 

@@ -41,6 +41,8 @@ func (s *Settings) section() section {
 		"backup-takeover-timeout":    &s.BackupTakeoverTimeout,
 		"orphan-sweep-interval":      &s.OrphanSweepInterval,
 		"orphan-timeout":             &s.OrphanTimeout,
+		"stop-abandoned-interaction": &s.StopAbandonedInteraction,
+		"attach-session-statistics":  &s.AttachSessionStatistics,
 	}
 }
 

@@ -242,7 +242,9 @@ func (s *Server) finish(ctx context.Context, e *entry) {
 		s.kpi.closed.Add(1)
 	}
 	s.kpi.left(e)
-	s.ixn.stop(e.id)
+	if e.sess != nil {
+		s.ended(e.id, e.sess.Stored(), e.sess.CreatedAt(), e.sess.EndedAt())
+	}
 	s.cleanUp(ctx, e, true)
 }
 

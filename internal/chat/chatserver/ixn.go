@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/transcript"
 	"github.com/parley-chat/parley/internal/wire"
 )
@@ -25,6 +26,9 @@ const (
 	PropChatServerApplication = "ChatServerApplication" // the owner's application name (its alias)
 	PropChatServerAddress     = "ChatServerAddress"     // the owner's listen address, host:port
 	PropChatSessionID         = "ChatSessionId"         // the chat session id (the interaction id)
+	// PropIsOnline is set "false" when the chat ends (Genesys's IsOnline),
+	// so that a workflow follows up on an interaction left running.
+	PropIsOnline = "IsOnline"
 )
 
 const (
@@ -317,12 +321,24 @@ func (l *ixnLink) relocate(id string) {
 	l.change(id, loc)
 }
 
-// stop stops the interaction of an ended chat, unless the interaction
-// server stopped it first.
-func (l *ixnLink) stop(id string) {
-	if l == nil {
+// ended tells the interaction server that chat id, whose stored events
+// and times are given, ended: its interaction gets IsOnline false and the
+// session statistics attach-session-statistics asks for, and is then
+// stopped if stop-abandoned-interaction says so.
+func (s *Server) ended(id string, events []transcript.Event, created, ended time.Time) {
+	if s.ixn == nil {
 		return
 	}
+	lo := s.options()
+	end := chat.EndingOf(events, created, ended)
+	props := end.Attach(lo.Settings.AttachSessionStatistics)
+	props[PropIsOnline] = "false"
+	s.ixn.end(id, props, end.Stop(lo.stopPolicy))
+}
+
+// end sets props on the interaction of an ended chat and, with stop, then
+// stops it; unless the interaction server stopped it first.
+func (l *ixnLink) end(id string, props map[string]string, stop bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.watched, id)
@@ -330,7 +346,12 @@ func (l *ixnLink) stop(id string) {
 		delete(l.ended, id)
 		return
 	}
-	l.entry(id).stop = true
+	o := l.entry(id)
+	if o.props == nil {
+		o.props = map[string]string{}
+	}
+	maps.Copy(o.props, props)
+	o.stop = stop
 	l.kick(id)
 }
 
@@ -404,6 +425,8 @@ func (l *ixnLink) next(id string) (ixnRequest, bool) {
 	switch {
 	case o == nil:
 		return ixnRequest{}, false
+	case o.stop && o.submit == nil && len(o.props) > 0: // the last properties, then the stop
+		return l.changeRequest(id, o), true
 	case o.stop:
 		return ixnRequest{name: wire.RequestStopProcessing, body: map[string]string{"interactionId": id, "reason": "chat ended"}}, true
 	case o.submit != nil:
@@ -411,12 +434,17 @@ func (l *ixnLink) next(id string) (ixnRequest, bool) {
 	case o.watch:
 		return ixnRequest{name: wire.RequestSubscribe, body: map[string]string{"interactionId": id}}, true
 	case len(o.props) > 0:
-		props := maps.Clone(o.props)
-		return ixnRequest{name: wire.RequestChangeProperties, props: props,
-			body: map[string]any{"interactionId": id, "changedProperties": props}}, true
+		return l.changeRequest(id, o), true
 	}
 	delete(l.out, id)
 	return ixnRequest{}, false
+}
+
+// changeRequest is the RequestChangeProperties of o's pending properties.
+func (l *ixnLink) changeRequest(id string, o *outgoing) ixnRequest {
+	props := maps.Clone(o.props)
+	return ixnRequest{name: wire.RequestChangeProperties, props: props,
+		body: map[string]any{"interactionId": id, "changedProperties": props}}
 }
 
 // request sends req on the registered connection.

@@ -14,6 +14,7 @@ type liveOptions struct {
 	config.ChatServerOptions
 	rules       chat.Rules
 	saveNotices chat.NoticeSet
+	stopPolicy  chat.StopPolicy // stop-abandoned-interaction
 }
 
 func newLiveOptions(o config.ChatServerOptions) (*liveOptions, error) {
@@ -25,7 +26,11 @@ func newLiveOptions(o config.ChatServerOptions) (*liveOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &liveOptions{ChatServerOptions: o, rules: rules, saveNotices: save}, nil
+	stop, err := chat.ParseStopPolicy(o.Settings.StopAbandonedInteraction)
+	if err != nil {
+		return nil, fmt.Errorf("[settings] %w", err)
+	}
+	return &liveOptions{ChatServerOptions: o, rules: rules, saveNotices: save, stopPolicy: stop}, nil
 }
 
 // options returns the options in force. Options that need a restart keep
@@ -76,10 +81,12 @@ func setLive(dst *config.Settings, src config.Settings) {
 	dst.AsyncIdleNotices = src.AsyncIdleNotices
 	dst.LimitForSessions = src.LimitForSessions
 	dst.LimitForFlexUsers = src.LimitForFlexUsers
-	dst.FlexPushOnJoin = src.FlexPushOnJoin                 // read at each new chat's push subscription
-	dst.SessionRestorePushSend = src.SessionRestorePushSend // read at each restoration
-	dst.OrphanSweepInterval = src.OrphanSweepInterval       // read after each sweep
-	dst.OrphanTimeout = src.OrphanTimeout                   // read at each adoption
+	dst.FlexPushOnJoin = src.FlexPushOnJoin                     // read at each new chat's push subscription
+	dst.SessionRestorePushSend = src.SessionRestorePushSend     // read at each restoration
+	dst.OrphanSweepInterval = src.OrphanSweepInterval           // read after each sweep
+	dst.OrphanTimeout = src.OrphanTimeout                       // read at each adoption
+	dst.StopAbandonedInteraction = src.StopAbandonedInteraction // read at each session end
+	dst.AttachSessionStatistics = src.AttachSessionStatistics   // read at each session end
 }
 
 // restartOnly names the [settings] options that differ between the running

@@ -250,7 +250,7 @@ func (s *Server) finaliseOrphan(ctx context.Context, e *entry, snap transcript.S
 		s.log.Warn("orphan not finalised: the contact store cannot be read", "session", e.id, "err", err)
 		return
 	}
-	s.ixn.stop(e.id)
+	s.ended(e.id, snap.Events, snap.Session.CreatedAt, lastEventAt(snap))
 	dctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	err = s.cfg.Transcripts.Delete(dctx, e.id, epoch)
 	cancel()
