@@ -183,7 +183,7 @@ func TestParseErrors(t *testing.T) {
 		{"chat connection to a web-api", db + "applications: {w: {type: web-api, listen: ':1'}, chat-1: {" + chat + ", connections: [w]}}",
 			"chat-1", "connections", "a chat-server connects to interaction servers only (this is a web-api)"},
 		{"unknown section", db + "applications: {chat-1: {" + chat + ", options: {setings: {}}}}",
-			"chat-1", "", "unknown section for chat-server (want client-file-transfer, client:<name>, inactivity-control, limits, log, settings)"},
+			"chat-1", "", "unknown section for chat-server (want client-file-transfer, client:<name>, health-service, inactivity-control, limits, log, settings)"},
 		{"chat section on web-api", db + "applications: {w: {type: web-api, listen: ':1', options: {inactivity-control: {}}}}",
 			"w", "", "unknown section for web-api (want cometd, endpoints, limits, log, push, settings)"},
 		{"unknown option", db + "applications: {chat-1: {" + chat + ", options: {settings: {transcript-autosave: 1}}}}",

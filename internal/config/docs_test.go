@@ -71,3 +71,21 @@ func TestStatServerOptionsDocumented(t *testing.T) {
 		documented(t, doc, "### `["+name+"]` (stat-server)", sec)
 	}
 }
+
+// TestChatServerOptionsDocumented holds docs/options.md and the chat
+// server's option sections together: every option has a row.
+func TestChatServerOptionsDocumented(t *testing.T) {
+	b, err := os.ReadFile("../../docs/options.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	opts := DefaultChatServerOptions()
+	a := &Application{Type: ChatServer, Chat: &opts}
+	for name, sec := range a.sections() {
+		if name == "log" || sec == nil { // client:<name> has its own table
+			continue
+		}
+		documented(t, doc, "### `["+name+"]` (chat-server)", sec)
+	}
+}

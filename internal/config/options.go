@@ -17,6 +17,7 @@ type ChatServerOptions struct {
 	InactivityControl  InactivityControl  // [inactivity-control]
 	ClientFileTransfer ClientFileTransfer // [client-file-transfer]
 	Limits             ChatLimits         // [limits]
+	HealthService      HealthService      // [health-service]
 }
 
 // Settings is the [settings] section of a chat server. Durations are whole
@@ -247,7 +248,8 @@ func DefaultChatServerOptions() ChatServerOptions {
 			DeleteFile:         true,
 			UploadNeedAgent:    true,
 		},
-		Limits: defaultChatLimits(),
+		Limits:        defaultChatLimits(),
+		HealthService: defaultHealthService(),
 	}
 }
 
@@ -264,7 +266,8 @@ func (o ChatServerOptions) Validate() error {
 }
 
 func (o ChatServerOptions) validate() []*Error {
-	return slices.Concat(o.Settings.validate(), o.InactivityControl.validate(), o.ClientFileTransfer.validate(), o.Limits.validate())
+	return slices.Concat(o.Settings.validate(), o.InactivityControl.validate(), o.ClientFileTransfer.validate(), o.Limits.validate(),
+		o.HealthService.validate())
 }
 
 func (s Settings) validate() []*Error {

@@ -81,6 +81,7 @@ func (a *Application) sections() map[string]section {
 		s["inactivity-control"] = a.Chat.InactivityControl.section()
 		s["client-file-transfer"] = a.Chat.ClientFileTransfer.section()
 		s["limits"] = a.Chat.Limits.section()
+		s["health-service"] = a.Chat.HealthService.section()
 	}
 	if a.Web != nil {
 		s["settings"] = a.Web.Settings.section()

@@ -95,3 +95,21 @@ func TestDeploymentDisabled(t *testing.T) {
 		}
 	}
 }
+
+// TestHealthServiceLogsMetrics: with [health-service] log-output-timeout
+// set, the KPI counters that are not zero reach the log.
+func TestHealthServiceLogsMetrics(t *testing.T) {
+	db := openDB(t)
+	logs := &logBuffer{}
+	opts := defaultOptions(t)
+	opts.HealthService.LogOutputTimeout = 1
+	h := serve(t, chatserver.Config{Name: "chat-1", Options: opts, Transcripts: db.Transcripts(),
+		Contacts: db.Contacts(), Logger: logs.logger()}, db)
+	h.login(h.dial(chatserver.FlexPath))
+	eventually(t, "the health metrics logged", func() bool {
+		return len(logs.lines("level=INFO", `msg="health metrics"`, "session_created=1", "sessions_current=1")) > 0
+	})
+	if lines := logs.lines("health metrics"); len(lines) > 0 && strings.Contains(lines[0], "session_closed=") {
+		t.Errorf("a zero metric logged under log-output-content set: %s", lines[0])
+	}
+}

@@ -52,6 +52,7 @@ func (s *Server) Reconfigure(o config.ChatServerOptions) ([]string, error) {
 	next.InactivityControl = o.InactivityControl
 	next.ClientFileTransfer = o.ClientFileTransfer
 	next.Limits = o.Limits
+	next.HealthService = o.HealthService
 	setLive(&next.Settings, o.Settings)
 	lo, err := newLiveOptions(next)
 	if err != nil {

@@ -208,7 +208,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.log.Info("chat server listening", "addr", ln.Addr().String())
 	stopIxn := s.ixn.start(ln.Addr().String())
-	timersDone, sweepDone, pairDone := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	timersDone, sweepDone, pairDone, healthDone := make(chan struct{}), make(chan struct{}), make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(timersDone)
 		s.runTimers(ctx)
@@ -221,10 +221,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer close(sweepDone)
 		s.runSweeper(ctx)
 	}()
+	go func() {
+		defer close(healthDone)
+		s.runHealth(ctx)
+	}()
 	err := service.ServeHTTP(ctx, ln, s.handler(), 5*time.Second, s.log)
 	<-timersDone
 	<-sweepDone
 	<-pairDone
+	<-healthDone
 	s.shutdown()
 	stopIxn() // after the sessions' last operations, which may still send
 	return err
