@@ -20,6 +20,9 @@ type InteractionServerOptions struct {
 	Queues map[string]*QueueOptions
 	Views  map[string]*ViewOptions  // view:<name> sections by name
 	Agents map[string]*AgentOptions // agent:<id> sections by agent id
+	// Reasons holds the not-ready-reason:<code> sections by code: the Not
+	// Ready reasons agents may give. With none, a reason is free text.
+	Reasons map[string]*ReasonOptions
 }
 
 // InteractionSettings is the [settings] section of an interaction server.
@@ -113,6 +116,18 @@ type AgentOptions struct {
 	CapacityChat int
 	// Skills is skills, default none: "billing:5,english:3".
 	Skills string
+	// Tenant is tenant, default "": whose Not Ready reasons the agent may
+	// give (besides those of every tenant).
+	Tenant string
+}
+
+// ReasonOptions is a not-ready-reason:<code> section.
+type ReasonOptions struct {
+	// Label is label, required: what desktops show for the code.
+	Label string
+	// Tenant is tenant, default "": the tenant whose agents may give it;
+	// empty offers it to every agent.
+	Tenant string
 }
 
 // DefaultInteractionServerOptions returns every interaction-server option at
@@ -130,9 +145,10 @@ func DefaultInteractionServerOptions() InteractionServerOptions {
 			MaxMessageSize:                65536,
 			ADDPTimeout:                   10 * time.Second,
 		},
-		Queues: map[string]*QueueOptions{},
-		Views:  map[string]*ViewOptions{},
-		Agents: map[string]*AgentOptions{},
+		Queues:  map[string]*QueueOptions{},
+		Views:   map[string]*ViewOptions{},
+		Agents:  map[string]*AgentOptions{},
+		Reasons: map[string]*ReasonOptions{},
 	}
 }
 
@@ -159,7 +175,7 @@ func (s *InteractionSettings) section() section {
 }
 
 // section returns the named section called name (queue:<name>,
-// view:<name> or agent:<id>), adding it with its defaults, and whether name
+// view:<name>, agent:<id> or not-ready-reason:<code>), adding it with its defaults, and whether name
 // is one. o may be nil: then it is none.
 func (o *InteractionServerOptions) section(name string) (section, bool) {
 	kind, key, ok := strings.Cut(name, ":")
@@ -181,7 +197,11 @@ func (o *InteractionServerOptions) section(name string) (section, bool) {
 		a := &AgentOptions{Place: key, CapacityChat: 1}
 		o.Agents[key] = a
 		return section{"password-hash": &a.PasswordHash, "place": &a.Place,
-			"capacity-chat": &a.CapacityChat, "skills": &a.Skills}, true
+			"capacity-chat": &a.CapacityChat, "skills": &a.Skills, "tenant": &a.Tenant}, true
+	case "not-ready-reason":
+		r := &ReasonOptions{}
+		o.Reasons[key] = r
+		return section{"label": &r.Label, "tenant": &r.Tenant}, true
 	}
 	return nil, false
 }
@@ -218,6 +238,9 @@ func (o InteractionServerOptions) validate() []*Error {
 	}
 	for _, id := range slices.Sorted(maps.Keys(o.Agents)) {
 		errs = append(errs, collect("agent:"+id, o.Agents[id].checks(id)...)...)
+	}
+	for _, code := range slices.Sorted(maps.Keys(o.Reasons)) {
+		errs = append(errs, collect("not-ready-reason:"+code, validKey(code), nonEmpty("label", o.Reasons[code].Label))...)
 	}
 	return errs
 }

@@ -102,7 +102,7 @@ func (a *Application) sections() map[string]section {
 	}
 	if a.Ixn != nil {
 		s["settings"] = a.Ixn.Settings.section()
-		for _, named := range []string{"queue:<name>", "view:<name>", "agent:<id>"} {
+		for _, named := range []string{"queue:<name>", "view:<name>", "agent:<id>", "not-ready-reason:<code>"} {
 			s[named] = nil // listed in errors; setOptions reads them with a.Ixn.section
 		}
 	}

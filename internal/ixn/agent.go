@@ -47,6 +47,7 @@ func (e *Engine) Login(now time.Time, cred Credential, place string, capacity in
 	a.held = e.countHeld(a.ID)
 	if !a.LoggedIn {
 		a.LoggedIn, a.Ready, a.Reason, a.IdleSince = true, true, "", now
+		a.fresh()
 		a.Place = cmp.Or(place, a.AgentConfig.Place)
 		a.Capacity = a.AgentConfig.Capacity
 		if capacity >= 0 {
@@ -55,6 +56,8 @@ func (e *Engine) Login(now time.Time, cred Credential, place string, capacity in
 		e.report(now, "EventAgentLogin", Body{AgentID: a.ID, Place: a.Place})
 		e.route(now)
 	}
+	st := a.Status()
+	e.notify("EventCurrentAgentStatus", Body{AgentID: a.ID, Place: a.Place, Status: &st}, false, Target{Agent: a.ID})
 	return *a, e.finish(), nil
 }
 

@@ -53,6 +53,9 @@ type Config struct {
 	// log in again; then it leaves them and they are routed again. Zero
 	// keeps them with it until it leaves them.
 	AgentReconnectTimeout time.Duration
+	// NotReadyReasons are the reasons agents may give for Not Ready; with
+	// none, a reason is free text.
+	NotReadyReasons []NotReadyReason
 }
 
 // view is a configured view, parsed.
@@ -189,7 +192,9 @@ func (e *Engine) Agent(id string) (Agent, bool) {
 	if !ok {
 		return Agent{}, false
 	}
-	return *a, true
+	c := *a
+	c.Media, c.NotReadyFor = maps.Clone(a.Media), maps.Clone(a.NotReadyFor)
+	return c, true
 }
 
 // Counts returns how many interactions the engine holds and how many agents

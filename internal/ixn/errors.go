@@ -36,6 +36,12 @@ var (
 	// ErrAgentUnavailable is returned when the target agent of a transfer,
 	// conference or delivery is not logged in or has no free capacity.
 	ErrAgentUnavailable = errors.New("ixn: agent unavailable")
+	// ErrNoSuchMedia is returned for a media type the agent's login does
+	// not have.
+	ErrNoSuchMedia = errors.New("ixn: no such media")
+	// ErrNoSuchReason is returned for a Not Ready reason code that is not
+	// configured for the agent's tenant.
+	ErrNoSuchReason = errors.New("ixn: no such Not Ready reason")
 	// ErrInvalid is returned for a missing or malformed argument.
 	ErrInvalid = errors.New("ixn: invalid argument")
 )

@@ -224,6 +224,7 @@ type AgentConfig struct {
 	Place        string         // the default place
 	Capacity     int            // chat interactions at once
 	Skills       map[string]int // skill name -> level
+	Tenant       string         // whose Not Ready reasons it may give; empty: those of every tenant
 }
 
 // Agent is an agent's current state.
@@ -234,6 +235,13 @@ type Agent struct {
 	Capacity int    // this login's chat capacity
 	Ready    bool
 	Reason   string // why not ready
+	// Media are the media types of this login (chat at login), NotReadyFor
+	// the reason of each one the agent is not ready for, and DND its
+	// do-not-disturb: the router offers an interaction only to an agent
+	// that takes its media (Agent.takes).
+	Media       map[string]bool
+	NotReadyFor map[string]string
+	DND         bool
 	// IdleSince is when the agent last got an invitation, or became ready:
 	// the router prefers the agent idle the longest.
 	IdleSince time.Time

@@ -44,6 +44,7 @@ type Body struct {
 	Timeout       int               `json:"timeout,omitempty"`   // of an invitation, in seconds
 	Properties    map[string]string `json:"properties,omitempty"`
 	Changed       []string          `json:"changed,omitempty"` // property keys changed, added or deleted
+	Status        *AgentStatus      `json:"status,omitempty"`  // of EventCurrentAgentStatus
 }
 
 // Output is what an operation did, for the caller to carry out in order:

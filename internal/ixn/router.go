@@ -79,8 +79,12 @@ func (e *Engine) pick(in *Interaction, now time.Time) *Agent {
 	return best
 }
 
-// eligible reports whether a has the skill in requires and is not excluded.
+// eligible reports whether a takes in's media, has the skill in requires
+// and is not excluded.
 func (e *Engine) eligible(in *Interaction, a *Agent, now time.Time) bool {
+	if !a.takes(in.MediaType) {
+		return false
+	}
 	if until, ok := e.excluded[exclusion{in.ID, a.ID}]; ok && now.Before(until) {
 		return false
 	}

@@ -108,6 +108,11 @@ const (
 	// CodeAlreadyLoggedIn: the agent is logged in on another connection and
 	// allow-multiple-agent-connections is false.
 	CodeAlreadyLoggedIn Code = 2113
+	// CodeNoSuchMedia: the agent's login has no such media type.
+	CodeNoSuchMedia Code = 2120
+	// CodeNoSuchReason: the Not Ready reason code is not configured for
+	// the agent's tenant.
+	CodeNoSuchReason Code = 2121
 
 	// CodeNoSuchObject: the statistic's object is not configured, or its
 	// stat type does not apply to objects of its type.
@@ -169,6 +174,8 @@ var codeTexts = map[Code]string{
 	CodeAgentUnavailable:     "agent unavailable",
 	CodeNotRegistered:        "client not registered",
 	CodeAlreadyLoggedIn:      "agent already logged in",
+	CodeNoSuchMedia:          "no such media",
+	CodeNoSuchReason:         "no such Not Ready reason",
 
 	CodeNoSuchObject:       "no such object",
 	CodeNoSuchStatType:     "no such statistic definition",

@@ -41,7 +41,9 @@ func agentLogin(s *Server, p *peer, m wire.Message) (reply, error) {
 	}
 	p.agent = req.AgentID
 	s.agents.add(p.agent, p)
-	return reply{body: loginReply{agentReply: agentBody(a), Interactions: s.held(a.ID)}, out: out}, nil
+	body := loginReply{agentReply: agentBody(a), Interactions: s.held(a.ID)}
+	body.Reasons = s.engine.Reasons(a.ID)
+	return reply{body: body, out: out}, nil
 }
 
 // held lists the interactions agent holds, each with a grant to join its
@@ -91,7 +93,7 @@ func (s *Server) forceLogout(agent string, keep *peer) {
 }
 
 func agentBody(a ixn.Agent) agentReply {
-	return agentReply{AgentID: a.ID, Place: a.Place, Capacity: a.Capacity, Ready: a.Ready, Reason: a.Reason}
+	return agentReply{AgentID: a.ID, Place: a.Place, Capacity: a.Capacity, Ready: a.Ready, Reason: a.Reason, Status: a.Status()}
 }
 
 func agentLogout(s *Server, p *peer, m wire.Message) (reply, error) {

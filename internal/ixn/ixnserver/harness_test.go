@@ -349,6 +349,7 @@ type event struct {
 	Operation     string            `json:"operation"`
 	Properties    map[string]string `json:"properties"`
 	Changed       []string          `json:"changed"`
+	MediaType     string            `json:"mediaType"`
 }
 
 // events returns the events named name received so far.

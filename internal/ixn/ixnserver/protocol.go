@@ -136,4 +136,8 @@ type agentReply struct {
 	Capacity int    `json:"capacity"`
 	Ready    bool   `json:"ready"`
 	Reason   string `json:"reason,omitempty"`
+	// Status adds do-not-disturb and each media's state; Reasons are the
+	// Not Ready reasons the agent may give (none: free text).
+	Status  ixn.AgentStatus      `json:"status"`
+	Reasons []ixn.NotReadyReason `json:"reasons,omitempty"`
 }

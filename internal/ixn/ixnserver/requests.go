@@ -62,6 +62,14 @@ var routes = map[string]route{
 	wire.RequestUnsubscribe:              {anyKind, unsubscribe},
 	wire.RequestGetInteractionProperties: {anyKind, interactionProperties},
 	wire.RequestGetOverview:              {anyKind, overview},
+	wire.RequestAddMedia:                 {agent, addMedia},
+	wire.RequestRemoveMedia:              {agent, removeMedia},
+	wire.RequestNotReadyForMedia:         {agent, notReadyForMedia},
+	wire.RequestCancelNotReadyForMedia:   {agent, cancelNotReadyForMedia},
+	wire.RequestDoNotDisturbOn:           {agent, dndOn},
+	wire.RequestDoNotDisturbOff:          {agent, dndOff},
+	wire.RequestChangeAgentStateReason:   {agent, changeAgentStateReason},
+	wire.RequestChangeMediaStateReason:   {agent, changeMediaStateReason},
 }
 
 // wireHandler serves the requests of p. Every answer, error or not, goes
@@ -138,6 +146,8 @@ var codes = []struct {
 	{ixn.ErrNotParty, wire.CodeNotParty},
 	{ixn.ErrInvalidState, wire.CodeInvalidState},
 	{ixn.ErrAgentUnavailable, wire.CodeAgentUnavailable},
+	{ixn.ErrNoSuchMedia, wire.CodeNoSuchMedia},
+	{ixn.ErrNoSuchReason, wire.CodeNoSuchReason},
 	{ixn.ErrInvalid, wire.CodeBadRequest},
 }
 
