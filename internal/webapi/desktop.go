@@ -66,6 +66,7 @@ type deskRequest struct {
 	Password      string `json:"password"`
 	Place         string `json:"place"`
 	Reason        string `json:"reason"`
+	MediaType     string `json:"mediaType"`
 	InteractionID string `json:"interactionId"`
 	Queue         string `json:"queue"`
 	Workbin       string `json:"workbin"`
@@ -84,25 +85,33 @@ type deskOp func(a *agentSession, ctx context.Context, req deskRequest) (any, er
 
 // deskOps are the requests a page may send.
 var deskOps = map[string]deskOp{
-	wire.RequestAgentLogin:           (*agentSession).throttledLogin,
-	wire.RequestAgentLogout:          (*agentSession).logout,
-	wire.RequestAgentAvailable:       (*agentSession).ready,
-	wire.RequestAgentNotAvailable:    (*agentSession).notReady,
-	wire.RequestAccept:               (*agentSession).accept,
-	wire.RequestReject:               (*agentSession).reject,
-	wire.RequestMessage:              (*agentSession).message,
-	wire.RequestNotify:               (*agentSession).notify,
-	wire.RequestReleaseParty:         (*agentSession).release,
-	wire.RequestTransfer:             (*agentSession).transfer,
-	wire.RequestConference:           (*agentSession).conference,
-	wire.RequestPlaceInWorkbin:       (*agentSession).placeInWorkbin,
-	wire.RequestGetWorkbinContent:    (*agentSession).workbin,
-	wire.RequestPull:                 (*agentSession).pull,
-	wire.RequestGetOverview:          (*agentSession).overview,
-	wire.RequestWrapUp:               (*agentSession).wrapUp,
-	wire.RequestGetContactHistory:    (*agentSession).contactHistory,
-	wire.RequestGetStandardResponses: (*agentSession).standardResponses,
-	wire.RequestSaveStandardResponse: (*agentSession).saveStandardResponse,
+	wire.RequestAgentLogin:             (*agentSession).throttledLogin,
+	wire.RequestAgentLogout:            (*agentSession).logout,
+	wire.RequestAgentAvailable:         (*agentSession).ready,
+	wire.RequestAgentNotAvailable:      (*agentSession).notReady,
+	wire.RequestNotReadyForMedia:       mediaOp(wire.RequestNotReadyForMedia),
+	wire.RequestCancelNotReadyForMedia: mediaOp(wire.RequestCancelNotReadyForMedia),
+	wire.RequestChangeMediaStateReason: mediaOp(wire.RequestChangeMediaStateReason),
+	wire.RequestAddMedia:               mediaOp(wire.RequestAddMedia),
+	wire.RequestRemoveMedia:            mediaOp(wire.RequestRemoveMedia),
+	wire.RequestChangeAgentStateReason: (*agentSession).changeReason,
+	wire.RequestDoNotDisturbOn:         (*agentSession).dndOn,
+	wire.RequestDoNotDisturbOff:        (*agentSession).dndOff,
+	wire.RequestAccept:                 (*agentSession).accept,
+	wire.RequestReject:                 (*agentSession).reject,
+	wire.RequestMessage:                (*agentSession).message,
+	wire.RequestNotify:                 (*agentSession).notify,
+	wire.RequestReleaseParty:           (*agentSession).release,
+	wire.RequestTransfer:               (*agentSession).transfer,
+	wire.RequestConference:             (*agentSession).conference,
+	wire.RequestPlaceInWorkbin:         (*agentSession).placeInWorkbin,
+	wire.RequestGetWorkbinContent:      (*agentSession).workbin,
+	wire.RequestPull:                   (*agentSession).pull,
+	wire.RequestGetOverview:            (*agentSession).overview,
+	wire.RequestWrapUp:                 (*agentSession).wrapUp,
+	wire.RequestGetContactHistory:      (*agentSession).contactHistory,
+	wire.RequestGetStandardResponses:   (*agentSession).standardResponses,
+	wire.RequestSaveStandardResponse:   (*agentSession).saveStandardResponse,
 }
 
 // desktops owns the bridge sessions of a web API.
@@ -427,6 +436,30 @@ func (a *agentSession) ready(ctx context.Context, _ deskRequest) (any, error) {
 
 func (a *agentSession) notReady(ctx context.Context, req deskRequest) (any, error) {
 	return a.ixnCall(ctx, wire.RequestAgentNotAvailable, map[string]string{"reason": req.Reason})
+}
+
+// mediaOp relays a per-media agent state request: the media type and, when
+// given, the reason code.
+func mediaOp(name string) deskOp {
+	return func(a *agentSession, ctx context.Context, req deskRequest) (any, error) {
+		body := map[string]string{"mediaType": req.MediaType}
+		if req.Reason != "" {
+			body["reason"] = req.Reason
+		}
+		return a.ixnCall(ctx, name, body)
+	}
+}
+
+func (a *agentSession) changeReason(ctx context.Context, req deskRequest) (any, error) {
+	return a.ixnCall(ctx, wire.RequestChangeAgentStateReason, map[string]string{"reason": req.Reason})
+}
+
+func (a *agentSession) dndOn(ctx context.Context, _ deskRequest) (any, error) {
+	return a.ixnCall(ctx, wire.RequestDoNotDisturbOn, nil)
+}
+
+func (a *agentSession) dndOff(ctx context.Context, _ deskRequest) (any, error) {
+	return a.ixnCall(ctx, wire.RequestDoNotDisturbOff, nil)
 }
 
 func (a *agentSession) reject(ctx context.Context, req deskRequest) (any, error) {
