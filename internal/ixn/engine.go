@@ -94,6 +94,7 @@ type Engine struct {
 	away        map[string]time.Time       // by agent id: when a logged-out agent leaves what it holds
 	unbound     map[string]*unbound        // by interaction id: back-off after failed joins (LeaveUnjoined)
 	reminders   map[string]waitingNotice   // by interaction id: its queue's next waiting notice
+	locks       map[string]string          // by interaction id: the client holding its lock (locks.go)
 	lastEventID int64
 	out         pending
 	decoy       AgentConfig // what Authenticate verifies for an unknown agent (password.go)
@@ -106,7 +107,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{cfg: cfg, queues: map[string]Queue{}, views: map[string]*view{}, agents: map[string]*Agent{},
 		ixns: map[string]*Interaction{}, invites: map[string]*invitation{}, excluded: map[exclusion]time.Time{},
 		waits: map[string][]time.Duration{}, handles: map[string][]time.Duration{}, preferUntil: map[string]time.Time{},
-		away: map[string]time.Time{}, reminders: map[string]waitingNotice{}}
+		away: map[string]time.Time{}, reminders: map[string]waitingNotice{}, locks: map[string]string{}}
 	for _, q := range cfg.Queues {
 		e.queues[q.Name] = q
 	}

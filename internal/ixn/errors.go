@@ -42,6 +42,9 @@ var (
 	// ErrNoSuchReason is returned for a Not Ready reason code that is not
 	// configured for the agent's tenant.
 	ErrNoSuchReason = errors.New("ixn: no such Not Ready reason")
+	// ErrLocked is returned for a change of an interaction another client
+	// holds the lock of.
+	ErrLocked = errors.New("ixn: interaction locked")
 	// ErrInvalid is returned for a missing or malformed argument.
 	ErrInvalid = errors.New("ixn: invalid argument")
 )

@@ -163,8 +163,12 @@ func (e *Engine) anyAgent(in *Interaction) {
 	}
 }
 
-// acting returns interaction id if by may act on it.
+// acting returns interaction id if by may act on it: an agent only on what
+// it holds, nobody on what another client locked.
 func (e *Engine) acting(by Actor, id string) (*Interaction, error) {
+	if err := e.checkLock(id, by.Client); err != nil {
+		return nil, err
+	}
 	if by.Agent != "" {
 		in, _, err := e.holder(by.Agent, id)
 		return in, err
@@ -191,6 +195,7 @@ func (e *Engine) stop(now time.Time, in *Interaction, reason string) {
 	e.recordHandle(now, in)
 	delete(e.preferUntil, in.ID)
 	delete(e.unbound, in.ID)
+	delete(e.locks, in.ID)
 	to := e.parties(in)
 	e.takeOut(now, in)
 	for _, a := range slices.Clone(in.Agents) {
@@ -277,7 +282,7 @@ func (e *Engine) pullable(now time.Time, viewName, queue string) ([]*Interaction
 // Deliver invites agent to interaction id, which waits in a queue or was
 // pulled by the routing client by.Client.
 func (e *Engine) Deliver(now time.Time, by Actor, id, agent string) (Output, error) {
-	in, err := e.get(id)
+	in, err := e.acting(by, id)
 	if err != nil {
 		return Output{}, err
 	}

@@ -26,12 +26,12 @@ func (e *Engine) route(now time.Time) {
 	}
 }
 
-// waiting returns the queued interactions of queue without an invitation, in
-// the order they entered it.
+// waiting returns the queued interactions of queue without an invitation or
+// a lock, in the order they entered it.
 func (e *Engine) waiting(queue string) []*Interaction {
 	var w []*Interaction
 	for _, in := range e.ixns {
-		if in.State == StateQueued && in.Queue == queue && e.invites[in.ID] == nil {
+		if in.State == StateQueued && in.Queue == queue && e.invites[in.ID] == nil && e.locks[in.ID] == "" {
 			w = append(w, in)
 		}
 	}
@@ -270,7 +270,7 @@ func (e *Engine) selectView(v *view, now time.Time) []*Interaction {
 	var sel []*Interaction
 	for _, in := range e.ixns {
 		idle := in.State == StateQueued && e.invites[in.ID] == nil || in.State == StateInWorkbin
-		if idle && in.Queue == v.Queue && v.cond.Match(in.Properties, now) {
+		if idle && e.locks[in.ID] == "" && in.Queue == v.Queue && v.cond.Match(in.Properties, now) {
 			sel = append(sel, in)
 		}
 	}

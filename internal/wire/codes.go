@@ -113,6 +113,9 @@ const (
 	// CodeNoSuchReason: the Not Ready reason code is not configured for
 	// the agent's tenant.
 	CodeNoSuchReason Code = 2121
+	// CodeLocked: another client holds the interaction's lock
+	// (RequestLockInteraction).
+	CodeLocked Code = 2122
 
 	// CodeNoSuchObject: the statistic's object is not configured, or its
 	// stat type does not apply to objects of its type.
@@ -176,6 +179,7 @@ var codeTexts = map[Code]string{
 	CodeAlreadyLoggedIn:      "agent already logged in",
 	CodeNoSuchMedia:          "no such media",
 	CodeNoSuchReason:         "no such Not Ready reason",
+	CodeLocked:               "interaction locked by another client",
 
 	CodeNoSuchObject:       "no such object",
 	CodeNoSuchStatType:     "no such statistic definition",

@@ -350,6 +350,7 @@ type event struct {
 	Properties    map[string]string `json:"properties"`
 	Changed       []string          `json:"changed"`
 	MediaType     string            `json:"mediaType"`
+	LockedBy      string            `json:"lockedBy"`
 }
 
 // events returns the events named name received so far.

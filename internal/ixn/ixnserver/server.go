@@ -333,8 +333,11 @@ func (s *Server) dropPeer(p *peer) {
 		s.watchers.remove(id, p)
 	}
 	now := s.clock.Now()
-	if p.name != "" && s.clients.remove(p.name, p) && p.kind == kindRouting && !s.closing {
-		s.dispatch(s.engine.ReleaseClient(now, p.name), nil, nil)
+	if p.name != "" && s.clients.remove(p.name, p) && !s.closing {
+		if p.kind == kindRouting {
+			s.dispatch(s.engine.ReleaseClient(now, p.name), nil, nil)
+		}
+		s.dispatch(s.engine.ReleaseLocks(now, p.name), nil, nil)
 	}
 	if p.agent != "" && s.agents.remove(p.agent, p) && !s.closing {
 		if out, err := s.engine.Logout(now, p.agent); err == nil {
