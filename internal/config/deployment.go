@@ -46,6 +46,9 @@ type Database struct {
 	Name   string // its key in the file
 	Driver string // "sqlite" or "postgres"
 	DSN    string // as written; see Deployment.DSN
+	// DSNEnv is dsn-env: the name of an environment variable holding the
+	// DSN instead (a password kept in a secret store); ResolveEnv reads it.
+	DSNEnv string
 }
 
 // Application is one entry of applications.
@@ -91,6 +94,7 @@ type fileDoc struct {
 type fileDB struct {
 	Driver string `yaml:"driver"`
 	DSN    string `yaml:"dsn"`
+	DSNEnv string `yaml:"dsn-env"`
 }
 
 type fileApp struct {
@@ -269,6 +273,25 @@ func (d *Deployment) DSN(db Database) string {
 		path += "?" + query
 	}
 	return prefix + path
+}
+
+// ResolveEnv sets the DSN of every database that names a dsn-env from the
+// environment getenv reads. It fails, naming the database and the variable,
+// when one is unset or empty. Check-config does not call it: a file is valid
+// wherever its variables are set.
+func (d *Deployment) ResolveEnv(getenv func(string) string) error {
+	var errs []*Error
+	for _, name := range slices.Sorted(maps.Keys(d.Databases)) {
+		db := d.Databases[name]
+		if db.DSNEnv == "" {
+			continue
+		}
+		if db.DSN = getenv(db.DSNEnv); db.DSN == "" {
+			errs = append(errs, &Error{File: d.File, Msg: fmt.Sprintf("database %q: dsn-env: the environment variable %s is not set", name, db.DSNEnv)})
+		}
+		d.Databases[name] = db
+	}
+	return joinErrors(errs)
 }
 
 // App returns the application called name, or an *Error naming the file and

@@ -162,6 +162,8 @@ func TestParseErrors(t *testing.T) {
 			"", "", `database "main": driver "mysql": want sqlite or postgres`},
 		{"empty dsn", "databases: {main: {driver: postgres}}\napplications: {w: {type: web-api, listen: ':80'}}",
 			"", "", `database "main": dsn is empty`},
+		{"dsn and dsn-env", "databases: {main: {driver: postgres, dsn: x, dsn-env: Y}}\napplications: {w: {type: web-api, listen: ':80'}}",
+			"", "", `database "main": dsn and dsn-env: not both`},
 		{"unknown type", db + "applications: {x: {type: chat, listen: ':1'}}", "x", "type",
 			"want chat-server, web-api, interaction-server, interaction-proxy, stat-server"},
 		{"bad app name", db + "applications: {'a/b': {type: web-api, listen: ':1'}}", "a/b", "", "invalid name"},
@@ -249,5 +251,26 @@ func TestAdminListenChecks(t *testing.T) {
 		case c.want != "" && (err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(c.want, "[] "))):
 			t.Errorf("admin-listen %s: error %v, want one containing %q", c.admin, err, c.want)
 		}
+	}
+}
+
+// TestResolveEnv checks that dsn-env is valid without its variable, and
+// that ResolveEnv takes the DSN from it or names the variable missing.
+func TestResolveEnv(t *testing.T) {
+	const file = "databases: {main: {driver: postgres, dsn-env: PARLEY_DSN}}\napplications: {w: {type: web-api, listen: ':80'}}"
+	d, err := config.Parse("x.yaml", []byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.ResolveEnv(func(string) string { return "" })
+	if err == nil || err.Error() != `x.yaml: database "main": dsn-env: the environment variable PARLEY_DSN is not set` {
+		t.Fatalf("unset: %v", err)
+	}
+	env := map[string]string{"PARLEY_DSN": "postgres://db/parley"}
+	if err := d.ResolveEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.DSN(d.Databases["main"]); got != "postgres://db/parley" {
+		t.Errorf("DSN = %q", got)
 	}
 }

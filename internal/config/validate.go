@@ -17,7 +17,8 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 func (d *Deployment) addDatabases(dbs map[string]fileDB) []*Error {
 	var errs []*Error
 	for _, name := range slices.Sorted(maps.Keys(dbs)) {
-		db := Database{Name: name, Driver: dbs[name].Driver, DSN: dbs[name].DSN}
+		f := dbs[name]
+		db := Database{Name: name, Driver: f.Driver, DSN: f.DSN, DSNEnv: f.DSNEnv}
 		if e := checkDatabase(db); e != nil {
 			errs = append(errs, e)
 		}
@@ -33,7 +34,9 @@ func checkDatabase(db Database) *Error {
 		return &Error{Msg: where + "invalid name (letters, digits, '.', '_', '-')"}
 	case db.Driver != "sqlite" && db.Driver != "postgres":
 		return &Error{Msg: where + fmt.Sprintf("driver %q: want sqlite or postgres", db.Driver)}
-	case db.DSN == "":
+	case db.DSN != "" && db.DSNEnv != "":
+		return &Error{Msg: where + "dsn and dsn-env: not both"}
+	case db.DSN == "" && db.DSNEnv == "":
 		return &Error{Msg: where + "dsn is empty"}
 	}
 	return nil
