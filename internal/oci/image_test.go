@@ -146,11 +146,11 @@ func checkLayer(t *testing.T, img v1.Image) {
 		uid  int
 		data []byte
 	}{
-		"usr/bin/parley":                     {0o755, 0, testSpec.Binary},
-		"etc/ssl/certs/ca-certificates.crt":  {0o644, 0, testSpec.CACerts},
-		"etc/passwd":                         {0o644, 0, []byte("root:x:0:0:root:/root:/sbin/nologin\nparley:x:65532:65532:parley:/data:/sbin/nologin\n")},
-		"data/":                              {0o750, 65532, nil},
-		"tmp/":                               {0o1777, 0, nil},
+		"usr/bin/parley":                    {0o755, 0, testSpec.Binary},
+		"etc/ssl/certs/ca-certificates.crt": {0o644, 0, testSpec.CACerts},
+		"etc/passwd":                        {0o644, 0, []byte("root:x:0:0:root:/root:/sbin/nologin\nparley:x:65532:65532:parley:/data:/sbin/nologin\n")},
+		"data/":                             {0o750, 65532, nil},
+		"tmp/":                              {0o1777, 0, nil},
 	} {
 		h := files[name]
 		if h == nil {
