@@ -193,6 +193,11 @@ func checkStatefulSet(t *testing.T, s *appsv1.StatefulSet, d *config.Deployment)
 	if db := d.Databases[app.Database]; db.DSNEnv == "" || env[db.DSNEnv] == nil || env[db.DSNEnv].SecretKeyRef == nil {
 		t.Errorf("%s: database %s's DSN not from a Secret (%+v)", s.Name, app.Database, db)
 	}
+	if app.Type == config.ChatServer {
+		if l := c.Lifecycle; l == nil || l.PreStop == nil || l.PostStart == nil || !slices.Contains(l.PreStop.Exec.Command, "drain") {
+			t.Errorf("%s: no drain before the pod stops (%+v)", s.Name, l)
+		}
+	}
 	sc := s.Spec.Template.Spec.SecurityContext
 	if sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
 		t.Errorf("%s may run as root", s.Name)
