@@ -220,3 +220,16 @@ func TestInspect(t *testing.T) {
 		}
 	}
 }
+
+// FuzzInspect feeds Inspect arbitrary bytes: it returns a Binary or an
+// error, never panics.
+func FuzzInspect(f *testing.F) {
+	f.Add([]byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x3e\x00"))
+	f.Add([]byte("#!/bin/sh\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := Inspect(data)
+		if err == nil && b.Arch == "" {
+			t.Errorf("Inspect accepted %d bytes without an architecture", len(data))
+		}
+	})
+}
