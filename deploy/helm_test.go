@@ -39,20 +39,25 @@ func render(t *testing.T, file string, set map[string]any) (map[string]string, e
 	if err != nil {
 		t.Fatal(err)
 	}
-	vals := map[string]any{}
-	if file != "" {
-		v, err := common.ReadValuesFile(filepath.Join("testdata/helm", file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		vals = v.AsMap()
-	}
-	vals = loader.MergeMaps(vals, set)
+	vals := loader.MergeMaps(valuesFile(t, file), set)
 	rv, err := util.ToRenderValues(ch, vals, common.ReleaseOptions{Name: "parley", Namespace: "chat", IsInstall: true}, common.DefaultCapabilities)
 	if err != nil {
 		return nil, err
 	}
 	return engine.Render(ch, rv)
+}
+
+// valuesFile reads a values file under testdata/helm; "" is none.
+func valuesFile(t *testing.T, file string) map[string]any {
+	t.Helper()
+	if file == "" {
+		return map[string]any{}
+	}
+	v, err := common.ReadValuesFile(filepath.Join("testdata/helm", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.AsMap()
 }
 
 // objects decodes every rendered manifest strictly (an unknown field is an
@@ -186,21 +191,21 @@ func checkStatefulSet(t *testing.T, s *appsv1.StatefulSet, d *config.Deployment)
 	if env["PARLEY_SECRET"] == nil || env["PARLEY_SECRET"].SecretKeyRef == nil {
 		t.Errorf("%s: no deployment secret from a Secret", s.Name)
 	}
+	sc := s.Spec.Template.Spec.SecurityContext
+	if sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
+		t.Errorf("%s may run as root", s.Name)
+	}
 	app := d.Applications[s.Name+"-0"]
+	if app != nil && app.Type == config.ChatServer {
+		if l := c.Lifecycle; l == nil || l.PreStop == nil || l.PostStart == nil || !slices.Contains(l.PreStop.Exec.Command, "drain") {
+			t.Errorf("%s: no drain before the pod stops (%+v)", s.Name, l)
+		}
+	}
 	if app == nil || app.Database == "" {
 		return
 	}
 	if db := d.Databases[app.Database]; db.DSNEnv == "" || env[db.DSNEnv] == nil || env[db.DSNEnv].SecretKeyRef == nil {
 		t.Errorf("%s: database %s's DSN not from a Secret (%+v)", s.Name, app.Database, db)
-	}
-	if app.Type == config.ChatServer {
-		if l := c.Lifecycle; l == nil || l.PreStop == nil || l.PostStart == nil || !slices.Contains(l.PreStop.Exec.Command, "drain") {
-			t.Errorf("%s: no drain before the pod stops (%+v)", s.Name, l)
-		}
-	}
-	sc := s.Spec.Template.Spec.SecurityContext
-	if sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
-		t.Errorf("%s may run as root", s.Name)
 	}
 }
 
@@ -208,15 +213,7 @@ func checkStatefulSet(t *testing.T, s *appsv1.StatefulSet, d *config.Deployment)
 // with each values file: no error or warning.
 func TestChartLint(t *testing.T) {
 	for _, file := range []string{"", "small.yaml", "large.yaml"} {
-		vals := map[string]any{}
-		if file != "" {
-			v, err := common.ReadValuesFile(filepath.Join("testdata/helm", file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			vals = v.AsMap()
-		}
-		l := lint.RunAll(chartDir, vals, "chat")
+		l := lint.RunAll(chartDir, valuesFile(t, file), "chat")
 		for _, m := range l.Messages {
 			if m.Severity >= support.WarningSev {
 				t.Errorf("lint %s: %s", cmpOr(file, "defaults"), m)
