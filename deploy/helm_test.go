@@ -181,9 +181,7 @@ func checkStatefulSet(t *testing.T, s *appsv1.StatefulSet, d *config.Deployment)
 	if !slices.Equal(c.Args, []string{"run", "--config", configFile, "--app", "$(POD_NAME)", "--log-format", "json"}) {
 		t.Errorf("%s args %v", s.Name, c.Args)
 	}
-	if c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet.Path != "/healthz" || c.LivenessProbe == nil {
-		t.Errorf("%s probes %+v %+v", s.Name, c.ReadinessProbe, c.LivenessProbe)
-	}
+	checkProbes(t, s, d.Applications[s.Name+"-0"])
 	env := map[string]*corev1.EnvVarSource{}
 	for _, e := range c.Env {
 		env[e.Name] = e.ValueFrom
@@ -272,4 +270,20 @@ func configMapData(t *testing.T, manifests map[string]string) string {
 	}
 	t.Fatal(errors.New("no ConfigMap"))
 	return ""
+}
+
+// checkProbes checks that the pods of s are ready once /healthz answers,
+// but for a standby's (an interaction server's), which answers 503 while
+// it is the backup, and that liveness never depends on /healthz.
+func checkProbes(t *testing.T, s *appsv1.StatefulSet, app *config.Application) {
+	t.Helper()
+	c := s.Spec.Template.Spec.Containers[0]
+	r, l := c.ReadinessProbe, c.LivenessProbe
+	if r == nil || l == nil || l.TCPSocket == nil {
+		t.Fatalf("%s probes %+v %+v", s.Name, r, l)
+	}
+	standby := app != nil && app.Type == config.InteractionServer
+	if standby != (r.HTTPGet == nil) || !standby && r.HTTPGet.Path != "/healthz" {
+		t.Errorf("%s readiness %+v", s.Name, r)
+	}
 }
