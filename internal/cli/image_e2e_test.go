@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley/internal/testenv"
 )
@@ -125,5 +126,32 @@ func checkJSONLogs(t *testing.T, logs string, want ...string) {
 	}
 	if len(want) > 0 {
 		t.Errorf("logs lack %q:\n%s", want, logs)
+	}
+}
+
+// TestImageTime checks where the image's date comes from: --created (Unix
+// seconds or RFC 3339), then SOURCE_DATE_EPOCH, then the commit's time,
+// then 1970; never the clock.
+func TestImageTime(t *testing.T) {
+	vcs := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		flag, env string
+		vcs       time.Time
+		want      time.Time
+	}{
+		{"1800000000", "", vcs, time.Unix(1800000000, 0).UTC()},
+		{"2026-12-07T18:00:00+01:00", "1", vcs, time.Date(2026, 12, 7, 17, 0, 0, 0, time.UTC)},
+		{"", "1700000000", vcs, time.Unix(1700000000, 0).UTC()},
+		{"", "", vcs, vcs},
+		{"", "", time.Time{}, time.Unix(0, 0).UTC()},
+	} {
+		t.Setenv("SOURCE_DATE_EPOCH", tc.env)
+		got, err := imageTime(tc.flag, tc.vcs)
+		if err != nil || !got.Equal(tc.want) || got.Location() != time.UTC {
+			t.Errorf("imageTime(%q) with SOURCE_DATE_EPOCH=%q = %v, %v; want %v", tc.flag, tc.env, got, err, tc.want)
+		}
+	}
+	if _, err := imageTime("yesterday", vcs); err == nil || !strings.Contains(err.Error(), `--created "yesterday": want RFC 3339 or Unix seconds`) {
+		t.Errorf("yesterday: %v", err)
 	}
 }
