@@ -15,6 +15,7 @@ import (
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	"helm.sh/helm/v4/pkg/engine"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
@@ -96,7 +97,7 @@ func stripComments(doc string) string {
 func deployment(t *testing.T, objs []runtime.Object) *config.Deployment {
 	t.Helper()
 	for _, o := range objs {
-		if cm, ok := o.(*corev1.ConfigMap); ok && cm.Data["parley.yaml"] != "" {
+		if cm, ok := o.(*corev1.ConfigMap); ok && cm.Data["parley.yaml"] != "" && cm.Annotations["helm.sh/hook"] == "" {
 			d, err := config.Parse(configFile, []byte(cm.Data["parley.yaml"]))
 			if err != nil {
 				t.Fatalf("check-config refuses the rendered deployment file: %v\n%s", err, cm.Data["parley.yaml"])
@@ -150,6 +151,7 @@ func TestChartRenders(t *testing.T) {
 			if pods != len(d.Applications) {
 				t.Errorf("%d pods for %d applications", pods, len(d.Applications))
 			}
+			checkHook(t, objs)
 		})
 	}
 }
@@ -264,7 +266,7 @@ func TestChartRefusesWhatCheckConfigRefuses(t *testing.T) {
 func configMapData(t *testing.T, manifests map[string]string) string {
 	t.Helper()
 	for _, o := range objects(t, manifests) {
-		if cm, ok := o.(*corev1.ConfigMap); ok {
+		if cm, ok := o.(*corev1.ConfigMap); ok && cm.Name == "parley-config" {
 			return cm.Data["parley.yaml"]
 		}
 	}
@@ -285,5 +287,32 @@ func checkProbes(t *testing.T, s *appsv1.StatefulSet, app *config.Application) {
 	standby := app != nil && app.Type == config.InteractionServer
 	if standby != (r.HTTPGet == nil) || !standby && r.HTTPGet.Path != "/healthz" {
 		t.Errorf("%s readiness %+v", s.Name, r)
+	}
+}
+
+// checkHook checks the pre-install and pre-upgrade hook: a Job, tried once,
+// that runs check-config on a copy of the deployment file the pods mount.
+func checkHook(t *testing.T, objs []runtime.Object) {
+	t.Helper()
+	files := map[string]string{} // ConfigMap name -> parley.yaml
+	var job *batchv1.Job
+	for _, o := range objs {
+		switch o := o.(type) {
+		case *corev1.ConfigMap:
+			files[o.Name] = o.Data["parley.yaml"]
+		case *batchv1.Job:
+			job = o
+		}
+	}
+	if job == nil || job.Annotations["helm.sh/hook"] != "pre-install,pre-upgrade" || job.Spec.BackoffLimit == nil || *job.Spec.BackoffLimit != 0 {
+		t.Fatalf("no check-config hook Job: %+v", job)
+	}
+	c := job.Spec.Template.Spec.Containers[0]
+	if !slices.Equal(c.Args, []string{"check-config", "--config", configFile}) {
+		t.Errorf("hook args %v", c.Args)
+	}
+	cm := job.Spec.Template.Spec.Volumes[0].ConfigMap
+	if cm == nil || files[cm.Name] == "" || strings.TrimSpace(files[cm.Name]) != strings.TrimSpace(files["parley-config"]) {
+		t.Errorf("the hook checks ConfigMap %+v, not a copy of parley-config", cm)
 	}
 }
