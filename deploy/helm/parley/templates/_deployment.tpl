@@ -7,7 +7,7 @@ from the TLS Secret.
 */}}
 {{- define "parley.deployment" -}}
 {{- $root := . -}}
-{{- $certs := "/etc/parley/certs" -}}
+{{- $certs := "/etc/parley-tls" -}}
 {{- $doc := dict "data-dir" "/data" "secret-env" "PARLEY_SECRET" -}}
 {{- if .Values.tls.existingSecret -}}
 {{- $_ := set $doc "trusted-ca-file" (printf "%s/ca.pem" $certs) -}}
