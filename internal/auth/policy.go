@@ -28,6 +28,16 @@ const (
 	// RoleReporting is a reporting client of an interaction server: it reads
 	// the reporting event stream.
 	RoleReporting Role = "reporting"
+	// RoleStatClient is a client of a stat server: it opens statistics and
+	// reads their values (a web API's dashboards and wallboard, or an
+	// external stat-client).
+	RoleStatClient Role = "stat-client"
+	// RoleStatPeer is the other stat server of a hot standby pair on the
+	// replication link.
+	RoleStatPeer Role = "stat-peer"
+	// RoleESP is an interaction server on a chat server connected to it: it
+	// relays the ESP requests of workflows into the chats there.
+	RoleESP Role = "esp"
 	// RoleBot is an external client of a chat server that joins sessions as
 	// an External party.
 	RoleBot Role = "bot"

@@ -190,13 +190,13 @@ func (s *Session) SystemNotice(now time.Time, t transcript.EventType, text strin
 	return st, nil
 }
 
-// Announce adds a notice from the server for agents and supervisors only
-// (visibility INT), delivered but not stored: the transcript-auto-save = 2
-// notices `save` and `ucs-save-fail` that desktops may process.
+// Announce adds a notice from the server for every party (visibility ALL),
+// delivered but not stored: the transcript-auto-save = 2 notices `save` and
+// `ucs-save-fail` that desktops and customers' clients may process.
 func (s *Session) Announce(now time.Time, noticeType string) Step {
 	var st Step
 	if !s.closed {
-		s.add(&st, transcript.Event{Type: transcript.Notice, Visibility: transcript.VisInt, Text: noticeType, NoticeType: noticeType}, now, false)
+		s.add(&st, transcript.Event{Type: transcript.Notice, Visibility: transcript.VisAll, Text: noticeType, NoticeType: noticeType}, now, false)
 	}
 	return st
 }
@@ -378,9 +378,11 @@ func (s *Session) hasPresent(t transcript.PartyType) bool {
 	return false
 }
 
+// anyPresent reports whether a party that keeps the chat open is present:
+// anyone but an ESP party.
 func (s *Session) anyPresent() bool {
 	for _, m := range s.members {
-		if m.present {
+		if m.present && m.Protocol != ESPProtocol {
 			return true
 		}
 	}

@@ -30,6 +30,8 @@ func newApplication(ctx context.Context, d *config.Deployment, app *config.Appli
 		return newWebAPI(ctx, d, app, trust, ln, log)
 	case config.InteractionServer:
 		return newInteractionServer(ctx, d, app, trust, ln, log)
+	case config.StatServer:
+		return newStatServer(ctx, d, app, trust, ln, log)
 	}
 	return nil, fmt.Errorf("application %q: type %s is not available in this version", app.Name, app.Type)
 }
@@ -45,8 +47,9 @@ func newChatServer(ctx context.Context, d *config.Deployment, app *config.Applic
 	}
 	srv, err := chatserver.New(chatserver.Config{
 		Name: app.Name, Listen: app.Listen, Options: *app.Chat,
-		Transcripts: st.transcripts, Contacts: st.contacts, Files: st.files, Availability: st.availability, Logger: log,
+		Transcripts: st.transcripts, Contacts: st.contacts, Files: st.files, Availability: st.availability, Disabled: app.Disabled, Logger: log,
 		Peers: endpointsOf(d, config.ChatServer), IxnServers: ixnEndpoints(d, app), Trust: trust,
+		Pair: pairOf(d, app.Name, st.pairs),
 	})
 	if err != nil {
 		st.close()
@@ -65,6 +68,7 @@ type stores struct {
 	files        transcript.FileStore
 	interactions ixn.Store
 	availability chat.AvailabilityStore
+	pairs        chat.PairStore
 	close        func() error
 }
 
@@ -77,13 +81,13 @@ func openStores(ctx context.Context, d *config.Deployment, name string) (stores,
 		if err != nil {
 			return stores{}, fmt.Errorf("database %q: %w", name, err)
 		}
-		return stores{s.Transcripts(), s.Contacts(), s.Files(), s.Interactions(), s.Availability(), s.Close}, nil
+		return stores{s.Transcripts(), s.Contacts(), s.Files(), s.Interactions(), s.Availability(), s.Pairs(), s.Close}, nil
 	case "postgres":
 		s, err := postgres.Open(ctx, d.DSN(db))
 		if err != nil {
 			return stores{}, fmt.Errorf("database %q: %w", name, err)
 		}
-		return stores{s.Transcripts(), s.Contacts(), s.Files(), s.Interactions(), s.Availability(), s.Close}, nil
+		return stores{s.Transcripts(), s.Contacts(), s.Files(), s.Interactions(), s.Availability(), s.Pairs(), s.Close}, nil
 	}
 	return stores{}, fmt.Errorf("database %q: unknown driver %q", name, db.Driver)
 }

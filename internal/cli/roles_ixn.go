@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/ixn/ixnserver"
@@ -24,6 +25,7 @@ func newInteractionServer(ctx context.Context, d *config.Deployment, app *config
 	srv, err := ixnserver.New(ixnserver.Config{
 		Name: app.Name, Listen: app.Listen, Options: *app.Ixn, Store: st.interactions, Logger: log,
 		Lock: primaryLock(d, app, st.interactions, log), Trust: trust,
+		ChatServers: mediaServers(d, app), SubmitterNames: submitterNames(d, app),
 	})
 	if err != nil {
 		st.close()
@@ -61,4 +63,28 @@ func ixnEndpoints(d *config.Deployment, app *config.Application) []service.Endpo
 		}
 	}
 	return eps
+}
+
+// mediaServers returns the endpoints of the chat servers connected to the
+// interaction server app, by name: where it relays ESP requests.
+func mediaServers(d *config.Deployment, app *config.Application) map[string]service.Endpoint {
+	eps := make(map[string]service.Endpoint)
+	for name, c := range d.Applications {
+		if c.Type == config.ChatServer && slices.Contains(c.Connections, app.Name) {
+			eps[name] = endpoint(d, name)
+		}
+	}
+	return eps
+}
+
+// submitterNames returns the ixn-submittedby-name of each chat server
+// connected to app that sets one, by chat server name.
+func submitterNames(d *config.Deployment, app *config.Application) map[string]string {
+	names := make(map[string]string)
+	for name := range mediaServers(d, app) {
+		if n := d.Applications[name].Chat.Settings.IxnSubmittedByName; n != "" {
+			names[name] = n
+		}
+	}
+	return names
 }

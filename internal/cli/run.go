@@ -215,8 +215,11 @@ func serveAdmin(ctx context.Context, app *config.Application, svc service.Servic
 }
 
 func (a chatApp) Reconfigure(app *config.Application) error {
-	_, err := a.srv.Reconfigure(*app.Chat)
-	return err
+	if _, err := a.srv.Reconfigure(*app.Chat); err != nil {
+		return err
+	}
+	a.srv.SetDeploymentDisabled(app.Disabled)
+	return nil
 }
 
 // reload re-reads the deployment file and hands the application running as
@@ -262,6 +265,7 @@ func restartNeeded(a, b *config.Application, live bool) []string {
 		{"listen", a.Listen != b.Listen},
 		{"database", a.Database != b.Database},
 		{"connections", !slices.Equal(a.Connections, b.Connections)},
+		{"backup", a.Backup != b.Backup},
 		{"options", !live && !(reflect.DeepEqual(a.Chat, b.Chat) && reflect.DeepEqual(a.Web, b.Web) && reflect.DeepEqual(a.Ixn, b.Ixn))},
 	} {
 		if o.changed {

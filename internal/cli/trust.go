@@ -64,26 +64,39 @@ func loadCerts(d *config.Deployment, app *config.Application) (*service.Certs, e
 }
 
 // policyOf returns who app admits, in which roles, as the deployment file
-// connects them: the web APIs connected to a chat server as web APIs and
-// agent bridges, the other chat servers as peers, the chat servers
+// connects them: the web APIs connected to a chat server (or to the primary
+// it is the backup of) as web APIs and agent bridges, the other chat servers
+// as peers, the interaction servers a chat server connects to as ESP
+// clients, the chat servers
 // connected to an interaction server as media servers, the web APIs
-// connected to it as agent bridges, and each server's client:<name> clients
+// connected to it as agent bridges and the stat servers as reporting
+// clients, the web APIs connected to a stat server as its clients and the
+// other of its pair as its peer, and each server's client:<name> clients
 // in their type.
 func policyOf(d *config.Deployment, app *config.Application) *auth.Policy {
 	p := auth.NewPolicy(app.Name)
 	for _, peer := range d.Applications {
-		connected := slices.Contains(peer.Connections, app.Name)
+		// A backup admits the peers connected to its primary.
+		connected := slices.Contains(peer.Connections, app.Name) ||
+			app.Type == config.ChatServer && slices.Contains(peer.Connections, d.PrimaryOf(app.Name))
 		switch {
 		case app.Type == config.ChatServer && peer.Type == config.WebAPI && connected:
 			p.Allow(peer.Name, auth.RoleWebAPI, auth.RoleAgent)
 		case app.Type == config.ChatServer && peer.Type == config.ChatServer && peer != app:
 			p.Allow(peer.Name, auth.RoleChatPeer)
+		case app.Type == config.ChatServer && peer.Type == config.InteractionServer && slices.Contains(app.Connections, peer.Name):
+			p.Allow(peer.Name, auth.RoleESP)
 		case app.Type == config.InteractionServer && peer.Type == config.ChatServer && connected:
 			p.Allow(peer.Name, auth.RoleMediaServer)
 		case app.Type == config.InteractionServer && peer.Type == config.WebAPI && connected:
 			p.Allow(peer.Name, auth.RoleAgent)
 		case app.Type == config.InteractionServer && peer.Type == config.StatServer && connected:
 			p.Allow(peer.Name, auth.RoleReporting)
+		case app.Type == config.StatServer && peer.Type == config.WebAPI && connected:
+			p.Allow(peer.Name, auth.RoleStatClient)
+		case app.Type == config.StatServer && peer.Type == config.StatServer &&
+			(d.StatPrimary(app) == peer || d.StatBackup(app) == peer):
+			p.Allow(peer.Name, auth.RoleStatPeer)
 		}
 	}
 	for name, c := range app.Clients {

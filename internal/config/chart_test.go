@@ -22,7 +22,7 @@ const chartOptions = "../../deploy/helm/parley/files/options.yaml"
 // chartTypeOptions is one type's entry in chartOptions.
 type chartTypeOptions struct {
 	Want     string              `yaml:"want"`     // the sections, as the unknown-section error lists them
-	Sections map[string][]string `yaml:"sections"` // section (a named one as "queue:") -> options; ["*"]: any
+	Sections map[string][]string `yaml:"sections"` // section (a named one as "queue:"; "*": any other) -> options (["*"]: any)
 }
 
 // TestChartOptionsCurrent holds the chart's list of options and this
@@ -64,9 +64,18 @@ func typeOptions(a *Application) chartTypeOptions {
 	known := a.sections()
 	o := chartTypeOptions{Want: strings.Join(slices.Sorted(maps.Keys(known)), ", "), Sections: map[string][]string{}}
 	for name, sec := range known {
-		if i := strings.Index(name, ":<"); i >= 0 {
-			name = name[:i+1]
+		switch {
+		case name == "<stat type>": // any other section name is a stat type, with any options
+			o.Sections["*"] = []string{"*"}
+			continue
+		case name == "TimeProfiles" || name == "TimeRanges": // free-form options
+			o.Sections[name] = []string{"*"}
+			continue
+		case strings.Contains(name, ":<"):
+			name = name[:strings.Index(name, ":<")+1]
 			if s, ok := a.Ixn.section(name + "x"); ok {
+				sec = s
+			} else if s, ok := a.Stat.section(name+"x", nil); ok {
 				sec = s
 			} else if s, ok := a.clientSection(name + "x"); ok {
 				sec = s

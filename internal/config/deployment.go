@@ -58,8 +58,16 @@ type Application struct {
 	Listen      string   // host:port it serves on
 	Database    string   // a key of Deployment.Databases; empty for none
 	Connections []string // names of the applications it talks to
+	// Backup is backup: the chat server that stands by for this one (a
+	// warm-standby pair, docs/ha.md); empty for none.
+	Backup string
 	// TLS is the tls key; nil serves and dials in plain text.
 	TLS *TLSFiles
+	// Disabled is disabled (chat servers only), default false: the
+	// administrator's way, in the file, to make a chat server take no new
+	// chats while it serves its current ones (the seed's disabling of the
+	// application in the configuration), applied on SIGHUP.
+	Disabled bool
 	// AdminListen is admin-listen: host:port of a second, plain listener
 	// serving /healthz, /metrics and the role's read-only figures without
 	// credentials, for a monitoring network the administrator trusts.
@@ -78,6 +86,9 @@ type Application struct {
 	// Ixn is non-nil exactly for interaction-server applications, with
 	// defaults applied and validated.
 	Ixn *InteractionServerOptions
+	// Stat is non-nil exactly for stat-server applications, with defaults
+	// applied and validated.
+	Stat *StatServerOptions
 }
 
 // fileDoc is the file as written; yaml's KnownFields makes any other key an
@@ -105,6 +116,8 @@ type fileApp struct {
 	Options     map[string]map[string]yaml.Node `yaml:"options"`
 	TLS         *fileTLS                        `yaml:"tls"`
 	AdminListen string                          `yaml:"admin-listen"`
+	Backup      string                          `yaml:"backup"`
+	Disabled    bool                            `yaml:"disabled"`
 }
 
 // Load reads and parses the deployment file at path.

@@ -38,6 +38,9 @@ func (s *Settings) section() section {
 		"limit-for-flex-users":       &s.LimitForFlexUsers,
 		"max-message-size":           &s.MaxMessageSize,
 		"addp-timeout":               &s.ADDPTimeout,
+		"backup-takeover-timeout":    &s.BackupTakeoverTimeout,
+		"orphan-sweep-interval":      &s.OrphanSweepInterval,
+		"orphan-timeout":             &s.OrphanTimeout,
 	}
 }
 
@@ -85,6 +88,13 @@ func (a *Application) sections() map[string]section {
 	if clientTypes[a.Type] != nil {
 		s["client:<name>"] = nil // read by setOptions with a.clientSection
 	}
+	if a.Stat != nil {
+		s["statserver"] = a.Stat.Settings.section()
+		s["ha"] = a.Stat.HA.section()
+		for _, named := range []string{"TimeProfiles", "TimeRanges", "agent-group:<name>", "<stat type>"} {
+			s[named] = nil // listed in errors; setOptions reads them with a.Stat.section
+		}
+	}
 	if a.Ixn != nil {
 		s["settings"] = a.Ixn.Settings.section()
 		for _, named := range []string{"queue:<name>", "view:<name>", "agent:<id>"} {
@@ -102,6 +112,8 @@ func (a *Application) setOptions(raw map[string]map[string]yaml.Node) []*Error {
 	for _, name := range slices.Sorted(maps.Keys(raw)) {
 		sec, ok := known[name]
 		if named, isNamed := a.Ixn.section(name); isNamed {
+			sec, ok = named, true
+		} else if named, isNamed := a.Stat.section(name, slices.Sorted(maps.Keys(raw[name]))); isNamed {
 			sec, ok = named, true
 		} else if named, isNamed := a.clientSection(name); isNamed {
 			sec, ok = named, true
@@ -149,6 +161,10 @@ func setScalar(field any, n *yaml.Node) *Error {
 	}
 	if p, ok := field.(*string); ok {
 		*p = text
+		return nil
+	}
+	if p, ok := field.(*stringSink); ok {
+		p.m[p.k] = text
 		return nil
 	}
 	if text == "" {

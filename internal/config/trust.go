@@ -53,6 +53,7 @@ type ClientOptions struct {
 var clientTypes = map[AppType][]string{
 	ChatServer:        {"bot"},
 	InteractionServer: {"routing", "reporting"},
+	StatServer:        {"stat-client"},
 }
 
 type fileTLS struct {

@@ -57,10 +57,11 @@ func (d *Deployment) addApplications(apps map[string]fileApp) []*Error {
 	}
 	listeners := map[string]string{} // listen address -> first application on it
 	ixnOn := map[string]string{}     // SQLite database -> first interaction server on it
+	backups := map[string]string{}   // backup -> first primary naming it
 	for _, name := range names {
 		a := d.Applications[name]
-		for _, e := range slices.Concat(d.checkConnections(a), d.checkWebConnections(a), d.checkChatConnections(a),
-			checkShared(a, listeners), d.checkSoleIxn(a, ixnOn)) {
+		for _, e := range slices.Concat(d.checkConnections(a), d.checkWebConnections(a), d.checkChatConnections(a), d.checkStatConnections(a),
+			checkShared(a, listeners), d.checkSoleIxn(a, ixnOn), d.checkBackup(a, backups)) {
 			e.App = name
 			errs = append(errs, e)
 		}
@@ -71,7 +72,7 @@ func (d *Deployment) addApplications(apps map[string]fileApp) []*Error {
 // newApplication builds one application; the errors carry its name.
 func (d *Deployment) newApplication(name string, f fileApp) (*Application, []*Error) {
 	a := &Application{Name: name, Type: AppType(f.Type), Listen: f.Listen, AdminListen: f.AdminListen,
-		Database: f.Database, Connections: f.Connections, Log: defaultLogOptions()}
+		Database: f.Database, Connections: f.Connections, Backup: f.Backup, Log: defaultLogOptions(), Disabled: f.Disabled}
 	var errs []*Error
 	if !validName.MatchString(name) {
 		errs = append(errs, &Error{Msg: "invalid name (letters, digits, '.', '_', '-')"})
@@ -92,7 +93,14 @@ func (d *Deployment) newApplication(name string, f fileApp) (*Application, []*Er
 		opts := DefaultInteractionServerOptions()
 		a.Ixn = &opts
 	}
+	if a.Type == StatServer {
+		opts := DefaultStatServerOptions()
+		a.Stat = &opts
+	}
 	errs = append(errs, checkListen(a.Listen)...)
+	if a.Disabled && a.Type != ChatServer {
+		errs = append(errs, &Error{Option: "disabled", Value: "true", Msg: "only a chat-server may be disabled"})
+	}
 	if a.AdminListen != "" {
 		for _, e := range checkListen(a.AdminListen) {
 			e.Option = "admin-listen"
@@ -125,6 +133,9 @@ func (a *Application) validate() []*Error {
 	}
 	if a.Ixn != nil {
 		errs = append(errs, a.Ixn.validate()...)
+	}
+	if a.Stat != nil {
+		errs = append(errs, a.Stat.validate()...)
 	}
 	return append(errs, a.validateClients()...)
 }
@@ -200,6 +211,9 @@ func checkShared(a *Application, listeners map[string]string) []*Error {
 	errs := shareCheck("listen", a.Listen, a.Name, listeners)
 	if a.AdminListen != "" {
 		errs = append(errs, shareCheck("admin-listen", a.AdminListen, a.Name, listeners)...)
+	}
+	if a.Stat != nil && a.Stat.HA.Listen != "" {
+		errs = append(errs, shareCheck("[ha] listen", a.Stat.HA.Listen, a.Name, listeners)...)
 	}
 	return errs
 }

@@ -171,9 +171,10 @@ func (d *Deployment) checkWebConnections(a *Application) []*Error {
 				errs = append(errs, &Error{Option: "connections", Value: c,
 					Msg: "at most two interaction servers (a primary/backup pair)"})
 			}
+		case other.Type == StatServer: // a stat-client of it (a pair: both)
 		default:
 			errs = append(errs, &Error{Option: "connections", Value: c,
-				Msg: fmt.Sprintf("a web-api connects to chat servers and interaction servers only (this is a %s)", other.Type)})
+				Msg: fmt.Sprintf("a web-api connects to chat servers, interaction servers and stat servers only (this is a %s)", other.Type)})
 		}
 	}
 	return errs

@@ -40,6 +40,9 @@ type Config struct {
 	// pair (the one that registers the agent is used). Empty means agents
 	// cannot log in.
 	IxnServers []service.Endpoint
+	// StatServers are the stat servers it is a client of, the primary of
+	// a pair first: /wallboard/ leads to the first one's wallboard.
+	StatServers []service.Endpoint
 	// Trust proves the web API to the servers it dials and guards its
 	// /metrics; nil dials in plain text without proof (tests in one
 	// process only).
@@ -97,6 +100,7 @@ func New(cfg Config) (*Server, error) {
 	s.desk = newDesktops(s)
 	s.handle(desktopPath, s.desk)
 	s.handle("/desktop/", s.pages(web.Desktop("/desktop/"), func(b *browser) string { return b.desktop }, "DENY"))
+	s.handle("GET /wallboard/", s.wallboard())
 	return s, nil
 }
 

@@ -130,6 +130,39 @@ const (
 	EventOverview = "EventOverview"
 )
 
+// Stat Server message names (public-api-notes §6.2), with parley's ids from
+// 400: the client protocol, and the replication between the two of a hot
+// standby pair.
+const (
+	RequestOpenStatistic   = "RequestOpenStatistic"
+	RequestOpenStatisticEx = "RequestOpenStatisticEx"
+	RequestCloseStatistic  = "RequestCloseStatistic"
+	RequestGetStatistic    = "RequestGetStatistic"
+	EventStatisticOpened   = "EventStatisticOpened"
+	EventStatisticClosed   = "EventStatisticClosed"
+	EventInfo              = "EventInfo"
+	EventStatInvalid       = "EventStatInvalid"
+	EventStatValid         = "EventStatValid"
+	// RequestHASession opens or restores the replication session of a
+	// stat server pair; EventHASession answers it.
+	RequestHASession = "RequestHASession"
+	EventHASession   = "EventHASession"
+	// RequestHAChunk carries statistics and their historical aggregates to
+	// the peer; RequestHAClosed the statistics closed. The peer answers
+	// EventAck once it has taken them in.
+	RequestHAChunk  = "RequestHAChunk"
+	RequestHAClosed = "RequestHAClosed"
+)
+
+// The External Services Protocol (ESP, public-api-notes §5.2): a workflow's
+// request to a server that performs a service, relayed by the interaction
+// server, and its answer. A fault is answered with EventError and its code
+// (Genesys' Event3rdServerFault carries FaultCode and FaultString).
+const (
+	Request3rdServer       = "Request3rdServer"
+	Event3rdServerResponse = "Event3rdServerResponse"
+)
+
 // The opening exchange of every authenticated connection (package auth):
 // the client names itself and sends a nonce, the server answers with its
 // own nonce and its proof over the client's, the client proves itself over
@@ -251,10 +284,25 @@ var catalogue = map[string]int{
 	EventLocationChanged:                    316,
 	RequestGetOverview:                      317,
 	EventOverview:                           318,
+	Request3rdServer:                        340,
+	Event3rdServerResponse:                  341,
 	RequestChallenge:                        319,
 	EventChallenge:                          320,
 	RequestAuthenticate:                     321,
 	EventAuthenticated:                      322,
+	RequestOpenStatistic:                    400,
+	RequestOpenStatisticEx:                  401,
+	RequestCloseStatistic:                   402,
+	RequestGetStatistic:                     403,
+	EventStatisticOpened:                    404,
+	EventStatisticClosed:                    405,
+	EventInfo:                               406,
+	EventStatInvalid:                        407,
+	EventStatValid:                          408,
+	RequestHASession:                        409,
+	EventHASession:                          410,
+	RequestHAChunk:                          411,
+	RequestHAClosed:                         412,
 }
 
 // Known reports whether name is in the message catalogue.

@@ -77,6 +77,8 @@ func setLive(dst *config.Settings, src config.Settings) {
 	dst.LimitForFlexUsers = src.LimitForFlexUsers
 	dst.FlexPushOnJoin = src.FlexPushOnJoin                 // read at each new chat's push subscription
 	dst.SessionRestorePushSend = src.SessionRestorePushSend // read at each restoration
+	dst.OrphanSweepInterval = src.OrphanSweepInterval       // read after each sweep
+	dst.OrphanTimeout = src.OrphanTimeout                   // read at each adoption
 }
 
 // restartOnly names the [settings] options that differ between the running
@@ -100,6 +102,7 @@ func restartOnly(a, b config.Settings) []string {
 		{"session-restore-extend-by", a.SessionRestoreExtendBy != b.SessionRestoreExtendBy},
 		{"max-message-size", a.MaxMessageSize != b.MaxMessageSize},
 		{"addp-timeout", a.ADDPTimeout != b.ADDPTimeout},
+		{"backup-takeover-timeout", a.BackupTakeoverTimeout != b.BackupTakeoverTimeout},
 	} {
 		if o.changed {
 			names = append(names, "[settings] "+o.name)

@@ -26,6 +26,9 @@ type partyOp func(ctx context.Context, e *entry, who transcript.Party) (status, 
 func (s *Server) serveFlex(p *peer) wire.HandlerFunc {
 	s.watchFlex(p)
 	return func(_ context.Context, c *wire.Conn, m wire.Message) {
+		if s.refuseAsBackup(p, m) {
+			return
+		}
 		switch m.Name {
 		case wire.RequestLogin:
 			s.login(p, m)
@@ -43,11 +46,17 @@ func (s *Server) serveFlex(p *peer) wire.HandlerFunc {
 
 func (s *Server) serveBasic(p *peer) wire.HandlerFunc {
 	return func(_ context.Context, c *wire.Conn, m wire.Message) {
-		if m.Name == wire.RequestJoin {
-			s.join(p, m)
+		if s.refuseAsBackup(p, m) {
 			return
 		}
-		s.partyRequest(p, m, basicSide)
+		switch m.Name {
+		case wire.RequestJoin:
+			s.join(p, m)
+		case wire.RequestRestore:
+			s.agentRestore(p, m)
+		default:
+			s.partyRequest(p, m, basicSide)
+		}
 	}
 }
 
@@ -232,7 +241,8 @@ func (s *Server) login(p *peer, m wire.Message) {
 		return
 	}
 	if st := s.Status(); !st.Accepting {
-		s.reject(p, m, wire.Errorf(wire.CodeUnavailable, "the chat server takes no new chats (disabled or at limit-for-sessions %d)", st.LimitForSessions))
+		s.reject(p, m, wire.Errorf(wire.CodeUnavailable, "the chat server takes no new chats (disabled, or at limit-for-sessions %d or limit-for-flex-users %d)",
+			st.LimitForSessions, st.LimitForFlexUsers))
 		return
 	}
 	e := &entry{id: newSessionID(s.now()), push: make(map[string]*peer)}

@@ -60,7 +60,11 @@ type Config struct {
 	// each change. Nil keeps the flag in memory only, and a restart enables
 	// the server again.
 	Availability chat.AvailabilityStore
-	Logger       *slog.Logger
+	// Disabled is the deployment file's disabled key at start: the server
+	// takes no new chats while it or the operator's flag is set (see
+	// SetDeploymentDisabled).
+	Disabled bool
+	Logger   *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Peers are the deployment's chat servers by name, for
@@ -75,8 +79,11 @@ type Config struct {
 	Trust *service.Trust
 	// SweepInterval is how often the server looks for orphans (sessions in
 	// the store whose owner does not hold them, docs/ha.md "Orphans"): zero
-	// means 30 s, a negative value turns the sweeper off.
+	// means [settings] orphan-sweep-interval, a negative value turns the
+	// sweeper off.
 	SweepInterval time.Duration
+	// Pair is the warm-standby pair the server belongs to; nil for none.
+	Pair *Pair
 }
 
 // Server is a chat server. Create it with New, run it with Run or Serve.
@@ -98,6 +105,7 @@ type Server struct {
 	// never defers to a process that does not hold the session.
 	incarnation string
 
+	pair     standby      // the role in Config.Pair
 	pushes   pushRegistry // web API connections, for permanent push subscriptions
 	fenced   fencedSet    // sessions lately taken over by another chat server
 	peerHTTP *http.Client // to the other chat servers (purge)
@@ -105,6 +113,11 @@ type Server struct {
 	// disabled is set by an operator: the server takes no new chats and
 	// keeps serving its current ones (the seed's graceful drain).
 	disabled atomic.Bool
+	// flexUsers counts the customers present in the sessions here, for
+	// limit-for-flex-users (countFlex).
+	flexUsers atomic.Int64
+	// fileDisabled is the deployment file's disabled key, as last read.
+	fileDisabled atomic.Bool
 	// availMu serialises changes of disabled with their writes to
 	// cfg.Availability, so that the store and the flag agree.
 	availMu sync.Mutex
@@ -126,6 +139,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Name == "" || cfg.Transcripts == nil || cfg.Contacts == nil {
 		return nil, errors.New("chatserver: config needs a name and both stores")
 	}
+	if cfg.Pair != nil && cfg.Pair.Store == nil {
+		return nil, errors.New("chatserver: a pair needs its store")
+	}
 	live, err := newLiveOptions(cfg.Options)
 	if err != nil {
 		return nil, fmt.Errorf("chatserver: %w", err)
@@ -145,6 +161,8 @@ func New(cfg Config) (*Server, error) {
 		metrics:  service.NewRegistry(),
 	}
 	s.incarnation = newIncarnation()
+	s.pair.backup.Store(cfg.Pair != nil) // serves nothing until startPair decides
+	s.cfg.Transcripts = &watchedStore{Store: cfg.Transcripts, s: s}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -155,6 +173,7 @@ func New(cfg Config) (*Server, error) {
 	s.peerHTTP = cfg.Trust.HTTPClient(10 * time.Second)
 	cfg.Trust.Instrument(s.metrics, s.log)
 	s.live.Store(live)
+	s.fileDisabled.Store(cfg.Disabled)
 	s.ixn = newIxnLink(s)
 	s.work, s.stopWork = context.WithCancel(context.Background())
 	s.kpi.register(s.metrics)
@@ -177,7 +196,7 @@ func (s *Server) Run(ctx context.Context) error {
 // Config.Availability, and returns that error, serving nothing, when the
 // flag cannot be read.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	if err := s.loadDisabled(ctx); err != nil {
+	if err := errors.Join(s.loadDisabled(ctx), s.startPair(ctx)); err != nil {
 		ln.Close()
 		s.shutdown()
 		if ctx.Err() != nil {
@@ -187,10 +206,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.log.Info("chat server listening", "addr", ln.Addr().String())
 	stopIxn := s.ixn.start(ln.Addr().String())
-	timersDone, sweepDone := make(chan struct{}), make(chan struct{})
+	timersDone, sweepDone, pairDone := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(timersDone)
 		s.runTimers(ctx)
+	}()
+	go func() {
+		defer close(pairDone)
+		s.runPair(ctx)
 	}()
 	go func() {
 		defer close(sweepDone)
@@ -199,6 +222,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	err := service.ServeHTTP(ctx, ln, s.handler(), 5*time.Second, s.log)
 	<-timersDone
 	<-sweepDone
+	<-pairDone
 	s.shutdown()
 	stopIxn() // after the sessions' last operations, which may still send
 	return err
@@ -213,6 +237,7 @@ func (s *Server) handler() http.Handler {
 	mux.Handle("GET /status", t.HTTP(http.HandlerFunc(s.serveStatus), auth.RoleWebAPI, auth.RoleChatPeer, auth.RoleAdmin))
 	mux.Handle("POST /admin/disable", t.HTTP(adminOnly(func(w http.ResponseWriter, r *http.Request) { s.setDisabled(w, r, true) }), auth.RoleAdmin))
 	mux.Handle("POST /admin/enable", t.HTTP(adminOnly(func(w http.ResponseWriter, r *http.Request) { s.setDisabled(w, r, false) }), auth.RoleAdmin))
+	mux.Handle("POST /admin/switchover", t.HTTP(adminOnly(s.serveSwitchover), auth.RoleAdmin))
 	mux.Handle("POST /admin/purge/{id}", t.HTTP(adminOnly(s.servePurge), auth.RoleChatPeer, auth.RoleAdmin))
 	mux.Handle("GET /sessions/held", t.HTTP(http.HandlerFunc(s.serveHeld), auth.RoleChatPeer, auth.RoleAdmin))
 	mux.Handle("GET /sessions/{id}/location", t.HTTP(http.HandlerFunc(s.serveLocation), auth.RoleWebAPI, auth.RoleChatPeer, auth.RoleAdmin))
@@ -221,6 +246,7 @@ func (s *Server) handler() http.Handler {
 	mux.Handle("/chat/", t.HTTP(files, auth.RoleWebAPI))
 	mux.HandleFunc("GET "+FlexPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, flexRoles, s.serveFlex) })
 	mux.HandleFunc("GET "+BasicPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, basicRoles, s.serveBasic) })
+	mux.HandleFunc("GET "+ESPPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, espRoles, s.serveESP) })
 	return mux
 }
 
@@ -263,25 +289,50 @@ type Status struct {
 	// store): a restore defers only to an owner whose current process it is.
 	Incarnation string `json:"incarnation"`
 	// Stopping is set once the server shuts down: it serves no session.
-	Stopping         bool  `json:"stopping,omitempty"`
-	Accepting        bool  `json:"accepting"`
-	Disabled         bool  `json:"disabled"`
-	SessionsCurrent  int64 `json:"sessions_current"`
-	LimitForSessions int   `json:"limit_for_sessions"`
+	Stopping bool `json:"stopping,omitempty"`
+	// Role is RolePrimary or RoleBackup for a member of a warm-standby
+	// pair, empty otherwise; Pair names the pair and Partner the other
+	// member. A backup is never Accepting.
+	Role      string `json:"role,omitempty"`
+	Pair      string `json:"pair,omitempty"`
+	Partner   string `json:"partner,omitempty"`
+	Accepting bool   `json:"accepting"`
+	Disabled  bool   `json:"disabled"`
+	// DisabledBy says who disabled the server: "deployment" (the file's
+	// disabled key), "admin" (POST /admin/disable), or both.
+	DisabledBy       []string `json:"disabled_by,omitempty"`
+	SessionsCurrent  int64    `json:"sessions_current"`
+	LimitForSessions int      `json:"limit_for_sessions"`
+	// FlexUsers counts the customers present here; at LimitForFlexUsers
+	// (0: no limit) the server takes no new chats.
+	FlexUsers         int64 `json:"flex_users"`
+	LimitForFlexUsers int   `json:"limit_for_flex_users"`
+	// WireVersion is the protocol version this server speaks (wire.Version),
+	// for an administrator following a rolling upgrade.
+	WireVersion int `json:"wire_version"`
 }
 
 // Status returns the server's current status.
 func (s *Server) Status() Status {
 	st := Status{
-		Name:             s.cfg.Name,
-		Incarnation:      s.incarnation,
-		Stopping:         s.health() != nil,
-		Disabled:         s.disabled.Load(),
-		SessionsCurrent:  s.kpi.current.Load(),
-		LimitForSessions: s.options().Settings.LimitForSessions,
+		Name:              s.cfg.Name,
+		Incarnation:       s.incarnation,
+		Stopping:          s.health() != nil,
+		DisabledBy:        s.disabledBy(),
+		SessionsCurrent:   s.kpi.current.Load(),
+		LimitForSessions:  s.options().Settings.LimitForSessions,
+		FlexUsers:         s.flexUsers.Load(),
+		LimitForFlexUsers: s.options().Settings.LimitForFlexUsers,
+		WireVersion:       wire.Version,
+		Role:              s.role(),
 	}
+	if p := s.cfg.Pair; p != nil {
+		st.Pair, st.Partner = p.Name, p.Partner.Name
+	}
+	st.Disabled = len(st.DisabledBy) > 0
 	full := st.LimitForSessions > 0 && st.SessionsCurrent >= int64(st.LimitForSessions)
-	st.Accepting = !st.Disabled && !full && s.health() == nil
+	flexFull := st.LimitForFlexUsers > 0 && st.FlexUsers >= int64(st.LimitForFlexUsers)
+	st.Accepting = !st.Disabled && !full && !flexFull && s.health() == nil && !s.isBackup()
 	return st
 }
 
@@ -348,14 +399,8 @@ func (s *Server) dropPeer(p *peer) {
 func (s *Server) shutdown() {
 	s.mu.Lock()
 	s.closing = true
-	peers := make([]*peer, 0, len(s.peers))
-	for p := range s.peers {
-		peers = append(peers, p)
-	}
 	s.mu.Unlock()
-	for _, p := range peers {
-		p.conn.Close()
-	}
+	s.closePeers()
 	s.mu.Lock()
 	s.stopped = true
 	s.mu.Unlock()

@@ -12,16 +12,18 @@ import (
 var peerRoles = []auth.Role{auth.RoleMediaServer, auth.RoleAgent, auth.RoleRouting, auth.RoleReporting}
 
 // admitClient checks a registration against who the connection proved to
-// be: a chat server registers as the media server of its own name, a web
+// be: a chat server registers as the media server of its own name (or of
+// its ixn-submittedby-name), a web
 // API's desktop bridge registers agents under its name ("<web api>/<agent>"),
 // and a routing or reporting client under its own name. So no connection
 // can take another client's events or act in a role it was not given.
-func admitClient(id auth.Identity, req registerRequest) error {
+func admitClient(id auth.Identity, req registerRequest, submitterNames map[string]string) error {
 	var role auth.Role
 	nameOK := req.ClientName == id.Name
 	switch req.ClientType {
 	case kindMediaServer:
 		role = auth.RoleMediaServer
+		nameOK = nameOK || (req.ClientName != "" && req.ClientName == submitterNames[id.Name])
 	case kindAgent:
 		role, nameOK = auth.RoleAgent, strings.HasPrefix(req.ClientName, id.Name+"/")
 	case kindRouting:

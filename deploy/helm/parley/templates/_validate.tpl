@@ -40,6 +40,9 @@ internal/config's tests keep it current.
 {{- range $section, $opts := $a.options -}}
 {{- $key := $section -}}
 {{- if contains ":" $section -}}{{- $key = printf "%s:" (splitList ":" $section | first) -}}{{- end -}}
+{{- if and (not (hasKey $t.sections $key)) (hasKey $t.sections "*") -}}
+{{- $key = "*" -}}
+{{- end -}}
 {{- if not (hasKey $t.sections $key) -}}
 {{- fail (printf "%s: [%s]: unknown section for %s (want %s)" $where $section $a.type $t.want) -}}
 {{- end -}}
