@@ -130,7 +130,7 @@ func TestChartRenders(t *testing.T) {
 	}{
 		{"", 5},
 		{"small.yaml", 3},
-		{"large.yaml", 11},
+		{"large.yaml", 17},
 	} {
 		t.Run(cmpOr(tc.file, "defaults"), func(t *testing.T) {
 			manifests, err := render(t, tc.file, nil)
@@ -152,6 +152,9 @@ func TestChartRenders(t *testing.T) {
 				t.Errorf("%d pods for %d applications", pods, len(d.Applications))
 			}
 			checkHook(t, objs)
+			if tc.file == "large.yaml" {
+				checkPairs(t, d)
+			}
 		})
 	}
 }
@@ -314,5 +317,27 @@ func checkHook(t *testing.T, objs []runtime.Object) {
 	cm := job.Spec.Template.Spec.Volumes[0].ConfigMap
 	if cm == nil || files[cm.Name] == "" || strings.TrimSpace(files[cm.Name]) != strings.TrimSpace(files["parley-config"]) {
 		t.Errorf("the hook checks ConfigMap %+v, not a copy of parley-config", cm)
+	}
+}
+
+// checkPairs checks the standby entries of large.yaml: each warm-standby
+// chat server primary names its backup, the web APIs connect to the
+// primaries only, and the stat server backup connects to its primary.
+func checkPairs(t *testing.T, d *config.Deployment) {
+	t.Helper()
+	for primary, backup := range map[string]string{"parley-vip-0": "parley-vip-1", "parley-vip-2": "parley-vip-3"} {
+		if got := d.Applications[primary].Backup; got != backup {
+			t.Errorf("%s: backup %q, want %s", primary, got, backup)
+		}
+		if d.Applications[backup].Backup != "" {
+			t.Errorf("backup %s has a backup", backup)
+		}
+	}
+	gms := d.Applications["parley-gms-0"].Connections
+	if !slices.Contains(gms, "parley-vip-2") || slices.Contains(gms, "parley-vip-1") || slices.Contains(gms, "parley-vip-3") {
+		t.Errorf("web API connections %v: want the primaries of the pairs only", gms)
+	}
+	if c := d.Applications["parley-stat-1"].Connections; !slices.Contains(c, "parley-stat-0") || slices.Contains(d.Applications["parley-stat-0"].Connections, "parley-stat-1") {
+		t.Errorf("stat server pair: stat-1 connects to %v, stat-0 to %v", c, d.Applications["parley-stat-0"].Connections)
 	}
 }
