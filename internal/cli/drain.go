@@ -31,7 +31,9 @@ way, and 1 when the server cannot be disabled. With --enable it instead
 waits, up to --wait, for the server to answer and enables it again (POST
 /admin/enable), as a chat server that restarts after a drain must be.
 The Helm chart runs the first before a chat server's pod stops and the
-second after it starts. NAME defaults to the host name, which is the pod's
+second after it starts. --enable lifts the disabling of POST /admin/disable
+only: a chat server with disabled: true in the deployment file stays
+disabled (docs/options.md). NAME defaults to the host name, which is the pod's
 name in Kubernetes.`,
 		example: "parley drain --config /etc/parley/parley.yaml --app chat-1 --wait 60s",
 		setup: func(c *cli, fs *flag.FlagSet) func(context.Context, []string) error {
@@ -88,6 +90,9 @@ func (c *cli) drain(ctx context.Context, file, name string, enable bool) error {
 	dr := drainer{client: trust.HTTPClient(5 * time.Second), base: endpoint(d, name).URL("http", ""), token: trust.Key.AdminToken()}
 	if enable {
 		return dr.enable(ctx, c.stdout, name)
+	}
+	if app.Disabled {
+		fmt.Fprintf(c.stdout, "%s: also disabled by the deployment file's disabled key\n", name)
 	}
 	if err := dr.post(ctx, "/admin/disable"); err != nil {
 		return fmt.Errorf("drain: %s: %w", name, err)
