@@ -8,7 +8,9 @@ import (
 	"strings"
 )
 
-//go:embed widget desktop
+//go:generate go run favicon_gen.go favicon.ico
+
+//go:embed widget desktop favicon.ico
 var files embed.FS
 
 // contentTypes are the types of the widget's files by extension, set here so
@@ -31,6 +33,21 @@ func Widget(prefix string) http.Handler { return static("widget", prefix) }
 // instance "/desktop/"), served as Widget serves the widget.
 func Desktop(prefix string) http.Handler { return static("desktop", prefix) }
 
+// Favicon returns the handler of /favicon.ico, parley's icon, which
+// browsers ask for on every page: GET and HEAD, cached for a day.
+func Favicon() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !readOnly(w, r) {
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "image/x-icon")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "public, max-age=86400")
+		http.ServeFileFS(w, r, files, "favicon.ico")
+	})
+}
+
 // static serves the embedded directory dir at prefix.
 func static(dir, prefix string) http.Handler {
 	sub, err := fs.Sub(files, dir)
@@ -39,9 +56,7 @@ func static(dir, prefix string) http.Handler {
 	}
 	files := http.StripPrefix(prefix, http.FileServerFS(sub))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		if !readOnly(w, r) {
 			return
 		}
 		if r.URL.Path != prefix && strings.HasSuffix(r.URL.Path, "/") {
@@ -56,4 +71,14 @@ func static(dir, prefix string) http.Handler {
 		h.Set("Cache-Control", "no-cache")
 		files.ServeHTTP(w, r)
 	})
+}
+
+// readOnly reports whether r is a GET or HEAD, answering 405 otherwise.
+func readOnly(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return false
 }

@@ -79,6 +79,9 @@ func (s *Session) Send(now time.Time, from string, msg Message) (Step, error) {
 	if err := checkAttributes(msg.EventAttributes); err != nil {
 		return Step{}, err
 	}
+	if err := s.admit(now, m, msg.Text, sizeOf(msg.Text, msg.UserData, msg.EventAttributes)); err != nil {
+		return Step{}, err
+	}
 	vis, err := visibilityFor(m, msg.Visibility)
 	if err != nil {
 		return Step{}, err
@@ -118,6 +121,9 @@ type Notice struct {
 func (s *Session) Notify(now time.Time, from string, n Notice) (Step, error) {
 	m, err := s.active(from)
 	if err != nil {
+		return Step{}, err
+	}
+	if err := s.admit(now, m, n.Text, sizeOf(n.Text, n.UserData, n.EventAttributes)); err != nil {
 		return Step{}, err
 	}
 	if n.Type == transcript.ReadReceipt {
@@ -324,6 +330,7 @@ func (s *Session) add(st *Step, e transcript.Event, now time.Time, stored bool) 
 	e.Index = s.NextPosition()
 	e.Time = stamp(now)
 	s.log = append(s.log, entry{Event: e, stored: stored})
+	s.size += eventSize(e)
 	st.Events = append(st.Events, e)
 	switch {
 	case !stored:

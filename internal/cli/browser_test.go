@@ -86,6 +86,16 @@ func startDesktopClusterTLS(t *testing.T, withTLS bool) *cluster {
 // only.
 func startDesktop(t *testing.T, withTLS, pair bool) *cluster {
 	t.Helper()
+	return startDesktopWith(t, withTLS, pair, "")
+}
+
+// startDesktopWith is startDesktop with further settings of the web API
+// (YAML, for instance `allowed-origins: "http://..."`).
+func startDesktopWith(t *testing.T, withTLS, pair bool, webSettings string) *cluster {
+	t.Helper()
+	if webSettings != "" {
+		webSettings = ", " + webSettings
+	}
 	dir := t.TempDir()
 	names := []string{"ixn-1", "chat-1", "chat-2", "gms-1"}
 	c := newCluster(t, dir, names...)
@@ -104,8 +114,8 @@ applications:
   ixn-1: {type: interaction-server, listen: "%s", database: main, options: {%s, %s}}
   chat-1: {type: chat-server, listen: "%s", database: main, %sconnections: [ixn-1], options: {settings: %s}}
   chat-2: {type: chat-server, listen: "%s", database: main, connections: [ixn-1], options: {settings: %s}}
-  gms-1: {type: web-api, listen: "%s", connections: [%s, ixn-1], options: {settings: {request-timeout: 4}}}
-`, c.dataDir, c.addrs["ixn-1"], agent("alice"), agent("bob"), c.addrs["chat-1"], backup, chat, c.addrs["chat-2"], chat, c.addrs["gms-1"], webChats)
+  gms-1: {type: web-api, listen: "%s", connections: [%s, ixn-1], options: {settings: {request-timeout: 4%s}}}
+`, c.dataDir, c.addrs["ixn-1"], agent("alice"), agent("bob"), c.addrs["chat-1"], backup, chat, c.addrs["chat-2"], chat, c.addrs["gms-1"], webChats, webSettings)
 	if withTLS {
 		yaml = c.withTLS(yaml)
 	}

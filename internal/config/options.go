@@ -16,6 +16,7 @@ type ChatServerOptions struct {
 	Settings           Settings           // [settings]
 	InactivityControl  InactivityControl  // [inactivity-control]
 	ClientFileTransfer ClientFileTransfer // [client-file-transfer]
+	Limits             ChatLimits         // [limits]
 }
 
 // Settings is the [settings] section of a chat server. Durations are whole
@@ -235,6 +236,7 @@ func DefaultChatServerOptions() ChatServerOptions {
 			DeleteFile:         true,
 			UploadNeedAgent:    true,
 		},
+		Limits: defaultChatLimits(),
 	}
 }
 
@@ -251,7 +253,7 @@ func (o ChatServerOptions) Validate() error {
 }
 
 func (o ChatServerOptions) validate() []*Error {
-	return slices.Concat(o.Settings.validate(), o.InactivityControl.validate(), o.ClientFileTransfer.validate())
+	return slices.Concat(o.Settings.validate(), o.InactivityControl.validate(), o.ClientFileTransfer.validate(), o.Limits.validate())
 }
 
 func (s Settings) validate() []*Error {

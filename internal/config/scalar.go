@@ -78,12 +78,14 @@ func (a *Application) sections() map[string]section {
 		s["settings"] = a.Chat.Settings.section()
 		s["inactivity-control"] = a.Chat.InactivityControl.section()
 		s["client-file-transfer"] = a.Chat.ClientFileTransfer.section()
+		s["limits"] = a.Chat.Limits.section()
 	}
 	if a.Web != nil {
 		s["settings"] = a.Web.Settings.section()
 		s["endpoints"] = section{} // service names, read by setEndpoints
 		s["cometd"] = a.Web.CometD.section()
 		s["push"] = a.Web.Push.section()
+		s["limits"] = a.Web.Limits.section()
 	}
 	if clientTypes[a.Type] != nil {
 		s["client:<name>"] = nil // read by setOptions with a.clientSection

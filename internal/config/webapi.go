@@ -23,6 +23,7 @@ type WebAPIOptions struct {
 	Settings  WebAPISettings // [settings]
 	CometD    CometDOptions  // [cometd]
 	Push      PushOptions    // [push]
+	Limits    WebAPILimits   // [limits]
 }
 
 // WebAPISettings is the [settings] section of a web API. Durations are whole
@@ -50,6 +51,10 @@ type WebAPISettings struct {
 	// browser, and embed the widget. The origin of PublicURL is always
 	// allowed.
 	AllowedOrigins string
+	// Dispositions is disposition-codes, default DefaultDispositionCodes: the
+	// comma-separated wrap-up codes an agent picks one of before a chat is
+	// done (DispositionCodes); empty, the desktop asks for none.
+	Dispositions string
 }
 
 // CometDOptions is the [cometd] section of a web API: the Bayeux advice its
@@ -73,9 +78,11 @@ func DefaultWebAPIOptions() WebAPIOptions {
 			RestSubscriptionIdle: 30 * time.Second,
 			StatusPollInterval:   1 * time.Second,
 			RequestTimeout:       10 * time.Second,
+			Dispositions:         DefaultDispositionCodes,
 		},
 		CometD: CometDOptions{Timeout: 30 * time.Second, MaxInterval: 10 * time.Second},
 		Push:   PushOptions{PushEnabled: "comet", CustomHTTPRetries: 3, CustomHTTPQueue: 10000},
+		Limits: defaultWebAPILimits(),
 	}
 }
 
@@ -113,10 +120,12 @@ func (o WebAPIOptions) validate() []*Error {
 		secondsIn("request-timeout", o.Settings.RequestTimeout, 1, 120),
 	)...)
 	errs = append(errs, collect("settings", o.Settings.validateOrigins()...)...)
+	errs = append(errs, collect("settings", o.Settings.validateDispositions()...)...)
 	errs = append(errs, collect("cometd",
 		secondsIn("timeout", o.CometD.Timeout, 1, 600),
 		secondsIn("max-interval", o.CometD.MaxInterval, 1, 3600),
 	)...)
+	errs = append(errs, o.Limits.validate()...)
 	return append(errs, o.Push.validate()...)
 }
 
@@ -127,6 +136,7 @@ func (s *WebAPISettings) section() section {
 		"request-timeout":        &s.RequestTimeout,
 		"public-url":             &s.PublicURL,
 		"allowed-origins":        &s.AllowedOrigins,
+		"disposition-codes":      &s.Dispositions,
 	}
 }
 

@@ -65,6 +65,15 @@ type Store interface {
 	Interaction(ctx context.Context, id string) (Interaction, error)
 	// Contact returns a stored contact, or ErrNotFound.
 	Contact(ctx context.Context, id string) (Contact, error)
+	// ContactByEmail returns the contact with that email address, or
+	// ErrNotFound (the desktop's customer panel).
+	ContactByEmail(ctx context.Context, email string) (Contact, error)
 	// ContactInteractions lists a contact's interactions, newest first.
 	ContactInteractions(ctx context.Context, contactID string) ([]Interaction, error)
+	// SaveStandardResponse stores r, a new one when r.ID is empty, and
+	// returns it with its ID.
+	SaveStandardResponse(ctx context.Context, r StandardResponse) (StandardResponse, error)
+	// StandardResponses returns up to limit responses whose name or text
+	// contains query (case-insensitive; empty: all), by name.
+	StandardResponses(ctx context.Context, query string, limit int) ([]StandardResponse, error)
 }

@@ -171,6 +171,7 @@ func TestSecurityHeaders(t *testing.T) {
 		{"/widget/widget.js", []string{"frame-ancestors 'self' https://shop.example.com"}, "", "unsafe-eval"},
 		{"/widget/bayeux.js", []string{"default-src 'self'"}, "", "unsafe-eval"},
 		{"/healthz", nil, "", ""},
+		{"/favicon.ico", nil, "", ""},
 	}
 	for _, tt := range tests {
 		resp := originRequest(t, http.MethodGet, root+tt.path, "", "", "", "")

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/wire"
 )
@@ -72,6 +73,10 @@ type deskRequest struct {
 	Visibility    string `json:"visibility"`
 	NoticeType    string `json:"noticeType"`
 	AfterAction   string `json:"afterAction"`
+	Disposition   string `json:"disposition"`
+	Query         string `json:"query"`
+	Name          string `json:"name"`
+	ResponseID    string `json:"responseId"`
 }
 
 // deskOp serves one page request; its result is the EventAck body.
@@ -79,26 +84,31 @@ type deskOp func(a *agentSession, ctx context.Context, req deskRequest) (any, er
 
 // deskOps are the requests a page may send.
 var deskOps = map[string]deskOp{
-	wire.RequestAgentLogin:        (*agentSession).login,
-	wire.RequestAgentLogout:       (*agentSession).logout,
-	wire.RequestAgentAvailable:    (*agentSession).ready,
-	wire.RequestAgentNotAvailable: (*agentSession).notReady,
-	wire.RequestAccept:            (*agentSession).accept,
-	wire.RequestReject:            (*agentSession).reject,
-	wire.RequestMessage:           (*agentSession).message,
-	wire.RequestNotify:            (*agentSession).notify,
-	wire.RequestReleaseParty:      (*agentSession).release,
-	wire.RequestTransfer:          (*agentSession).transfer,
-	wire.RequestConference:        (*agentSession).conference,
-	wire.RequestPlaceInWorkbin:    (*agentSession).placeInWorkbin,
-	wire.RequestGetWorkbinContent: (*agentSession).workbin,
-	wire.RequestPull:              (*agentSession).pull,
-	wire.RequestGetOverview:       (*agentSession).overview,
+	wire.RequestAgentLogin:           (*agentSession).throttledLogin,
+	wire.RequestAgentLogout:          (*agentSession).logout,
+	wire.RequestAgentAvailable:       (*agentSession).ready,
+	wire.RequestAgentNotAvailable:    (*agentSession).notReady,
+	wire.RequestAccept:               (*agentSession).accept,
+	wire.RequestReject:               (*agentSession).reject,
+	wire.RequestMessage:              (*agentSession).message,
+	wire.RequestNotify:               (*agentSession).notify,
+	wire.RequestReleaseParty:         (*agentSession).release,
+	wire.RequestTransfer:             (*agentSession).transfer,
+	wire.RequestConference:           (*agentSession).conference,
+	wire.RequestPlaceInWorkbin:       (*agentSession).placeInWorkbin,
+	wire.RequestGetWorkbinContent:    (*agentSession).workbin,
+	wire.RequestPull:                 (*agentSession).pull,
+	wire.RequestGetOverview:          (*agentSession).overview,
+	wire.RequestWrapUp:               (*agentSession).wrapUp,
+	wire.RequestGetContactHistory:    (*agentSession).contactHistory,
+	wire.RequestGetStandardResponses: (*agentSession).standardResponses,
+	wire.RequestSaveStandardResponse: (*agentSession).saveStandardResponse,
 }
 
 // desktops owns the bridge sessions of a web API.
 type desktops struct {
-	s *Server
+	s       *Server
+	backoff *auth.Backoff // logins by page address (desktop_throttle.go)
 
 	mu       sync.Mutex      // guards ctx and stopped
 	ctx      context.Context // the sessions' parent; nil before start
@@ -106,7 +116,7 @@ type desktops struct {
 	sessions sync.WaitGroup // Add only under mu while !stopped
 }
 
-func newDesktops(s *Server) *desktops { return &desktops{s: s} }
+func newDesktops(s *Server) *desktops { return &desktops{s: s, backoff: newDeskBackoff()} }
 
 // start lets sessions run until ctx is done, then waits on wg for them to
 // end: each closes its page, its interaction server and chat server
@@ -163,13 +173,16 @@ func (d *desktops) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.s.log.Debug("desktop not upgraded", "err", err)
 		return
 	}
-	newAgentSession(d, c).run(ctx)
+	a := newAgentSession(d, c)
+	a.addr = service.ClientIP(r)
+	a.run(ctx)
 }
 
 // agentSession is one page's bridge: after the login, the agent's
 // interaction server connection and its chats.
 type agentSession struct {
 	d    *desktops
+	addr string // the page's IP address, for the login backoff
 	page *wire.Conn
 	log  *slog.Logger
 	reqs chan wire.Message // the page's requests, served one at a time in order
@@ -313,7 +326,7 @@ func (a *agentSession) login(ctx context.Context, req deskRequest) (any, error) 
 		var reply json.RawMessage
 		reply, err = a.loginAt(ctx, ep, req)
 		if err == nil {
-			return reply, nil
+			return a.withDispositions(reply), nil
 		}
 		if we, ok := errors.AsType[*wire.Error](err); ok && we.Code != wire.CodeUnavailable {
 			return nil, err // a refused login, not a refused server
@@ -610,15 +623,24 @@ func (a *agentSession) chatOf(id string) (deskChat, error) {
 
 // chatCall sends a party request of the agent in chat id.
 func (a *agentSession) chatCall(ctx context.Context, id, name string, body map[string]any) (any, error) {
-	ch, err := a.chatOf(id)
-	if err != nil {
+	if err := a.chatRequest(ctx, id, name, body, nil); err != nil {
 		return nil, err
 	}
-	body["sessionId"], body["userId"] = ch.id, ch.userID
-	if _, err := ch.link.Request(ctx, name, body, nil); err != nil {
-		return nil, a.stale(id, err)
-	}
 	return map[string]string{"interactionId": id}, nil
+}
+
+// chatRequest sends request name about chat id to its chat server as the
+// agent's party, decoding the reply into reply (nil: not read).
+func (a *agentSession) chatRequest(ctx context.Context, id, name string, body map[string]any, reply any) error {
+	ch, err := a.chatOf(id)
+	if err != nil {
+		return err
+	}
+	body["sessionId"], body["userId"] = ch.id, ch.userID
+	if _, err := ch.link.Request(ctx, name, body, reply); err != nil {
+		return a.stale(id, err)
+	}
+	return nil
 }
 
 // stale starts moving chat id when err says its chat server no longer owns
@@ -660,16 +682,25 @@ func (a *agentSession) notify(ctx context.Context, req deskRequest) (any, error)
 // release leaves the chat with an after-action (ForceClose ends it for
 // everyone) and gives up the interaction.
 func (a *agentSession) release(ctx context.Context, req deskRequest) (any, error) {
-	reply, err := a.chatCall(ctx, req.InteractionID, wire.RequestReleaseParty, map[string]any{"afterAction": cmp.Or(req.AfterAction, "CloseIfNoAgents")})
+	var left struct {
+		ChatEnded bool `json:"chatEnded"`
+	}
+	err := a.chatRequest(ctx, req.InteractionID, wire.RequestReleaseParty, map[string]any{"afterAction": cmp.Or(req.AfterAction, "CloseIfNoAgents")}, &left)
 	if err != nil && !gone(err) {
 		return nil, err
 	}
 	a.forget(req.InteractionID)
-	_, lerr := a.ixnCall(ctx, wire.RequestLeaveInteraction, map[string]string{"interactionId": req.InteractionID})
-	if lerr != nil && !gone(lerr) {
+	// A chat the agent's leaving ended is stopped here, not left: left, the
+	// interaction would go back to its queue and be offered to an agent
+	// until its chat server's own stop arrived.
+	name, body := wire.RequestLeaveInteraction, map[string]string{"interactionId": req.InteractionID}
+	if left.ChatEnded {
+		name, body["reason"] = wire.RequestStopProcessing, "the agent ended the chat"
+	}
+	if _, lerr := a.ixnCall(ctx, name, body); lerr != nil && !gone(lerr) {
 		return nil, lerr
 	}
-	return cmp.Or(reply, any(map[string]string{"interactionId": req.InteractionID})), nil
+	return map[string]string{"interactionId": req.InteractionID}, nil
 }
 
 // gone reports whether err says the chat or interaction is already over for

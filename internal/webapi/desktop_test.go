@@ -30,6 +30,7 @@ type deskCluster struct {
 	chats map[string]killable
 	web   *web
 	addr  string // the web API's host:port
+	db    *sqlite.DB
 }
 
 func startDeskCluster(t *testing.T) *deskCluster {
@@ -40,7 +41,7 @@ func startDeskCluster(t *testing.T) *deskCluster {
 	}
 	t.Cleanup(func() { db.Close() })
 	ixnAddr := startIxn(t, db)
-	dc := &deskCluster{t: t, chats: map[string]killable{}}
+	dc := &deskCluster{t: t, chats: map[string]killable{}, db: db}
 	addrs := map[string]service.Endpoint{}
 	for _, name := range []string{"chat-1", "chat-2"} {
 		dc.chats[name] = startLinkedChat(t, db, name, ixnAddr)

@@ -128,6 +128,21 @@ const (
 	RequestGetOverview = "RequestGetOverview"
 	// EventOverview answers RequestGetOverview.
 	EventOverview = "EventOverview"
+	// RequestWrapUp is the agent desktop's Done: the agent's disposition
+	// code for a chat, then its leave (desktop bridge only).
+	RequestWrapUp = "RequestWrapUp"
+	// RequestGetContactHistory asks, for an agent in a chat, for the chat's
+	// contact (by the customer's EmailAddress) and its previous chats.
+	RequestGetContactHistory = "RequestGetContactHistory"
+	// EventContactHistory answers RequestGetContactHistory.
+	EventContactHistory = "EventContactHistory"
+	// RequestGetStandardResponses searches, for an agent in a chat, the
+	// standard responses (canned replies) of the contact store.
+	RequestGetStandardResponses = "RequestGetStandardResponses"
+	// RequestSaveStandardResponse adds or changes a standard response.
+	RequestSaveStandardResponse = "RequestSaveStandardResponse"
+	// EventStandardResponses answers both.
+	EventStandardResponses = "EventStandardResponses"
 )
 
 // Stat Server message names (public-api-notes §6.2), with parley's ids from
@@ -290,6 +305,12 @@ var catalogue = map[string]int{
 	EventChallenge:                          320,
 	RequestAuthenticate:                     321,
 	EventAuthenticated:                      322,
+	RequestWrapUp:                           360,
+	RequestGetContactHistory:                361,
+	EventContactHistory:                     362,
+	RequestGetStandardResponses:             363,
+	RequestSaveStandardResponse:             364,
+	EventStandardResponses:                  365,
 	RequestOpenStatistic:                    400,
 	RequestOpenStatisticEx:                  401,
 	RequestCloseStatistic:                   402,

@@ -47,6 +47,9 @@ const (
 	// serves nothing while its primary lives; the request had no effect.
 	// The web API sends the chat to the pair's primary (docs/ha.md).
 	CodeBackup Code = 112
+	// CodeRateLimited: too many requests of this client; retry later. The
+	// text names the limit.
+	CodeRateLimited Code = 113
 
 	// CodeNoSuchSession: no chat session has this id.
 	CodeNoSuchSession Code = 8200
@@ -140,6 +143,7 @@ var codeTexts = map[Code]string{
 	CodeAuthFailed:       "authentication failed",
 	CodeRoleRefused:      "not admitted in this role",
 	CodeBackup:           "backup: the primary chat server serves",
+	CodeRateLimited:      "too many requests",
 	CodeNoSuchSession:    "no such session",
 	CodeNoSuchUser:       "no such user in the session",
 	CodeSessionClosed:    "session closed",

@@ -71,7 +71,13 @@ class Bridge {
   close() { this.ws.close(); }
 }
 
-const state = { bridge: null, agent: "", capacity: 0, ready: false, reason: "", chats: new Map(), invites: new Map(), current: "", loggingOut: false };
+const state = { bridge: null, agent: "", capacity: 0, ready: false, reason: "", chats: new Map(), invites: new Map(), current: "", loggingOut: false,
+  dispositions: [], audio: null };
+
+// systemProps are the interaction properties parley sets itself, not
+// the customer's userData, and Nickname and Subject, which the chat's
+// heading shows.
+const systemProps = /^(ChatServer|ChatSession|GCTI|Queue|EstimatedWait|Parley|Nickname$|Subject$)/;
 
 function customerName(props = {}) {
   return props.Nickname || [props.FirstName, props.LastName].filter(Boolean).join(" ") || "Customer";
@@ -96,6 +102,8 @@ async function login(e) {
     $("#password").value = "";
     state.agent = reply.agentId || agentId;
     state.capacity = reply.capacity || 0;
+    state.dispositions = reply.dispositionCodes || [];
+    prepareAlerts();
     $("#agent-name").textContent = state.agent;
     showState(reply);
     $("#login").hidden = true;
@@ -105,7 +113,7 @@ async function login(e) {
     // The chats the agent still held when its connection was lost (its web
     // API or the interaction server failed): the bridge has joined them
     // again and sent their transcripts; no invitation comes for them.
-    for (const held of reply.interactions || []) openChat(held.interactionId, held.properties);
+    for (const held of reply.interactions || []) openChat(held.interactionId, held.properties).loadHistory();
     updateLoad();
     refreshWorkbin();
   } catch (err) {
@@ -223,6 +231,39 @@ function addInvite(body) {
   $("#invites").append(li);
   $("#no-invites").hidden = true;
   $(".accept", li).focus();
+  alertInvite(id, `${what}${from}: ${customerName(props)}`, props.Subject || "");
+}
+
+// prepareAlerts asks, at login (a click: browsers allow it then), for
+// desktop notifications, and prepares the tone of a new invitation.
+function prepareAlerts() {
+  if (typeof Notification !== "undefined" && Notification.permission === "default") Notification.requestPermission().catch(() => {});
+  if (!state.audio && typeof AudioContext !== "undefined") {
+    try { state.audio = new AudioContext(); } catch { state.audio = null; }
+  }
+}
+
+// alertInvite rings and, when the agent allowed it, shows a desktop
+// notification that brings the desktop forward when clicked.
+function alertInvite(id, title, body) {
+  if (state.audio) {
+    const t = state.audio.currentTime;
+    for (const [i, f] of [660, 880].entries()) {
+      const osc = state.audio.createOscillator();
+      const gain = state.audio.createGain();
+      osc.frequency.value = f;
+      gain.gain.setValueAtTime(0.1, t + i * 0.18);
+      gain.gain.exponentialRampToValueAtTime(0.001, t + i * 0.18 + 0.16);
+      osc.connect(gain).connect(state.audio.destination);
+      osc.start(t + i * 0.18);
+      osc.stop(t + i * 0.18 + 0.16);
+    }
+  }
+  if (typeof Notification === "undefined" || Notification.permission !== "granted") return;
+  try {
+    const n = new Notification(title, { body, tag: `invite-${id}` });
+    n.onclick = () => { window.focus(); n.close(); };
+  } catch { /* a browser that allows notifications only from a service worker */ }
 }
 
 function removeInvite(id, why) {
@@ -241,6 +282,7 @@ async function accept(id) {
     const reply = await state.bridge.request("RequestAccept", { interactionId: id });
     removeInvite(id);
     const chat = openChat(id, (reply.interaction || {}).properties || (inv && inv.props));
+    chat.loadHistory();
     select(chat.id);
     $(".entry", chat.panel).focus();
   } catch (err) {
@@ -315,6 +357,22 @@ class Chat {
     this.tab.textContent = customerName(props);
     $(".customer", this.panel).textContent = customerName(props) + (props.Subject ? ` — ${props.Subject}` : "");
     if (props.ChatServerApplication) this.setServer(props.ChatServerApplication);
+    this.showUserData(props);
+  }
+
+  // showUserData lists what the customer gave (the pre-chat form's fields
+  // and their userData), leaving out what parley keeps for itself.
+  showUserData(props) {
+    const dl = $(".userdata", this.panel);
+    dl.replaceChildren();
+    for (const key of Object.keys(props).sort()) {
+      if (systemProps.test(key) || !props[key]) continue;
+      const dt = document.createElement("dt");
+      dt.textContent = key;
+      const dd = document.createElement("dd");
+      dd.textContent = props[key];
+      dl.append(dt, dd);
+    }
   }
 
   setServer(name) { $(".server", this.panel).textContent = `on ${name}`; }
@@ -325,17 +383,100 @@ class Chat {
     $(".composer", p).onsubmit = (e) => { e.preventDefault(); this.send(); };
     text.onkeydown = (e) => {
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); this.send(); }
+      if (e.key === "/" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); $(".response-search", p).focus(); }
     };
+    this.wireResponses();
     text.oninput = () => this.typing();
     $(".transfer-agent", p).onclick = () => this.act("RequestTransfer", { agentId: this.target() }, "Transfer sent; the chat leaves you when it is accepted.");
     $(".transfer-queue", p).onclick = () => this.act("RequestTransfer", { queue: this.target() }, "The chat went back to the queue.");
     $(".conference", p).onclick = () => this.act("RequestConference", { agentId: this.target() }, "Conference invitation sent.");
     $(".hold", p).onclick = () => this.act("RequestPlaceInWorkbin", {}, "The chat is on hold in your workbin.");
-    $(".end", p).onclick = () => this.end();
+    $(".end", p).onclick = () => this.askWrapUp("Pick a disposition, then Done to end the chat.");
+    $(".done", p).onclick = () => this.wrapUp();
     $(".close", p).onclick = () => this.remove();
   }
 
   target() { return $(".target", this.panel).value.trim(); }
+
+  // wireResponses sets up the standard responses: the search field lists
+  // those matching as the agent types (arrows pick, Enter inserts into the
+  // message, Escape goes back to it), and Save keeps the message as a new
+  // one.
+  wireResponses() {
+    const p = this.panel;
+    const search = $(".response-search", p);
+    const list = $(".response-list", p);
+    let timer = 0;
+    let active = 0;
+    list.id = `responses-${this.id}`;
+    Object.entries({ role: "combobox", "aria-controls": list.id, "aria-autocomplete": "list", "aria-expanded": "false" })
+      .forEach(([k, v]) => search.setAttribute(k, v));
+    const show = (on) => {
+      list.hidden = !on;
+      search.setAttribute("aria-expanded", String(on));
+    };
+    const mark = () => [...list.children].forEach((li, i) => {
+      li.setAttribute("aria-selected", String(i === active));
+      if (i === active) search.setAttribute("aria-activedescendant", li.id);
+    });
+    const find = async () => {
+      try {
+        const reply = await state.bridge.request("RequestGetStandardResponses", { interactionId: this.id, query: search.value });
+        list.replaceChildren(...(reply.responses || []).map((r, i) => {
+          const li = document.createElement("li");
+          li.setAttribute("role", "option");
+          li.id = `${list.id}-${i}`;
+          li.dataset.text = r.text;
+          const name = document.createElement("b");
+          name.textContent = r.name;
+          li.append(name, ` — ${r.text}`);
+          li.onmousedown = (e) => { e.preventDefault(); this.insertResponse(r.text); };
+          return li;
+        }));
+        active = 0;
+        mark();
+        show(list.children.length > 0);
+      } catch (err) {
+        showAlert(friendly(err));
+      }
+    };
+    search.onfocus = find;
+    search.oninput = () => { clearTimeout(timer); timer = setTimeout(find, 150); };
+    search.onblur = () => show(false);
+    search.onkeydown = (e) => {
+      const n = list.children.length;
+      if (e.key === "ArrowDown" && n) { e.preventDefault(); active = (active + 1) % n; mark(); }
+      if (e.key === "ArrowUp" && n) { e.preventDefault(); active = (active - 1 + n) % n; mark(); }
+      if (e.key === "Enter") { e.preventDefault(); if (n) this.insertResponse(list.children[active].dataset.text); }
+      if (e.key === "Escape") { e.preventDefault(); search.value = ""; $(".entry", p).focus(); }
+    };
+    $(".response-save", p).onclick = () => this.saveResponse();
+  }
+
+  // insert puts a standard response into the message, after what is there.
+  insertResponse(text) {
+    const entry = $(".entry", this.panel);
+    entry.value = entry.value.trim() ? `${entry.value.trimEnd()} ${text}` : text;
+    $(".response-search", this.panel).value = "";
+    entry.focus(); // the search's blur closes its list
+    entry.setSelectionRange(entry.value.length, entry.value.length);
+  }
+
+  async saveResponse() {
+    const name = $(".response-name", this.panel);
+    const text = $(".entry", this.panel).value.trim();
+    if (!name.value.trim() || !text) {
+      showAlert("Type the message and a name for the response first.");
+      return;
+    }
+    try {
+      await state.bridge.request("RequestSaveStandardResponse", { interactionId: this.id, name: name.value.trim(), text });
+      this.note(`Saved the standard response "${name.value.trim()}".`);
+      name.value = "";
+    } catch (err) {
+      showAlert(friendly(err));
+    }
+  }
 
   async act(name, body, done) {
     try {
@@ -371,11 +512,68 @@ class Chat {
 
   notice(type) { state.bridge.request("RequestNotify", { interactionId: this.id, noticeType: type }).catch(() => {}); }
 
-  async end() {
+  // loadHistory fills the customer panel: the contact of the customer's
+  // email address in the contact store, and its previous chats.
+  async loadHistory() {
+    let h;
     try {
-      await state.bridge.request("RequestReleaseParty", { interactionId: this.id, afterAction: "ForceClose" });
-      this.finish("You ended the chat.");
+      h = await state.bridge.request("RequestGetContactHistory", { interactionId: this.id });
+    } catch {
+      $(".contact", this.panel).textContent = "The customer's history is not available right now.";
+      return;
+    }
+    const c = h.contact;
+    const name = c ? [c.firstName, c.lastName].filter(Boolean).join(" ") || c.nickname : "";
+    const chats = h.interactions || [];
+    const email = (this.props || {}).EmailAddress;
+    const unknown = email ? `New customer: no earlier chats from ${email}.` : "No e-mail address given: earlier chats cannot be looked up.";
+    $(".contact", this.panel).textContent = !c ? unknown
+      : `Known customer: ${name}${name ? " · " : ""}${c.emailAddress} · ${chats.length} earlier chat${chats.length === 1 ? "" : "s"}`;
+    $(".history-count", this.panel).textContent = String(chats.length);
+    $(".history-list", this.panel).replaceChildren(...chats.map(pastChat));
+    $(".history", this.panel).hidden = chats.length === 0;
+  }
+
+  // askWrapUp shows the wrap-up: a disposition (disposition-codes), then
+  // Done. The customer left, or the agent ends the chat.
+  askWrapUp(why) {
+    if (this.done) return;
+    const w = $(".wrapup", this.panel);
+    const menu = $(".disposition", this.panel);
+    if (menu.options.length === 1) for (const code of state.dispositions) menu.append(new Option(code, code));
+    $("label", w).hidden = state.dispositions.length === 0;
+    $(".wrapup-why", w).textContent = why;
+    w.hidden = false;
+    (state.dispositions.length ? menu : $(".done", w)).focus();
+  }
+
+  // customerLeft puts the chat in the "customer left" state: nobody reads
+  // it any more, so it is not writable; the wrap-up asks for Done.
+  customerLeft(name) {
+    if (this.done || this.left) return;
+    this.left = true;
+    this.tab.classList.add("left");
+    this.tab.textContent = `${customerName(this.props)} (left)`;
+    for (const el of this.panel.querySelectorAll("textarea, .composer button, .actions button:not(.close):not(.end)")) el.disabled = true;
+    this.askWrapUp(`${name} left the chat. Pick a disposition, then Done.`);
+  }
+
+  // wrapUp is Done: the disposition is stored with the interaction, and the
+  // chat ends.
+  async wrapUp() {
+    const code = $(".disposition", this.panel).value;
+    if (state.dispositions.length && !code) {
+      showAlert("Pick a disposition first.");
+      $(".disposition", this.panel).focus();
+      return;
+    }
+    this.ending = true;
+    try {
+      await state.bridge.request("RequestWrapUp", { interactionId: this.id, disposition: code });
+      $(".wrapup", this.panel).hidden = true;
+      this.finish(code ? `Done: ${code}.` : "Done.");
     } catch (err) {
+      this.ending = false;
       showAlert(friendly(err));
     }
   }
@@ -466,12 +664,17 @@ class Chat {
     this.note(why);
     $(".typing", this.panel).textContent = "";
     for (const el of this.panel.querySelectorAll("textarea, .composer button, .actions button:not(.close)")) el.disabled = true;
+    $(".wrapup", this.panel).hidden = true;
     $(".close", this.panel).hidden = false;
     updateLoad();
   }
 
   reopen() {
     this.done = false;
+    this.left = false;
+    this.ending = false;
+    this.tab.classList.remove("left");
+    this.tab.textContent = customerName(this.props);
     for (const el of this.panel.querySelectorAll("textarea, .composer button, .actions button")) el.disabled = false;
     $(".close", this.panel).hidden = true;
     updateLoad();
@@ -490,6 +693,28 @@ class Chat {
   }
 }
 
+// pastChat is one previous chat of the customer panel: its date, subject
+// and disposition, and its messages when opened.
+function pastChat(in_) {
+  const li = document.createElement("li");
+  const d = document.createElement("details");
+  const sum = document.createElement("summary");
+  const when = new Date(in_.startedAt).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  const ud = in_.userData || {};
+  sum.textContent = [when, in_.subject, ud.DispositionCode].filter(Boolean).join(" · ");
+  const list = document.createElement("ol");
+  list.className = "past-transcript";
+  for (const m of (in_.transcript && in_.transcript.messages) || []) {
+    if (m.type !== "Message") continue;
+    const line = document.createElement("li");
+    line.textContent = `${(m.from && m.from.nickname) || ""}${m.visibility === "INT" ? " (internal)" : ""}: ${m.text || ""}`;
+    list.append(line);
+  }
+  d.append(sum, list);
+  li.append(d);
+  return li;
+}
+
 function quitReason(m) {
   const sys = m.eventAttributes && m.eventAttributes.GCTI_SYSTEM;
   return sys ? sys["quit-reason-code"] : undefined;
@@ -504,7 +729,8 @@ function describe(m) {
     case "PushUrl": return `${who} shared a link: ${m.text || ""}`;
     case "NicknameUpdated": return `${who} is now called ${m.text || ""}.`;
     case "FileUploaded": return `${who} sent a file.`;
-    case "CustomNotice": case "Notice": case "IdleAlert": case "IdleClose": return m.text || "";
+    case "Notice": return m.userData && m.userData.QueuePosition ? "" : m.text || ""; // the customer's queue position
+    case "CustomNotice": case "IdleAlert": case "IdleClose": return m.text || "";
     default: return "";
   }
 }
@@ -528,8 +754,9 @@ function chatEvents(body) {
     if (m.type === "TypingStarted" || m.type === "TypingStopped") chat.showTyping(m);
     else chat.add(m);
     if (m.type === "Message" && m.from && m.from.type === "Client") $(".typing", chat.panel).textContent = "";
+    if (m.type === "ParticipantLeft" && m.from && m.from.type === "Client" && quitReason(m) !== "8") chat.customerLeft(m.from.nickname || "The customer");
   }
-  if (body.chatEnded) chat.finish("The chat has ended.");
+  if (body.chatEnded && !chat.ending) chat.finish("The chat has ended.");
 }
 
 function moved(body) {
@@ -551,7 +778,7 @@ function partyRemoved(body) {
 
 function chatDone(id, why) {
   const chat = state.chats.get(id);
-  if (chat) chat.finish(why);
+  if (chat && !chat.ending) chat.finish(why); // a Done says it itself
 }
 
 function chatError(body) {
@@ -590,6 +817,7 @@ async function pickUp(id, props) {
     await state.bridge.request("RequestPull", { interactionId: id });
     const chat = openChat(id, props);
     chat.note("You picked the chat up from your workbin.");
+    chat.loadHistory();
     select(id);
     refreshWorkbin();
   } catch (err) {

@@ -2,11 +2,15 @@
 // long polling) with parley's own small Bayeux client (bayeux.js), falling back to
 // REST polling every 3 s when CometD cannot connect. File transfer uses the
 // REST file endpoints in every mode. The page never shows raw JSON or
-// errors of the code: every failure is a sentence for the customer.
+// errors of the code: every failure is a sentence for the customer. The
+// settings (settings.js) come from the query string; embedded by embed.js,
+// the page runs in an iframe and tells its host of unread messages.
 import { Bayeux } from "./bayeux.js";
+import * as settings from "./settings.js";
+import { Notifier } from "./notify.js";
 
-const params = new URLSearchParams(location.search);
-const service = /^[A-Za-z0-9._-]+$/.test(params.get("service") || "") ? params.get("service") : "customer-support";
+const st = settings.read(new URLSearchParams(location.search));
+const service = st.service;
 const restBase = `${location.origin}/genesys/2/chat/${service}`;
 const cometURL = `${location.origin}/genesys/cometd`;
 const channel = `/service/chatV2/${service}`;
@@ -19,7 +23,15 @@ const ui = {
   prechat: $("prechat"), prechatError: $("prechat-error"), start: $("start"), state: $("state"),
   chat: $("chat"), transcript: $("transcript"), typing: $("typing"), error: $("chat-error"),
   compose: $("compose"), message: $("message"), send: $("send"), end: $("end"), file: $("file"), restart: $("restart"),
+  confirmEnd: $("confirm-end"), endYes: $("end-yes"), endNo: $("end-no"), rating: $("rating"),
+  after: $("after"), saveTranscript: $("save-transcript"), minimize: $("minimize"),
 };
+settings.apply(st, document);
+settings.addFields(st, ui.prechat, ui.prechatError);
+ui.rating.hidden = !st.rating;
+ui.minimize.hidden = !st.embed;
+document.body.classList.toggle("embedded", st.embed);
+const notifier = new Notifier(st, document, window);
 
 // chat is the one chat of the page: its credentials, position and transport.
 let chat = null;
@@ -42,7 +54,55 @@ function showError(el, text) {
   el.hidden = !text;
 }
 
-function setState(text) { ui.state.textContent = text; }
+// ---- status line ----
+
+// status is what the header's status line follows: the chat's phase
+// (connecting, waiting, chatting, ending, ended), the queue notice while it
+// waits, the agents present, and whether the link is down: the page's
+// connection (linkDown) or the chat behind it (chatDown: a chat server
+// failed and the chat is being restored).
+const status = { phase: "", queue: "", agents: new Map(), linkDown: false, chatDown: false };
+
+function setPhase(phase) {
+  status.phase = phase;
+  renderStatus();
+}
+
+function renderStatus() {
+  let phase = status.phase;
+  let text = "";
+  switch (phase) {
+    case "connecting": text = "Connecting…"; break;
+    case "waiting": text = status.queue || "Waiting for an agent…"; break;
+    case "chatting": text = `Chatting with ${[...status.agents.values()].join(", ")}`; break;
+    case "ending": text = "Ending the chat…"; break;
+    case "ended": text = "Chat ended"; break;
+  }
+  const live = phase === "waiting" || phase === "chatting";
+  if (live && (status.linkDown || status.chatDown || restoringSelf())) {
+    phase = "reconnecting";
+    text = "Reconnecting…";
+  }
+  ui.state.textContent = text;
+  ui.state.dataset.phase = phase;
+}
+
+// follow updates the status from an event of the chat: agents joining and
+// leaving (a chat without an agent waits again, as after a transfer), and
+// the queue position notice.
+function follow(m) {
+  const id = m.from && m.from.participantId;
+  const agent = m.from && m.from.type === "Agent";
+  if (agent && m.type === "ParticipantJoined") status.agents.set(id, m.from.nickname || "an agent");
+  if (agent && m.type === "ParticipantLeft" && status.agents.delete(id) && status.agents.size === 0) status.queue = ""; // an old position
+  if (agent && m.type === "NicknameUpdated" && status.agents.has(id)) status.agents.set(id, m.text);
+  if (m.type === "Notice" && m.userData && m.userData.QueuePosition) status.queue = m.text;
+  if (status.phase === "waiting" || status.phase === "chatting") setPhase(status.agents.size > 0 ? "chatting" : "waiting");
+}
+
+// queueNotice reports whether m is the queue position notice, which the
+// status line shows instead of the transcript.
+const queueNotice = (m) => m.type === "Notice" && !!(m.userData && m.userData.QueuePosition);
 
 // post sends a form to a REST path and returns the envelope; a network or
 // server failure becomes an envelope with statusCode 1.
@@ -65,6 +125,7 @@ function partyForm(extra = {}) {
 
 const names = new Map(); // participantId -> nickname
 const seen = new Set();  // indexes shown (typing notices aside: they are not kept)
+const clientIds = new Set(); // the customer's own participantIds
 
 // A chat server that takes over a chat after a failure makes every party
 // leave with quit-reason-code 8 and join again, all at one utcTime. The
@@ -82,6 +143,7 @@ function quitReason(m) {
 // restoration once.
 function restoration(m) {
   const id = m.from && m.from.participantId;
+  if (m.from && m.from.type === "Client") clientIds.add(id);
   if (m.type === "ParticipantJoined") return rejoining.delete(id);
   if (m.type !== "ParticipantLeft" || quitReason(m) !== restoredReason) return false;
   rejoining.add(id);
@@ -90,6 +152,13 @@ function restoration(m) {
     addLine("system reconnected", (li) => { li.textContent = `Reconnected — your chat continues · ${timeOf(m.utcTime)}`; });
   }
   return true;
+}
+
+// restoringSelf reports whether the customer's own party left with the
+// restoration and has not joined again: the chat is being restored. (An
+// agent's rejoin is not awaited: the agent may not come back.)
+function restoringSelf() {
+  return [...rejoining].some((id) => clientIds.has(id));
 }
 
 function timeOf(utc) {
@@ -144,6 +213,8 @@ function showMessage(m) {
   }
   if (m.from && m.type === "ParticipantJoined") names.set(m.from.participantId, m.from.nickname);
   if (restoration(m)) return;
+  follow(m);
+  if (queueNotice(m)) return;
   const mine = m.from && m.from.type === "Client";
   switch (m.type) {
     case "Message": bubble(m, (b) => { b.textContent = m.text || ""; }); break;
@@ -174,6 +245,8 @@ function showMessage(m) {
       break;
   }
   if (m.type === "Message" && !mine) ui.typing.textContent = "";
+  if (!mine && (m.type === "Message" || m.type === "PushUrl" || m.type === "FileUploaded")) notifier.arrived();
+  if (m.type === "ParticipantLeft" && mine) queueMicrotask(ended); // this envelope's other events first
 }
 
 function fileLine(m) {
@@ -190,19 +263,37 @@ function fileLine(m) {
   });
 }
 
+// early holds the envelopes delivered after the reply that starts the chat
+// and before the page took that reply (CometD delivers the queue notice in
+// the same batch): they are applied right after it.
+let early = null;
+
+// transient are the error codes of a chat that is being restored or of a
+// busy service: the chat goes on once they pass.
+const transient = new Set([8211, 105, 106, 107, 108]);
+
 // apply takes any envelope: its events, its alias, and the end of the chat.
 function apply(env) {
-  if (!chat || !env) return;
-  if (env.statusCode !== 0) {
-    showError(ui.error, friendly(env));
-    if (env.chatEnded || env.statusCode === 2) ended();
+  if (!env) return;
+  if (!chat) {
+    if (early) early.push(env);
     return;
   }
+  if (env.statusCode !== 0) {
+    const code = env.errors && env.errors[0] ? env.errors[0].code : 0;
+    status.chatDown = env.statusCode === 1 || transient.has(code);
+    showError(ui.error, friendly(env));
+    if (env.chatEnded || env.statusCode === 2) ended();
+    renderStatus();
+    return;
+  }
+  status.chatDown = false;
   showError(ui.error, "");
   if (env.alias) chat.alias = env.alias;
   for (const m of env.messages || []) showMessage(m);
   if (env.nextPosition) chat.position = Math.max(chat.position, env.nextPosition);
   if (env.chatEnded) ended();
+  renderStatus();
 }
 
 function ended() {
@@ -210,10 +301,11 @@ function ended() {
   chat.over = true;
   stopTransport();
   ui.typing.textContent = "";
+  ui.confirmEnd.hidden = true;
   for (const el of [ui.message, ui.send, ui.end, ui.file]) el.disabled = true;
-  setState("Chat ended");
+  setPhase("ended");
   system("The chat has ended");
-  ui.restart.hidden = false;
+  ui.after.hidden = false;
   ui.restart.focus();
 }
 
@@ -243,13 +335,17 @@ function cometTransport() {
       op("requestNotifications", { chatId: chat.chatId, transcriptPosition: chat.position });
     }
   });
-  cometd.addListener("/meta/connect", (reply) => setState(reply.successful ? "Connected" : "Reconnecting…"));
+  cometd.addListener("/meta/connect", (reply) => {
+    status.linkDown = !reply.successful;
+    renderStatus();
+  });
   const op = (operation, data = {}) => {
     const party = chat ? { chatId: chat.chatId, userId: chat.userId, secureKey: chat.secureKey, alias: chat.alias } : {};
     cometd.publish(channel, { operation, ...party, ...data });
   };
   return {
     name: "cometd",
+    connection: () => cometd.transport,
     start: () => new Promise((resolve) => {
       const timer = setTimeout(() => { cometd.disconnect(); resolve(false); }, cometGiveUp);
       cometd.handshake((reply) => {
@@ -259,9 +355,9 @@ function cometTransport() {
         cometd.subscribe(channel, () => {}, () => resolve(true));
       });
     }),
-    requestChat: (fields) => new Promise((resolve) => {
+    requestChat: (fields, userData) => new Promise((resolve) => {
       pendingChat = resolve;
-      op("requestChat", fields);
+      op("requestChat", Object.keys(userData).length ? { ...fields, userData } : fields);
     }),
     op,
     stop: () => cometd.disconnect(),
@@ -278,10 +374,12 @@ function restTransport() {
   };
   return {
     name: "rest",
+    connection: () => "rest",
     start: async () => true,
-    requestChat: async (fields) => {
+    requestChat: async (fields, userData) => {
       const f = new URLSearchParams();
       for (const [k, v] of Object.entries(fields)) if (v) f.set(k, v);
+      for (const [k, v] of Object.entries(userData)) f.set(`userData[${k}]`, v);
       const env = await post("", f);
       if (env.statusCode === 0) timer = setTimeout(poll, pollEvery);
       return env;
@@ -314,30 +412,43 @@ async function connect() {
 
 async function startChat(ev) {
   ev.preventDefault();
-  const fields = Object.fromEntries(new FormData(ui.prechat).entries());
-  for (const k of Object.keys(fields)) fields[k] = fields[k].trim();
+  const fields = {};
+  for (const name of ["nickname", "firstName", "lastName", "emailAddress", "subject"]) fields[name] = ui.prechat[name].value.trim();
   if (!fields.nickname && !(fields.firstName && fields.lastName)) {
     showError(ui.prechatError, "Please enter a nickname, or your first and last name.");
     (fields.nickname || fields.firstName ? ui.prechat.lastName : ui.prechat.nickname).focus();
     return;
   }
+  const extra = settings.userData(st, ui.prechat);
+  if (extra.missing) {
+    showError(ui.prechatError, `Please fill in ${extra.missing.labels[0].textContent}.`);
+    extra.missing.focus();
+    return;
+  }
   showError(ui.prechatError, "");
+  notifier.armSound();
   ui.start.disabled = true;
-  setState("Connecting…");
+  setPhase("connecting");
   transport = await connect();
-  const env = await transport.requestChat(fields);
+  ui.state.dataset.transport = transport.name;
+  ui.state.dataset.connection = transport.connection();
+  early = [];
+  const env = await transport.requestChat(fields, extra.data);
   ui.start.disabled = false;
   if (env.statusCode !== 0) {
+    early = null;
     stopTransport();
-    setState("");
+    setPhase("");
     showError(ui.prechatError, friendly(env));
     return;
   }
   chat = { chatId: env.chatId, userId: env.userId, secureKey: env.secureKey, alias: env.alias, position: 1, over: false };
   ui.prechat.hidden = true;
   ui.chat.hidden = false;
-  setState(transport.name === "cometd" ? "Connected" : "Connected (polling)");
+  setPhase("waiting");
   apply(env);
+  for (const e of early.splice(0)) apply(e);
+  early = null;
   ui.message.focus();
 }
 
@@ -372,9 +483,29 @@ function sendMessage(ev) {
   ui.message.focus();
 }
 
-function endChat() {
+// askEnd asks the customer to confirm ending the chat.
+function askEnd() {
   if (!chat || chat.over) return;
+  ui.confirmEnd.hidden = false;
+  ui.endYes.focus();
+}
+
+function keepChatting() {
+  ui.confirmEnd.hidden = true;
+  ui.end.focus();
+}
+
+// endChat leaves the chat; the page says so at once and closes the
+// conversation when the reply comes. A rating goes first, into the chat's
+// userData (ChatRating), which is filed with the interaction.
+async function endChat() {
+  if (!chat || chat.over) return;
+  ui.confirmEnd.hidden = true;
   stopTyping();
+  for (const el of [ui.message, ui.send, ui.end, ui.file]) el.disabled = true;
+  setPhase("ending");
+  const rated = ui.rating.querySelector("input:checked");
+  if (rated && !ui.rating.hidden) await post(`/${chat.chatId}/updateData`, partyForm({ "userData[ChatRating]": rated.value }));
   transport.op("disconnect");
   setTimeout(ended, 3000); // the reply ends it sooner; a lost reply must not keep the chat open
 }
@@ -407,14 +538,14 @@ async function uploadFile() {
   for (const [k, v] of partyForm()) f.set(k, v);
   f.set("userData[file-description]", file.name);
   f.set("file", file, file.name);
-  setState("Sending file…");
+  ui.state.textContent = "Sending file…";
   let env;
   try {
     env = await (await fetch(`${restBase}/${chat.chatId}/file`, { method: "POST", body: f })).json();
   } catch {
     env = { statusCode: 1, errors: [{ code: 106 }] };
   }
-  setState(transport && transport.name === "cometd" ? "Connected" : "Connected (polling)");
+  renderStatus();
   if (env.statusCode !== 0) {
     const code = env.errors && env.errors[0] ? env.errors[0].code : 0;
     showError(ui.error, code === 103 || code === 104 ? "The file could not be sent: it exceeds the limits of this chat." : friendly(env));
@@ -423,17 +554,34 @@ async function uploadFile() {
   showError(ui.error, "");
 }
 
+// saveTranscript downloads the conversation as the customer saw it, as
+// text.
+function saveTranscript() {
+  const lines = [...ui.transcript.children].map((li) => {
+    const meta = li.querySelector(".meta");
+    const text = li.querySelector(".text");
+    return meta && text ? `${meta.textContent}\n  ${text.textContent}` : li.textContent;
+  });
+  const blob = new Blob([`${st.title}\n\n${lines.join("\n")}\n`], { type: "text/plain;charset=utf-8" });
+  const day = new Date().toISOString().slice(0, 10);
+  saveBlob(blob, `chat-${day}.txt`);
+}
+
+function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url; a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
 async function download(fileId, name) {
   try {
     const resp = await fetch(`${restBase}/${chat.chatId}/file/${encodeURIComponent(fileId)}/download`, { method: "POST", body: partyForm() });
     if (!resp.ok || (resp.headers.get("Content-Type") || "").startsWith("application/json")) throw new Error();
-    const url = URL.createObjectURL(await resp.blob());
-    const a = document.createElement("a");
-    a.href = url; a.download = name;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    saveBlob(await resp.blob(), name);
   } catch {
     showError(ui.error, "The file could not be downloaded.");
   }
@@ -444,14 +592,18 @@ function restart() {
   seen.clear();
   names.clear();
   rejoining.clear();
+  clientIds.clear();
   restoredAt = null;
+  Object.assign(status, { queue: "", linkDown: false, chatDown: false });
+  status.agents.clear();
   ui.transcript.replaceChildren();
   for (const el of [ui.message, ui.send, ui.end, ui.file]) el.disabled = false;
-  ui.restart.hidden = true;
+  ui.after.hidden = true;
+  for (const r of ui.rating.querySelectorAll("input")) r.checked = false;
   ui.chat.hidden = true;
   ui.prechat.hidden = false;
   showError(ui.error, "");
-  setState("");
+  setPhase("");
   ui.prechat.nickname.focus();
 }
 
@@ -461,7 +613,18 @@ ui.message.addEventListener("input", onInput);
 ui.message.addEventListener("keydown", (ev) => {
   if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) sendMessage(ev);
 });
-ui.end.addEventListener("click", endChat);
+ui.end.addEventListener("click", askEnd);
+ui.endYes.addEventListener("click", endChat);
+ui.endNo.addEventListener("click", keepChatting);
+ui.confirmEnd.addEventListener("keydown", (ev) => {
+  if (ev.key === "Escape") keepChatting();
+});
 ui.file.addEventListener("change", uploadFile);
 ui.restart.addEventListener("click", restart);
+ui.saveTranscript.addEventListener("click", saveTranscript);
+ui.minimize.addEventListener("click", () => notifier.post({ type: "minimize" }));
+document.addEventListener("keydown", (ev) => {
+  if (ev.key === "Escape" && st.embed && ui.confirmEnd.hidden) notifier.post({ type: "minimize" });
+});
 window.addEventListener("pagehide", () => stopTransport());
+document.documentElement.dataset.ready = "true"; // for tests: the page is wired

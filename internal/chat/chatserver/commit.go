@@ -391,6 +391,10 @@ func wireError(err error) error {
 		code = wire.CodeNotAllowed
 	case errors.Is(err, chat.ErrInvalid):
 		code = wire.CodeBadRequest
+	case errors.Is(err, chat.ErrTooLong), errors.Is(err, chat.ErrTranscriptFull):
+		code = wire.CodeTooLarge
+	case errors.Is(err, chat.ErrTooFast):
+		code = wire.CodeRateLimited
 	default:
 		return err
 	}

@@ -194,6 +194,27 @@ func (d deadContacts) SaveInteraction(ctx context.Context, c contact.Contact, in
 	return d.s.SaveInteraction(ctx, c, in)
 }
 
+func (d deadContacts) SaveStandardResponse(ctx context.Context, r contact.StandardResponse) (contact.StandardResponse, error) {
+	if err := d.l.alive(); err != nil {
+		return contact.StandardResponse{}, err
+	}
+	return d.s.SaveStandardResponse(ctx, r)
+}
+
+func (d deadContacts) StandardResponses(ctx context.Context, query string, limit int) ([]contact.StandardResponse, error) {
+	if err := d.l.alive(); err != nil {
+		return nil, err
+	}
+	return d.s.StandardResponses(ctx, query, limit)
+}
+
+func (d deadContacts) ContactByEmail(ctx context.Context, email string) (contact.Contact, error) {
+	if err := d.l.alive(); err != nil {
+		return contact.Contact{}, err
+	}
+	return d.s.ContactByEmail(ctx, email)
+}
+
 func (d deadContacts) Interaction(ctx context.Context, id string) (contact.Interaction, error) {
 	if err := d.l.alive(); err != nil {
 		return contact.Interaction{}, err

@@ -46,6 +46,7 @@ func (s *Server) Reconfigure(o config.ChatServerOptions) ([]string, error) {
 	next := s.cfg.Options // the start-up values of what needs a restart
 	next.InactivityControl = o.InactivityControl
 	next.ClientFileTransfer = o.ClientFileTransfer
+	next.Limits = o.Limits
 	setLive(&next.Settings, o.Settings)
 	lo, err := newLiveOptions(next)
 	if err != nil {

@@ -54,6 +54,12 @@ func (s *Server) serveBasic(p *peer) wire.HandlerFunc {
 			s.join(p, m)
 		case wire.RequestRestore:
 			s.agentRestore(p, m)
+		case wire.RequestGetContactHistory:
+			s.contactHistory(p, m)
+		case wire.RequestGetStandardResponses:
+			s.standardResponses(p, m)
+		case wire.RequestSaveStandardResponse:
+			s.saveStandardResponse(p, m)
 		default:
 			s.partyRequest(p, m, basicSide)
 		}
@@ -187,6 +193,7 @@ func (s *Server) authenticate(ctx context.Context, p *peer, e *entry, ref partyR
 // requester asked for them (position > 0).
 func (s *Server) apply(ctx context.Context, e *entry, who transcript.Party, st chat.Step, err error, position int) (status, error) {
 	if err != nil {
+		s.countRefusal(err)
 		return status{}, wireError(err)
 	}
 	if err := s.commit(ctx, e, st); err != nil {

@@ -98,6 +98,7 @@ type Server struct {
 	ixn      *ixnLink // nil without an interaction server
 	kpi      kpi
 	metrics  *prometheus.Registry
+	refused  *prometheus.CounterVec // parties' requests refused for a [limits] option, by reason
 
 	// incarnation names this process: a random id taken in New, stored
 	// with every session it creates or claims. Another process under the
@@ -177,6 +178,7 @@ func New(cfg Config) (*Server, error) {
 	s.ixn = newIxnLink(s)
 	s.work, s.stopWork = context.WithCancel(context.Background())
 	s.kpi.register(s.metrics)
+	s.refused = newRefused(s.metrics)
 	return s, nil
 }
 

@@ -122,6 +122,20 @@ func (s *ContactStore) Contact(ctx context.Context, id string) (contact.Contact,
 	return c, nil
 }
 
+// ContactByEmail returns the contact with email, or contact.ErrNotFound.
+func (s *ContactStore) ContactByEmail(ctx context.Context, email string) (contact.Contact, error) {
+	var c contact.Contact
+	err := s.db.QueryRowContext(ctx, `SELECT id, first_name, last_name, email, nickname FROM contacts WHERE email = ?`, email).
+		Scan(&c.ID, &c.FirstName, &c.LastName, &c.EmailAddress, &c.Nickname)
+	if email == "" || errors.Is(err, sql.ErrNoRows) {
+		err = contact.ErrNotFound
+	}
+	if err != nil {
+		return contact.Contact{}, fmt.Errorf("sqlite: contact of %q: %w", email, err)
+	}
+	return c, nil
+}
+
 // ContactInteractions lists a contact's interactions, newest first; an
 // unknown contact has none.
 func (s *ContactStore) ContactInteractions(ctx context.Context, contactID string) ([]contact.Interaction, error) {

@@ -21,6 +21,8 @@ func TestContactStore(t *testing.T, open func(t *testing.T) contact.Store) {
 	}{
 		{"SaveGet", testSaveGet},
 		{"MatchByEmail", testMatchByEmail},
+		{"ContactByEmail", testContactByEmail},
+		{"StandardResponses", testStandardResponses},
 		{"ReplaceOnResave", testReplaceOnResave},
 		{"ListByContact", testListByContact},
 		{"NotFound", testContactNotFound},
@@ -110,6 +112,73 @@ func testMatchByEmail(t *testing.T, s contact.Store) {
 	given.ContactID = first.ContactID
 	if got := mustSave(t, s, contact.Contact{}, given); got.ContactID != first.ContactID {
 		t.Errorf("a given ContactID was replaced by %s", got.ContactID)
+	}
+}
+
+func testContactByEmail(t *testing.T, s contact.Store) {
+	email := NewID("ada") + "@example.com"
+	saved := mustSave(t, s, contact.Contact{EmailAddress: email, FirstName: "Ada", Nickname: "ada"}, newInteraction(0))
+	c, err := s.ContactByEmail(t.Context(), email)
+	if err != nil || c.ID != saved.ContactID || c.FirstName != "Ada" || c.Nickname != "ada" || c.EmailAddress != email {
+		t.Errorf("ContactByEmail(%s) = %+v, %v; want contact %s", email, c, err, saved.ContactID)
+	}
+	mustSave(t, s, contact.Contact{FirstName: "Anon"}, newInteraction(0)) // a contact without email
+	for _, other := range []string{"nobody@example.com", ""} {
+		if _, err := s.ContactByEmail(t.Context(), other); !errors.Is(err, contact.ErrNotFound) {
+			t.Errorf("ContactByEmail(%q): %v, want ErrNotFound", other, err)
+		}
+	}
+}
+
+func testStandardResponses(t *testing.T, s contact.Store) {
+	ctx := t.Context()
+	if got, err := s.StandardResponses(ctx, "", 10); err != nil || len(got) != 0 {
+		t.Fatalf("StandardResponses of an empty store = %v, %v", got, err)
+	}
+	hello, err := s.SaveStandardResponse(ctx, contact.StandardResponse{Name: "Greeting", Text: "Hello, how can I help?"})
+	if err != nil || hello.ID == "" {
+		t.Fatalf("SaveStandardResponse = %+v, %v", hello, err)
+	}
+	for _, r := range []contact.StandardResponse{{Name: "Delivery", Text: "Your order ships within 2 days."}, {Name: "Bye", Text: "Thanks for chatting, goodbye!"}} {
+		if _, err := s.SaveStandardResponse(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := func(query string, limit int) []string {
+		t.Helper()
+		rs, err := s.StandardResponses(ctx, query, limit)
+		if err != nil {
+			t.Fatalf("StandardResponses(%q): %v", query, err)
+		}
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.Name)
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		query string
+		limit int
+		want  []string
+	}{
+		{"", 10, []string{"Bye", "Delivery", "Greeting"}},
+		{"", 2, []string{"Bye", "Delivery"}},
+		{"ORDER", 10, []string{"Delivery"}}, // in the text, any case
+		{"greet", 10, []string{"Greeting"}}, // in the name
+		{"%", 10, nil},                      // no pattern syntax
+		{"how can i help?", 10, []string{"Greeting"}},
+	} {
+		if got := names(tt.query, tt.limit); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("StandardResponses(%q, %d) = %v, want %v", tt.query, tt.limit, got, tt.want)
+		}
+	}
+	hello.Text = "Hi there!"
+	if _, err := s.SaveStandardResponse(ctx, hello); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := s.StandardResponses(ctx, "greeting", 10)
+	if err != nil || len(rs) != 1 || rs[0].ID != hello.ID || rs[0].Text != "Hi there!" {
+		t.Errorf("after a re-save: %+v, %v", rs, err)
 	}
 }
 

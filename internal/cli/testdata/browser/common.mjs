@@ -139,15 +139,44 @@ export async function supervisorShows(page, table, cells) {
   }
 }
 
-export async function customerStart(page, nickname, subject) {
+export async function customerStart(page, nickname, subject, email = "") {
   await page.goto(`${base}/widget/`);
+  await page.waitForSelector("html[data-ready]");
+  await recordStatus(page);
   await page.fill("#nickname", nickname);
   await page.fill("#subject", subject);
+  if (email) await page.fill("#emailAddress", email);
   await page.click("#start");
   await page.waitForSelector("#chat:not([hidden])");
 }
 
 // accept accepts the invitation from nickname and returns the chat panel.
+// recordStatus keeps every text the widget's status line shows in
+// window.statusSeen, for checks of what it never said.
+export async function recordStatus(page, selector = "#state") {
+  await page.evaluate((sel) => {
+    const el = document.querySelector(sel);
+    window.statusSeen = [];
+    const note = () => { if (window.statusSeen.at(-1) !== el.textContent) window.statusSeen.push(el.textContent); };
+    new MutationObserver(note).observe(el, { childList: true, characterData: true, subtree: true });
+  }, selector);
+}
+
+export const statusSeen = (page) => page.evaluate(() => window.statusSeen);
+
+// waitStatus waits until the widget's status line reads text (a string it
+// contains, or a RegExp).
+export async function waitStatus(page, text) {
+  try {
+    await page.waitForFunction((want) => {
+      const now = document.querySelector("#state").textContent;
+      return want.re ? new RegExp(want.re).test(now) : now.includes(want.s);
+    }, text instanceof RegExp ? { re: text.source } : { s: text }, { timeout });
+  } catch {
+    throw new Error(`the widget's status never read ${text}: ${JSON.stringify(await statusSeen(page))}`);
+  }
+}
+
 export async function accept(page, nickname) {
   const invite = page.locator(".invite", { hasText: nickname });
   await invite.locator(".accept").click();

@@ -16,6 +16,9 @@ try {
   await t.setState(agent, "alice", "Lunch", "Not ready: Lunch");
   await t.screenshot(agent, "desktop-not-ready");
   await t.customerStart(customer, "Ann", "Order 42");
+  // The queue notice comes with the chat-start reply: the status line shows it.
+  await t.waitStatus(customer, "You are number 1 in the queue");
+  await t.screenshot(customer, "widget-waiting");
   await t.supervisorShows(agent, "queues", ["1"]);
   t.check(await agent.locator(".invite").count() === 0, "a not ready agent was invited");
   await t.screenshot(agent, "desktop-chat-waiting");
@@ -28,9 +31,11 @@ try {
   await panel.locator("li.ev-Message .text", { hasText: "my order 42 is late" }).waitFor();
   await t.agentSays(panel, "Hi Ann, let me check that for you");
   await customer.locator("#transcript li.msg .text", { hasText: "let me check" }).waitFor();
-  // "Connected (polling)" would be the REST fallback: the widget's own Bayeux client must hold the chat.
-  const state = await customer.locator("#state").textContent();
-  t.check(state === "Connected", `the widget is not on CometD: its state says ${JSON.stringify(state)}`);
+  // "rest" would be the fallback: the widget's own Bayeux client must hold the chat.
+  const transport = await customer.locator("#state").getAttribute("data-transport");
+  const connection = await customer.locator("#state").getAttribute("data-connection");
+  t.check(transport === "cometd" && connection === "websocket", `the widget is not on CometD over a WebSocket: it uses ${transport}, ${connection}`);
+  await t.waitStatus(customer, "Chatting with alice");
   await t.agentSays(panel, "INT: customer is a VIP", true);
   await t.screenshot(agent, "desktop-chatting");
   await t.screenshot(customer, "widget-chatting");
@@ -42,6 +47,7 @@ try {
   await t.screenshot(agent, "desktop-reconnected");
   await t.screenshot(customer, "widget-reconnected");
 
+  await t.waitStatus(customer, "Chatting with alice");
   await t.customerSays(customer, "Are you still there?");
   await panel.locator("li.ev-Message .text", { hasText: "still there" }).waitFor();
   await t.agentSays(panel, "Yes, it ships today");
@@ -68,6 +74,27 @@ try {
   const events = await t.texts(agent, ".panel:not([hidden]) .transcript li");
   t.check(events.filter((x) => x.includes("Reconnected")).length === 1, `the desktop does not note the reconnect once: ${JSON.stringify(events)}`);
   t.check(!events.some((x) => x.includes("left the chat")), `the desktop shows a restored party leaving: ${JSON.stringify(events)}`);
+
+  // The customer ends the chat: a confirmation, then at once a status that
+  // says so, then the end; the status never said "Connected" nor anything
+  // but the chat's state, and nothing after the end.
+  await customer.click("#end");
+  await customer.locator("#confirm-end:not([hidden])").waitFor();
+  await t.screenshot(customer, "widget-confirm-end");
+  const clicked = Date.now();
+  await customer.click("#end-yes");
+  const right = await customer.locator("#state").textContent();
+  t.check(right === "Ending the chat…" || right === "Chat ended", `the status right after End chat says ${JSON.stringify(right)}`);
+  await t.waitStatus(customer, "Chat ended");
+  console.log(JSON.stringify({ endedAfterMs: Date.now() - clicked }));
+  await panel.locator(".transcript li", { hasText: "Ann left" }).first().waitFor();
+  await t.screenshot(customer, "widget-ended");
+  await new Promise((r) => setTimeout(r, 500));
+  const said = await t.statusSeen(customer);
+  const allowed = /^(|Connecting…|Waiting for an agent…|You are number \d+ in the queue\..*|Chatting with alice|Reconnecting…|Ending the chat…|Chat ended)$/;
+  t.check(said.every((x) => allowed.test(x)), `the widget's status said ${JSON.stringify(said)}`);
+  t.check(said.at(-1) === "Chat ended", `the widget's status after the end: ${JSON.stringify(said)}`);
+  console.log(JSON.stringify({ status: said }));
   console.log(JSON.stringify({ done: "ha", owner }));
 } finally {
   await browser.close();

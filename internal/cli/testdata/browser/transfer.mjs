@@ -25,7 +25,6 @@ try {
   await bobPanel.locator("li.ev-Message .text", { hasText: "refund" }).waitFor();
   await t.agentSays(bobPanel, "Passing you to our refunds expert");
 
-  await bobPanel.locator(".actions summary").click();
   await bobPanel.locator(".target").fill("alice");
   await bobPanel.locator(".transfer-agent").click();
   await alice.locator(".invite", { hasText: "Transfer from bob" }).waitFor();
@@ -37,7 +36,6 @@ try {
   await t.agentSays(alicePanel, "Hi Ben, Alice here");
   await customer.locator("#transcript li.msg .text", { hasText: "Alice here" }).waitFor();
 
-  await alicePanel.locator(".actions summary").click();
   await alicePanel.locator(".hold").click();
   await alice.locator("#workbin li", { hasText: "Ben" }).waitFor();
   await t.screenshot(alice, "desktop-on-hold");
