@@ -27,7 +27,7 @@ const (
 	StatServer        AppType = "stat-server"
 )
 
-var appTypes = []AppType{ChatServer, WebAPI, InteractionServer, InteractionProxy, StatServer}
+var appTypes = []AppType{ChatServer, WebAPI, InteractionServer, InteractionProxy, StatServer, ApplicationCluster}
 
 // DefaultDataDir is the data-dir of a file that names none.
 const DefaultDataDir = "./parley-data"
@@ -75,6 +75,10 @@ type Application struct {
 	// Ixn is non-nil exactly for interaction-server applications, with
 	// defaults applied and validated.
 	Ixn *InteractionServerOptions
+	// Proxy is non-nil exactly for interaction-proxy applications.
+	Proxy *ProxyOptions
+	// Cluster is non-nil exactly for application-cluster entries.
+	Cluster *ClusterOptions
 }
 
 // fileDoc is the file as written; yaml's KnownFields makes any other key an

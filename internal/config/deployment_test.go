@@ -178,7 +178,7 @@ func TestParseErrors(t *testing.T) {
 		{"self connection", db + "applications: {chat-1: {" + chat + ", connections: [chat-1]}}",
 			"chat-1", "connections", "itself"},
 		{"chat connection to a web-api", db + "applications: {w: {type: web-api, listen: ':1'}, chat-1: {" + chat + ", connections: [w]}}",
-			"chat-1", "connections", "a chat-server connects to interaction servers only (this is a web-api)"},
+			"chat-1", "connections", "a chat-server connects to interaction servers or proxies only (this is a web-api)"},
 		{"unknown section", db + "applications: {chat-1: {" + chat + ", options: {setings: {}}}}",
 			"chat-1", "", "unknown section for chat-server (want client-file-transfer, client:<name>, inactivity-control, log, settings)"},
 		{"chat section on web-api", db + "applications: {w: {type: web-api, listen: ':1', options: {inactivity-control: {}}}}",

@@ -20,6 +20,9 @@ type InteractionServerOptions struct {
 	Queues map[string]*QueueOptions
 	Views  map[string]*ViewOptions  // view:<name> sections by name
 	Agents map[string]*AgentOptions // agent:<id> sections by agent id
+	// Cluster is [cluster-settings]: what the node of this server takes in
+	// an interaction server cluster.
+	Cluster NodeSettings
 }
 
 // InteractionSettings is the [settings] section of an interaction server.
@@ -196,6 +199,7 @@ func (o InteractionServerOptions) validate() []*Error {
 		intIn("max-message-size", s.MaxMessageSize, 1024, 16777216),
 		secondsIn("addp-timeout", s.ADDPTimeout, 0, 3600),
 	)
+	errs = append(errs, o.Cluster.validate()...)
 	for _, name := range slices.Sorted(maps.Keys(o.Queues)) {
 		errs = append(errs, collect("queue:"+name, validKey(name),
 			oneOf("routing", o.Queues[name].Routing, string(ixn.RoutingBuiltin), string(ixn.RoutingExternal)))...)

@@ -85,8 +85,15 @@ func (a *Application) sections() map[string]section {
 	if clientTypes[a.Type] != nil {
 		s["client:<name>"] = nil // read by setOptions with a.clientSection
 	}
+	if a.Proxy != nil {
+		s["settings"] = a.Proxy.section()
+	}
+	if a.Cluster != nil {
+		s["cluster-settings"] = a.Cluster.section()
+	}
 	if a.Ixn != nil {
 		s["settings"] = a.Ixn.Settings.section()
+		s["cluster-settings"] = a.Ixn.Cluster.section()
 		for _, named := range []string{"queue:<name>", "view:<name>", "agent:<id>"} {
 			s[named] = nil // listed in errors; setOptions reads them with a.Ixn.section
 		}

@@ -181,6 +181,12 @@ func submit(s *Server, p *peer, m wire.Message) (reply, error) {
 	if err := m.Bind(&req); err != nil {
 		return reply{}, err
 	}
+	if err := s.takes(req.MediaType, req.Tenant); err != nil {
+		return reply{}, err
+	}
+	if req.InteractionID == "" {
+		req.InteractionID = s.newID()
+	}
 	out, err := s.engine.Submit(s.clock.Now(), ixn.Submission{ID: req.InteractionID, Tenant: req.Tenant,
 		MediaType: req.MediaType, Queue: req.Queue, Properties: req.Properties, SubmittedBy: cmp.Or(req.SubmittedBy, p.name)})
 	if err != nil {
