@@ -83,6 +83,7 @@ const (
 	EventPlaceAgentState                    = "EventPlaceAgentState"
 	RequestUnregisterClient                 = "RequestUnregisterClient"
 	EventCustom                             = "EventCustom"
+	RequestPing                             = "RequestPing" // name inferred
 	EventTakenFromQueue                     = "EventTakenFromQueue"
 	EventTakenFromWorkbin                   = "EventTakenFromWorkbin"
 	RequestSubscribe                        = "RequestSubscribe"
@@ -218,6 +219,7 @@ var catalogue = map[string]int{
 	RequestStopPlaceAgentStateReportingAll:  172,
 	EventPlaceAgentState:                    173,
 	RequestUnregisterClient:                 174,
+	RequestPing:                             175,
 	EventCustom:                             176,
 	EventTakenFromQueue:                     177,
 	EventTakenFromWorkbin:                   182,

@@ -9,7 +9,7 @@ import (
 
 // peerRoles are the roles /wire/ixn admits; RequestRegisterClient then
 // narrows each peer to the client type its role gives it (admitClient).
-var peerRoles = []auth.Role{auth.RoleMediaServer, auth.RoleAgent, auth.RoleRouting, auth.RoleReporting}
+var peerRoles = []auth.Role{auth.RoleMediaServer, auth.RoleAgent, auth.RoleRouting, auth.RoleReporting, auth.RoleInteractionProxy}
 
 // admitClient checks a registration against who the connection proved to
 // be: a chat server registers as the media server of its own name, a web
@@ -17,6 +17,17 @@ var peerRoles = []auth.Role{auth.RoleMediaServer, auth.RoleAgent, auth.RoleRouti
 // and a routing or reporting client under its own name. So no connection
 // can take another client's events or act in a role it was not given.
 func admitClient(id auth.Identity, req registerRequest) error {
+	if id.Has(auth.RoleInteractionProxy) {
+		return nil // the proxy admitted the client itself (AdmitClient) before it registered it here
+	}
+	return AdmitClient(id, req.ClientName, req.ClientType)
+}
+
+// AdmitClient checks that the peer id may register as clientName of
+// clientType: what an interaction server, and an interaction proxy for the
+// clients it serves, admit.
+func AdmitClient(id auth.Identity, clientName, clientType string) error {
+	req := registerRequest{ClientName: clientName, ClientType: clientType}
 	var role auth.Role
 	nameOK := req.ClientName == id.Name
 	switch req.ClientType {

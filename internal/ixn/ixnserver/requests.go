@@ -62,6 +62,13 @@ var routes = map[string]route{
 	wire.RequestUnsubscribe:              {anyKind, unsubscribe},
 	wire.RequestGetInteractionProperties: {anyKind, interactionProperties},
 	wire.RequestGetOverview:              {anyKind, overview},
+	wire.RequestPing:                     {anyKind, ping},
+}
+
+// ping answers a monitor: the server is up and serving (an interaction
+// proxy answers 2000: monitors ask the nodes).
+func ping(_ *Server, _ *peer, m wire.Message) (reply, error) {
+	return reply{}, m.Bind(&empty{})
 }
 
 // wireHandler serves the requests of p. Every answer, error or not, goes

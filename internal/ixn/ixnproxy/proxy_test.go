@@ -1,0 +1,131 @@
+package ixnproxy_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/internal/settle"
+	"github.com/parley-chat/parley/internal/wire"
+)
+
+func httpGet(url string) (int, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// holder returns which of the nodes (dialled directly) holds id.
+func holder(t *testing.T, id string, nodes ...*testNode) string {
+	t.Helper()
+	var at []string
+	for _, n := range nodes {
+		c := register(t, n.addr, "probe", "reporting")
+		if _, err := c.do(wire.RequestGetInteractionProperties, map[string]string{"interactionId": id}); err == nil {
+			at = append(at, n.name)
+		}
+	}
+	return strings.Join(at, ",")
+}
+
+// Submissions through the proxy spread over the nodes; an agent logged in
+// through the proxy is logged in on both and gets, accepts and stops
+// interactions of either.
+func TestProxyRoutesAcrossNodes(t *testing.T) {
+	a, b := startNode(t, "node-a", nodeOptions(t, "")), startNode(t, "node-b", nodeOptions(t, ""))
+	p := startProxy(t, a.node(), b.node())
+	ms := register(t, p.addr, "chat-1", "media-server")
+	seen := map[string]int{}
+	for i := range 4 {
+		id := "chat-" + string(rune('a'+i))
+		ms.ok(wire.RequestSubmit, map[string]any{"interactionId": id, "queue": "default"})
+		seen[holder(t, id, a, b)]++
+	}
+	if seen["node-a"] != 2 || seen["node-b"] != 2 {
+		t.Fatalf("submissions by node: %v, want 2 on each", seen)
+	}
+	ms.fails(wire.RequestSubmit, map[string]any{"interactionId": "chat-a", "queue": "default"}, wire.CodeDuplicateInteraction)
+	made := ms.ok(wire.RequestSubmit, map[string]any{"queue": "default"})
+	if id, _ := made["interactionId"].(string); !strings.HasPrefix(id, "node-") {
+		t.Fatalf("made id %v", made)
+	}
+
+	desk := register(t, p.addr, "desk/alice", "agent")
+	login := desk.ok(wire.RequestAgentLogin, map[string]any{"agentId": "alice", "password": "alice"})
+	if login["agentId"] != "alice" {
+		t.Fatalf("login reply %v", login)
+	}
+	done := map[string]bool{}
+	nodesSeen := map[string]bool{}
+	for range 5 {
+		id := desk.invited(done)
+		desk.ok(wire.RequestAccept, map[string]string{"interactionId": id})
+		nodesSeen[holder(t, id, a, b)] = true
+		desk.ok(wire.RequestStopProcessing, map[string]string{"interactionId": id, "reason": "done"})
+		done[id] = true
+	}
+	if !nodesSeen["node-a"] || !nodesSeen["node-b"] {
+		t.Fatalf("accepted interactions of nodes %v, want both", nodesSeen)
+	}
+	desk.fails(wire.RequestGetInteractionProperties, map[string]string{"interactionId": "nope"}, wire.CodeNoSuchInteraction)
+	desk.fails(wire.RequestGetInteractionProperties, map[string]any{"interactionId": 7}, wire.CodeNotAccessible)
+	desk.fails(wire.RequestGetInteractionProperties, map[string]any{}, wire.CodeNotAccessible)
+	desk.fails("RequestPing", map[string]any{}, wire.CodeUnsupported)
+}
+
+// A node whose server is down holds its interactions: through a proxy that
+// does not know where they are they answer 2003; the other node's flow on,
+// and what the cache knows answers definitely.
+func TestProxyNodeDown(t *testing.T) {
+	a, b := startNode(t, "node-a", nodeOptions(t, "")), startNode(t, "node-b", nodeOptions(t, ""))
+	p := startProxy(t, a.node(), b.node())
+	ms := register(t, p.addr, "chat-1", "media-server")
+	ids := map[string]string{}
+	for _, id := range []string{"x1", "x2"} {
+		ms.ok(wire.RequestSubmit, map[string]any{"interactionId": id, "queue": "ext"})
+		ids[holder(t, id, a, b)] = id
+	}
+	b.stop()
+	settle.Eventually(t, 5*time.Second, "the proxy sees node-b down", func() bool {
+		_, err := ms.do(wire.RequestGetInteractionProperties, map[string]string{"interactionId": "unknown"})
+		we, ok := err.(*wire.Error)
+		return ok && we.Code == wire.CodeNotAccessible
+	})
+	ms.ok(wire.RequestChangeProperties, map[string]any{"interactionId": ids["node-a"], "changedProperties": map[string]string{"k": "v"}})
+	ms.fails(wire.RequestChangeProperties, map[string]any{"interactionId": ids["node-b"], "changedProperties": map[string]string{"k": "v"}}, wire.CodeNotAccessible)
+	for range 3 { // every new submission goes to the node that is up
+		r := ms.ok(wire.RequestSubmit, map[string]any{"queue": "ext"})
+		if id, _ := r["interactionId"].(string); !strings.HasPrefix(id, "node-a-") {
+			t.Fatalf("submitted %v while node-b is down", r)
+		}
+	}
+
+	fresh := startProxy(t, a.node(), b.node()) // its cache is empty
+	ms2 := register(t, fresh.addr, "chat-2", "media-server")
+	ms2.fails(wire.RequestGetInteractionProperties, map[string]string{"interactionId": ids["node-b"]}, wire.CodeNotAccessible)
+	ms2.ok(wire.RequestGetInteractionProperties, map[string]string{"interactionId": ids["node-a"]})
+}
+
+// A node that takes only some media types gets only those; a media type no
+// node takes is 2001.
+func TestProxyMediaTypes(t *testing.T) {
+	a := startNode(t, "node-a", nodeOptions(t, "      cluster-settings: {media-types: email}\n"))
+	b := startNode(t, "node-b", nodeOptions(t, "      cluster-settings: {media-types: chat}\n"))
+	na, nb := a.node(), b.node()
+	na.MediaTypes, nb.MediaTypes = []string{"email"}, []string{"chat"}
+	p := startProxy(t, na, nb)
+	ms := register(t, p.addr, "chat-1", "media-server")
+	for i := range 3 {
+		id := "e" + string(rune('0'+i))
+		ms.ok(wire.RequestSubmit, map[string]any{"interactionId": id, "mediaType": "email", "queue": "ext"})
+		if at := holder(t, id, a, b); at != "node-a" {
+			t.Fatalf("email %s on %q", id, at)
+		}
+	}
+	ms.fails(wire.RequestSubmit, map[string]any{"mediaType": "voice", "queue": "ext"}, wire.CodeNoServerForMedia)
+	ms.fails(wire.RequestSubmit, map[string]any{"mediaType": 3, "queue": "ext"}, wire.CodeNotAccessible)
+}
