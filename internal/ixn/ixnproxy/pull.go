@@ -101,7 +101,10 @@ func subscribe(ctx context.Context, s *session, m wire.Message) (string, any, er
 		return name, b, err
 	}
 	text, err := stringField(f, "position")
-	if err != nil || topic != "reporting" || len(f) > 2 && f["fromId"] == nil {
+	extra := slices.ContainsFunc(slices.Collect(maps.Keys(f)), func(k string) bool {
+		return k != "topic" && k != "position" && k != "fromId"
+	})
+	if err != nil || topic != "reporting" || extra {
 		return "", nil, wire.Errorf(wire.CodeBadRequest, "give interactionId, or topic \"reporting\" with an optional position")
 	}
 	if raw, ok := f["fromId"]; ok && string(raw) != "0" {
