@@ -30,6 +30,8 @@ func newApplication(ctx context.Context, d *config.Deployment, app *config.Appli
 		return newWebAPI(ctx, d, app, trust, ln, log)
 	case config.InteractionServer:
 		return newInteractionServer(ctx, d, app, trust, ln, log)
+	case config.InteractionProxy:
+		return newInteractionProxy(ctx, d, app, trust, ln, log)
 	}
 	return nil, fmt.Errorf("application %q: type %s is not available in this version", app.Name, app.Type)
 }

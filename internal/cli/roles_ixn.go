@@ -50,15 +50,3 @@ func primaryLock(d *config.Deployment, app *config.Application, store any, log *
 	}
 	return lock
 }
-
-// ixnEndpoints returns the interaction servers app connects to: one, or
-// the two of a primary/backup pair.
-func ixnEndpoints(d *config.Deployment, app *config.Application) []service.Endpoint {
-	var eps []service.Endpoint
-	for _, name := range app.Connections {
-		if c := d.Applications[name]; c != nil && c.Type == config.InteractionServer {
-			eps = append(eps, endpoint(d, name))
-		}
-	}
-	return eps
-}

@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/config"
@@ -64,26 +63,31 @@ func loadCerts(d *config.Deployment, app *config.Application) (*service.Certs, e
 }
 
 // policyOf returns who app admits, in which roles, as the deployment file
-// connects them: the web APIs connected to a chat server as web APIs and
-// agent bridges, the other chat servers as peers, the chat servers
-// connected to an interaction server as media servers, the web APIs
-// connected to it as agent bridges, and each server's client:<name> clients
-// in their type.
+// connects them (directly, or through an application cluster): the web
+// APIs connected to a chat server as web APIs and agent bridges, the other
+// chat servers as peers, the chat servers connected to an interaction
+// server or proxy as media servers, the web APIs connected to it as agent
+// bridges, the stat servers as reporting clients, the proxies connected to
+// an interaction server as proxies, and each server's client:<name>
+// clients in their type.
 func policyOf(d *config.Deployment, app *config.Application) *auth.Policy {
 	p := auth.NewPolicy(app.Name)
+	ixnLike := app.Type == config.InteractionServer || app.Type == config.InteractionProxy
 	for _, peer := range d.Applications {
-		connected := slices.Contains(peer.Connections, app.Name)
+		connected := d.Reaches(peer, app.Name)
 		switch {
 		case app.Type == config.ChatServer && peer.Type == config.WebAPI && connected:
 			p.Allow(peer.Name, auth.RoleWebAPI, auth.RoleAgent)
 		case app.Type == config.ChatServer && peer.Type == config.ChatServer && peer != app:
 			p.Allow(peer.Name, auth.RoleChatPeer)
-		case app.Type == config.InteractionServer && peer.Type == config.ChatServer && connected:
+		case ixnLike && peer.Type == config.ChatServer && connected:
 			p.Allow(peer.Name, auth.RoleMediaServer)
-		case app.Type == config.InteractionServer && peer.Type == config.WebAPI && connected:
+		case ixnLike && peer.Type == config.WebAPI && connected:
 			p.Allow(peer.Name, auth.RoleAgent)
-		case app.Type == config.InteractionServer && peer.Type == config.StatServer && connected:
+		case ixnLike && peer.Type == config.StatServer && connected:
 			p.Allow(peer.Name, auth.RoleReporting)
+		case app.Type == config.InteractionServer && peer.Type == config.InteractionProxy && connected:
+			p.Allow(peer.Name, auth.RoleInteractionProxy)
 		}
 	}
 	for name, c := range app.Clients {

@@ -170,16 +170,28 @@ func (d *Deployment) ProxyNodes(app *Application) []Node {
 // replaced by its members, in order, each name once.
 func (d *Deployment) expand(names []string, kind string) []string {
 	var out []string
+	add := func(name string) {
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
 	for _, name := range names {
 		a := d.Applications[name]
-		if a != nil && a.Type == ApplicationCluster && a.Cluster != nil && a.Cluster.Type == kind {
-			out = append(out, a.Connections...)
+		if a == nil || a.Type != ApplicationCluster || a.Cluster == nil || a.Cluster.Type != kind {
+			add(name)
 			continue
 		}
-		out = append(out, name)
+		for _, member := range a.Connections {
+			add(member)
+		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return out
+}
+
+// Reaches reports whether from connects to the application called to,
+// directly or through an application cluster that has it as a member.
+func (d *Deployment) Reaches(from *Application, to string) bool {
+	return slices.Contains(d.expand(d.expand(from.Connections, ClusterOfServers), ClusterOfProxies), to)
 }
 
 // IxnConnections returns the interaction servers and proxies app (a chat
@@ -218,8 +230,42 @@ func (d *Deployment) checkClusterConnections(a *Application) []*Error {
 			return []*Error{{Option: "connections", Msg: "an interaction-proxy needs interaction servers or an interaction-server cluster"}}
 		}
 		return d.checkNodes(a)
+	case a.Type == ChatServer:
+		return d.checkChatNodes(a)
 	}
 	return nil
+}
+
+// checkChatNodes refuses a chat server whose proxies reach no node that
+// takes its chats (media type chat, no tenant), and proxies of one chat
+// server that reach different nodes.
+func (d *Deployment) checkChatNodes(a *Application) []*Error {
+	names, proxies := d.IxnConnections(a)
+	if !proxies {
+		return nil
+	}
+	var errs []*Error
+	var first []Node
+	for _, name := range names {
+		p := d.Applications[name]
+		if p.Type != InteractionProxy {
+			continue
+		}
+		nodes := d.ProxyNodes(p)
+		if first == nil {
+			first = nodes
+		} else if !slices.EqualFunc(first, nodes, func(x, y Node) bool { return x.Database == y.Database }) {
+			errs = append(errs, &Error{Option: "connections", Value: name, Msg: "this proxy reaches other nodes than the chat server's other proxies"})
+		}
+		if !slices.ContainsFunc(nodes, func(n Node) bool {
+			m, t := n.Settings.MediaList(), n.Settings.TenantList()
+			return (m == nil || slices.Contains(m, "chat")) && t == nil
+		}) {
+			errs = append(errs, &Error{Option: "connections", Value: name,
+				Msg: "no node of this proxy takes media type chat for every tenant ([cluster-settings] media-types, tenants)"})
+		}
+	}
+	return errs
 }
 
 // checkNodes refuses a node whose servers disagree on their cluster

@@ -26,6 +26,9 @@ func TestParseDeployFiles(t *testing.T) {
 		t.Fatalf("deploy files: %v %v", files, err)
 	}
 	for _, f := range files {
+		if filepath.Base(f) == "cluster.yaml" {
+			continue // TestClusterExample
+		}
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			d, err := config.Load(f)
 			if err != nil {

@@ -64,3 +64,36 @@ func TestInteractionServerSettingsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterOptionsDocumented holds docs/options.md and the cluster's
+// sections together: the nodes' and clusters' [cluster-settings] and the
+// proxy's [settings].
+func TestClusterOptionsDocumented(t *testing.T) {
+	b, err := os.ReadFile("../../docs/options.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	ixnOpts, proxyOpts := DefaultInteractionServerOptions(), DefaultProxyOptions()
+	secs := map[string]section{
+		"### `[cluster-settings]` (interaction-server)":  ixnOpts.Cluster.section(),
+		"### `[settings]` (interaction-proxy)":           proxyOpts.section(),
+		"### `[cluster-settings]` (application-cluster)": (&ClusterOptions{}).section(),
+	}
+	for heading, sec := range secs {
+		i := strings.Index(doc, heading)
+		if i < 0 {
+			t.Errorf("docs/options.md has no %s", heading)
+			continue
+		}
+		table := doc[i+len(heading):]
+		if j := strings.Index(table, "\n### "); j >= 0 {
+			table = table[:j]
+		}
+		for _, opt := range slices.Sorted(maps.Keys(sec)) {
+			if !strings.Contains(table, "| `"+opt+"` |") {
+				t.Errorf("docs/options.md %s has no row for %s", heading, opt)
+			}
+		}
+	}
+}

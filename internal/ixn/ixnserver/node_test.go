@@ -26,3 +26,18 @@ func TestNodeTakesItsMediaAndTenants(t *testing.T) {
 		t.Fatalf("interaction %v", got)
 	}
 }
+
+// agent-login-control: ignore logs an agent in at its own id, whatever
+// place it names, as every node of a cluster then agrees on.
+func TestAgentLoginControlIgnore(t *testing.T) {
+	for control, want := range map[string]string{"none": "desk-7", "ignore": "alice"} {
+		opts := parseOptions(t, testOptions+agentSection("alice", 1, ""))
+		opts.Settings.AgentLoginControl = control
+		h := start(t, opts)
+		c := h.register("desktop-alice", "agent")
+		r := c.ok(wire.RequestAgentLogin, map[string]any{"agentId": "alice", "password": "alice", "place": "desk-7"})
+		if r["place"] != want {
+			t.Errorf("agent-login-control %s: place %v, want %s", control, r["place"], want)
+		}
+	}
+}
