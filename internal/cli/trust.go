@@ -86,7 +86,7 @@ func policyOf(d *config.Deployment, app *config.Application) *auth.Policy {
 			p.Allow(peer.Name, auth.RoleAgent)
 		case ixnLike && peer.Type == config.StatServer && connected:
 			p.Allow(peer.Name, auth.RoleReporting)
-		case app.Type == config.InteractionServer && peer.Type == config.InteractionProxy && connected:
+		case app.Type == config.InteractionServer && peer.Type == config.InteractionProxy && d.ReachesNode(peer, app.Name):
 			p.Allow(peer.Name, auth.RoleInteractionProxy)
 		}
 	}

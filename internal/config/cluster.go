@@ -194,6 +194,23 @@ func (d *Deployment) Reaches(from *Application, to string) bool {
 	return slices.Contains(d.expand(d.expand(from.Connections, ClusterOfServers), ClusterOfProxies), to)
 }
 
+// ReachesNode reports whether the proxy from connects to the node of the
+// interaction server called to: to itself, or another server on its
+// database (a cluster names only the primaries; their backups serve the
+// same node).
+func (d *Deployment) ReachesNode(from *Application, to string) bool {
+	target := d.Applications[to]
+	if target == nil || target.Type != InteractionServer {
+		return false
+	}
+	for _, name := range d.expand(from.Connections, ClusterOfServers) {
+		if a := d.Applications[name]; a != nil && a.Type == InteractionServer && (name == to || a.Database != "" && a.Database == target.Database) {
+			return true
+		}
+	}
+	return false
+}
+
 // IxnConnections returns the interaction servers and proxies app (a chat
 // server or web API) connects to, with each interaction-proxy cluster it
 // names replaced by its proxies, and whether they are proxies.

@@ -28,7 +28,8 @@ func TestClusterExample(t *testing.T) {
 	if !proxies || strings.Join(names, ",") != "proxy-1,proxy-2" {
 		t.Fatalf("gms-1 reaches %v (proxies %v)", names, proxies)
 	}
-	if !d.Reaches(d.Applications["chat-1"], "proxy-2") || !d.Reaches(d.Applications["proxy-1"], "ixn-b1") {
+	if !d.Reaches(d.Applications["chat-1"], "proxy-2") || !d.Reaches(d.Applications["proxy-1"], "ixn-b1") ||
+		!d.ReachesNode(d.Applications["proxy-1"], "ixn-b2") || d.ReachesNode(d.Applications["chat-1"], "ixn-b2") {
 		t.Fatal("Reaches does not see through the clusters")
 	}
 }
