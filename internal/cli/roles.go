@@ -48,7 +48,7 @@ func newChatServer(ctx context.Context, d *config.Deployment, app *config.Applic
 	srv, err := chatserver.New(chatserver.Config{
 		Name: app.Name, Listen: app.Listen, Options: *app.Chat,
 		Transcripts: st.transcripts, Contacts: st.contacts, Files: st.files, Availability: st.availability, Logger: log,
-		Peers: endpointsOf(d, config.ChatServer), IxnServers: ixnEndpoints(d, app), Trust: trust,
+		Peers: endpointsOf(d, config.ChatServer), IxnServers: ixnEndpoints(d, app), IxnProxies: ixnProxies(d, app), Trust: trust,
 	})
 	if err != nil {
 		st.close()

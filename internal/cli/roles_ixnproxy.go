@@ -56,3 +56,10 @@ func ixnEndpoints(d *config.Deployment, app *config.Application) []service.Endpo
 	}
 	return eps
 }
+
+// ixnProxies reports whether app reaches the interaction servers through
+// proxies.
+func ixnProxies(d *config.Deployment, app *config.Application) bool {
+	_, proxies := d.IxnConnections(app)
+	return proxies
+}
