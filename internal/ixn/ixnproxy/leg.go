@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/parley-chat/parley/internal/ixn/ixnserver"
 	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/wire"
 )
@@ -73,7 +72,7 @@ func (l *leg) connect(ctx context.Context, ep service.Endpoint) (*wire.Conn, err
 	p := l.s.p
 	dctx, cancel := context.WithTimeout(ctx, p.cfg.Options.RequestTimeout)
 	defer cancel()
-	c, err := wire.Dial(dctx, ep.URL("ws", ixnserver.Path), p.cfg.Trust.WireOptions(p.wireOpts))
+	c, err := wire.Dial(dctx, ep.URL("ws", path), p.cfg.Trust.WireOptions(p.wireOpts))
 	if err != nil {
 		return nil, err
 	}

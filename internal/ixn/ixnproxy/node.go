@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/parley-chat/parley/internal/ixn/ixnserver"
 	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/wire"
 )
@@ -54,7 +53,7 @@ func (n *node) run(ctx context.Context, wg *sync.WaitGroup) {
 	for _, ep := range n.cfg.Servers {
 		opts := wire.ClientOptions{Options: n.p.cfg.Trust.WireOptions(n.p.wireOpts), MaxBackoff: time.Second,
 			OnConnect: func(ctx context.Context, c *wire.Conn) error { return n.watch(ctx, wg, ep, c) }}
-		cl := wire.NewClient(ep.URL("ws", ixnserver.Path), wire.HandlerFunc(func(context.Context, *wire.Conn, wire.Message) {}), opts)
+		cl := wire.NewClient(ep.URL("ws", path), wire.HandlerFunc(func(context.Context, *wire.Conn, wire.Message) {}), opts)
 		wg.Go(func() { _ = cl.Run(ctx) })
 	}
 }

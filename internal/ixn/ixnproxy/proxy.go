@@ -15,7 +15,6 @@ import (
 
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/config"
-	"github.com/parley-chat/parley/internal/ixn/ixnserver"
 	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/wire"
 )
@@ -119,7 +118,7 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 
 func (p *Proxy) handler() http.Handler {
 	mux := service.NewMux(p.metrics, p.health, p.cfg.Trust)
-	mux.HandleFunc("GET "+ixnserver.Path, p.serveWire)
+	mux.HandleFunc("GET "+path, p.serveWire)
 	return mux
 }
 
@@ -142,6 +141,9 @@ func (p *Proxy) health() error {
 	}
 	return errors.New("no node of the cluster reachable")
 }
+
+// path is where the wire protocol is served, as an interaction server serves it.
+const path = "/wire/ixn"
 
 // clientRoles are the roles the proxy's listener admits, as an
 // interaction server's does.

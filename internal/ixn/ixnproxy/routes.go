@@ -6,7 +6,6 @@ import (
 	"errors"
 
 	"github.com/parley-chat/parley/internal/auth"
-	"github.com/parley-chat/parley/internal/ixn/ixnserver"
 	"github.com/parley-chat/parley/internal/wire"
 )
 
@@ -65,7 +64,7 @@ func register(ctx context.Context, s *session, m wire.Message) (string, any, err
 	if req.ClientName == "" {
 		return "", nil, wire.Errorf(wire.CodeBadRequest, "clientName is required")
 	}
-	if err := ixnserver.AdmitClient(s.id, req.ClientName, req.ClientType); err != nil {
+	if err := auth.AdmitIxnClient(s.id, req.ClientName, req.ClientType); err != nil {
 		s.p.cfg.Trust.Refuse(s.id.Name, auth.ReasonRole)
 		return "", nil, err
 	}

@@ -1,10 +1,7 @@
 package ixnserver
 
 import (
-	"strings"
-
 	"github.com/parley-chat/parley/internal/auth"
-	"github.com/parley-chat/parley/internal/wire"
 )
 
 // peerRoles are the roles /wire/ixn admits; RequestRegisterClient then
@@ -20,33 +17,7 @@ func admitClient(id auth.Identity, req registerRequest) error {
 	if id.Has(auth.RoleInteractionProxy) {
 		return nil // the proxy admitted the client itself (AdmitClient) before it registered it here
 	}
-	return AdmitClient(id, req.ClientName, req.ClientType)
-}
-
-// AdmitClient checks that the peer id may register as clientName of
-// clientType: what an interaction server, and an interaction proxy for the
-// clients it serves, admit.
-func AdmitClient(id auth.Identity, clientName, clientType string) error {
-	req := registerRequest{ClientName: clientName, ClientType: clientType}
-	var role auth.Role
-	nameOK := req.ClientName == id.Name
-	switch req.ClientType {
-	case kindMediaServer:
-		role = auth.RoleMediaServer
-	case kindAgent:
-		role, nameOK = auth.RoleAgent, strings.HasPrefix(req.ClientName, id.Name+"/")
-	case kindRouting:
-		role = auth.RoleRouting
-	case kindReporting:
-		role = auth.RoleReporting
-	}
-	switch {
-	case !id.Has(role):
-		return wire.Errorf(wire.CodeRoleRefused, "%q may not register as a %s client", id.Name, req.ClientType)
-	case id.Name != "" && !nameOK:
-		return wire.Errorf(wire.CodeRoleRefused, "%q may not register under the name %q", id.Name, req.ClientName)
-	}
-	return nil
+	return auth.AdmitIxnClient(id, req.ClientName, req.ClientType)
 }
 
 // grant signs what lets agent join the chat of interaction id, or returns
