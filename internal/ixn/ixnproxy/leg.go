@@ -170,18 +170,16 @@ func (l *leg) event(_ context.Context, _ *wire.Conn, m wire.Message) {
 	_ = l.s.conn.Send(m)
 }
 
-// withFields returns body (a JSON object) with fields added at its start.
+// withFields returns body (a JSON object) with fields added at its end,
+// where they win over any field of the same name.
 func withFields(body json.RawMessage, fields map[string]string) json.RawMessage {
-	head, _ := json.Marshal(fields)
+	tail, _ := json.Marshal(fields)
 	rest := bytes.TrimSpace(body)
-	if len(rest) < 2 || rest[0] != '{' {
-		return head
+	if len(rest) < 2 || rest[0] != '{' || rest[len(rest)-1] != '}' || len(bytes.TrimSpace(rest[1:len(rest)-1])) == 0 {
+		return tail
 	}
-	if len(bytes.TrimSpace(rest[1:len(rest)-1])) == 0 {
-		return head
-	}
-	out := append(head[:len(head)-1:len(head)-1], ',')
-	return append(out, rest[1:]...)
+	out := append(bytes.Clone(rest[:len(rest)-1]), ',')
+	return append(out, tail[1:]...)
 }
 
 // close ends the leg's connection; run then returns with the session.
