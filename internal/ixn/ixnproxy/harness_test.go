@@ -23,7 +23,7 @@ import (
 
 // nodeOptions are the options of every test node: two agents whose
 // password is their id, a builtin queue and an external one.
-func nodeOptions(t *testing.T, extra string) config.InteractionServerOptions {
+func nodeOptions(t testing.TB, extra string) config.InteractionServerOptions {
 	t.Helper()
 	agent := func(id string) string {
 		return fmt.Sprintf("      agent:%s: {password-hash: %q, capacity-chat: 5}\n", id, ixn.HashPassword(id, "parley-test-salt-"+id, ixn.MinPasswordIterations))
@@ -44,7 +44,7 @@ type testNode struct {
 	stop func()
 }
 
-func startNode(t *testing.T, name string, opts config.InteractionServerOptions) *testNode {
+func startNode(t testing.TB, name string, opts config.InteractionServerOptions) *testNode {
 	t.Helper()
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -57,7 +57,7 @@ func startNode(t *testing.T, name string, opts config.InteractionServerOptions) 
 }
 
 // serveNode runs an interaction server on ln until the returned func.
-func serveNode(t *testing.T, name string, opts config.InteractionServerOptions, dsn string, ln net.Listener) func() {
+func serveNode(t testing.TB, name string, opts config.InteractionServerOptions, dsn string, ln net.Listener) func() {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), dsn)
 	if err != nil {
@@ -94,7 +94,7 @@ type testProxy struct {
 	stop func()
 }
 
-func startProxy(t *testing.T, nodes ...ixnproxy.Node) *testProxy {
+func startProxy(t testing.TB, nodes ...ixnproxy.Node) *testProxy {
 	t.Helper()
 	opts := config.DefaultProxyOptions()
 	opts.RequestTimeout, opts.PullHoldTimeout = 3*time.Second, time.Second
@@ -128,13 +128,13 @@ func startProxy(t *testing.T, nodes ...ixnproxy.Node) *testProxy {
 
 // client is a wire connection recording the events it receives.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	conn *wire.Conn
 	mu   sync.Mutex
 	evs  []wire.Message
 }
 
-func dial(t *testing.T, addr string) *client {
+func dial(t testing.TB, addr string) *client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -159,7 +159,7 @@ func dial(t *testing.T, addr string) *client {
 	return c
 }
 
-func register(t *testing.T, addr, name, kind string) *client {
+func register(t testing.TB, addr, name, kind string) *client {
 	t.Helper()
 	c := dial(t, addr)
 	c.ok(wire.RequestRegisterClient, map[string]string{"clientName": name, "clientType": kind})

@@ -129,3 +129,22 @@ func TestProxyMediaTypes(t *testing.T) {
 	ms.fails(wire.RequestSubmit, map[string]any{"mediaType": "voice", "queue": "ext"}, wire.CodeNoServerForMedia)
 	ms.fails(wire.RequestSubmit, map[string]any{"mediaType": 3, "queue": "ext"}, wire.CodeNotAccessible)
 }
+
+// The same client id on two nodes (submitted past the proxies) is 2005
+// where the proxy can tell; a retried submission through the proxy goes to
+// the node that has the id, which answers 2101.
+func TestProxyDuplicateIDs(t *testing.T) {
+	a, b := startNode(t, "node-a", nodeOptions(t, "")), startNode(t, "node-b", nodeOptions(t, ""))
+	for _, n := range []*testNode{a, b} {
+		register(t, n.addr, "chat-1", "media-server").ok(wire.RequestSubmit, map[string]any{"interactionId": "twice", "queue": "ext"})
+	}
+	p := startProxy(t, a.node(), b.node())
+	ms := register(t, p.addr, "chat-1", "media-server")
+	ms.fails(wire.RequestGetInteractionProperties, map[string]string{"interactionId": "twice"}, wire.CodeAmbiguousInteraction)
+	ms.ok(wire.RequestSubmit, map[string]any{"interactionId": "once", "queue": "ext"})
+	fresh := register(t, startProxy(t, a.node(), b.node()).addr, "chat-1", "media-server")
+	fresh.fails(wire.RequestSubmit, map[string]any{"interactionId": "once", "queue": "ext"}, wire.CodeDuplicateInteraction)
+	if at := holder(t, "once", a, b); at != "node-a" && at != "node-b" {
+		t.Fatalf("once held by %q", at)
+	}
+}

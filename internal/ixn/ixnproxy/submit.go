@@ -5,14 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"hash/fnv"
 
 	"github.com/parley-chat/parley/internal/wire"
 )
 
 // submit sends a submission to a node that takes its media type and
-// tenant, round robin over those the proxy reaches. An interaction id the
-// client chose goes to the node that already holds it, if any, which then
-// answers 2101 as a single server would (a retried submission).
+// tenant, among those the proxy reaches. An id the nodes make goes round
+// robin; an id the client chose goes to the node its hash picks, so that a
+// retried submission finds the node that took the first attempt (which
+// answers 2101, as a single server would) without asking every node. Only
+// when that node is down does the proxy ask the others whether the id
+// exists before it submits elsewhere.
 func submit(ctx context.Context, s *session, m wire.Message) (string, any, error) {
 	f := fields(m)
 	media, err := stringField(f, "mediaType")
@@ -28,29 +32,32 @@ func submit(ctx context.Context, s *session, m wire.Message) (string, any, error
 		return "", nil, err
 	}
 	media = cmp.Or(media, "chat")
-	if id != "" {
-		l, err := s.locate(ctx, id)
-		if we, ok := errors.AsType[*wire.Error](err); ok && we.Code == wire.CodeAmbiguousInteraction {
-			return "", nil, err
-		}
-		if err == nil {
+	if n := s.p.cache.get(id); n != nil && id != "" {
+		if l := s.legOf(n); l != nil {
 			return reply(forward(ctx, l, m))
 		}
 	}
-	var takers []*leg
-	for _, l := range s.legList() {
-		if l.n.cfg.takes(media, tenant) {
-			takers = append(takers, l)
-		}
-	}
+	takers := s.takers(media, tenant)
 	if len(takers) == 0 {
 		return "", nil, wire.Errorf(wire.CodeNoServerForMedia, "no interaction server node takes media type %q for tenant %q", media, tenant)
 	}
-	start := int(s.p.next.Add(1))
+	start := int(s.p.next.Add(1) % uint64(len(takers)))
+	if id != "" {
+		h := fnv.New32a()
+		h.Write([]byte(id))
+		start = int(h.Sum32() % uint32(len(takers)))
+	}
 	for i := range takers {
 		l := takers[(start+i)%len(takers)]
 		if !l.n.up() {
 			continue
+		}
+		if i > 0 && id != "" { // its own node is down: does another hold it?
+			if at, err := s.locate(ctx, id); err == nil {
+				return reply(forward(ctx, at, m))
+			} else if we, ok := errors.AsType[*wire.Error](err); ok && we.Code == wire.CodeAmbiguousInteraction {
+				return "", nil, err
+			}
 		}
 		r, err := forward(ctx, l, m)
 		if retryElsewhere(err) {
@@ -66,6 +73,17 @@ func submit(ctx context.Context, s *session, m wire.Message) (string, any, error
 		return reply(r, err)
 	}
 	return "", nil, wire.Errorf(wire.CodeNoServerForMedia, "no interaction server node taking media type %q for tenant %q is reachable", media, tenant)
+}
+
+// takers returns the legs to the nodes that take media for tenant.
+func (s *session) takers(media, tenant string) []*leg {
+	var out []*leg
+	for _, l := range s.legList() {
+		if l.n.cfg.takes(media, tenant) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // retryElsewhere reports whether a submission the node did not take may go
