@@ -73,27 +73,34 @@ func TestClusterOptionsDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := string(b)
 	ixnOpts, proxyOpts := DefaultInteractionServerOptions(), DefaultProxyOptions()
-	secs := map[string]section{
+	for heading, sec := range map[string]section{
 		"### `[cluster-settings]` (interaction-server)":  ixnOpts.Cluster.section(),
 		"### `[settings]` (interaction-proxy)":           proxyOpts.section(),
 		"### `[cluster-settings]` (application-cluster)": (&ClusterOptions{}).section(),
-	}
-	for heading, sec := range secs {
-		i := strings.Index(doc, heading)
-		if i < 0 {
-			t.Errorf("docs/options.md has no %s", heading)
-			continue
-		}
-		table := doc[i+len(heading):]
-		if j := strings.Index(table, "\n### "); j >= 0 {
-			table = table[:j]
-		}
-		for _, opt := range slices.Sorted(maps.Keys(sec)) {
-			if !strings.Contains(table, "| `"+opt+"` |") {
-				t.Errorf("docs/options.md %s has no row for %s", heading, opt)
-			}
+	} {
+		for _, missing := range undocumented(string(b), heading, sec) {
+			t.Errorf("docs/options.md %s", missing)
 		}
 	}
+}
+
+// undocumented returns what the table under heading in doc lacks: the
+// heading itself, or a row for an option of sec.
+func undocumented(doc, heading string, sec section) []string {
+	i := strings.Index(doc, heading)
+	if i < 0 {
+		return []string{"has no " + heading}
+	}
+	table := doc[i+len(heading):]
+	if j := strings.Index(table, "\n### "); j >= 0 {
+		table = table[:j]
+	}
+	var out []string
+	for _, opt := range slices.Sorted(maps.Keys(sec)) {
+		if !strings.Contains(table, "| `"+opt+"` |") {
+			out = append(out, heading+" has no row for "+opt)
+		}
+	}
+	return out
 }
