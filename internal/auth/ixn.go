@@ -30,4 +30,3 @@ func AdmitIxnClient(id Identity, clientName, clientType string) error {
 	}
 	return nil
 }
-

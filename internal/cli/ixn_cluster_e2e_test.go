@@ -25,7 +25,7 @@ import (
 // plays the chat server, the web API's desktop bridge and a stat server
 // (proving their names), all through the proxies: submissions spread over
 // both nodes, an agent logged in through one proxy gets and accepts
-// interactions of both, a workbin shows both nodes' interactions, the
+// interactions of both, a workbin and a search show both nodes' interactions, the
 // merged reporting stream resumes on the other proxy after the first is
 // SIGKILLed with no event lost or repeated, the kill of node a's primary
 // leaves its backup serving through the proxy, and once both of node a's
@@ -106,6 +106,11 @@ func TestIxnClusterEndToEnd(t *testing.T) {
 	request(ctx, t, desk, wire.RequestGetWorkbinContent, map[string]string{"workbin": "later"}, &content)
 	if len(content.Interactions) != 2 {
 		t.Fatalf("merged workbin: %+v", content.Interactions)
+	}
+	var found struct{ Interactions []ixn.Interaction }
+	request(ctx, t, desk, wire.RequestFindInteractions, map[string]string{"condition": ""}, &found)
+	if len(found.Interactions) != 4 {
+		t.Fatalf("merged search: %+v", found.Interactions)
 	}
 
 	// The reporting client moves to the other proxy when its proxy dies.

@@ -129,6 +129,11 @@ const (
 	RequestGetOverview = "RequestGetOverview"
 	// EventOverview answers RequestGetOverview.
 	EventOverview = "EventOverview"
+	// RequestFindInteractions searches the interactions by a condition on
+	// their properties (a desktop's search).
+	RequestFindInteractions = "RequestFindInteractions"
+	// EventInteractionsFound answers RequestFindInteractions.
+	EventInteractionsFound = "EventInteractionsFound"
 )
 
 // The opening exchange of every authenticated connection (package auth):
@@ -257,6 +262,8 @@ var catalogue = map[string]int{
 	EventChallenge:                          320,
 	RequestAuthenticate:                     321,
 	EventAuthenticated:                      322,
+	RequestFindInteractions:                 323,
+	EventInteractionsFound:                  324,
 }
 
 // Known reports whether name is in the message catalogue.

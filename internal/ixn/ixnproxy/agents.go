@@ -78,9 +78,11 @@ func everyNode(ctx context.Context, s *session, m wire.Message) (string, any, er
 	return reply(ok.reply, nil)
 }
 
-// workbinContent merges the workbin content of every node. Limits apply
-// per node, and the interactions come node after node, not in one order.
-func workbinContent(ctx context.Context, s *session, m wire.Message) (string, any, error) {
+// merged asks every node and merges the interactions of their replies
+// (RequestGetWorkbinContent, RequestFindInteractions); it fails only when
+// no node answered. Limits apply per node, and the interactions come node
+// after node, not in one order.
+func merged(ctx context.Context, s *session, m wire.Message) (string, any, error) {
 	var ok []result
 	var first error
 	for _, r := range s.fanOut(ctx, m) {

@@ -1,6 +1,7 @@
 package ixnproxy_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -147,4 +148,25 @@ func TestProxyDuplicateIDs(t *testing.T) {
 	if at := holder(t, "once", a, b); at != "node-a" && at != "node-b" {
 		t.Fatalf("once held by %q", at)
 	}
+}
+
+// A search through the proxy merges every node's matches.
+func TestProxyMergedSearch(t *testing.T) {
+	a, b := startNode(t, "node-a", nodeOptions(t, "")), startNode(t, "node-b", nodeOptions(t, ""))
+	p := startProxy(t, a.node(), b.node())
+	ms := register(t, p.addr, "chat-1", "media-server")
+	for i, vip := range []string{"yes", "no", "yes", "yes"} {
+		ms.ok(wire.RequestSubmit, map[string]any{"queue": "ext", "properties": map[string]string{"Vip": vip, "N": fmt.Sprint(i)}})
+	}
+	found := ms.ok(wire.RequestFindInteractions, map[string]any{"condition": "Vip = 'yes'"})
+	list, _ := found["interactions"].([]any)
+	nodes := map[string]bool{}
+	for _, in := range list {
+		id, _ := in.(map[string]any)["interactionId"].(string)
+		nodes[id[:len("node-a")]] = true
+	}
+	if len(list) != 3 || !nodes["node-a"] || !nodes["node-b"] {
+		t.Fatalf("found %v", found)
+	}
+	ms.fails(wire.RequestFindInteractions, map[string]any{"condition": "Vip = "}, wire.CodeBadRequest)
 }

@@ -32,7 +32,7 @@ var routes = map[string]handler{
 	wire.RequestAccept:                   byInteraction,
 	wire.RequestReject:                   byInteraction,
 	wire.RequestPlaceInWorkbin:           byInteraction,
-	wire.RequestGetWorkbinContent:        workbinContent,
+	wire.RequestGetWorkbinContent:        merged,
 	wire.RequestTransfer:                 byInteraction,
 	wire.RequestConference:               byInteraction,
 	wire.RequestLeaveInteraction:         byInteraction,
@@ -40,6 +40,7 @@ var routes = map[string]handler{
 	wire.RequestUnsubscribe:              unsubscribe,
 	wire.RequestGetInteractionProperties: byInteraction,
 	wire.RequestGetOverview:              overview,
+	wire.RequestFindInteractions:         merged,
 }
 
 // errNotAccessible is the answer for a request the proxy cannot route, or

@@ -63,6 +63,25 @@ var routes = map[string]route{
 	wire.RequestGetInteractionProperties: {anyKind, interactionProperties},
 	wire.RequestGetOverview:              {anyKind, overview},
 	wire.RequestPing:                     {anyKind, ping},
+	wire.RequestFindInteractions:         {anyKind, find},
+}
+
+// find answers RequestFindInteractions with the interactions whose
+// properties match the condition, at most limit (0: ixn.MaxFound).
+func find(s *Server, _ *peer, m wire.Message) (reply, error) {
+	var req struct {
+		Condition string `json:"condition"`
+		Limit     int    `json:"limit"`
+	}
+	if err := m.Bind(&req); err != nil {
+		return reply{}, err
+	}
+	c, err := ixn.ParseCondition(req.Condition)
+	if err != nil {
+		return reply{}, wire.Errorf(wire.CodeBadRequest, "%s", strings.TrimPrefix(err.Error(), "ixn: "))
+	}
+	return reply{name: wire.EventInteractionsFound,
+		body: interactionsReply{Interactions: s.engine.Find(s.clock.Now(), c, req.Limit)}}, nil
 }
 
 // ping answers a monitor: the server is up and serving (an interaction
