@@ -78,6 +78,12 @@ func TestIxnClusterEndToEnd(t *testing.T) {
 	request(ctx, t, desk, wire.RequestRegisterClient, map[string]string{"clientName": "gms-1/alice", "clientType": "agent"}, nil)
 	request(ctx, t, desk, wire.RequestAgentLogin, map[string]string{"agentId": "alice", "password": "alice"}, nil)
 	stats := newReporter(ctx, t, peerAs(t, dataDir, "stats-1"), at("proxy-1"), "proxy-1", "")
+	// A proxy admits each peer only in its role: a stat server is no media server.
+	rogue := peerAs(t, dataDir, "stats-1").dial(ctx, t, at("proxy-2"), "proxy-2", nil)
+	_, err := rogue.Request(ctx, wire.RequestRegisterClient, map[string]string{"clientName": "stats-1", "clientType": "media-server"}, nil)
+	if we, ok := errors.AsType[*wire.Error](err); !ok || we.Code != wire.CodeRoleRefused {
+		t.Fatalf("a stat server registering as a media server at a proxy: %v, want 111", err)
+	}
 	chat := peerAs(t, dataDir, "chat-1").dial(ctx, t, at("proxy-2"), "proxy-2", nil)
 	request(ctx, t, chat, wire.RequestRegisterClient, map[string]string{"clientName": "chat-1", "clientType": "media-server"}, nil)
 

@@ -54,14 +54,25 @@ func unreachable(err error) bool {
 
 func logout(ctx context.Context, s *session, m wire.Message) (string, any, error) {
 	s.mu.Lock()
+	out := s.login == nil && s.kind == "agent"
 	s.login = nil
 	s.mu.Unlock()
+	if out {
+		return "", nil, wire.Errorf(wire.CodeNotLoggedIn, "log in first with RequestAgentLogin")
+	}
 	return everyNode(ctx, s, m)
 }
 
 // everyNode sends an agent's request to every node it reaches and answers
-// with the first node's reply, or its error when no node took it.
+// with the first node's reply, or its error when no node took it. The
+// proxy answers an agent connection that is not logged in itself, at once.
 func everyNode(ctx context.Context, s *session, m wire.Message) (string, any, error) {
+	s.mu.Lock()
+	out := s.kind == "agent" && s.login == nil && m.Name != wire.RequestAgentLogout
+	s.mu.Unlock()
+	if out {
+		return "", nil, wire.Errorf(wire.CodeNotLoggedIn, "log in first with RequestAgentLogin")
+	}
 	var first error
 	var ok *result
 	for _, r := range s.fanOut(ctx, m) {

@@ -170,3 +170,32 @@ func TestProxyMergedSearch(t *testing.T) {
 	}
 	ms.fails(wire.RequestFindInteractions, map[string]any{"condition": "Vip = "}, wire.CodeBadRequest)
 }
+
+// A routing client's pull takes interactions from the nodes in turn until
+// it has count; an agent not logged in is answered by the proxy itself.
+func TestProxyPullAndAgentState(t *testing.T) {
+	a, b := startNode(t, "node-a", nodeOptions(t, "")), startNode(t, "node-b", nodeOptions(t, ""))
+	p := startProxy(t, a.node(), b.node())
+	ms := register(t, p.addr, "chat-1", "media-server")
+	for range 4 {
+		ms.ok(wire.RequestSubmit, map[string]any{"queue": "ext"})
+	}
+	router := register(t, p.addr, "router", "routing")
+	first := router.ok(wire.RequestPull, map[string]any{"queue": "ext", "count": 3})
+	rest := router.ok(wire.RequestPull, map[string]any{"queue": "ext", "count": 5})
+	n1, _ := first["interactions"].([]any)
+	n2, _ := rest["interactions"].([]any)
+	if len(n1) != 3 || len(n2) != 1 {
+		t.Fatalf("pulled %d then %d, want 3 then 1", len(n1), len(n2))
+	}
+	router.fails(wire.RequestPull, map[string]any{"queue": "nope"}, wire.CodeNoSuchQueue)
+	router.fails(wire.RequestPull, map[string]any{"queue": "ext", "count": "x"}, wire.CodeBadRequest)
+
+	desk := register(t, p.addr, "desk/bob", "agent")
+	desk.fails(wire.RequestAgentAvailable, map[string]any{}, wire.CodeNotLoggedIn)
+	desk.fails(wire.RequestAgentLogout, map[string]any{}, wire.CodeNotLoggedIn)
+	desk.fails(wire.RequestAgentLogin, map[string]any{"agentId": "bob", "password": "wrong"}, wire.CodeLoginFailed)
+	desk.ok(wire.RequestAgentLogin, map[string]any{"agentId": "bob", "password": "bob"})
+	desk.ok(wire.RequestAgentNotAvailable, map[string]any{"reason": "break"})
+	desk.ok(wire.RequestAgentLogout, map[string]any{})
+}
