@@ -41,6 +41,8 @@ func nodeOptions(t testing.TB, extra string) config.InteractionServerOptions {
 type testNode struct {
 	name string
 	addr string
+	dsn  string
+	opts config.InteractionServerOptions
 	stop func()
 }
 
@@ -51,9 +53,19 @@ func startNode(t testing.TB, name string, opts config.InteractionServerOptions) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &testNode{name: name, addr: ln.Addr().String()}
-	n.stop = serveNode(t, name, opts, filepath.Join(dir, "ixn.db"), ln)
+	n := &testNode{name: name, addr: ln.Addr().String(), dsn: filepath.Join(dir, "ixn.db"), opts: opts}
+	n.stop = serveNode(t, name, opts, n.dsn, ln)
 	return n
+}
+
+// restart starts the stopped node again on its address and database.
+func (n *testNode) restart(t testing.TB) {
+	t.Helper()
+	ln, err := net.Listen("tcp", n.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.stop = serveNode(t, n.name, n.opts, n.dsn, ln)
 }
 
 // serveNode runs an interaction server on ln until the returned func.

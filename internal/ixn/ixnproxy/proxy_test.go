@@ -78,9 +78,9 @@ func TestProxyRoutesAcrossNodes(t *testing.T) {
 	desk.fails("RequestPing", map[string]any{}, wire.CodeUnsupported)
 }
 
-// A node whose server is down holds its interactions: through a proxy that
-// does not know where they are they answer 2003; the other node's flow on,
-// and what the cache knows answers definitely.
+// A node whose server is down holds its interactions: they answer 2003;
+// the other node's flow on, and what the cache knows answers definitely. When it comes back its interactions answer
+// again and the proxy logs its agents in there again.
 func TestProxyNodeDown(t *testing.T) {
 	a, b := startNode(t, "node-a", nodeOptions(t, "")), startNode(t, "node-b", nodeOptions(t, ""))
 	p := startProxy(t, a.node(), b.node())
@@ -90,6 +90,8 @@ func TestProxyNodeDown(t *testing.T) {
 		ms.ok(wire.RequestSubmit, map[string]any{"interactionId": id, "queue": "ext"})
 		ids[holder(t, id, a, b)] = id
 	}
+	desk := register(t, p.addr, "desk/bob", "agent")
+	desk.ok(wire.RequestAgentLogin, map[string]any{"agentId": "bob", "password": "bob"})
 	b.stop()
 	settle.Eventually(t, 5*time.Second, "the proxy sees node-b down", func() bool {
 		_, err := ms.do(wire.RequestGetInteractionProperties, map[string]string{"interactionId": "unknown"})
@@ -98,6 +100,11 @@ func TestProxyNodeDown(t *testing.T) {
 	})
 	ms.ok(wire.RequestChangeProperties, map[string]any{"interactionId": ids["node-a"], "changedProperties": map[string]string{"k": "v"}})
 	ms.fails(wire.RequestChangeProperties, map[string]any{"interactionId": ids["node-b"], "changedProperties": map[string]string{"k": "v"}}, wire.CodeNotAccessible)
+	// What the cache knows answers definitely while node-b is down: an
+	// interaction it places on node-a that node-a no longer has is 2100.
+	direct := register(t, a.addr, "chat-1", "media-server")
+	direct.ok(wire.RequestStopProcessing, map[string]any{"interactionId": ids["node-a"], "reason": "past the proxy"})
+	ms.fails(wire.RequestGetInteractionProperties, map[string]string{"interactionId": ids["node-a"]}, wire.CodeNoSuchInteraction)
 	for range 3 { // every new submission goes to the node that is up
 		r := ms.ok(wire.RequestSubmit, map[string]any{"queue": "ext"})
 		if id, _ := r["interactionId"].(string); !strings.HasPrefix(id, "node-a-") {
@@ -108,7 +115,21 @@ func TestProxyNodeDown(t *testing.T) {
 	fresh := startProxy(t, a.node(), b.node()) // its cache is empty
 	ms2 := register(t, fresh.addr, "chat-2", "media-server")
 	ms2.fails(wire.RequestGetInteractionProperties, map[string]string{"interactionId": ids["node-b"]}, wire.CodeNotAccessible)
-	ms2.ok(wire.RequestGetInteractionProperties, map[string]string{"interactionId": ids["node-a"]})
+	ms2.fails(wire.RequestGetInteractionProperties, map[string]string{"interactionId": ids["node-a"]}, wire.CodeNotAccessible)
+
+	// The node comes back: its interactions are there again, and the agent
+	// logged in through the proxy while it was down is logged in there.
+	b.restart(t)
+	settle.Eventually(t, 5*time.Second, "node-b's interaction again", func() bool {
+		_, err := ms.do(wire.RequestGetInteractionProperties, map[string]string{"interactionId": ids["node-b"]})
+		return err == nil
+	})
+	overview := register(t, b.addr, "probe", "reporting")
+	settle.Eventually(t, 5*time.Second, "bob logged in on node-b again", func() bool {
+		r, err := overview.do(wire.RequestGetOverview, map[string]any{})
+		agents, _ := r["agents"].([]any)
+		return err == nil && len(agents) == 1
+	})
 }
 
 // A node that takes only some media types gets only those; a media type no
