@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -68,6 +69,15 @@ func TestIxnClusterEndToEnd(t *testing.T) {
 	for _, name := range []string{"proxy-1", "proxy-2"} {
 		procs[name] = runApp(t, held, file, name).Process
 		waitHealth(t, addrs[name], http.StatusOK, "ok")
+		settle.Eventually(t, 10*time.Second, name+" reaches both nodes", func() bool {
+			resp, err := peerAs(t, dataDir, "admin").adminGet("http://" + addrs[name] + "/metrics")
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return strings.Contains(string(b), "\nparley_ixnproxy_nodes_up 2\n")
+		})
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -108,6 +109,13 @@ type testProxy struct {
 
 func startProxy(t testing.TB, nodes ...ixnproxy.Node) *testProxy {
 	t.Helper()
+	return startProxyUp(t, len(nodes), nodes...)
+}
+
+// startProxyUp starts a proxy of nodes and waits until it reaches up of
+// them.
+func startProxyUp(t testing.TB, up int, nodes ...ixnproxy.Node) *testProxy {
+	t.Helper()
 	opts := config.DefaultProxyOptions()
 	opts.RequestTimeout, opts.PullHoldTimeout = 3*time.Second, time.Second
 	p, err := ixnproxy.New(ixnproxy.Config{Name: "proxy-1", Nodes: nodes, Options: opts})
@@ -131,9 +139,9 @@ func startProxy(t testing.TB, nodes ...ixnproxy.Node) *testProxy {
 		})
 	}}
 	t.Cleanup(tp.stop)
+	gauge := fmt.Sprintf("\nparley_ixnproxy_nodes_up %d\n", up)
 	settle.Eventually(t, 5*time.Second, "the proxy finds its nodes", func() bool {
-		resp, err := httpGet("http://" + tp.addr + "/healthz")
-		return err == nil && resp == 200
+		return strings.Contains(httpBody("http://"+tp.addr+"/metrics"), gauge)
 	})
 	return tp
 }

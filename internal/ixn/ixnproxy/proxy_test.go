@@ -2,6 +2,7 @@ package ixnproxy_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,13 +12,15 @@ import (
 	"github.com/parley-chat/parley/internal/wire"
 )
 
-func httpGet(url string) (int, error) {
+// httpBody returns the body of a GET of url, or "" when it fails.
+func httpBody(url string) string {
 	resp, err := http.Get(url)
 	if err != nil {
-		return 0, err
+		return ""
 	}
-	resp.Body.Close()
-	return resp.StatusCode, nil
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
 
 // holder returns which of the nodes (dialled directly) holds id.
@@ -112,7 +115,7 @@ func TestProxyNodeDown(t *testing.T) {
 		}
 	}
 
-	fresh := startProxy(t, a.node(), b.node()) // its cache is empty
+	fresh := startProxyUp(t, 1, a.node(), b.node()) // its cache is empty
 	ms2 := register(t, fresh.addr, "chat-2", "media-server")
 	ms2.fails(wire.RequestGetInteractionProperties, map[string]string{"interactionId": ids["node-b"]}, wire.CodeNotAccessible)
 	ms2.fails(wire.RequestGetInteractionProperties, map[string]string{"interactionId": ids["node-a"]}, wire.CodeNotAccessible)
