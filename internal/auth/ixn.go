@@ -8,13 +8,15 @@ import (
 
 // AdmitIxnClient checks that the peer id may register as clientName of
 // clientType: what an interaction server, and an interaction proxy for the
-// clients it serves, admit.
-func AdmitIxnClient(id Identity, clientName, clientType string) error {
+// clients it serves, admit. A media server may also register under alias,
+// its ixn-submittedby-name, when it has one.
+func AdmitIxnClient(id Identity, clientName, clientType, alias string) error {
 	var role Role
 	nameOK := clientName == id.Name
 	switch clientType {
 	case "media-server":
 		role = RoleMediaServer
+		nameOK = nameOK || alias != "" && clientName == alias
 	case "agent":
 		role, nameOK = RoleAgent, strings.HasPrefix(clientName, id.Name+"/")
 	case "routing":

@@ -32,6 +32,9 @@ const (
 	// servers of its cluster: it registers, on each, the clients it admitted
 	// itself, under their names and in their types.
 	RoleInteractionProxy Role = "interaction-proxy"
+	// RoleESP is an interaction server on a chat server connected to it: it
+	// relays the ESP requests of workflows into the chats there.
+	RoleESP Role = "esp"
 	// RoleBot is an external client of a chat server that joins sessions as
 	// an External party.
 	RoleBot Role = "bot"

@@ -378,9 +378,11 @@ func (s *Session) hasPresent(t transcript.PartyType) bool {
 	return false
 }
 
+// anyPresent reports whether a party that keeps the chat open is present:
+// anyone but an ESP party.
 func (s *Session) anyPresent() bool {
 	for _, m := range s.members {
-		if m.present {
+		if m.present && m.Protocol != ESPProtocol {
 			return true
 		}
 	}

@@ -37,7 +37,10 @@ func Restore(snap transcript.Snapshot, now time.Time, opts Options) (*Session, S
 		joined := m.Party
 		s.add(&st, transcript.Event{Type: transcript.ParticipantJoined, PartyID: m.ID, Visibility: m.Visibility, Party: &joined}, now, true)
 		s.armProtocol(now, m)
-		if m.Type != transcript.Client {
+		switch {
+		case m.Protocol == ESPProtocol:
+			m.protocolAt = time.Time{} // nobody rejoins an ESP party
+		case m.Type != transcript.Client:
 			m.protocolAt = now.Add(opts.Rules.FlexDisconnect)
 		}
 	}

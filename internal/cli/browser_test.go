@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-chat/parley/internal/chat/chatserver"
 	"github.com/parley-chat/parley/internal/ixn"
 	"github.com/parley-chat/parley/internal/testenv"
 )
@@ -77,22 +78,34 @@ func startDesktopCluster(t *testing.T) *cluster {
 // application when withTLS (see cluster.withTLS).
 func startDesktopClusterTLS(t *testing.T, withTLS bool) *cluster {
 	t.Helper()
+	return startDesktop(t, withTLS, false)
+}
+
+// startDesktop is startDesktopClusterTLS; with pair, chat-2 is the backup
+// of chat-1 (a warm-standby pair) and the web API is connected to chat-1
+// only.
+func startDesktop(t *testing.T, withTLS, pair bool) *cluster {
+	t.Helper()
 	dir := t.TempDir()
 	names := []string{"ixn-1", "chat-1", "chat-2", "gms-1"}
 	c := newCluster(t, dir, names...)
 	agent := func(id string) string {
 		return fmt.Sprintf("agent:%s: {password-hash: %q, capacity-chat: 3}", id, ixn.HashPassword(id, "parley-test-salt-"+id, ixn.MinPasswordIterations))
 	}
-	chat := "{session-restoration-mode: simple, transcript-auto-save: 1}"
+	chat := "{session-restoration-mode: simple, transcript-auto-save: 1, backup-takeover-timeout: 1}"
+	backup, webChats := "", "chat-1, chat-2"
+	if pair {
+		backup, webChats = "backup: chat-2, ", "chat-1"
+	}
 	yaml := fmt.Sprintf(`data-dir: %s
 databases:
   main: {driver: sqlite, dsn: parley.db}
 applications:
   ixn-1: {type: interaction-server, listen: "%s", database: main, options: {%s, %s}}
-  chat-1: {type: chat-server, listen: "%s", database: main, connections: [ixn-1], options: {settings: %s}}
+  chat-1: {type: chat-server, listen: "%s", database: main, %sconnections: [ixn-1], options: {settings: %s}}
   chat-2: {type: chat-server, listen: "%s", database: main, connections: [ixn-1], options: {settings: %s}}
-  gms-1: {type: web-api, listen: "%s", connections: [chat-1, chat-2, ixn-1], options: {settings: {request-timeout: 4}}}
-`, c.dataDir, c.addrs["ixn-1"], agent("alice"), agent("bob"), c.addrs["chat-1"], chat, c.addrs["chat-2"], chat, c.addrs["gms-1"])
+  gms-1: {type: web-api, listen: "%s", connections: [%s, ixn-1], options: {settings: {request-timeout: 4}}}
+`, c.dataDir, c.addrs["ixn-1"], agent("alice"), agent("bob"), c.addrs["chat-1"], backup, chat, c.addrs["chat-2"], chat, c.addrs["gms-1"], webChats)
 	if withTLS {
 		yaml = c.withTLS(yaml)
 	}
@@ -196,6 +209,18 @@ func TestBrowserFailover(t *testing.T) {
 func TestBrowserFailoverTLS(t *testing.T) {
 	node := requireBrowser(t)
 	runScenario(t, startDesktopClusterTLS(t, true), node, "ha")
+}
+
+// TestBrowserWarmStandby is the seed's warm-standby test in a real browser:
+// the Chat HA widget and the agent desktop on a primary/backup pair, the web
+// API connected to the primary only; the primary is killed (kill -9), the
+// backup takes over and the chat goes on in both pages.
+func TestBrowserWarmStandby(t *testing.T) {
+	node := requireBrowser(t)
+	c := startDesktop(t, false, true)
+	c.waitRoles(map[string]string{"chat-1": chatserver.RolePrimary, "chat-2": chatserver.RoleBackup})
+	runScenario(t, c, node, "ha")
+	c.waitRoles(map[string]string{"chat-2": chatserver.RolePrimary})
 }
 
 // TestBrowserTransferAndHold routes a chat that one agent rejected to the

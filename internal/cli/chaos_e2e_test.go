@@ -44,8 +44,8 @@ const (
 // transcripts and the customers' views.
 //
 // The agents here join without an interaction server; that every agent
-// gets its chats back after an interaction server switchover under the same
-// chaos is TestChaosAgentsKeepChatsAcrossSwitchover's, still to be written.
+// on the desktop bridge gets its chats back after the interaction server's
+// death is TestChaosAgentsKeepChatsAcrossSwitchover's.
 func TestChaosEndToEnd(t *testing.T) {
 	testenv.NeedLong(t, "a minute of chat-server kills")
 	for _, backend := range []string{"sqlite", "postgres"} {

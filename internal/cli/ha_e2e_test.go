@@ -65,10 +65,6 @@ func startClusterTLS(t *testing.T, withTLS bool, db, chatOptions string, webSett
 	t.Helper()
 	dir := t.TempDir()
 	c := newCluster(t, dir, "chat-1", "chat-2", "gms-1")
-	database := "{driver: sqlite, dsn: parley.db}"
-	if db != "sqlite" {
-		database = fmt.Sprintf("{driver: postgres, dsn: %q}", db)
-	}
 	yaml := fmt.Sprintf(`data-dir: %s
 databases:
   main: %s
@@ -80,12 +76,30 @@ applications:
     listen: "%s"
     connections: [chat-1, chat-2]
     options: {settings: {request-timeout: 8, status-poll-interval: 1%s}, log: {verbose: debug}}
-`, c.dataDir, database, c.addrs["chat-1"], chatOptions, c.addrs["chat-2"], chatOptions, c.addrs["gms-1"], strings.Join(append([]string{""}, webSettings...), ", "))
+`, c.dataDir, databaseYAML(db), c.addrs["chat-1"], chatOptions, c.addrs["chat-2"], chatOptions, c.addrs["gms-1"], strings.Join(append([]string{""}, webSettings...), ", "))
 	if withTLS {
 		yaml = c.withTLS(yaml)
 	}
 	c.launch(dir, yaml, "chat-1", "chat-2", "gms-1")
 	return c
+}
+
+// databaseYAML is the deployment's entry for database db: "sqlite" (a file
+// under data-dir) or a PostgreSQL DSN.
+func databaseYAML(db string) string {
+	if db == "sqlite" {
+		return "{driver: sqlite, dsn: parley.db}"
+	}
+	return fmt.Sprintf("{driver: postgres, dsn: %q}", db)
+}
+
+// backendDB returns the database of a test's backend: "sqlite" for the
+// SQLite ones, a fresh PostgreSQL schema's DSN for "postgres".
+func backendDB(t *testing.T, backend string) string {
+	if backend == "postgres" {
+		return storetest.PostgresDSN(t)
+	}
+	return "sqlite"
 }
 
 // withTLS makes the certificates of the deployment in yaml and returns it
@@ -391,6 +405,14 @@ func (f *failover) settled(ch *haChat, from string) bool {
 // runFailover kills the chat server that owns most of 50 chats while every
 // chat's customer and agent are sending; each chat goes on on the survivor.
 func runFailover(t *testing.T, c *cluster, db string) {
+	runFault(t, c, db, 2*time.Second, func(victim string) { c.signal(victim, syscall.SIGKILL) })
+}
+
+// runFault is runFailover with fault instead of the kill: whatever it does
+// to the victim, each chat must go on on the survivor, every acknowledged
+// message kept and none duplicated, restored within p99 (a generous bound:
+// the figures are in the log).
+func runFault(t *testing.T, c *cluster, db string, p99 time.Duration, fault func(victim string)) {
 	const chats = 50
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
@@ -431,7 +453,7 @@ func runFailover(t *testing.T, c *cluster, db string) {
 		t.Fatalf("traffic before the kill: %v", trafficErr)
 	}
 	close(f.killed)
-	c.signal(f.victim, syscall.SIGKILL)
+	fault(f.victim)
 	<-done
 	if trafficErr != nil {
 		t.Fatal(trafficErr)
@@ -457,7 +479,7 @@ func runFailover(t *testing.T, c *cluster, db string) {
 		}
 	}
 	t.Logf("%d messages were being sent as the kill was sent, %d of them not acknowledged", inFlight, failed)
-	reportRestoreTimes(t, all, f.victim)
+	reportRestoreTimes(t, all, f.victim, p99)
 }
 
 func isClosed(c <-chan struct{}) bool {
@@ -881,7 +903,7 @@ func openContacts(t *testing.T, db, dataDir string) contact.Store {
 
 // reportRestoreTimes logs p50/p99 of the time from the kill to each moved
 // chat's first successful request on its new server, and holds p99 to 2 s.
-func reportRestoreTimes(t *testing.T, chats []*haChat, victim string) {
+func reportRestoreTimes(t *testing.T, chats []*haChat, victim string, within time.Duration) {
 	t.Helper()
 	var ds []time.Duration
 	for _, ch := range chats {
@@ -895,8 +917,8 @@ func reportRestoreTimes(t *testing.T, chats []*haChat, victim string) {
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 	p50, p99 := ds[len(ds)/2], ds[min(len(ds)-1, len(ds)*99/100)]
 	t.Logf("%d chats restored off %s: restore time p50 %v, p99 %v, max %v", len(ds), victim, p50, p99, ds[len(ds)-1])
-	if p99 > 2*time.Second {
-		t.Errorf("restore time p99 = %v, want under 2s", p99)
+	if p99 > within {
+		t.Errorf("restore time p99 = %v, want under %v", p99, within)
 	}
 }
 

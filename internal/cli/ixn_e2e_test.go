@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"syscall"
 	"testing"
 	"time"
@@ -87,28 +86,7 @@ func startIxnCluster(t *testing.T) *cluster {
 // agents in to, all on database db ("sqlite" or a PostgreSQL DSN).
 func startIxnClusterOn(t *testing.T, db string) *cluster {
 	t.Helper()
-	dir := t.TempDir()
-	c := newCluster(t, dir, "ixn-1", "chat-1", "chat-2", "gms-1")
-	database := "{driver: sqlite, dsn: parley.db}"
-	if db != "sqlite" {
-		database = fmt.Sprintf("{driver: postgres, dsn: %q}", db)
-	}
-	yaml := fmt.Sprintf(`data-dir: %s
-databases:
-  main: %s
-applications:
-  ixn-1:
-    type: interaction-server
-    listen: "%s"
-    database: main
-    options:
-      agent:alice: {password-hash: "pbkdf2-sha256$1000$cGFybGV5LXRlc3Qtc2FsdC1hbGljZQ$eAr0mFoiHQh9dyB/Sk/MIr51rvCiPeCfzAtr3cGQ0fg", capacity-chat: 3}
-  chat-1: {type: chat-server, listen: "%s", database: main, connections: [ixn-1]}
-  chat-2: {type: chat-server, listen: "%s", database: main, connections: [ixn-1]}
-  gms-1: {type: web-api, listen: "%s", connections: [chat-1, chat-2, ixn-1], options: {settings: {request-timeout: 4}}}
-`, c.dataDir, database, c.addrs["ixn-1"], c.addrs["chat-1"], c.addrs["chat-2"], c.addrs["gms-1"])
-	c.launch(dir, yaml, "ixn-1", "chat-1", "chat-2", "gms-1")
-	return c
+	return startESPClusterOn(t, db, "", "")
 }
 
 // dialEvents connects to a wire endpoint and sends every unsolicited

@@ -108,17 +108,24 @@ applications:
 }
 
 // runApp runs `parley run --config file --app name` until the test ends,
-// handing it its listeners from held: NAME, and NAME/admin if held has one.
+// handing it its listeners from held: NAME, and NAME/admin if held has one;
+// with a nil held it binds its listen address itself.
 func runApp(t *testing.T, held *heldListeners, file, name string) *exec.Cmd {
 	t.Helper()
 	out := &syncBuffer{}
 	cmd := exec.Command(buildParley(t), "run", "--config", file, "--app", name)
 	cmd.Stdout, cmd.Stderr = out, out
-	names := []string{name}
-	if held.lns[adminName(name)] != nil {
-		names = append(names, adminName(name))
+	if held == nil { // the process binds its listen address itself
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		names := []string{name}
+		if held.lns[adminName(name)] != nil {
+			names = append(names, adminName(name))
+		}
+		held.start(cmd, names...)
 	}
-	held.start(cmd, names...)
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {

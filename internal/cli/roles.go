@@ -49,6 +49,7 @@ func newChatServer(ctx context.Context, d *config.Deployment, app *config.Applic
 		Name: app.Name, Listen: app.Listen, Options: *app.Chat,
 		Transcripts: st.transcripts, Contacts: st.contacts, Files: st.files, Availability: st.availability, Logger: log,
 		Peers: endpointsOf(d, config.ChatServer), IxnServers: ixnEndpoints(d, app), IxnProxies: ixnProxies(d, app), Trust: trust,
+		Pair: pairOf(d, app.Name, st.pairs),
 	})
 	if err != nil {
 		st.close()
@@ -67,6 +68,7 @@ type stores struct {
 	files        transcript.FileStore
 	interactions ixn.Store
 	availability chat.AvailabilityStore
+	pairs        chat.PairStore
 	close        func() error
 }
 
@@ -79,13 +81,13 @@ func openStores(ctx context.Context, d *config.Deployment, name string) (stores,
 		if err != nil {
 			return stores{}, fmt.Errorf("database %q: %w", name, err)
 		}
-		return stores{s.Transcripts(), s.Contacts(), s.Files(), s.Interactions(), s.Availability(), s.Close}, nil
+		return stores{s.Transcripts(), s.Contacts(), s.Files(), s.Interactions(), s.Availability(), s.Pairs(), s.Close}, nil
 	case "postgres":
 		s, err := postgres.Open(ctx, d.DSN(db))
 		if err != nil {
 			return stores{}, fmt.Errorf("database %q: %w", name, err)
 		}
-		return stores{s.Transcripts(), s.Contacts(), s.Files(), s.Interactions(), s.Availability(), s.Close}, nil
+		return stores{s.Transcripts(), s.Contacts(), s.Files(), s.Interactions(), s.Availability(), s.Pairs(), s.Close}, nil
 	}
 	return stores{}, fmt.Errorf("database %q: unknown driver %q", name, db.Driver)
 }

@@ -24,6 +24,7 @@ func newInteractionServer(ctx context.Context, d *config.Deployment, app *config
 	srv, err := ixnserver.New(ixnserver.Config{
 		Name: app.Name, Listen: app.Listen, Options: *app.Ixn, Store: st.interactions, Logger: log,
 		Lock: primaryLock(d, app, st.interactions, log), Trust: trust,
+		ChatServers: mediaServers(d, app), SubmitterNames: submitterNames(d, app),
 	})
 	if err != nil {
 		st.close()
@@ -49,4 +50,29 @@ func primaryLock(d *config.Deployment, app *config.Application, store any, log *
 		lock.Acquired = f.FenceTo // writes stop with the lock, not a check later
 	}
 	return lock
+}
+
+// mediaServers returns the endpoints of the chat servers connected to the
+// interaction server or proxy app (directly, or to a proxy of its node),
+// by name: where a server relays ESP requests.
+func mediaServers(d *config.Deployment, app *config.Application) map[string]service.Endpoint {
+	eps := make(map[string]service.Endpoint)
+	for name, c := range d.Applications {
+		if c.Type == config.ChatServer && (d.Reaches(c, app.Name) || app.Type == config.InteractionServer && d.ServesChat(app, c)) {
+			eps[name] = endpoint(d, name)
+		}
+	}
+	return eps
+}
+
+// submitterNames returns the ixn-submittedby-name of each chat server
+// connected to app that sets one, by chat server name.
+func submitterNames(d *config.Deployment, app *config.Application) map[string]string {
+	names := make(map[string]string)
+	for name := range mediaServers(d, app) {
+		if n := d.Applications[name].Chat.Settings.IxnSubmittedByName; n != "" {
+			names[name] = n
+		}
+	}
+	return names
 }

@@ -25,7 +25,7 @@ func newInteractionProxy(_ context.Context, d *config.Deployment, app *config.Ap
 		nodes = append(nodes, node)
 	}
 	p, err := ixnproxy.New(ixnproxy.Config{Name: app.Name, Listen: app.Listen, Nodes: nodes, Options: *app.Proxy,
-		Logger: log, Trust: trust})
+		Logger: log, Trust: trust, SubmitterNames: submitterNames(d, app)})
 	if err != nil {
 		return nil, fmt.Errorf("application %q: %w", app.Name, err)
 	}

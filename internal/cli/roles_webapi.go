@@ -14,12 +14,18 @@ import (
 
 // newWebAPI builds a web API, to serve on ln, whose chat servers and
 // interaction servers (for the agent desktops) are the applications it
-// connects to, at their listen addresses.
+// connects to, at their listen addresses, and the backup of each chat
+// server that has one: the web API is connected to the primary only and
+// finds the backup in the primary's entry; a backup takes no chat until it
+// serves as the primary (docs/ha.md).
 func newWebAPI(_ context.Context, d *config.Deployment, app *config.Application, trust *service.Trust, ln net.Listener, log *slog.Logger) (service.Service, error) {
 	chats := make(map[string]service.Endpoint, len(app.Connections))
 	for _, name := range app.Connections {
 		if c := d.Applications[name]; c != nil && c.Type == config.ChatServer {
 			chats[name] = endpoint(d, name)
+			if c.Backup != "" { // learnt from the primary's entry, as GMS reads it from the configuration
+				chats[c.Backup] = endpoint(d, c.Backup)
+			}
 		}
 	}
 	if len(chats) == 0 {

@@ -248,6 +248,7 @@ func restartNeeded(a, b *config.Application, live bool) []string {
 		{"listen", a.Listen != b.Listen},
 		{"database", a.Database != b.Database},
 		{"connections", !slices.Equal(a.Connections, b.Connections)},
+		{"backup", a.Backup != b.Backup},
 		{"options", !live && !(reflect.DeepEqual(a.Chat, b.Chat) && reflect.DeepEqual(a.Web, b.Web) && reflect.DeepEqual(a.Ixn, b.Ixn))},
 	} {
 		if o.changed {

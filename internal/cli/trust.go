@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/config"
@@ -64,22 +65,28 @@ func loadCerts(d *config.Deployment, app *config.Application) (*service.Certs, e
 
 // policyOf returns who app admits, in which roles, as the deployment file
 // connects them (directly, or through an application cluster): the web
-// APIs connected to a chat server as web APIs and agent bridges, the other
-// chat servers as peers, the chat servers connected to an interaction
-// server or proxy as media servers, the web APIs connected to it as agent
-// bridges, the stat servers as reporting clients, the proxies connected to
-// an interaction server as proxies, and each server's client:<name>
+// APIs connected to a chat server (or to the primary it is the backup of)
+// as web APIs and agent bridges, the other chat servers as peers, the
+// interaction servers a chat server reaches (directly or through proxies)
+// as ESP clients, the chat servers connected to an interaction server or
+// proxy as media servers, the web APIs connected to it as agent bridges,
+// the stat servers as reporting clients, the proxies connected to an
+// interaction server's node as proxies, and each server's client:<name>
 // clients in their type.
 func policyOf(d *config.Deployment, app *config.Application) *auth.Policy {
 	p := auth.NewPolicy(app.Name)
 	ixnLike := app.Type == config.InteractionServer || app.Type == config.InteractionProxy
 	for _, peer := range d.Applications {
-		connected := d.Reaches(peer, app.Name)
+		// A backup admits the peers connected to its primary.
+		connected := d.Reaches(peer, app.Name) ||
+			app.Type == config.ChatServer && slices.Contains(peer.Connections, d.PrimaryOf(app.Name))
 		switch {
 		case app.Type == config.ChatServer && peer.Type == config.WebAPI && connected:
 			p.Allow(peer.Name, auth.RoleWebAPI, auth.RoleAgent)
 		case app.Type == config.ChatServer && peer.Type == config.ChatServer && peer != app:
 			p.Allow(peer.Name, auth.RoleChatPeer)
+		case app.Type == config.ChatServer && peer.Type == config.InteractionServer && d.ServesChat(peer, app):
+			p.Allow(peer.Name, auth.RoleESP)
 		case ixnLike && peer.Type == config.ChatServer && connected:
 			p.Allow(peer.Name, auth.RoleMediaServer)
 		case ixnLike && peer.Type == config.WebAPI && connected:

@@ -211,6 +211,21 @@ func (d *Deployment) ReachesNode(from *Application, to string) bool {
 	return false
 }
 
+// ServesChat reports whether the interaction server node takes chat's
+// submissions: chat connects to it, or to a proxy that reaches its node.
+func (d *Deployment) ServesChat(node, chat *Application) bool {
+	if d.Reaches(chat, node.Name) {
+		return true
+	}
+	names, _ := d.IxnConnections(chat)
+	for _, name := range names {
+		if p := d.Applications[name]; p.Type == InteractionProxy && d.ReachesNode(p, node.Name) {
+			return true
+		}
+	}
+	return false
+}
+
 // IxnConnections returns the interaction servers and proxies app (a chat
 // server or web API) connects to, with each interaction-proxy cluster it
 // names replaced by its proxies, and whether they are proxies.

@@ -55,6 +55,9 @@ type Application struct {
 	Listen      string   // host:port it serves on
 	Database    string   // a key of Deployment.Databases; empty for none
 	Connections []string // names of the applications it talks to
+	// Backup is backup: the chat server that stands by for this one (a
+	// warm-standby pair, docs/ha.md); empty for none.
+	Backup string
 	// TLS is the tls key; nil serves and dials in plain text.
 	TLS *TLSFiles
 	// AdminListen is admin-listen: host:port of a second, plain listener
@@ -105,6 +108,7 @@ type fileApp struct {
 	Options     map[string]map[string]yaml.Node `yaml:"options"`
 	TLS         *fileTLS                        `yaml:"tls"`
 	AdminListen string                          `yaml:"admin-listen"`
+	Backup      string                          `yaml:"backup"`
 }
 
 // Load reads and parses the deployment file at path.

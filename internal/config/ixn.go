@@ -80,6 +80,16 @@ type QueueOptions struct {
 	// Routing is routing: "builtin" (default), the server's own router, or
 	// "external", a routing client pulls and delivers.
 	Routing string
+	// Greeting is greeting, default "": a message said in every chat
+	// submitted to the queue (through ESP); empty says nothing.
+	Greeting string
+	// WaitingNotice is waiting-notice, default "": a message said in a chat
+	// every WaitingNoticeInterval while it waits in the queue; empty says
+	// nothing.
+	WaitingNotice string
+	// WaitingNoticeInterval is waiting-notice-interval, 1-86400 s, default
+	// 60 s.
+	WaitingNoticeInterval time.Duration
 }
 
 // ViewOptions is a view:<name> section.
@@ -172,9 +182,10 @@ func (o *InteractionServerOptions) section(name string) (section, bool) {
 	}
 	switch kind {
 	case "queue":
-		q := &QueueOptions{Routing: string(ixn.RoutingBuiltin)}
+		q := &QueueOptions{Routing: string(ixn.RoutingBuiltin), WaitingNoticeInterval: time.Minute}
 		o.Queues[key] = q
-		return section{"routing": &q.Routing}, true
+		return section{"routing": &q.Routing, "greeting": &q.Greeting, "waiting-notice": &q.WaitingNotice,
+			"waiting-notice-interval": &q.WaitingNoticeInterval}, true
 	case "view":
 		v := &ViewOptions{CheckInterval: 30 * time.Second, Action: string(ixn.ActionNone), Enabled: true}
 		o.Views[key] = v
@@ -213,8 +224,10 @@ func (o InteractionServerOptions) validate() []*Error {
 	)
 	errs = append(errs, o.Cluster.validate()...)
 	for _, name := range slices.Sorted(maps.Keys(o.Queues)) {
+		q := o.Queues[name]
 		errs = append(errs, collect("queue:"+name, validKey(name),
-			oneOf("routing", o.Queues[name].Routing, string(ixn.RoutingBuiltin), string(ixn.RoutingExternal)))...)
+			oneOf("routing", q.Routing, string(ixn.RoutingBuiltin), string(ixn.RoutingExternal)),
+			secondsIn("waiting-notice-interval", q.WaitingNoticeInterval, 1, 86400))...)
 	}
 	for _, name := range slices.Sorted(maps.Keys(o.Views)) {
 		errs = append(errs, collect("view:"+name, o.Views[name].checks(name, o.QueueNames())...)...)

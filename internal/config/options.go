@@ -91,6 +91,10 @@ type Settings struct {
 	// ADDPTimeout is addp-timeout, 0-3600 s, default 10 s: the keep-alive
 	// ping interval on protocol connections; 0 turns pings off.
 	ADDPTimeout time.Duration
+	// BackupTakeoverTimeout is backup-takeover-timeout (parley's own
+	// option), 1-3600 s, default 3 s: how long the backup of a warm-standby
+	// pair finds its primary unreachable before it takes over (docs/ha.md).
+	BackupTakeoverTimeout time.Duration
 }
 
 // InactivityControl is the [inactivity-control] section of a chat server.
@@ -202,6 +206,7 @@ func DefaultChatServerOptions() ChatServerOptions {
 			LimitForFlexUsers:        1001,
 			MaxMessageSize:           65536,
 			ADDPTimeout:              10 * time.Second,
+			BackupTakeoverTimeout:    3 * time.Second,
 		},
 		InactivityControl: InactivityControl{
 			IncludeNotices: "major",
@@ -249,6 +254,7 @@ func (s Settings) validate() []*Error {
 		secondsIn("transcript-resend-delay", s.TranscriptResendDelay, 1, 3600),
 		oneOf("transcript-save-notices", s.TranscriptSaveNotices, noticeLevels...),
 		oneOf("session-restore-extend-by", s.SessionRestoreExtendBy, "none", "agent", "esp", "both"),
+		s.extendByNeeds(),
 		secondsIn("flex-disconnect-timeout", s.FlexDisconnectTimeout, 1, day20),
 		secondsIn("flex-push-timeout", s.FlexPushTimeout, 1, day20),
 		secondsIn("async-idle-alert", s.AsyncIdleAlert, 1, day20),
@@ -258,7 +264,21 @@ func (s Settings) validate() []*Error {
 		intIn("limit-for-flex-users", s.LimitForFlexUsers, 0, 1000000),
 		intIn("max-message-size", s.MaxMessageSize, 1024, 16777216),
 		secondsIn("addp-timeout", s.ADDPTimeout, 0, 3600),
+		secondsIn("backup-takeover-timeout", s.BackupTakeoverTimeout, 1, 3600),
 	)
+}
+
+// extendByNeeds checks the options session-restore-extend-by depends on
+// (seed 000, step 7): a chat restored while its customer is silent must
+// keep pushing to the customer, whose web API serves CometD and push
+// notifications, so session-restore-push-send must be on, and with it
+// flex-push-on-join.
+func (s Settings) extendByNeeds() *Error {
+	if s.SessionRestoreExtendBy == "none" || (s.SessionRestorePushSend && s.FlexPushOnJoin) {
+		return nil
+	}
+	return &Error{Option: "session-restore-extend-by", Value: fmt.Sprintf("%q", s.SessionRestoreExtendBy),
+		Msg: "needs session-restore-push-send: true and flex-push-on-join: true"}
 }
 
 func (c InactivityControl) validate() []*Error {

@@ -129,7 +129,7 @@ func TestOptionChecks(t *testing.T) {
 		{"settings", "session-restore-do-purge", []string{"true", "no"}, []string{"maybe", "2"}, "not a boolean"},
 		{"settings", "session-restore-push-send", []string{"false", "yes"}, []string{"on", "2"}, "not a boolean"},
 		{"settings", "flex-push-on-join", []string{"true", "0"}, []string{"maybe"}, "not a boolean"},
-		{"settings", "session-restore-extend-by", []string{"none", "agent", "esp", "both"}, []string{"all"}, "want one of"},
+		{"settings", "session-restore-extend-by", []string{"none"}, []string{"all"}, "want one of"},
 		{"settings", "flex-disconnect-timeout", []string{"1", "1728000"}, []string{"0", "1728001", "1.5", "45s"}, ""},
 		{"settings", "flex-push-timeout", []string{"1", "1728000"}, []string{"0", "1728001"}, "out of range 1-1728000"},
 		{"settings", "async-idle-alert", []string{"1", "1728000"}, []string{"0", "1728001"}, "out of range 1-1728000"},
@@ -236,6 +236,26 @@ func TestLogLevel(t *testing.T) {
 		}
 		if !tt.enabled && l.Level() <= slog.LevelError {
 			t.Errorf("%q: Level() = %v, want above Error", tt.verbose, l.Level())
+		}
+	}
+}
+
+// TestExtendByNeeds checks the dependencies seed 000 lists for
+// session-restore-extend-by: any value but none needs
+// session-restore-push-send and flex-push-on-join on.
+func TestExtendByNeeds(t *testing.T) {
+	for _, v := range []string{"agent", "esp", "both"} {
+		ok := fmt.Sprintf("{settings: {session-restore-extend-by: %s, session-restore-push-send: true, flex-push-on-join: true}}", v)
+		if _, err := config.Parse("x.yaml", chatDoc(ok)); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+		for _, deps := range []string{"", "session-restore-push-send: true", "flex-push-on-join: true"} {
+			bad := fmt.Sprintf("{settings: {session-restore-extend-by: %s, %s}}", v, deps)
+			_, err := config.Parse("x.yaml", chatDoc(bad))
+			if err == nil || !strings.Contains(err.Error(), "session-restore-extend-by") ||
+				!strings.Contains(err.Error(), "needs session-restore-push-send: true and flex-push-on-join: true") {
+				t.Errorf("%s: error %v, want the dependencies named", bad, err)
+			}
 		}
 	}
 }

@@ -38,6 +38,7 @@ func (s *Settings) section() section {
 		"limit-for-flex-users":       &s.LimitForFlexUsers,
 		"max-message-size":           &s.MaxMessageSize,
 		"addp-timeout":               &s.ADDPTimeout,
+		"backup-takeover-timeout":    &s.BackupTakeoverTimeout,
 	}
 }
 

@@ -54,10 +54,11 @@ func (d *Deployment) addApplications(apps map[string]fileApp) []*Error {
 	}
 	listeners := map[string]string{} // listen address -> first application on it
 	ixnOn := map[string]string{}     // SQLite database -> first interaction server on it
+	backups := map[string]string{}   // backup -> first primary naming it
 	for _, name := range names {
 		a := d.Applications[name]
 		for _, e := range slices.Concat(d.checkConnections(a), d.checkWebConnections(a), d.checkChatConnections(a),
-			d.checkClusterConnections(a), checkShared(a, listeners), d.checkSoleIxn(a, ixnOn)) {
+			d.checkClusterConnections(a), checkShared(a, listeners), d.checkSoleIxn(a, ixnOn), d.checkBackup(a, backups)) {
 			e.App = name
 			errs = append(errs, e)
 		}
@@ -68,7 +69,7 @@ func (d *Deployment) addApplications(apps map[string]fileApp) []*Error {
 // newApplication builds one application; the errors carry its name.
 func (d *Deployment) newApplication(name string, f fileApp) (*Application, []*Error) {
 	a := &Application{Name: name, Type: AppType(f.Type), Listen: f.Listen, AdminListen: f.AdminListen,
-		Database: f.Database, Connections: f.Connections, Log: defaultLogOptions()}
+		Database: f.Database, Connections: f.Connections, Backup: f.Backup, Log: defaultLogOptions()}
 	var errs []*Error
 	if !validName.MatchString(name) {
 		errs = append(errs, &Error{Msg: "invalid name (letters, digits, '.', '_', '-')"})

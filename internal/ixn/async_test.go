@@ -15,7 +15,7 @@ import (
 func asyncFixture(t *testing.T, timeout time.Duration) *fixture {
 	t.Helper()
 	e, err := New(Config{
-		Queues: []Queue{{"default", RoutingBuiltin}},
+		Queues: []Queue{{Name: "default", Routing: RoutingBuiltin}},
 		Views: []View{{Name: "check", Queue: "default", Condition: "GCTI_Chat_AsyncCheckAt < _current_time()",
 			CheckInterval: 10 * time.Second, Action: ActionRoute}},
 		Agents:        []AgentConfig{agentCfg("alice", 1, ""), agentCfg("bob", 1, "")},

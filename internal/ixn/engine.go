@@ -94,6 +94,7 @@ type Engine struct {
 	preferUntil map[string]time.Time       // by interaction id: when waiting for its last agent ends
 	away        map[string]time.Time       // by agent id: when a logged-out agent leaves what it holds
 	unbound     map[string]*unbound        // by interaction id: back-off after failed joins (LeaveUnjoined)
+	reminders   map[string]waitingNotice   // by interaction id: its queue's next waiting notice
 	lastEventID int64
 	out         pending
 }
@@ -105,7 +106,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{cfg: cfg, queues: map[string]Queue{}, views: map[string]*view{}, agents: map[string]*Agent{},
 		ixns: map[string]*Interaction{}, invites: map[string]*invitation{}, excluded: map[exclusion]time.Time{},
 		waits: map[string][]time.Duration{}, handles: map[string][]time.Duration{}, preferUntil: map[string]time.Time{},
-		away: map[string]time.Time{}}
+		away: map[string]time.Time{}, reminders: map[string]waitingNotice{}}
 	for _, q := range cfg.Queues {
 		e.queues[q.Name] = q
 	}
@@ -267,6 +268,7 @@ func (e *Engine) Tick(now time.Time) Output {
 	e.expireUnbound(now)
 	e.checkViews(now)
 	e.route(now)
+	e.remind(now)
 	return e.finish()
 }
 
@@ -297,5 +299,6 @@ func (e *Engine) NextDeadline() (t time.Time, ok bool) {
 	if until, away := e.earliestAway(); away {
 		earliest(until)
 	}
+	e.waitingDeadlines(earliest)
 	return t, ok
 }

@@ -30,7 +30,7 @@ func agentCfg(id string, capacity int, skills string) AgentConfig {
 func newFixture(t *testing.T, agents ...AgentConfig) *fixture {
 	t.Helper()
 	e, err := New(Config{
-		Queues: []Queue{{"default", RoutingBuiltin}, {"ext", RoutingExternal}},
+		Queues: []Queue{{Name: "default", Routing: RoutingBuiltin}, {Name: "ext", Routing: RoutingExternal}},
 		Views: []View{
 			{Name: "check", Queue: "default", Condition: "GCTI_Chat_AsyncCheckAt < _current_time()", CheckInterval: 10 * time.Second, Action: ActionStop},
 			{Name: "vip", Queue: "ext", Condition: "Vip = 'yes'", Order: "Priority desc"},

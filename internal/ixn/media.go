@@ -52,6 +52,7 @@ func (e *Engine) Submit(now time.Time, s Submission) (Output, error) {
 	e.report(now, "EventInteractionSubmitted", Body{InteractionID: in.ID, Queue: in.Queue, MediaType: in.MediaType,
 		SubmittedBy: in.SubmittedBy, Properties: cloneProps(in.Properties)})
 	e.report(now, "EventPlacedInQueue", Body{InteractionID: in.ID, Queue: in.Queue})
+	e.greet(in)
 	e.route(now)
 	return e.finish(), nil
 }

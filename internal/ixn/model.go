@@ -90,6 +90,13 @@ const (
 type Queue struct {
 	Name    string
 	Routing Routing
+	// Greeting, when set, is said in a chat submitted to the queue (an ESP
+	// Message, see treatment.go).
+	Greeting string
+	// WaitingNotice, when set, is said in a chat waiting in the queue every
+	// WaitingInterval (which must then be positive).
+	WaitingNotice   string
+	WaitingInterval time.Duration
 }
 
 // ViewAction is what the engine does with the interactions a view selects

@@ -51,17 +51,21 @@ type Body struct {
 type Output struct {
 	Batch   Batch
 	Notices []Notice
+	// Services are the ESP requests of the queues' treatments, sent after
+	// the notices (treatment.go).
+	Services []ServiceRequest
 }
 
 // Empty reports whether o has nothing to do.
-func (o Output) Empty() bool { return o.Batch.Empty() && len(o.Notices) == 0 }
+func (o Output) Empty() bool { return o.Batch.Empty() && len(o.Notices) == 0 && len(o.Services) == 0 }
 
 // pending gathers the output of the operation under way.
 type pending struct {
-	notices []Notice
-	events  []LogEvent
-	dirty   map[string]bool // interaction ids to save
-	deleted []string
+	notices  []Notice
+	services []ServiceRequest
+	events   []LogEvent
+	dirty    map[string]bool // interaction ids to save
+	deleted  []string
 }
 
 // begin starts gathering the output of an operation.
@@ -75,7 +79,7 @@ func (e *Engine) finish() Output {
 			o.Batch.Saves = append(o.Batch.Saves, in.clone())
 		}
 	}
-	o.Batch.Deletes, o.Batch.Events, o.Notices = e.out.deleted, e.out.events, e.out.notices
+	o.Batch.Deletes, o.Batch.Events, o.Notices, o.Services = e.out.deleted, e.out.events, e.out.notices, e.out.services
 	e.out = pending{}
 	return o
 }

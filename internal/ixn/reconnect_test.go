@@ -11,7 +11,7 @@ const reconnectTimeout = 2 * time.Minute
 
 func newReconnectFixture(t *testing.T, agents ...AgentConfig) *fixture {
 	t.Helper()
-	e, err := New(Config{Queues: []Queue{{"default", RoutingBuiltin}}, Agents: agents,
+	e, err := New(Config{Queues: []Queue{{Name: "default", Routing: RoutingBuiltin}}, Agents: agents,
 		InviteTimeout: 30 * time.Second, RerouteExclude: 60 * time.Second, AgentReconnectTimeout: reconnectTimeout})
 	if err != nil {
 		t.Fatal(err)

@@ -193,6 +193,9 @@ type deskChat struct {
 	link     *wire.Conn
 	moving   bool   // a relocation runs
 	hint     string // the chat server named by the interaction while moving
+	// restoreAt is when the bridge last asked for the chat to be restored
+	// for the agent (desktop_restore.go).
+	restoreAt time.Time
 }
 
 func newAgentSession(d *desktops, page *wire.Conn) *agentSession {
@@ -619,10 +622,10 @@ func (a *agentSession) chatCall(ctx context.Context, id, name string, body map[s
 }
 
 // stale starts moving chat id when err says its chat server no longer owns
-// it (8211: another one restored it), and tells the page to try again once
+// it (8211: another one restored it; 112: it became a backup), and tells the page to try again once
 // the move is done; any other err is returned as is.
 func (a *agentSession) stale(id string, err error) error {
-	if we, ok := errors.AsType[*wire.Error](err); !ok || we.Code != wire.CodeStaleOwner {
+	if we, ok := errors.AsType[*wire.Error](err); !ok || we.Code != wire.CodeStaleOwner && we.Code != wire.CodeBackup {
 		return err
 	}
 	a.mu.Lock()

@@ -122,7 +122,7 @@ func (a *agentSession) relocateOnce(id, from string) error {
 		}
 	}
 	if server == "" || server == from {
-		return errNotMoved
+		return a.restoreElsewhere(ctx, id, from)
 	}
 	return a.rejoin(ctx, id, from, server)
 }
@@ -193,11 +193,22 @@ func (a *agentSession) rejoin(ctx context.Context, id, from, server string) erro
 	if _, err := link.Request(ctx, wire.RequestJoin, body, &raw); err != nil {
 		return err
 	}
+	return a.rejoined(id, from, server, link, raw)
+}
+
+// rejoined records that the agent's party of chat id is on server now,
+// with the join or restore reply raw, and tells the page.
+func (a *agentSession) rejoined(id, from, server string, link *wire.Conn, raw json.RawMessage) error {
 	st, err := decodeChatStatus(raw)
 	if err != nil {
 		return fmt.Errorf("desktop: rejoin reply: %w", err)
 	}
 	a.mu.Lock()
+	ch := a.chats[id]
+	if ch == nil {
+		a.mu.Unlock()
+		return nil
+	}
 	ch.server, ch.link, ch.moving, ch.hint = server, link, false, ""
 	ch.position = max(ch.position, st.NextPosition)
 	a.mu.Unlock()

@@ -107,7 +107,7 @@ func asWireError(err error) *wire.Error {
 func statusOf(c wire.Code) int {
 	switch c {
 	case wire.CodeInternal, wire.CodeUnavailable, wire.CodeShuttingDown, wire.CodeTimeout,
-		wire.CodeStaleOwner, wire.CodeStoreFailed:
+		wire.CodeStaleOwner, wire.CodeStoreFailed, wire.CodeBackup:
 		return statusRetry
 	}
 	return statusFinal

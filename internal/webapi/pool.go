@@ -213,8 +213,15 @@ func (cs *chatServer) load() (int64, bool) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	ok := cs.fresh && cs.status.Accepting && cs.client.Connected()
-	return cs.status.SessionsCurrent + int64(cs.created), ok
+	// A status read off the wire is bounded before the sum, so that no
+	// figure a server reports can wrap around and make it look idle.
+	current := min(max(cs.status.SessionsCurrent, 0), maxReportedSessions)
+	return current + int64(cs.created), ok
 }
+
+// maxReportedSessions bounds the session count a chat server's status may
+// claim: far above any real server, far below overflow.
+const maxReportedSessions = 1 << 40
 
 // reserve counts a chat about to be created there, so that concurrent
 // requests spread before the next status read.

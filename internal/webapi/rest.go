@@ -229,7 +229,7 @@ func timeZoneOffset(userData map[string]string) int {
 // server: this one takes no chats or is going away.
 func tryNext(err error) bool {
 	c := asWireError(err).Code
-	return c == wire.CodeUnavailable || c == wire.CodeShuttingDown
+	return c == wire.CodeUnavailable || c == wire.CodeShuttingDown || c == wire.CodeBackup
 }
 
 // direct sends one request of a chat to its chat server and returns the

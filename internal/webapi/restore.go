@@ -48,23 +48,17 @@ func deadlineOf(ctx context.Context) time.Time {
 
 // lost reports whether err says the chat is not (or no longer) served where
 // the request went: its chat server is unreachable, went away, or answers
-// that another one owns the chat, or that it does not have it.
+// that another one owns the chat, that it does not have it, or that it is a
+// backup.
 func lost(err error) bool {
-	if errors.Is(err, errUnreachable) || errors.Is(err, wire.ErrNotConnected) || errors.Is(err, wire.ErrClosed) || errors.Is(err, errOwnerTimeout) {
-		return true
-	}
-	var we *wire.Error
-	return errors.As(err, &we) && (we.Code == wire.CodeStaleOwner || we.Code == wire.CodeNoSuchSession)
+	return errors.Is(err, errUnreachable) || errors.Is(err, wire.ErrNotConnected) || errors.Is(err, wire.ErrClosed) ||
+		errors.Is(err, errOwnerTimeout) || denied(err)
 }
 
 // unapplied reports whether a request that failed with err certainly had no
 // effect, so that repeating it elsewhere cannot duplicate it.
 func unapplied(err error) bool {
-	if errors.Is(err, errUnreachable) || errors.Is(err, wire.ErrNotConnected) {
-		return true
-	}
-	var we *wire.Error
-	return errors.As(err, &we) && (we.Code == wire.CodeStaleOwner || we.Code == wire.CodeNoSuchSession)
+	return errors.Is(err, errUnreachable) || errors.Is(err, wire.ErrNotConnected) || denied(err)
 }
 
 // maxHops bounds how often one request follows its chat to another chat
@@ -209,12 +203,13 @@ func (s *Server) restoreChat(ctx context.Context, q *request, cause error) (*cha
 }
 
 // denied reports whether err is a chat server's answer that it does not
-// have the chat (8200) or that another one took it (8211): a fact about
-// that server, not about the chat, which only a restore reads from the
-// store.
+// have the chat (8200), that another one took it (8211), or that it is the
+// backup of a warm-standby pair (112): a fact about that server, not about
+// the chat, which only a restore reads from the store. None of them had an
+// effect.
 func denied(err error) bool {
 	var we *wire.Error
-	return errors.As(err, &we) && (we.Code == wire.CodeStaleOwner || we.Code == wire.CodeNoSuchSession)
+	return errors.As(err, &we) && (we.Code == wire.CodeStaleOwner || we.Code == wire.CodeNoSuchSession || we.Code == wire.CodeBackup)
 }
 
 // final reports whether a restore refusal holds on every chat server.

@@ -136,6 +136,15 @@ const (
 	EventInteractionsFound = "EventInteractionsFound"
 )
 
+// The External Services Protocol (ESP, public-api-notes §5.2): a workflow's
+// request to a server that performs a service, relayed by the interaction
+// server, and its answer. A fault is answered with EventError and its code
+// (Genesys' Event3rdServerFault carries FaultCode and FaultString).
+const (
+	Request3rdServer       = "Request3rdServer"
+	Event3rdServerResponse = "Event3rdServerResponse"
+)
+
 // The opening exchange of every authenticated connection (package auth):
 // the client names itself and sends a nonce, the server answers with its
 // own nonce and its proof over the client's, the client proves itself over
@@ -258,6 +267,8 @@ var catalogue = map[string]int{
 	EventLocationChanged:                    316,
 	RequestGetOverview:                      317,
 	EventOverview:                           318,
+	Request3rdServer:                        340,
+	Event3rdServerResponse:                  341,
 	RequestChallenge:                        319,
 	EventChallenge:                          320,
 	RequestAuthenticate:                     321,

@@ -43,6 +43,10 @@ const (
 	// admit it in this role here (it is not connected to this server, or
 	// not as this type of client). The connection is closed.
 	CodeRoleRefused Code = 111
+	// CodeBackup: this chat server is the backup of a warm-standby pair and
+	// serves nothing while its primary lives; the request had no effect.
+	// The web API sends the chat to the pair's primary (docs/ha.md).
+	CodeBackup Code = 112
 
 	// CodeNoSuchSession: no chat session has this id.
 	CodeNoSuchSession Code = 8200
@@ -138,6 +142,7 @@ var codeTexts = map[Code]string{
 	CodeNotAuthenticated: "authenticate first",
 	CodeAuthFailed:       "authentication failed",
 	CodeRoleRefused:      "not admitted in this role",
+	CodeBackup:           "backup: the primary chat server serves",
 	CodeNoSuchSession:    "no such session",
 	CodeNoSuchUser:       "no such user in the session",
 	CodeSessionClosed:    "session closed",

@@ -100,6 +100,7 @@ func restartOnly(a, b config.Settings) []string {
 		{"session-restore-extend-by", a.SessionRestoreExtendBy != b.SessionRestoreExtendBy},
 		{"max-message-size", a.MaxMessageSize != b.MaxMessageSize},
 		{"addp-timeout", a.ADDPTimeout != b.ADDPTimeout},
+		{"backup-takeover-timeout", a.BackupTakeoverTimeout != b.BackupTakeoverTimeout},
 	} {
 		if o.changed {
 			names = append(names, "[settings] "+o.name)

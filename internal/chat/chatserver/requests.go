@@ -26,6 +26,9 @@ type partyOp func(ctx context.Context, e *entry, who transcript.Party) (status, 
 func (s *Server) serveFlex(p *peer) wire.HandlerFunc {
 	s.watchFlex(p)
 	return func(_ context.Context, c *wire.Conn, m wire.Message) {
+		if s.refuseAsBackup(p, m) {
+			return
+		}
 		switch m.Name {
 		case wire.RequestLogin:
 			s.login(p, m)
@@ -43,11 +46,17 @@ func (s *Server) serveFlex(p *peer) wire.HandlerFunc {
 
 func (s *Server) serveBasic(p *peer) wire.HandlerFunc {
 	return func(_ context.Context, c *wire.Conn, m wire.Message) {
-		if m.Name == wire.RequestJoin {
-			s.join(p, m)
+		if s.refuseAsBackup(p, m) {
 			return
 		}
-		s.partyRequest(p, m, basicSide)
+		switch m.Name {
+		case wire.RequestJoin:
+			s.join(p, m)
+		case wire.RequestRestore:
+			s.agentRestore(p, m)
+		default:
+			s.partyRequest(p, m, basicSide)
+		}
 	}
 }
 

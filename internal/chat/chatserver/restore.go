@@ -91,18 +91,41 @@ func (s *Server) restoreHeld(ctx context.Context, p *peer, m wire.Message, e *en
 // rebuilt here, its entry goes at once: a deferral or a refusal keeps
 // nothing.
 func (s *Server) restoreOp(ctx context.Context, p *peer, m wire.Message, e *entry, req restoreRequest) {
-	st, err := s.takeOver(ctx, e, req)
+	owner, err := s.takeOver(ctx, e, clientAsk(req), req.UserID)
 	if err != nil || e.sess == nil {
 		s.drop(e)
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		s.refuseRestore(p, m, req, err)
-		return
+	case e.sess == nil:
+		s.log.Debug("restore deferred: the chat lives elsewhere", "session", e.id, "owner", owner, "from", req.From)
+		p.conn.Reply(m, wire.EventStatus, moved(owner, e.id, req.UserID))
+	default:
+		p.conn.Reply(m, wire.EventStatus, s.status(e, req.UserID, e.sess.Visible(req.TranscriptPosition, transcript.Client)))
 	}
-	if e.sess == nil {
-		s.log.Debug("restore deferred: the chat lives elsewhere", "session", e.id, "owner", st.Alias, "from", req.From)
-	}
-	p.conn.Reply(m, wire.EventStatus, st)
+}
+
+// restoreAsk is who asks for a restoration. Prove checks the requester
+// against the loaded transcript (nil: the requester needs no proof, as the
+// interaction server relaying a workflow). With deferToOwner set, an owner other
+// than from (the chat server the requester could not reach) and this one is
+// deferred to while it holds the session.
+type restoreAsk struct {
+	from         string
+	deferToOwner bool
+	prove        func(transcript.Snapshot) error
+}
+
+// clientAsk is a customer's restore, proven by the client's secure key.
+func clientAsk(req restoreRequest) restoreAsk {
+	return restoreAsk{from: req.From, deferToOwner: req.From != "", prove: func(snap transcript.Snapshot) error {
+		client, ok := clientIn(snap, req.UserID)
+		if !ok || !keyMatches(client.KeyHash, req.SecureKey) {
+			return wire.Errorf(wire.CodeBadSecureKey, "bad secure key")
+		}
+		return nil
+	}}
 }
 
 // refuseRestore answers a restore with err and logs the refusal.
@@ -111,36 +134,40 @@ func (s *Server) refuseRestore(p *peer, m wire.Message, req restoreRequest, err 
 	s.reject(p, m, err)
 }
 
-// takeOver is the restoration itself; on an error nothing was restored.
-func (s *Server) takeOver(ctx context.Context, e *entry, req restoreRequest) (status, error) {
+// takeOver is the restoration itself: it rebuilds the session in e, or
+// leaves e.sess nil and returns the owner to defer to. On an error nothing
+// was restored. userID is the party whose client the refusal of an ended
+// chat names.
+func (s *Server) takeOver(ctx context.Context, e *entry, ask restoreAsk, userID string) (owner string, err error) {
 	lctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	snap, err := s.cfg.Transcripts.Load(lctx, e.id)
 	cancel()
 	switch {
 	case errors.Is(err, transcript.ErrNotFound):
-		return status{}, s.notRestorable(ctx, e.id, req.UserID)
+		return "", s.notRestorable(ctx, e.id, userID)
 	case err != nil:
-		return status{}, wire.Errorf(wire.CodeStoreFailed, "the transcript could not be loaded")
+		return "", wire.Errorf(wire.CodeStoreFailed, "the transcript could not be loaded")
 	}
-	client, ok := clientIn(snap, req.UserID)
-	if !ok || !keyMatches(client.KeyHash, req.SecureKey) {
-		return status{}, wire.Errorf(wire.CodeBadSecureKey, "bad secure key")
+	if ask.prove != nil {
+		if err := ask.prove(snap); err != nil {
+			return "", err
+		}
 	}
-	if req.From != "" && snap.Session.Owner != req.From && snap.Session.Owner != s.cfg.Name {
+	if ask.deferToOwner && snap.Session.Owner != ask.from && snap.Session.Owner != s.cfg.Name {
 		if s.ownerHolds(ctx, snap.Session) {
-			return moved(snap.Session.Owner, e.id, req.UserID), nil
+			return snap.Session.Owner, nil
 		}
 		s.log.Info("restoring a chat whose owner's process does not hold it", "session", e.id,
-			"owner", snap.Session.Owner, "epoch", snap.Session.Epoch, "from", req.From)
+			"owner", snap.Session.Owner, "epoch", snap.Session.Epoch, "from", ask.from)
 	}
 	cctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	epoch, err := s.cfg.Transcripts.Claim(cctx, e.id, s.cfg.Name, s.incarnation, snap.Session.Epoch)
 	cancel()
 	if errors.Is(err, transcript.ErrStaleEpoch) {
-		return s.lostRace(ctx, e.id, req.UserID)
+		return s.lostRace(ctx, e.id)
 	}
 	if err != nil {
-		return status{}, wire.Errorf(wire.CodeStoreFailed, "the session could not be claimed")
+		return "", wire.Errorf(wire.CodeStoreFailed, "the session could not be claimed")
 	}
 	// The old owner may have appended between our load and our claim; now
 	// that it is fenced off, the transcript can no longer change under us.
@@ -149,29 +176,29 @@ func (s *Server) takeOver(ctx context.Context, e *entry, req restoreRequest) (st
 	snap, err = s.cfg.Transcripts.Load(lctx, e.id)
 	cancel()
 	if err != nil {
-		return status{}, wire.Errorf(wire.CodeStoreFailed, "the transcript could not be loaded")
+		return "", wire.Errorf(wire.CodeStoreFailed, "the transcript could not be loaded")
 	}
 	if snap.Session.Epoch != epoch {
-		return s.lostRace(ctx, e.id, req.UserID) // claimed again since
+		return s.lostRace(ctx, e.id) // claimed again since
 	}
-	return s.rebuild(ctx, e, snap, previous, req)
+	return "", s.rebuild(ctx, e, snap, previous)
 }
 
 // rebuild turns the loaded transcript, read after the claim, into a live
 // session at the claimed epoch; previous is the owner it is taken from.
-func (s *Server) rebuild(ctx context.Context, e *entry, snap transcript.Snapshot, previous string, req restoreRequest) (status, error) {
+func (s *Server) rebuild(ctx context.Context, e *entry, snap transcript.Snapshot, previous string) error {
 	lo := s.options()
 	sess, st, err := chat.Restore(snap, s.now(), chat.Options{SaveNotices: lo.saveNotices, Rules: lo.rules})
 	if err != nil {
-		return status{}, wire.Errorf(wire.CodeSessionClosed, "the session has ended")
+		return wire.Errorf(wire.CodeSessionClosed, "the session has ended")
 	}
 	e.sess, e.epoch = sess, snap.Session.Epoch
 	s.fenced.forget(e.id) // served here again, should it have been taken from here before
 	if err := s.commit(ctx, e, st); err != nil {
-		return status{}, err
+		return err
 	}
-	if len(st.Events) > 0 {
-		s.resumePush(e, req.UserID, st.Events[0].Index)
+	if client, ok := presentClient(sess); ok && len(st.Events) > 0 {
+		s.resumePush(e, client, st.Events[0].Index)
 	}
 	s.kpi.restored.Add(1)
 	s.kpi.opened(e)
@@ -180,7 +207,17 @@ func (s *Server) rebuild(ctx context.Context, e *entry, snap transcript.Snapshot
 	if s.cfg.Options.Settings.SessionRestoreDoPurge && previous != s.cfg.Name {
 		s.purgeOn(previous, e.id)
 	}
-	return s.status(e, req.UserID, sess.Visible(req.TranscriptPosition, transcript.Client)), nil
+	return nil
+}
+
+// presentClient returns the id of the session's present client party.
+func presentClient(sess *chat.Session) (string, bool) {
+	for _, p := range sess.Present() {
+		if p.Type == transcript.Client {
+			return p.ID, true
+		}
+	}
+	return "", false
 }
 
 // notRestorable is the refusal of a restore whose session has no
@@ -201,15 +238,15 @@ func (s *Server) notRestorable(ctx context.Context, id, userID string) error {
 	return wire.Errorf(wire.CodeNoSuchSession, "no such session")
 }
 
-// lostRace answers a restore that another server won: the reply names it.
-func (s *Server) lostRace(ctx context.Context, id, userID string) (status, error) {
+// lostRace answers a restore that another server won with its name.
+func (s *Server) lostRace(ctx context.Context, id string) (string, error) {
 	lctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	head, err := s.cfg.Transcripts.Header(lctx, id)
 	if err != nil {
-		return status{}, wire.Errorf(wire.CodeUnavailable, "the session is being restored elsewhere; retry")
+		return "", wire.Errorf(wire.CodeUnavailable, "the session is being restored elsewhere; retry")
 	}
-	return moved(head.Owner, id, userID), nil
+	return head.Owner, nil
 }
 
 // probeTimeout bounds the question a restoring server asks the owner it
@@ -218,7 +255,9 @@ const probeTimeout = 2 * time.Second
 
 // ownerHolds reports whether a restore may defer to the session's owner:
 // the owner is one of the deployment's chat servers, answers its GET
-// /status, is not stopping, and is the process that created or last claimed
+// /status, is not stopping, does not stand by as the backup of a pair (a
+// primary that stood down keeps its incarnation but none of its chats), and
+// is the process that created or last claimed
 // the session (its incarnation is the session's). An owner restarted under
 // the same name, or one that cannot be asked, does not hold the session, and
 // the restore goes on here.
@@ -232,7 +271,7 @@ func (s *Server) ownerHolds(ctx context.Context, sess transcript.Session) bool {
 		s.log.Debug("the owner did not answer", "session", sess.ID, "owner", sess.Owner, "err", err)
 		return false
 	}
-	return !st.Stopping && st.Incarnation == sess.Incarnation
+	return !st.Stopping && st.Role != RoleBackup && st.Incarnation == sess.Incarnation
 }
 
 // peerStatus asks another chat server for its GET /status.
@@ -275,9 +314,15 @@ func clientIn(snap transcript.Snapshot, userID string) (transcript.Party, bool) 
 }
 
 // purgeOn tells the previous owner to drop its copy of a session
-// (session-restore-do-purge). The epoch fence already stops that copy from
-// writing; the purge frees it at once instead of at its next write.
+// (session-restore-do-purge): through the interaction server, as the seed
+// says, when there is one, else directly. The epoch fence already stops
+// that copy from writing; the purge frees it at once instead of at its next
+// write.
 func (s *Server) purgeOn(owner, id string) {
+	if s.ixn != nil {
+		s.ixn.purge(owner, id)
+		return
+	}
 	ep, ok := s.cfg.Peers[owner]
 	if !ok {
 		return

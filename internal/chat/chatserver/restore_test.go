@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/parley-chat/parley/internal/chat/chatserver"
+	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/store/sqlite"
 	"github.com/parley-chat/parley/internal/transcript"
@@ -21,6 +22,13 @@ import (
 
 // cluster starts n chat servers (chat-1, chat-2, ...) on one SQLite database.
 func cluster(t *testing.T, n int, purge bool) []*harness {
+	t.Helper()
+	return clusterWith(t, n, func(o *config.ChatServerOptions) { o.Settings.SessionRestoreDoPurge = purge })
+}
+
+// clusterWith starts n chat servers on one SQLite database, their options
+// the defaults changed by set.
+func clusterWith(t *testing.T, n int, set func(*config.ChatServerOptions)) []*harness {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
@@ -36,7 +44,7 @@ func cluster(t *testing.T, n int, purge bool) []*harness {
 	hs := make([]*harness, n)
 	for i := range hs {
 		opts := defaultOptions(t)
-		opts.Settings.SessionRestoreDoPurge = purge
+		set(&opts)
 		cfg := chatserver.Config{Name: name(i), Options: opts, Transcripts: db.Transcripts(), Contacts: db.Contacts(), Peers: peers}
 		hs[i] = serveOn(t, cfg, db, lns[i])
 	}

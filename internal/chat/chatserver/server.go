@@ -82,6 +82,8 @@ type Config struct {
 	// the store whose owner does not hold them, docs/ha.md "Orphans"): zero
 	// means 30 s, a negative value turns the sweeper off.
 	SweepInterval time.Duration
+	// Pair is the warm-standby pair the server belongs to; nil for none.
+	Pair *Pair
 }
 
 // Server is a chat server. Create it with New, run it with Run or Serve.
@@ -103,6 +105,7 @@ type Server struct {
 	// never defers to a process that does not hold the session.
 	incarnation string
 
+	pair     standby      // the role in Config.Pair
 	pushes   pushRegistry // web API connections, for permanent push subscriptions
 	fenced   fencedSet    // sessions lately taken over by another chat server
 	peerHTTP *http.Client // to the other chat servers (purge)
@@ -131,6 +134,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Name == "" || cfg.Transcripts == nil || cfg.Contacts == nil {
 		return nil, errors.New("chatserver: config needs a name and both stores")
 	}
+	if cfg.Pair != nil && cfg.Pair.Store == nil {
+		return nil, errors.New("chatserver: a pair needs its store")
+	}
 	live, err := newLiveOptions(cfg.Options)
 	if err != nil {
 		return nil, fmt.Errorf("chatserver: %w", err)
@@ -150,6 +156,7 @@ func New(cfg Config) (*Server, error) {
 		metrics:  service.NewRegistry(),
 	}
 	s.incarnation = newIncarnation()
+	s.pair.backup.Store(cfg.Pair != nil) // serves nothing until startPair decides
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -182,7 +189,7 @@ func (s *Server) Run(ctx context.Context) error {
 // Config.Availability, and returns that error, serving nothing, when the
 // flag cannot be read.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	if err := s.loadDisabled(ctx); err != nil {
+	if err := errors.Join(s.loadDisabled(ctx), s.startPair(ctx)); err != nil {
 		ln.Close()
 		s.shutdown()
 		if ctx.Err() != nil {
@@ -192,10 +199,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.log.Info("chat server listening", "addr", ln.Addr().String())
 	stopIxn := s.ixn.start(ln.Addr().String())
-	timersDone, sweepDone := make(chan struct{}), make(chan struct{})
+	timersDone, sweepDone, pairDone := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(timersDone)
 		s.runTimers(ctx)
+	}()
+	go func() {
+		defer close(pairDone)
+		s.runPair(ctx)
 	}()
 	go func() {
 		defer close(sweepDone)
@@ -204,6 +215,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	err := service.ServeHTTP(ctx, ln, s.handler(), 5*time.Second, s.log)
 	<-timersDone
 	<-sweepDone
+	<-pairDone
 	s.shutdown()
 	stopIxn() // after the sessions' last operations, which may still send
 	return err
@@ -218,6 +230,7 @@ func (s *Server) handler() http.Handler {
 	mux.Handle("GET /status", t.HTTP(http.HandlerFunc(s.serveStatus), auth.RoleWebAPI, auth.RoleChatPeer, auth.RoleAdmin))
 	mux.Handle("POST /admin/disable", t.HTTP(adminOnly(func(w http.ResponseWriter, r *http.Request) { s.setDisabled(w, r, true) }), auth.RoleAdmin))
 	mux.Handle("POST /admin/enable", t.HTTP(adminOnly(func(w http.ResponseWriter, r *http.Request) { s.setDisabled(w, r, false) }), auth.RoleAdmin))
+	mux.Handle("POST /admin/switchover", t.HTTP(adminOnly(s.serveSwitchover), auth.RoleAdmin))
 	mux.Handle("POST /admin/purge/{id}", t.HTTP(adminOnly(s.servePurge), auth.RoleChatPeer, auth.RoleAdmin))
 	mux.Handle("GET /sessions/held", t.HTTP(http.HandlerFunc(s.serveHeld), auth.RoleChatPeer, auth.RoleAdmin))
 	mux.Handle("GET /sessions/{id}/location", t.HTTP(http.HandlerFunc(s.serveLocation), auth.RoleWebAPI, auth.RoleChatPeer, auth.RoleAdmin))
@@ -226,6 +239,7 @@ func (s *Server) handler() http.Handler {
 	mux.Handle("/chat/", t.HTTP(files, auth.RoleWebAPI))
 	mux.HandleFunc("GET "+FlexPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, flexRoles, s.serveFlex) })
 	mux.HandleFunc("GET "+BasicPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, basicRoles, s.serveBasic) })
+	mux.HandleFunc("GET "+ESPPath, func(w http.ResponseWriter, r *http.Request) { s.serveWire(w, r, espRoles, s.serveESP) })
 	return mux
 }
 
@@ -268,11 +282,17 @@ type Status struct {
 	// store): a restore defers only to an owner whose current process it is.
 	Incarnation string `json:"incarnation"`
 	// Stopping is set once the server shuts down: it serves no session.
-	Stopping         bool  `json:"stopping,omitempty"`
-	Accepting        bool  `json:"accepting"`
-	Disabled         bool  `json:"disabled"`
-	SessionsCurrent  int64 `json:"sessions_current"`
-	LimitForSessions int   `json:"limit_for_sessions"`
+	Stopping bool `json:"stopping,omitempty"`
+	// Role is RolePrimary or RoleBackup for a member of a warm-standby
+	// pair, empty otherwise; Pair names the pair and Partner the other
+	// member. A backup is never Accepting.
+	Role             string `json:"role,omitempty"`
+	Pair             string `json:"pair,omitempty"`
+	Partner          string `json:"partner,omitempty"`
+	Accepting        bool   `json:"accepting"`
+	Disabled         bool   `json:"disabled"`
+	SessionsCurrent  int64  `json:"sessions_current"`
+	LimitForSessions int    `json:"limit_for_sessions"`
 }
 
 // Status returns the server's current status.
@@ -284,9 +304,13 @@ func (s *Server) Status() Status {
 		Disabled:         s.disabled.Load(),
 		SessionsCurrent:  s.kpi.current.Load(),
 		LimitForSessions: s.options().Settings.LimitForSessions,
+		Role:             s.role(),
+	}
+	if p := s.cfg.Pair; p != nil {
+		st.Pair, st.Partner = p.Name, p.Partner.Name
 	}
 	full := st.LimitForSessions > 0 && st.SessionsCurrent >= int64(st.LimitForSessions)
-	st.Accepting = !st.Disabled && !full && s.health() == nil
+	st.Accepting = !st.Disabled && !full && s.health() == nil && !s.isBackup()
 	return st
 }
 
@@ -353,14 +377,8 @@ func (s *Server) dropPeer(p *peer) {
 func (s *Server) shutdown() {
 	s.mu.Lock()
 	s.closing = true
-	peers := make([]*peer, 0, len(s.peers))
-	for p := range s.peers {
-		peers = append(peers, p)
-	}
 	s.mu.Unlock()
-	for _, p := range peers {
-		p.conn.Close()
-	}
+	s.closePeers()
 	s.mu.Lock()
 	s.stopped = true
 	s.mu.Unlock()

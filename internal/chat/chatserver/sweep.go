@@ -40,7 +40,9 @@ func (s *Server) runSweeper(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		suspects = s.sweep(ctx, suspects)
+		if !s.isBackup() { // a backup serves nothing, orphans neither
+			suspects = s.sweep(ctx, suspects)
+		}
 	}
 }
 

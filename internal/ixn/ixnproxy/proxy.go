@@ -30,6 +30,9 @@ type Config struct {
 	// would, and proves the proxy to the nodes; nil admits everyone (tests
 	// in one process only).
 	Trust *service.Trust
+	// SubmitterNames maps a chat server's name to its ixn-submittedby-name,
+	// under which it may also register.
+	SubmitterNames map[string]string
 }
 
 // Proxy is an interaction proxy. Create it with New, run it with Serve.

@@ -41,6 +41,7 @@ var routes = map[string]handler{
 	wire.RequestGetInteractionProperties: byInteraction,
 	wire.RequestGetOverview:              overview,
 	wire.RequestFindInteractions:         merged,
+	wire.Request3rdServer:                byInteraction,
 }
 
 // errNotAccessible is the answer for a request the proxy cannot route, or
@@ -65,7 +66,7 @@ func register(ctx context.Context, s *session, m wire.Message) (string, any, err
 	if req.ClientName == "" {
 		return "", nil, wire.Errorf(wire.CodeBadRequest, "clientName is required")
 	}
-	if err := auth.AdmitIxnClient(s.id, req.ClientName, req.ClientType); err != nil {
+	if err := auth.AdmitIxnClient(s.id, req.ClientName, req.ClientType, s.p.cfg.SubmitterNames[s.id.Name]); err != nil {
 		s.p.cfg.Trust.Refuse(s.id.Name, auth.ReasonRole)
 		return "", nil, err
 	}

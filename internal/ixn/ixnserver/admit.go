@@ -9,15 +9,16 @@ import (
 var peerRoles = []auth.Role{auth.RoleMediaServer, auth.RoleAgent, auth.RoleRouting, auth.RoleReporting, auth.RoleInteractionProxy}
 
 // admitClient checks a registration against who the connection proved to
-// be: a chat server registers as the media server of its own name, a web
+// be: a chat server registers as the media server of its own name (or of
+// its ixn-submittedby-name), a web
 // API's desktop bridge registers agents under its name ("<web api>/<agent>"),
 // and a routing or reporting client under its own name. So no connection
 // can take another client's events or act in a role it was not given.
-func admitClient(id auth.Identity, req registerRequest) error {
+func admitClient(id auth.Identity, req registerRequest, submitterNames map[string]string) error {
 	if id.Has(auth.RoleInteractionProxy) {
-		return nil // the proxy admitted the client itself (AdmitClient) before it registered it here
+		return nil // the proxy admitted the client itself (auth.AdmitIxnClient) before it registered it here
 	}
-	return auth.AdmitIxnClient(id, req.ClientName, req.ClientType)
+	return auth.AdmitIxnClient(id, req.ClientName, req.ClientType, submitterNames[id.Name])
 }
 
 // grant signs what lets agent join the chat of interaction id, or returns

@@ -33,6 +33,7 @@ func (sd send) do() {
 // s.mu must be held.
 func (s *Server) dispatch(out ixn.Output, reply func(ctx context.Context), refuse func(*wire.Error)) {
 	sends := s.resolve(out)
+	treat := s.treatments(out.Services)
 	for _, id := range out.Batch.Deletes {
 		for p := range s.watchers[id] {
 			delete(p.watching, id)
@@ -46,6 +47,7 @@ func (s *Server) dispatch(out ixn.Output, reply func(ctx context.Context), refus
 		for _, sd := range sends {
 			sd.do()
 		}
+		treat()
 	}})
 	select {
 	case s.rearm <- struct{}{}:

@@ -190,11 +190,19 @@ func startAt(t *testing.T, opts config.InteractionServerOptions, b backend, dsn 
 // startTrusted is startAt with trust admitting the peers (nil: everyone).
 func startTrusted(t *testing.T, opts config.InteractionServerOptions, b backend, dsn string, clock *fakeClock, trust *service.Trust) *harness {
 	t.Helper()
+	return startConfig(t, b, dsn, clock, ixnserver.Config{Options: opts, Trust: trust})
+}
+
+// startConfig starts a server of cfg, named ixn-1, over the database dsn
+// of b with clock.
+func startConfig(t *testing.T, b backend, dsn string, clock *fakeClock, cfg ixnserver.Config) *harness {
+	t.Helper()
 	st, db, err := b.open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := ixnserver.New(ixnserver.Config{Name: "ixn-1", Options: opts, Store: st, Clock: clock, Trust: trust})
+	cfg.Name, cfg.Store, cfg.Clock = "ixn-1", st, clock
+	srv, err := ixnserver.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

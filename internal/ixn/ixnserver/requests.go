@@ -95,6 +95,10 @@ func ping(_ *Server, _ *peer, m wire.Message) (reply, error) {
 func (s *Server) wireHandler(p *peer) wire.HandlerFunc {
 	return func(_ context.Context, c *wire.Conn, m wire.Message) {
 		s.requests.WithLabelValues(m.Name).Inc()
+		if m.Name == wire.Request3rdServer {
+			s.relayESP(p, c, m) // answered by a chat server, not by the engine
+			return
+		}
 		cred := s.authenticate(m)
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -193,7 +197,7 @@ func register(s *Server, p *peer, m wire.Message) (reply, error) {
 	case !slices.Contains([]string{kindMediaServer, kindAgent, kindRouting, kindReporting}, req.ClientType):
 		return reply{}, wire.Errorf(wire.CodeBadRequest, "clientType must be media-server, agent, routing or reporting")
 	}
-	if err := admitClient(p.id, req); err != nil {
+	if err := admitClient(p.id, req, s.cfg.SubmitterNames); err != nil {
 		s.cfg.Trust.Refuse(p.id.Name, auth.ReasonRole)
 		return reply{}, err
 	}

@@ -58,6 +58,13 @@ type Config struct {
 	// allows, and signs the agents' grants; nil admits everyone and signs
 	// no grant (tests in one process only).
 	Trust *service.Trust
+	// ChatServers are the chat servers connected to this server, by name:
+	// where it relays ESP requests (esp.go).
+	ChatServers map[string]service.Endpoint
+	// SubmitterNames maps a chat server's name to its ixn-submittedby-name,
+	// the other name it may register under (several chat servers may share
+	// one, to all receive the events of each other's interactions).
+	SubmitterNames map[string]string
 }
 
 // Server is an interaction server. Create it with New, run it with Run or
@@ -72,6 +79,7 @@ type Server struct {
 	requests *prometheus.CounterVec
 	failures prometheus.Counter
 	commits  *committer
+	esp      espRelay
 	rearm    chan struct{}                           // capacity 1: the engine's next deadline may have moved
 	stepDown atomic.Pointer[context.CancelCauseFunc] // ends Serve; set by Serve
 	conns    sync.WaitGroup                          // connection handlers; Add only under mu while !closing
@@ -113,6 +121,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerMetrics()
 	cfg.Trust.Instrument(s.metrics, s.log)
 	s.commits = newCommitter(cfg.Store, s.log, s.storeFailed)
+	s.esp.s = s
 	return s, nil
 }
 
@@ -123,11 +132,12 @@ func engineConfig(o config.InteractionServerOptions) ixn.Config {
 		SkillKey: o.Settings.RequiredSkillKey, AgentReconnectTimeout: o.Settings.AgentReconnectTimeout,
 		NotReadyOnInvitationTimeout: o.Settings.NotReadyOnInvitationTimeout}
 	for _, name := range o.QueueNames() {
-		routing := ixn.RoutingBuiltin
+		queue := ixn.Queue{Name: name, Routing: ixn.RoutingBuiltin}
 		if q := o.Queues[name]; q != nil {
-			routing = ixn.Routing(q.Routing)
+			queue.Routing, queue.Greeting = ixn.Routing(q.Routing), q.Greeting
+			queue.WaitingNotice, queue.WaitingInterval = q.WaitingNotice, q.WaitingNoticeInterval
 		}
-		c.Queues = append(c.Queues, ixn.Queue{Name: name, Routing: routing})
+		c.Queues = append(c.Queues, queue)
 	}
 	for name, v := range o.Views {
 		if v.Enabled {
@@ -207,7 +217,9 @@ func (s *Server) storeFailed(err error) {
 func (s *Server) serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Go(s.commits.run)
+	stopESP := s.esp.start(ctx)
 	defer func() {
+		stopESP()
 		s.commits.close()
 		wg.Wait()
 	}()

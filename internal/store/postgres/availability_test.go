@@ -12,3 +12,9 @@ func TestAvailabilityStore(t *testing.T) {
 		return openDB(t, testDSN(t)).Availability()
 	})
 }
+
+func TestPairStore(t *testing.T) {
+	storetest.TestPairStore(t, func(t *testing.T) chat.PairStore {
+		return openDB(t, testDSN(t)).Pairs()
+	})
+}
