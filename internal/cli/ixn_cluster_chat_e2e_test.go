@@ -17,12 +17,19 @@ import (
 
 // TestIxnClusterChatEndToEnd runs `parley up` on a cluster: two nodes (an
 // interaction server on a PostgreSQL schema each), two proxies in a proxy
-// cluster, two chat servers and a web API reaching the nodes through it.
+// cluster, two chat servers and a web API reaching the nodes through it,
+// in plain text and with TLS on every listener and link.
 // Customers' chats go through the whole stack to an agent logged in
 // through a proxy, from both nodes; the proxy the chat servers use is then
 // SIGKILLed: they move to the other one (as does the agent, when it was
 // there) and a new chat reaches the agent.
 func TestIxnClusterChatEndToEnd(t *testing.T) {
+	for _, withTLS := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "tls"}[withTLS], func(t *testing.T) { runClusterChat(t, withTLS) })
+	}
+}
+
+func runClusterChat(t *testing.T, withTLS bool) {
 	dsnA, dsnB := storetest.PostgresDSN(t), storetest.PostgresDSN(t)
 	dir := t.TempDir()
 	apps := []string{"ixn-a", "ixn-b", "proxy-1", "proxy-2", "chat-1", "chat-2", "gms-1"}
@@ -37,14 +44,17 @@ applications:
   ixn-a: {type: interaction-server, listen: %q, database: node-a, options: {agent:alice: %s}}
   ixn-b: {type: interaction-server, listen: %q, database: node-b, options: {agent:alice: %s}}
   nodes: {type: application-cluster, connections: [ixn-a, ixn-b], options: {cluster-settings: {cluster-type: interaction-server}}}
-  proxy-1: {type: interaction-proxy, listen: %q, connections: [nodes]}
-  proxy-2: {type: interaction-proxy, listen: %q, connections: [nodes]}
+  proxy-1: {type: interaction-proxy, listen: %q, connections: [nodes], }
+  proxy-2: {type: interaction-proxy, listen: %q, connections: [nodes], }
   proxies: {type: application-cluster, connections: [proxy-1, proxy-2], options: {cluster-settings: {cluster-type: interaction-proxy}}}
   chat-1: {type: chat-server, listen: %q, database: main, connections: [proxies]}
   chat-2: {type: chat-server, listen: %q, database: main, connections: [proxies]}
   gms-1: {type: web-api, listen: %q, connections: [chat-1, chat-2, proxies], options: {settings: {request-timeout: 4}}}
 `, c.dataDir, dsnA, dsnB, c.addrs["ixn-a"], agent, c.addrs["ixn-b"], agent, c.addrs["proxy-1"], c.addrs["proxy-2"],
 		c.addrs["chat-1"], c.addrs["chat-2"], c.addrs["gms-1"])
+	if withTLS {
+		yaml = c.withTLS(yaml)
+	}
 	c.launch(dir, yaml, apps...)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
@@ -59,9 +69,9 @@ applications:
 	}
 	login()
 	// Chats until both nodes hold one; the agent takes and talks in each.
-	for i := 0; c.ixnGauge("ixn-a") == 0 || c.ixnGauge("ixn-b") == 0; i++ {
-		if i == 6 {
-			t.Fatalf("6 chats, nodes hold %d and %d", c.ixnGauge("ixn-a"), c.ixnGauge("ixn-b"))
+	for i := 0; c.submitted("ixn-a") == 0 || c.submitted("ixn-b") == 0; i++ {
+		if i == 12 { // a chance of 1 in 2048 with chat ids placed by hash
+			t.Fatalf("12 chats, the nodes took %d and %d", c.submitted("ixn-a"), c.submitted("ixn-b"))
 		}
 		c.chatWithAgent(ctx, t, desk, events)
 	}
@@ -72,7 +82,7 @@ applications:
 	if c.submits("proxy-2") > c.submits("proxy-1") {
 		used = "proxy-2"
 	}
-	t.Logf("nodes hold %d and %d chats; killing %s, which served %d submissions, the agent on %s", c.ixnGauge("ixn-a"), c.ixnGauge("ixn-b"), used, c.submits(used), deskAt)
+	t.Logf("the nodes took %d and %d chats; killing %s, which served %d submissions, the agent on %s", c.submitted("ixn-a"), c.submitted("ixn-b"), used, c.submits(used), deskAt)
 	c.signal(used, syscall.SIGKILL)
 	if used == deskAt {
 		deskAt = map[string]string{"proxy-1": "proxy-2", "proxy-2": "proxy-1"}[used]
@@ -83,7 +93,8 @@ applications:
 
 // chatWithAgent opens a customer chat through the web API, has the agent
 // (logged in on desk) accept its invitation, join and exchange
-// messages, then ends it.
+// messages, then ends it (its interaction stops: the agent's capacity is
+// free again).
 func (c *cluster) chatWithAgent(ctx context.Context, t *testing.T, desk *wire.Conn, events chan wire.Message) {
 	t.Helper()
 	ch := c.newChat()
@@ -103,10 +114,15 @@ func (c *cluster) chatWithAgent(ctx context.Context, t *testing.T, desk *wire.Co
 	if err := c.talk(ctx, ch, 0, 0, 2); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.end(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
 }
 
-// ixnGauge reads parley_ixn_interactions of an interaction server.
-func (c *cluster) ixnGauge(name string) int { return c.metric(name, "parley_ixn_interactions ") }
+// submitted reads how many RequestSubmit an interaction server took.
+func (c *cluster) submitted(name string) int {
+	return c.metric(name, `parley_ixn_requests_total{name="RequestSubmit"} `)
+}
 
 // submits reads how many RequestSubmit a proxy served.
 func (c *cluster) submits(name string) int {
@@ -116,7 +132,9 @@ func (c *cluster) submits(name string) int {
 // metric reads a figure of application name's /metrics; 0 when absent.
 func (c *cluster) metric(name, prefix string) int {
 	c.t.Helper()
-	resp, err := peerAs(c.t, c.dataDir, "admin").adminGet("http://" + c.addrs[name] + "/metrics")
+	admin := peerAs(c.t, c.dataDir, "admin")
+	admin.tls = c.tls
+	resp, err := admin.adminGet(c.url(name, "http", "/metrics"))
 	if err != nil {
 		c.t.Fatal(err)
 	}
