@@ -1,6 +1,7 @@
 package ixnproxy
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,7 +16,7 @@ import (
 // agent still holds on every node.
 func login(ctx context.Context, s *session, m wire.Message) (string, any, error) {
 	s.mu.Lock()
-	s.login = m.Body
+	s.login = bytes.Clone(m.Body)
 	s.mu.Unlock()
 	results := s.fanOut(ctx, m)
 	var ok []result
