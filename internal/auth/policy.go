@@ -32,6 +32,13 @@ const (
 	// servers of its cluster: it registers, on each, the clients it admitted
 	// itself, under their names and in their types.
 	RoleInteractionProxy Role = "interaction-proxy"
+	// RoleStatClient is a client of a stat server: it opens statistics and
+	// reads their values (a web API's dashboards and wallboard, or an
+	// external stat-client).
+	RoleStatClient Role = "stat-client"
+	// RoleStatPeer is the other stat server of a hot standby pair on the
+	// replication link.
+	RoleStatPeer Role = "stat-peer"
 	// RoleESP is an interaction server on a chat server connected to it: it
 	// relays the ESP requests of workflows into the chats there.
 	RoleESP Role = "esp"

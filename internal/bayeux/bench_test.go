@@ -57,7 +57,7 @@ func BenchmarkBroadcast(b *testing.B) {
 	s := New(Options{MaxQueue: 1 << 30})
 	defer s.Close()
 	for range 100 {
-		c, _ := s.register()
+		c, _ := s.register("127.0.0.1")
 		s.mu.Lock()
 		s.setSubscribed(c, "/chat/*", true)
 		s.mu.Unlock()

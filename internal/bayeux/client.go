@@ -13,6 +13,7 @@ import (
 // Its methods are safe for concurrent use.
 type Client struct {
 	id   string
+	addr string // the remote IP address of its handshake
 	srv  *Server
 	done chan struct{} // closed on removal
 
@@ -53,6 +54,9 @@ func newClient(s *Server, id string) *Client {
 
 // ID returns the clientId the client sends with its messages.
 func (c *Client) ID() string { return c.id }
+
+// Addr returns the IP address the client handshook from.
+func (c *Client) Addr() string { return c.addr }
 
 // Done is closed when the client has been removed.
 func (c *Client) Done() <-chan struct{} { return c.done }
@@ -196,6 +200,26 @@ func (c *Client) releaseLocked(p *pending, final []byte) {
 		final = c.connectReply(p.id)
 	}
 	_ = p.ws.enqueue(final) // on a closing websocket the client reconnects anyway
+}
+
+// answerNow answers the long-polling connect p at once, as a connect
+// that may not be held: with the queued deliveries and a reply whose
+// advice asks the client to wait before its next connect.
+func (c *Client) answerNow(p *pending, wait time.Duration) [][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == p {
+		c.pending = nil
+		c.lastSeen = c.srv.opts.Now()
+	}
+	if p.final != nil {
+		return [][]byte{p.final}
+	}
+	out := c.queue
+	c.queue = nil
+	adv := c.srv.advice()
+	adv.Interval = ms(wait)
+	return append(out, (&reply{Channel: "/meta/connect", ID: p.id, ClientID: c.id, Successful: true, Advice: adv}).encode())
 }
 
 // connectReply is the successful reply to the connect with id.

@@ -66,3 +66,24 @@ func asError(err error) *Error {
 	}
 	return errorf(codeInternal, "internal error")
 }
+
+// The reasons Options.Refused is given.
+const (
+	RefusedClients  = "cometd-clients"  // a handshake past MaxClientsPerAddr
+	RefusedConnects = "cometd-connects" // a connect past MaxConnectsPerAddr, answered at once
+	RefusedExt      = "cometd-ext"      // an ext larger than MaxExtSize
+	RefusedChannel  = "cometd-channel"  // a subscription or publish outside Channels
+)
+
+// Refusals of the limits in Options.
+var (
+	errServerClosed   = errorf(codeUnavailable, "server closed")
+	errTooManyClients = errorf(codeUnavailable, "too many clients from this address")
+	errExtTooLarge    = errorf(codeBadMessage, "ext too large")
+)
+
+// errChannelRefused answers a subscription or publish outside
+// Options.Channels.
+func errChannelRefused(ch string) *Error {
+	return &Error{Code: codeForbidden, Args: []string{ch}, Message: "channel not allowed"}
+}

@@ -175,7 +175,7 @@ func TestEncodeDelivery(t *testing.T) {
 func TestDeliverChannels(t *testing.T) {
 	s := New(Options{})
 	defer s.Close()
-	c, _ := s.register()
+	c, _ := s.register("127.0.0.1")
 	for _, ch := range []string{"/meta/connect", "/service/*", "service", "/a//b"} {
 		if c.Deliver(ch, 1) == nil || c.DeliverJSON(ch, []byte("1")) == nil {
 			t.Errorf("delivered on %q", ch)

@@ -19,8 +19,9 @@ type hold struct {
 
 // process serves the messages of one body or frame, in order, and returns
 // the encoded replies and the long-polling connects to hold. conn is the
-// websocket they came on, nil for long-polling.
-func (s *Server) process(ctx context.Context, msgs []*message, conn *wsConn) ([][]byte, []hold) {
+// websocket they came on, nil for long-polling; addr is the client's IP
+// address.
+func (s *Server) process(ctx context.Context, msgs []*message, conn *wsConn, addr string) ([][]byte, []hold) {
 	var out [][]byte
 	var holds []hold
 	for _, m := range msgs {
@@ -32,20 +33,20 @@ func (s *Server) process(ctx context.Context, msgs []*message, conn *wsConn) ([]
 			}
 			continue
 		}
-		out = append(out, s.handle(ctx, m).encode())
+		out = append(out, s.handle(ctx, m, addr).encode())
 	}
 	return out, holds
 }
 
 // handle serves one message other than /meta/connect and returns its reply.
-func (s *Server) handle(ctx context.Context, m *message) *reply {
+func (s *Server) handle(ctx context.Context, m *message, addr string) *reply {
 	if m.err != nil {
 		s.log.Debug("bayeux: bad message", "channel", m.Channel, "err", m.err)
 		return errorReply(m, m.err)
 	}
 	switch m.Channel {
 	case "/meta/handshake":
-		return s.handshake(m)
+		return s.handshake(m, addr)
 	case "/meta/subscribe":
 		return s.subscribe(m, true)
 	case "/meta/unsubscribe":
@@ -70,16 +71,22 @@ func (s *Server) advice() *advice {
 }
 
 // handshake registers a new client.
-func (s *Server) handshake(m *message) *reply {
+func (s *Server) handshake(m *message, addr string) *reply {
 	if len(m.SupportedConnectionTypes) > 0 && !slices.ContainsFunc(m.SupportedConnectionTypes, supported) {
 		r := errorReply(m, errorf(codeBadMessage, "no supported connection type"))
 		r.SupportedConnectionTypes, r.Advice = connectionTypes, &advice{Reconnect: "none"}
 		return r
 	}
-	c, ok := s.register()
-	if !ok {
-		r := errorReply(m, errorf(codeUnavailable, "server closed"))
-		r.Advice = &advice{Reconnect: "handshake"}
+	if !s.extFits(m.Ext) {
+		return errorReply(m, errExtTooLarge)
+	}
+	c, e := s.register(addr)
+	if e != nil {
+		if e == errTooManyClients {
+			s.opts.Refused(RefusedClients)
+		}
+		r := errorReply(m, e)
+		r.Advice = &advice{Reconnect: "handshake", Interval: ms(time.Second)}
 		return r
 	}
 	c.setExt(m.Ext)
@@ -148,6 +155,9 @@ func (s *Server) subscribe(m *message, on bool) *reply {
 		return errorReply(m, errUnknownClient)
 	}
 	chans, e := parseSubscription(m.Subscription)
+	if e == nil && on {
+		e = s.allowedChannels(chans)
+	}
 	if e != nil {
 		r := errorReply(m, e)
 		r.Subscription = m.Subscription
@@ -195,13 +205,41 @@ func parseSubscription(raw json.RawMessage) ([]string, *Error) {
 	return chans, nil
 }
 
+// allowedChannels refuses a subscription to any channel outside
+// Options.Channels.
+func (s *Server) allowedChannels(chans []string) *Error {
+	for _, ch := range chans {
+		if !s.channelAllowed(ch) {
+			s.opts.Refused(RefusedChannel)
+			return errChannelRefused(ch)
+		}
+	}
+	return nil
+}
+
+// extFits reports whether ext, encoded, is within MaxExtSize; a larger
+// one is counted as refused.
+func (s *Server) extFits(ext map[string]any) bool {
+	if ext == nil {
+		return true
+	}
+	b, err := json.Marshal(ext)
+	if err == nil && len(b) <= s.opts.MaxExtSize {
+		return true
+	}
+	s.opts.Refused(RefusedExt)
+	return false
+}
+
 // disconnect removes the client.
 func (s *Server) disconnect(m *message) *reply {
 	c := s.lookup(m.ClientID)
 	if c == nil {
 		return errorReply(m, errUnknownClient)
 	}
-	c.setExt(m.Ext)
+	if s.extFits(m.Ext) {
+		c.setExt(m.Ext)
+	}
 	s.remove(c, ErrDisconnected)
 	return &reply{Channel: m.Channel, ID: m.ID, ClientID: c.id, Successful: true}
 }
@@ -217,6 +255,9 @@ func (s *Server) publish(ctx context.Context, m *message) *reply {
 		return errorReply(m, errorf(codeBadMessage, "cannot publish to a wildcard channel"))
 	case len(m.Data) == 0:
 		return errorReply(m, errorf(codeBadMessage, "missing data"))
+	case !s.channelAllowed(m.Channel):
+		s.opts.Refused(RefusedChannel)
+		return errorReply(m, errChannelRefused(m.Channel))
 	}
 	if isService(m.Channel) {
 		if err := s.callService(ctx, c, m); err != nil {

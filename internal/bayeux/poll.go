@@ -5,11 +5,16 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 )
 
 // maxBatchFactor is how many maximal messages one long-polling body,
 // callback-polling message parameter or websocket frame may carry.
 const maxBatchFactor = 16
+
+// holdWriteGrace is how long a held connect's answer may take to write
+// once its hold is over.
+const holdWriteGrace = 30 * time.Second
 
 // maxCallbackLen bounds the name of a callback-polling callback.
 const maxCallbackLen = 128
@@ -56,9 +61,15 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, body []byte, cal
 		http.Error(w, "bayeux: body is not JSON", http.StatusBadRequest)
 		return
 	}
-	out, holds := s.process(r.Context(), msgs, nil)
+	addr := remoteHost(r)
+	out, holds := s.process(r.Context(), msgs, nil, addr)
+	if len(holds) > 0 {
+		// The server's write timeout counts from the request: a held
+		// connect writes its answer up to a hold later.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.opts.Timeout + holdWriteGrace))
+	}
 	for _, h := range holds {
-		out = append(out, h.c.await(r.Context(), h.p, h.timeout)...)
+		out = append(out, s.hold(r, addr, h)...)
 	}
 	h := w.Header()
 	h.Set("Cache-Control", "no-cache, no-store")
@@ -97,4 +108,19 @@ func validCallback(name string) bool {
 		}
 	}
 	return name[len(name)-1] != '.'
+}
+
+// parkedWait is the interval advised to a client whose connect was not
+// held for MaxConnectsPerAddr: its next connect comes a second later.
+const parkedWait = time.Second
+
+// hold holds the long-polling connect h, within MaxConnectsPerAddr, and
+// returns its answer.
+func (s *Server) hold(r *http.Request, addr string, h hold) [][]byte {
+	if !s.park(addr) {
+		s.opts.Refused(RefusedConnects)
+		return h.c.answerNow(h.p, parkedWait)
+	}
+	defer s.unpark(addr)
+	return h.c.await(r.Context(), h.p, h.timeout)
 }

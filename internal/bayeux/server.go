@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -44,6 +45,27 @@ type Options struct {
 	// websockets whose Origin host equals the request's Host (the websocket
 	// library's check, which DNS rebinding defeats).
 	CheckOrigin func(origin string) bool
+	// Channels are the prefixes of the channels other than /meta/ ones that
+	// clients may subscribe and publish to (for instance
+	// "/service/chatV2/"); a subscription or publish elsewhere fails with
+	// 403. Nil allows every channel, and clients can then relay messages
+	// to each other through the server.
+	Channels []string
+	// MaxClientsPerAddr bounds the live clients of one remote IP address
+	// (a handshake past it fails with 503), and its websockets (one past
+	// it is closed with 1013, try again later). Zero is no limit.
+	MaxClientsPerAddr int
+	// MaxConnectsPerAddr bounds the long-polling connects of one remote IP
+	// address held at once; one past it is answered at once, with advice to
+	// wait a second before the next. Zero is no limit.
+	MaxConnectsPerAddr int
+	// MaxExtSize bounds the ext of a handshake or disconnect, encoded as
+	// JSON; a larger one fails with 400 and is not kept. Zero means 65536.
+	MaxExtSize int
+	// Refused, when set, is told of each request refused for one of the
+	// limits above, with the reason: RefusedClients, RefusedConnects,
+	// RefusedExt or RefusedChannel.
+	Refused func(reason string)
 	// Logger receives protocol events at debug level. Nil discards them.
 	Logger *slog.Logger
 	// Now is the clock of session expiry. Nil means time.Now.
@@ -63,6 +85,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxQueue <= 0 {
 		o.MaxQueue = 1000
+	}
+	if o.MaxExtSize <= 0 {
+		o.MaxExtSize = 65536
+	}
+	if o.Refused == nil {
+		o.Refused = func(string) {}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -103,20 +131,28 @@ type Server struct {
 	mu       sync.RWMutex // guards the fields below and every Client.subs
 	closed   bool
 	clients  map[string]*Client
+	byAddr   map[string]int // live clients by remote address
 	subs     subscriptions
 	services []service // longest prefix first
 	conns    map[*wsConn]struct{}
+	wsByAddr map[string]int // websockets by remote address
+
+	parkMu sync.Mutex     // guards parked; taken under no other lock
+	parked map[string]int // held long-polling connects by remote address
 }
 
 // New returns a Server configured by opts. Run it to expire clients.
 func New(opts Options) *Server {
 	opts = opts.withDefaults()
 	return &Server{
-		opts:    opts,
-		log:     opts.Logger,
-		clients: make(map[string]*Client),
-		subs:    make(subscriptions),
-		conns:   make(map[*wsConn]struct{}),
+		opts:     opts,
+		log:      opts.Logger,
+		clients:  make(map[string]*Client),
+		byAddr:   make(map[string]int),
+		wsByAddr: make(map[string]int),
+		parked:   make(map[string]int),
+		subs:     make(subscriptions),
+		conns:    make(map[*wsConn]struct{}),
 	}
 }
 
@@ -266,16 +302,23 @@ func (s *Server) Close() {
 	s.wg.Wait()
 }
 
-// register adds a new client, unless the server is closed.
-func (s *Server) register() (*Client, bool) {
+// register adds a new client of the remote address addr. It fails with
+// errServerClosed once the server is closed, and errTooManyClients when
+// addr has MaxClientsPerAddr clients.
+func (s *Server) register(addr string) (*Client, *Error) {
 	c := newClient(s, newID())
+	c.addr = addr
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return nil, false
+	switch {
+	case s.closed:
+		return nil, errServerClosed
+	case s.opts.MaxClientsPerAddr > 0 && s.byAddr[addr] >= s.opts.MaxClientsPerAddr:
+		return nil, errTooManyClients
 	}
 	s.clients[c.id] = c
-	return c, true
+	s.byAddr[addr]++
+	return c, nil
 }
 
 // remove unregisters c and ends it for reason; the OnClose callbacks run on
@@ -284,6 +327,9 @@ func (s *Server) remove(c *Client, reason error) {
 	s.mu.Lock()
 	if s.clients[c.id] == c {
 		delete(s.clients, c.id)
+		if s.byAddr[c.addr]--; s.byAddr[c.addr] <= 0 {
+			delete(s.byAddr, c.addr)
+		}
 	}
 	for ch := range c.subs {
 		s.subs.remove(ch, c)
@@ -324,3 +370,46 @@ func newID() string {
 
 // ms returns d in whole milliseconds, as advice carries it.
 func ms(d time.Duration) int64 { return d.Milliseconds() }
+
+// channelAllowed reports whether clients may subscribe or publish to ch, a
+// channel other than a /meta/ one.
+func (s *Server) channelAllowed(ch string) bool {
+	if s.opts.Channels == nil {
+		return true
+	}
+	for _, prefix := range s.opts.Channels {
+		if strings.HasPrefix(ch, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// park counts one more held long-polling connect of addr, and reports
+// whether it may be held (MaxConnectsPerAddr); unpark undoes it.
+func (s *Server) park(addr string) bool {
+	s.parkMu.Lock()
+	defer s.parkMu.Unlock()
+	if s.opts.MaxConnectsPerAddr > 0 && s.parked[addr] >= s.opts.MaxConnectsPerAddr {
+		return false
+	}
+	s.parked[addr]++
+	return true
+}
+
+func (s *Server) unpark(addr string) {
+	s.parkMu.Lock()
+	defer s.parkMu.Unlock()
+	if s.parked[addr]--; s.parked[addr] <= 0 {
+		delete(s.parked, addr)
+	}
+}
+
+// remoteHost is the IP address of a request's client, without the port.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

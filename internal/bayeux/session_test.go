@@ -155,7 +155,7 @@ func TestOverflowWebsocket(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	conn := &wsConn{srv: s, ctx: ctx, cancel: cancel, wake: make(chan struct{}, 1), clients: make(map[*Client]struct{})}
-	c, _ := s.register()
+	c, _ := s.register("127.0.0.1")
 	c.mu.Lock()
 	c.holdWSLocked(conn, nil, 0)
 	c.mu.Unlock()

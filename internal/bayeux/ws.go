@@ -24,8 +24,9 @@ const maxFrame = 64 << 10
 // drains a bounded queue of encoded messages, joining what was queued
 // together into one JSON array per frame. Producers only enqueue.
 type wsConn struct {
-	srv *Server
-	ws  *websocket.Conn
+	srv  *Server
+	ws   *websocket.Conn
+	addr string // the client's IP address
 
 	// ctx ends when the connection is cut; reads and the services called
 	// from its messages run under it. Writes do not, as the library arms a
@@ -64,8 +65,11 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 		return // Accept has written the HTTP error
 	}
 	ws.SetReadLimit(maxBatchFactor * s.opts.MaxMessageSize)
-	conn := s.track(ws)
-	if conn == nil { // closed since the check above
+	conn, full := s.track(ws, remoteHost(r))
+	if conn == nil { // closed since the check above, or too many from addr
+		if full {
+			s.opts.Refused(RefusedClients)
+		}
 		_ = ws.CloseNow()
 		return
 	}
@@ -73,23 +77,28 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	conn.serve()
 }
 
-// track registers a new connection on ws, unless the server is closed.
-func (s *Server) track(ws *websocket.Conn) *wsConn {
+// track registers a new connection on ws, unless the server is closed or
+// addr has MaxClientsPerAddr websockets already (full).
+func (s *Server) track(ws *websocket.Conn, addr string) (conn *wsConn, full bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return nil
+	if s.opts.MaxClientsPerAddr > 0 && s.wsByAddr[addr] >= s.opts.MaxClientsPerAddr {
+		return nil, true
 	}
+	if s.closed {
+		return nil, false
+	}
+	s.wsByAddr[addr]++
 	ctx, cancel := context.WithCancel(context.Background())
-	conn := &wsConn{
-		srv: s, ws: ws, ctx: ctx, cancel: cancel,
+	conn = &wsConn{
+		srv: s, ws: ws, addr: addr, ctx: ctx, cancel: cancel,
 		wake:    make(chan struct{}, 1),
 		closing: make(chan struct{}),
 		clients: make(map[*Client]struct{}),
 	}
 	s.conns[conn] = struct{}{}
 	s.wg.Add(1) // under s.mu, so before Close can Wait
-	return conn
+	return conn, false
 }
 
 // serve runs the reader until the connection ends, then cleans up.
@@ -104,6 +113,9 @@ func (c *wsConn) serve() {
 	c.detachAll()
 	c.srv.mu.Lock()
 	delete(c.srv.conns, c)
+	if c.srv.wsByAddr[c.addr]--; c.srv.wsByAddr[c.addr] <= 0 {
+		delete(c.srv.wsByAddr, c.addr)
+	}
 	c.srv.mu.Unlock()
 }
 
@@ -119,7 +131,7 @@ func (c *wsConn) readLoop() error {
 			c.enqueueAll([][]byte{errorReply(&message{}, errorf(codeBadMessage, "frame is not JSON")).encode()})
 			continue
 		}
-		out, _ := c.srv.process(c.ctx, msgs, c)
+		out, _ := c.srv.process(c.ctx, msgs, c, c.addr)
 		c.enqueueAll(out)
 	}
 }

@@ -79,6 +79,9 @@ func (s *Session) Send(now time.Time, from string, msg Message) (Step, error) {
 	if err := checkAttributes(msg.EventAttributes); err != nil {
 		return Step{}, err
 	}
+	if err := s.admit(now, m, msg.Text, sizeOf(msg.Text, msg.UserData, msg.EventAttributes)); err != nil {
+		return Step{}, err
+	}
 	vis, err := visibilityFor(m, msg.Visibility)
 	if err != nil {
 		return Step{}, err
@@ -118,6 +121,9 @@ type Notice struct {
 func (s *Session) Notify(now time.Time, from string, n Notice) (Step, error) {
 	m, err := s.active(from)
 	if err != nil {
+		return Step{}, err
+	}
+	if err := s.admit(now, m, n.Text, sizeOf(n.Text, n.UserData, n.EventAttributes)); err != nil {
 		return Step{}, err
 	}
 	if n.Type == transcript.ReadReceipt {
@@ -190,13 +196,13 @@ func (s *Session) SystemNotice(now time.Time, t transcript.EventType, text strin
 	return st, nil
 }
 
-// Announce adds a notice from the server for agents and supervisors only
-// (visibility INT), delivered but not stored: the transcript-auto-save = 2
-// notices `save` and `ucs-save-fail` that desktops may process.
+// Announce adds a notice from the server for every party (visibility ALL),
+// delivered but not stored: the transcript-auto-save = 2 notices `save` and
+// `ucs-save-fail` that desktops and customers' clients may process.
 func (s *Session) Announce(now time.Time, noticeType string) Step {
 	var st Step
 	if !s.closed {
-		s.add(&st, transcript.Event{Type: transcript.Notice, Visibility: transcript.VisInt, Text: noticeType, NoticeType: noticeType}, now, false)
+		s.add(&st, transcript.Event{Type: transcript.Notice, Visibility: transcript.VisAll, Text: noticeType, NoticeType: noticeType}, now, false)
 	}
 	return st
 }
@@ -324,6 +330,7 @@ func (s *Session) add(st *Step, e transcript.Event, now time.Time, stored bool) 
 	e.Index = s.NextPosition()
 	e.Time = stamp(now)
 	s.log = append(s.log, entry{Event: e, stored: stored})
+	s.size += eventSize(e)
 	st.Events = append(st.Events, e)
 	switch {
 	case !stored:

@@ -97,6 +97,7 @@ func (s *Session) resumeAsync(created time.Time) {
 // replay applies one stored event to a session being rebuilt.
 func (s *Session) replay(e transcript.Event) {
 	s.log = append(s.log, entry{Event: e, stored: true})
+	s.size += eventSize(e)
 	switch e.Type {
 	case transcript.ParticipantJoined:
 		if e.Party == nil {

@@ -75,6 +75,7 @@ type member struct {
 	// are pushed (flex-push-timeout) with a liveness check outstanding.
 	protocolAt     time.Time
 	push, checking bool
+	rate           bucket // Limits.PartyRate
 }
 
 // Session is one live chat session. See the package doc for its contract.
@@ -87,6 +88,7 @@ type Session struct {
 	members  []*member // in join order
 	byID     map[string]*member
 	log      []entry // every event, in index order; a restored session has gaps where unstored events were
+	size     int     // the events' eventSize, for Limits.TranscriptSize
 	userData map[string]string
 	props    map[string]string
 	idle     countdown // [inactivity-control]

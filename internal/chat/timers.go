@@ -24,6 +24,8 @@ type Rules struct {
 	// applied to async sessions only; AsyncNotices is async-idle-notices.
 	AsyncAlert, AsyncClose time.Duration
 	AsyncNotices           NoticeSet
+	// Limits bound what the parties may add to the session.
+	Limits Limits
 }
 
 // IdleRules are the [inactivity-control] options.

@@ -108,7 +108,7 @@ func TestInactivityResetRulesAtNone(t *testing.T) {
 			ok(tm.t)(tm.s.Notify(tm.now, "a", Notice{Type: transcript.PushURL, Text: "u", Visibility: transcript.VisInt}))
 		}, false, nil},
 		{"system notice", func(tm *timed) { ok(tm.t)(tm.s.SystemNotice(tm.now, transcript.Notice, "x")) }, false, nil},
-		{"INT announcement", func(tm *timed) { tm.s.Announce(tm.now, "save") }, false, nil},
+		{"save announcement", func(tm *timed) { tm.s.Announce(tm.now, "save") }, false, nil},
 		{"user data update", func(tm *timed) { tm.s.UpdateData("c", map[string]string{"k": "v"}) }, false, nil},
 		{"client polls", func(tm *timed) { tm.s.Touch(tm.now, "c") }, false, nil},
 	}

@@ -437,6 +437,8 @@ applications:
     connections: %s
     options:
       settings: {rest-subscription-idle: %d, request-timeout: 10}
+      # The load comes from one address: its per-address limits would refuse it.
+      limits: {max-connections: 0, max-connections-per-address: 0, new-chats-per-address: 0, cometd-clients-per-address: 0, cometd-connects-per-address: 0}
 `, tlsKey("gms-1"), web, connections, idle)
 	}
 	file := filepath.Join(dir, "bench.yaml")

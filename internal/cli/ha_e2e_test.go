@@ -75,7 +75,7 @@ applications:
     type: web-api
     listen: "%s"
     connections: [chat-1, chat-2]
-    options: {settings: {request-timeout: 8, status-poll-interval: 1%s}, log: {verbose: debug}}
+    options: {settings: {request-timeout: 8, status-poll-interval: 1%s}, limits: {new-chats-per-address: 0, max-connections-per-address: 0}, log: {verbose: debug}}
 `, c.dataDir, databaseYAML(db), c.addrs["chat-1"], chatOptions, c.addrs["chat-2"], chatOptions, c.addrs["gms-1"], strings.Join(append([]string{""}, webSettings...), ", "))
 	if withTLS {
 		yaml = c.withTLS(yaml)
@@ -170,7 +170,10 @@ func (c *cluster) launch(dir, yaml string, names ...string) {
 	})
 	for _, name := range names {
 		waitFor(t, c.out, ") ready on "+c.url(name, "http", ""))
-		if !regexp.MustCompile(`msg=starting app=` + regexp.QuoteMeta(name) + ` .* inherited=true\n`).MatchString(c.out.String()) {
+		// up copies a child's output as it comes, so its own "ready" line
+		// may be printed before the child's "starting" line arrives.
+		inherited := regexp.MustCompile(`msg=starting app=` + regexp.QuoteMeta(name) + ` .* inherited=true\n`)
+		if !settle.Poll(5*time.Second, func() bool { return inherited.MatchString(c.out.String()) }) {
 			t.Errorf("%s does not serve on the listener the test handed up", name)
 		}
 	}

@@ -1,12 +1,9 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -121,30 +118,10 @@ func (c *cluster) chatWithAgent(ctx context.Context, t *testing.T, desk *wire.Co
 
 // submitted reads how many RequestSubmit an interaction server took.
 func (c *cluster) submitted(name string) int {
-	return c.metric(name, `parley_ixn_requests_total{name="RequestSubmit"} `)
+	return int(c.metric(name, `parley_ixn_requests_total{name="RequestSubmit"}`))
 }
 
 // submits reads how many RequestSubmit a proxy served.
 func (c *cluster) submits(name string) int {
-	return c.metric(name, `parley_ixnproxy_requests_total{name="RequestSubmit"} `)
-}
-
-// metric reads a figure of application name's /metrics; 0 when absent.
-func (c *cluster) metric(name, prefix string) int {
-	c.t.Helper()
-	admin := peerAs(c.t, c.dataDir, "admin")
-	admin.tls = c.tls
-	resp, err := admin.adminGet(c.url(name, "http", "/metrics"))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), prefix); ok {
-			n, _ := strconv.ParseFloat(v, 64)
-			return int(n)
-		}
-	}
-	return 0
+	return int(c.metric(name, `parley_ixnproxy_requests_total{name="RequestSubmit"}`))
 }

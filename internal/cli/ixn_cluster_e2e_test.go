@@ -23,35 +23,37 @@ import (
 // TestIxnClusterEndToEnd runs an interaction server cluster as real
 // `parley run` processes: two nodes, each a primary/backup pair on a
 // PostgreSQL schema of its own, behind two interaction proxies. The test
-// plays the chat server, the web API's desktop bridge and a stat server
-// (proving their names), all through the proxies: submissions spread over
-// both nodes, an agent logged in through one proxy gets and accepts
-// interactions of both, a workbin and a search show both nodes' interactions, the
-// merged reporting stream resumes on the other proxy after the first is
-// SIGKILLed with no event lost or repeated, the kill of node a's primary
-// leaves its backup serving through the proxy, and once both of node a's
-// servers are killed its interactions answer 2003 while node b's flow on.
+// plays the chat server and the web API's desktop bridge (proving their
+// names) and an external reporting client, all through the proxies:
+// submissions spread over both nodes, an agent logged in through one proxy
+// gets and accepts interactions of both, a workbin and a search show both
+// nodes' interactions, the merged reporting stream resumes on the other
+// proxy after the first is SIGKILLed with no event lost or repeated, the
+// kill of node a's primary leaves its backup serving through the proxy, and
+// once both of node a's servers are killed its interactions answer 2003
+// while node b's flow on.
 func TestIxnClusterEndToEnd(t *testing.T) {
 	dsnA, dsnB := storetest.PostgresDSN(t), storetest.PostgresDSN(t)
 	dir := t.TempDir()
 	dataDir := filepath.Join(dir, "data")
-	names := []string{"ixn-a1", "ixn-a2", "ixn-b1", "ixn-b2", "proxy-1", "proxy-2", "chat-1", "gms-1", "stats-1"}
+	names := []string{"ixn-a1", "ixn-a2", "ixn-b1", "ixn-b2", "proxy-1", "proxy-2", "chat-1", "gms-1"}
 	held, addrs := holdListeners(t, names...)
 	agent := fmt.Sprintf("{password-hash: %q, capacity-chat: 10}", ixn.HashPassword("alice", "parley-test-salt-alice", ixn.MinPasswordIterations))
 	node := func(name, db string) string {
 		return fmt.Sprintf("  %s: {type: interaction-server, listen: %q, database: %s, options: {settings: {agent-reconnect-timeout: 0}, agent:alice: %s}}\n", name, addrs[name], db, agent)
 	}
+	// stats-1 is an external reporting client of the proxies.
+	const proxyOptions = "{settings: {request-timeout: 3, pull-hold-timeout: 2}, client:stats-1: {type: reporting}}"
 	yaml := fmt.Sprintf("data-dir: %s\ndatabases:\n  node-a: {driver: postgres, dsn: %q}\n  node-b: {driver: postgres, dsn: %q}\n"+
 		"  chat: {driver: sqlite, dsn: chat.db}\napplications:\n", dataDir, dsnA, dsnB) +
 		node("ixn-a1", "node-a") + node("ixn-a2", "node-a") + node("ixn-b1", "node-b") + node("ixn-b2", "node-b") +
 		"  ixn-cluster: {type: application-cluster, connections: [ixn-a1, ixn-b1], options: {cluster-settings: {cluster-type: interaction-server}}}\n" +
-		fmt.Sprintf("  proxy-1: {type: interaction-proxy, listen: %q, connections: [ixn-cluster], options: {settings: {request-timeout: 3, pull-hold-timeout: 2}}}\n", addrs["proxy-1"]) +
-		fmt.Sprintf("  proxy-2: {type: interaction-proxy, listen: %q, connections: [ixn-cluster], options: {settings: {request-timeout: 3, pull-hold-timeout: 2}}}\n", addrs["proxy-2"]) +
+		fmt.Sprintf("  proxy-1: {type: interaction-proxy, listen: %q, connections: [ixn-cluster], options: %s}\n", addrs["proxy-1"], proxyOptions) +
+		fmt.Sprintf("  proxy-2: {type: interaction-proxy, listen: %q, connections: [ixn-cluster], options: %s}\n", addrs["proxy-2"], proxyOptions) +
 		"  proxies: {type: application-cluster, connections: [proxy-1, proxy-2], options: {cluster-settings: {cluster-type: interaction-proxy}}}\n" +
 		"  # Not run: the test plays their parts, proving their names.\n" +
 		fmt.Sprintf("  chat-1: {type: chat-server, listen: %q, database: chat, connections: [proxies]}\n", addrs["chat-1"]) +
-		fmt.Sprintf("  gms-1: {type: web-api, listen: %q, connections: [chat-1, proxies]}\n", addrs["gms-1"]) +
-		fmt.Sprintf("  stats-1: {type: stat-server, listen: %q, connections: [proxies]}\n", addrs["stats-1"])
+		fmt.Sprintf("  gms-1: {type: web-api, listen: %q, connections: [chat-1, proxies]}\n", addrs["gms-1"])
 	file := filepath.Join(dir, "parley.yaml")
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
@@ -87,12 +89,12 @@ func TestIxnClusterEndToEnd(t *testing.T) {
 	desk := dialEvents(ctx, t, peerAs(t, dataDir, "gms-1"), at("proxy-1"), "proxy-1", events)
 	request(ctx, t, desk, wire.RequestRegisterClient, map[string]string{"clientName": "gms-1/alice", "clientType": "agent"}, nil)
 	request(ctx, t, desk, wire.RequestAgentLogin, map[string]string{"agentId": "alice", "password": "alice"}, nil)
-	stats := newReporter(ctx, t, peerAs(t, dataDir, "stats-1"), at("proxy-1"), "proxy-1", "")
-	// A proxy admits each peer only in its role: a stat server is no media server.
-	rogue := peerAs(t, dataDir, "stats-1").dial(ctx, t, at("proxy-2"), "proxy-2", nil)
+	stats := newReporter(ctx, t, reportingClient(t, dataDir), at("proxy-1"), "proxy-1", "")
+	// A proxy admits each peer only in its role: a reporting client is no media server.
+	rogue := reportingClient(t, dataDir).dial(ctx, t, at("proxy-2"), "proxy-2", nil)
 	_, err := rogue.Request(ctx, wire.RequestRegisterClient, map[string]string{"clientName": "stats-1", "clientType": "media-server"}, nil)
 	if we, ok := errors.AsType[*wire.Error](err); !ok || we.Code != wire.CodeRoleRefused {
-		t.Fatalf("a stat server registering as a media server at a proxy: %v, want 111", err)
+		t.Fatalf("a reporting client registering as a media server at a proxy: %v, want 111", err)
 	}
 	chat := peerAs(t, dataDir, "chat-1").dial(ctx, t, at("proxy-2"), "proxy-2", nil)
 	request(ctx, t, chat, wire.RequestRegisterClient, map[string]string{"clientName": "chat-1", "clientType": "media-server"}, nil)
@@ -136,7 +138,7 @@ func TestIxnClusterEndToEnd(t *testing.T) {
 	}
 	request(ctx, t, chat, wire.RequestChangeProperties, map[string]any{"interactionId": byNode["ixn-b"][1],
 		"changedProperties": map[string]string{"Note": "while the reporter moves"}}, nil)
-	stats2 := newReporter(ctx, t, peerAs(t, dataDir, "stats-1"), at("proxy-2"), "proxy-2", stats.position())
+	stats2 := newReporter(ctx, t, reportingClient(t, dataDir), at("proxy-2"), "proxy-2", stats.position())
 	request(ctx, t, chat, wire.RequestChangeProperties, map[string]any{"interactionId": byNode["ixn-a"][1],
 		"changedProperties": map[string]string{"Note": "after"}}, nil)
 	stats2.await(t, func() bool { return stats2.count() >= 2 })
@@ -172,6 +174,14 @@ func TestIxnClusterEndToEnd(t *testing.T) {
 			t.Fatalf("submitted to %s while node a is down", ack.InteractionID)
 		}
 	}
+}
+
+// reportingClient is the external reporting client stats-1, with the key
+// `parley client-key --name stats-1` prints.
+func reportingClient(t *testing.T, dataDir string) testPeer {
+	p := peerAs(t, dataDir, "stats-1")
+	p.key = p.key.ClientKey("stats-1")
+	return p
 }
 
 // reporter is a reporting client of a proxy's merged stream.

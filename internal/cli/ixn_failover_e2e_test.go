@@ -112,8 +112,14 @@ applications:
 // with a nil held it binds its listen address itself.
 func runApp(t *testing.T, held *heldListeners, file, name string) *exec.Cmd {
 	t.Helper()
+	return runBin(t, buildParley(t), held, file, name)
+}
+
+// runBin is runApp with the parley binary bin.
+func runBin(t *testing.T, bin string, held *heldListeners, file, name string) *exec.Cmd {
+	t.Helper()
 	out := &syncBuffer{}
-	cmd := exec.Command(buildParley(t), "run", "--config", file, "--app", name)
+	cmd := exec.Command(bin, "run", "--config", file, "--app", name)
 	cmd.Stdout, cmd.Stderr = out, out
 	if held == nil { // the process binds its listen address itself
 		if err := cmd.Start(); err != nil {

@@ -32,6 +32,8 @@ func newApplication(ctx context.Context, d *config.Deployment, app *config.Appli
 		return newInteractionServer(ctx, d, app, trust, ln, log)
 	case config.InteractionProxy:
 		return newInteractionProxy(ctx, d, app, trust, ln, log)
+	case config.StatServer:
+		return newStatServer(ctx, d, app, trust, ln, log)
 	}
 	return nil, fmt.Errorf("application %q: type %s is not available in this version", app.Name, app.Type)
 }
@@ -47,7 +49,7 @@ func newChatServer(ctx context.Context, d *config.Deployment, app *config.Applic
 	}
 	srv, err := chatserver.New(chatserver.Config{
 		Name: app.Name, Listen: app.Listen, Options: *app.Chat,
-		Transcripts: st.transcripts, Contacts: st.contacts, Files: st.files, Availability: st.availability, Logger: log,
+		Transcripts: st.transcripts, Contacts: st.contacts, Files: st.files, Availability: st.availability, Disabled: app.Disabled, Logger: log,
 		Peers: endpointsOf(d, config.ChatServer), IxnServers: ixnEndpoints(d, app), IxnProxies: ixnProxies(d, app), Trust: trust,
 		Pair: pairOf(d, app.Name, st.pairs),
 	})

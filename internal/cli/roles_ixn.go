@@ -21,6 +21,7 @@ func newInteractionServer(ctx context.Context, d *config.Deployment, app *config
 	if err != nil {
 		return nil, fmt.Errorf("application %q: %w", app.Name, err)
 	}
+	warnDemoPasswords(app, log)
 	srv, err := ixnserver.New(ixnserver.Config{
 		Name: app.Name, Listen: app.Listen, Options: *app.Ixn, Store: st.interactions, Logger: log,
 		Lock: primaryLock(d, app, st.interactions, log), Trust: trust,

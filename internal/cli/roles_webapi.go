@@ -35,7 +35,8 @@ func newWebAPI(_ context.Context, d *config.Deployment, app *config.Application,
 	if len(ixns) == 0 {
 		log.Info("the web api connects to no interaction server: agents cannot log in to the desktop")
 	}
-	srv, err := webapi.New(webapi.Config{Name: app.Name, Listen: app.Listen, ChatServers: chats, IxnServers: ixns, Options: *app.Web, Logger: log, Trust: trust})
+	srv, err := webapi.New(webapi.Config{Name: app.Name, Listen: app.Listen, ChatServers: chats, IxnServers: ixns,
+		StatServers: statEndpoints(d, app), Options: *app.Web, Logger: log, Trust: trust})
 	if err != nil {
 		return nil, fmt.Errorf("application %q: %w", app.Name, err)
 	}

@@ -201,8 +201,11 @@ func serveAdmin(ctx context.Context, app *config.Application, svc service.Servic
 }
 
 func (a chatApp) Reconfigure(app *config.Application) error {
-	_, err := a.srv.Reconfigure(*app.Chat)
-	return err
+	if _, err := a.srv.Reconfigure(*app.Chat); err != nil {
+		return err
+	}
+	a.srv.SetDeploymentDisabled(app.Disabled)
+	return nil
 }
 
 // reload re-reads the deployment file and hands the application running as

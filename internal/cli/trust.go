@@ -69,10 +69,11 @@ func loadCerts(d *config.Deployment, app *config.Application) (*service.Certs, e
 // as web APIs and agent bridges, the other chat servers as peers, the
 // interaction servers a chat server reaches (directly or through proxies)
 // as ESP clients, the chat servers connected to an interaction server or
-// proxy as media servers, the web APIs connected to it as agent bridges,
+// proxy as media servers, the web APIs connected to it as agent bridges and
 // the stat servers as reporting clients, the proxies connected to an
-// interaction server's node as proxies, and each server's client:<name>
-// clients in their type.
+// interaction server's node as proxies, the web APIs connected to a stat
+// server as its clients and the other of its pair as its peer, and each
+// server's client:<name> clients in their type.
 func policyOf(d *config.Deployment, app *config.Application) *auth.Policy {
 	p := auth.NewPolicy(app.Name)
 	ixnLike := app.Type == config.InteractionServer || app.Type == config.InteractionProxy
@@ -95,6 +96,11 @@ func policyOf(d *config.Deployment, app *config.Application) *auth.Policy {
 			p.Allow(peer.Name, auth.RoleReporting)
 		case app.Type == config.InteractionServer && peer.Type == config.InteractionProxy && d.ReachesNode(peer, app.Name):
 			p.Allow(peer.Name, auth.RoleInteractionProxy)
+		case app.Type == config.StatServer && peer.Type == config.WebAPI && connected:
+			p.Allow(peer.Name, auth.RoleStatClient)
+		case app.Type == config.StatServer && peer.Type == config.StatServer &&
+			(d.StatPrimary(app) == peer || d.StatBackup(app) == peer):
+			p.Allow(peer.Name, auth.RoleStatPeer)
 		}
 	}
 	for name, c := range app.Clients {

@@ -60,6 +60,11 @@ type Application struct {
 	Backup string
 	// TLS is the tls key; nil serves and dials in plain text.
 	TLS *TLSFiles
+	// Disabled is disabled (chat servers only), default false: the
+	// administrator's way, in the file, to make a chat server take no new
+	// chats while it serves its current ones (the seed's disabling of the
+	// application in the configuration), applied on SIGHUP.
+	Disabled bool
 	// AdminListen is admin-listen: host:port of a second, plain listener
 	// serving /healthz, /metrics and the role's read-only figures without
 	// credentials, for a monitoring network the administrator trusts.
@@ -82,6 +87,9 @@ type Application struct {
 	Proxy *ProxyOptions
 	// Cluster is non-nil exactly for application-cluster entries.
 	Cluster *ClusterOptions
+	// Stat is non-nil exactly for stat-server applications, with defaults
+	// applied and validated.
+	Stat *StatServerOptions
 }
 
 // fileDoc is the file as written; yaml's KnownFields makes any other key an
@@ -109,6 +117,7 @@ type fileApp struct {
 	TLS         *fileTLS                        `yaml:"tls"`
 	AdminListen string                          `yaml:"admin-listen"`
 	Backup      string                          `yaml:"backup"`
+	Disabled    bool                            `yaml:"disabled"`
 }
 
 // Load reads and parses the deployment file at path.

@@ -34,7 +34,7 @@ func TestParseDeployFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := d.Names(); !slices.Equal(got, []string{"chat-1", "chat-2", "gms-1", "ixn-1"}) {
+			if got := d.Names(); !slices.Equal(got, []string{"chat-1", "chat-2", "gms-1", "ixn-1", "stat-1", "stat-2"}) {
 				t.Errorf("Names() = %v", got)
 			}
 		})
@@ -70,9 +70,12 @@ func TestEmbeddedDeployments(t *testing.T) {
 		if d.Applications["chat-1"].Listen != "127.0.0.1:7021" || d.Applications["chat-2"].Listen != "127.0.0.1:7022" {
 			t.Error("chat servers are not on 7021 and 7022")
 		}
+		if p := d.StatPrimary(d.Applications["stat-2"]); p == nil || p.Name != "stat-1" {
+			t.Errorf("stat-2 is not the backup of stat-1: %v", p)
+		}
 		web := d.Applications["gms-1"]
 		if q, ok := web.Web.Queue("customer-support"); web.Listen != "127.0.0.1:8080" || !ok || q != "default" ||
-			!slices.Equal(web.Connections, []string{"chat-1", "chat-2", "ixn-1"}) {
+			!slices.Equal(web.Connections, []string{"chat-1", "chat-2", "ixn-1", "stat-1", "stat-2"}) {
 			t.Errorf("gms-1 = %+v %+v", web, web.Web)
 		}
 	}
@@ -183,9 +186,9 @@ func TestParseErrors(t *testing.T) {
 		{"chat connection to a web-api", db + "applications: {w: {type: web-api, listen: ':1'}, chat-1: {" + chat + ", connections: [w]}}",
 			"chat-1", "connections", "a chat-server connects to interaction servers or proxies only (this is a web-api)"},
 		{"unknown section", db + "applications: {chat-1: {" + chat + ", options: {setings: {}}}}",
-			"chat-1", "", "unknown section for chat-server (want client-file-transfer, client:<name>, inactivity-control, log, settings)"},
+			"chat-1", "", "unknown section for chat-server (want client-file-transfer, client:<name>, inactivity-control, limits, log, settings)"},
 		{"chat section on web-api", db + "applications: {w: {type: web-api, listen: ':1', options: {inactivity-control: {}}}}",
-			"w", "", "unknown section for web-api (want cometd, endpoints, log, push, settings)"},
+			"w", "", "unknown section for web-api (want cometd, endpoints, limits, log, push, settings)"},
 		{"unknown option", db + "applications: {chat-1: {" + chat + ", options: {settings: {transcript-autosave: 1}}}}",
 			"chat-1", "transcript-autosave", "unknown option"},
 		{"list value", db + "applications: {chat-1: {" + chat + ", options: {log: {verbose: [a]}}}}",
@@ -252,5 +255,27 @@ func TestAdminListenChecks(t *testing.T) {
 		case c.want != "" && (err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(c.want, "[] "))):
 			t.Errorf("admin-listen %s: error %v, want one containing %q", c.admin, err, c.want)
 		}
+	}
+}
+
+// TestDisabledKey: a chat server may be disabled in the file; no other
+// application type may.
+func TestDisabledKey(t *testing.T) {
+	doc := `databases: {main: {driver: sqlite, dsn: x.db}}
+applications:
+  chat-1: {type: chat-server, listen: "127.0.0.1:7021", database: main, disabled: true}
+  chat-2: {type: chat-server, listen: "127.0.0.1:7022", database: main}
+`
+	d, err := config.Parse("x.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Applications["chat-1"].Disabled || d.Applications["chat-2"].Disabled {
+		t.Errorf("disabled: chat-1 %t, chat-2 %t", d.Applications["chat-1"].Disabled, d.Applications["chat-2"].Disabled)
+	}
+	_, err = config.Parse("x.yaml", []byte("applications:\n  gms-1: {type: web-api, listen: \"127.0.0.1:7023\", disabled: true}\n"))
+	want := `x.yaml: application "gms-1": disabled = true: only a chat-server may be disabled`
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
 	}
 }

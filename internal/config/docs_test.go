@@ -22,20 +22,26 @@ func TestWebAPIOptionsDocumented(t *testing.T) {
 		if name == "log" || name == "endpoints" {
 			continue
 		}
-		heading := "### `[" + name + "]` (web-api)"
-		i := strings.Index(doc, heading)
-		if i < 0 {
-			t.Errorf("docs/options.md has no %s", heading)
-			continue
-		}
-		table := doc[i+len(heading):]
-		if j := strings.Index(table, "\n### "); j >= 0 {
-			table = table[:j]
-		}
-		for _, opt := range slices.Sorted(maps.Keys(sec)) {
-			if !strings.Contains(table, "| `"+opt+"` |") {
-				t.Errorf("docs/options.md %s has no row for %s", heading, opt)
-			}
+		documented(t, doc, "### `["+name+"]` (web-api)", sec)
+	}
+}
+
+// documented checks that the table under heading in doc has a row for
+// every option of sec.
+func documented(t *testing.T, doc, heading string, sec section) {
+	t.Helper()
+	i := strings.Index(doc, heading)
+	if i < 0 {
+		t.Errorf("docs/options.md has no %s", heading)
+		return
+	}
+	table := doc[i+len(heading):]
+	if j := strings.Index(table, "\n### "); j >= 0 {
+		table = table[:j]
+	}
+	for _, opt := range slices.Sorted(maps.Keys(sec)) {
+		if !strings.Contains(table, "| `"+opt+"` |") {
+			t.Errorf("docs/options.md %s has no row for %s", heading, opt)
 		}
 	}
 }
@@ -48,20 +54,21 @@ func TestInteractionServerSettingsDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(b)
-	heading := "### `[settings]` (interaction-server)"
-	i := strings.Index(doc, heading)
-	if i < 0 {
-		t.Fatalf("docs/options.md has no %s", heading)
-	}
-	table := doc[i+len(heading):]
-	if j := strings.Index(table, "\n### "); j >= 0 {
-		table = table[:j]
-	}
 	opts := DefaultInteractionServerOptions()
-	for _, opt := range slices.Sorted(maps.Keys(opts.Settings.section())) {
-		if !strings.Contains(table, "| `"+opt+"` |") {
-			t.Errorf("docs/options.md %s has no row for %s", heading, opt)
-		}
+	documented(t, doc, "### `[settings]` (interaction-server)", opts.Settings.section())
+}
+
+// TestStatServerOptionsDocumented holds docs/options.md and the stat
+// server's [statserver] and [ha] together: every option has a row.
+func TestStatServerOptionsDocumented(t *testing.T) {
+	b, err := os.ReadFile("../../docs/options.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	opts := DefaultStatServerOptions()
+	for name, sec := range map[string]section{"statserver": opts.Settings.section(), "ha": opts.HA.section()} {
+		documented(t, doc, "### `["+name+"]` (stat-server)", sec)
 	}
 }
 

@@ -16,6 +16,7 @@ type ChatServerOptions struct {
 	Settings           Settings           // [settings]
 	InactivityControl  InactivityControl  // [inactivity-control]
 	ClientFileTransfer ClientFileTransfer // [client-file-transfer]
+	Limits             ChatLimits         // [limits]
 }
 
 // Settings is the [settings] section of a chat server. Durations are whole
@@ -95,6 +96,15 @@ type Settings struct {
 	// option), 1-3600 s, default 3 s: how long the backup of a warm-standby
 	// pair finds its primary unreachable before it takes over (docs/ha.md).
 	BackupTakeoverTimeout time.Duration
+	// OrphanSweepInterval is orphan-sweep-interval (parley's own option),
+	// 1-86400 s, default 30 s: how often the chat server looks for orphans,
+	// sessions in the store whose owner does not hold them.
+	OrphanSweepInterval time.Duration
+	// OrphanTimeout is orphan-timeout (parley's own option), 0-1728000 s,
+	// default 0: an orphan whose last stored event is this old is finalised
+	// without being restored (the role of Cassandra's time-to-live); 0
+	// restores every orphan with a party left, and its timers end it.
+	OrphanTimeout time.Duration
 }
 
 // InactivityControl is the [inactivity-control] section of a chat server.
@@ -207,6 +217,7 @@ func DefaultChatServerOptions() ChatServerOptions {
 			MaxMessageSize:           65536,
 			ADDPTimeout:              10 * time.Second,
 			BackupTakeoverTimeout:    3 * time.Second,
+			OrphanSweepInterval:      30 * time.Second,
 		},
 		InactivityControl: InactivityControl{
 			IncludeNotices: "major",
@@ -225,6 +236,7 @@ func DefaultChatServerOptions() ChatServerOptions {
 			DeleteFile:         true,
 			UploadNeedAgent:    true,
 		},
+		Limits: defaultChatLimits(),
 	}
 }
 
@@ -241,7 +253,7 @@ func (o ChatServerOptions) Validate() error {
 }
 
 func (o ChatServerOptions) validate() []*Error {
-	return slices.Concat(o.Settings.validate(), o.InactivityControl.validate(), o.ClientFileTransfer.validate())
+	return slices.Concat(o.Settings.validate(), o.InactivityControl.validate(), o.ClientFileTransfer.validate(), o.Limits.validate())
 }
 
 func (s Settings) validate() []*Error {
@@ -265,6 +277,8 @@ func (s Settings) validate() []*Error {
 		intIn("max-message-size", s.MaxMessageSize, 1024, 16777216),
 		secondsIn("addp-timeout", s.ADDPTimeout, 0, 3600),
 		secondsIn("backup-takeover-timeout", s.BackupTakeoverTimeout, 1, 3600),
+		secondsIn("orphan-sweep-interval", s.OrphanSweepInterval, 1, 86400),
+		secondsIn("orphan-timeout", s.OrphanTimeout, 0, day20),
 	)
 }
 

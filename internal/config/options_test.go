@@ -139,6 +139,8 @@ func TestOptionChecks(t *testing.T) {
 		{"settings", "limit-for-flex-users", []string{"0", "1000000"}, []string{"-1", "1000001"}, "out of range 0-1000000"},
 		{"settings", "max-message-size", []string{"1024", "16777216"}, []string{"1023", "16777217"}, "out of range 1024-16777216"},
 		{"settings", "addp-timeout", []string{"0", "3600"}, []string{"-1", "3601"}, "out of range 0-3600"},
+		{"settings", "orphan-sweep-interval", []string{"1", "86400"}, []string{"0", "86401"}, "out of range 1-86400"},
+		{"settings", "orphan-timeout", []string{"0", "1728000"}, []string{"-1", "1728001"}, "out of range 0-1728000"},
 		{"inactivity-control", "enabled", []string{"false", "yes"}, []string{"on"}, "not a boolean"},
 		{"inactivity-control", "include-notices", []string{"none", "major2", "typing"}, []string{"Major"}, "want one of"},
 		{"inactivity-control", "timeout-alert", []string{"1", "86400"}, []string{"0", "86401", "~"}, ""},

@@ -39,6 +39,8 @@ func (s *Settings) section() section {
 		"max-message-size":           &s.MaxMessageSize,
 		"addp-timeout":               &s.ADDPTimeout,
 		"backup-takeover-timeout":    &s.BackupTakeoverTimeout,
+		"orphan-sweep-interval":      &s.OrphanSweepInterval,
+		"orphan-timeout":             &s.OrphanTimeout,
 	}
 }
 
@@ -76,12 +78,14 @@ func (a *Application) sections() map[string]section {
 		s["settings"] = a.Chat.Settings.section()
 		s["inactivity-control"] = a.Chat.InactivityControl.section()
 		s["client-file-transfer"] = a.Chat.ClientFileTransfer.section()
+		s["limits"] = a.Chat.Limits.section()
 	}
 	if a.Web != nil {
 		s["settings"] = a.Web.Settings.section()
 		s["endpoints"] = section{} // service names, read by setEndpoints
 		s["cometd"] = a.Web.CometD.section()
 		s["push"] = a.Web.Push.section()
+		s["limits"] = a.Web.Limits.section()
 	}
 	if clientTypes[a.Type] != nil {
 		s["client:<name>"] = nil // read by setOptions with a.clientSection
@@ -91,6 +95,14 @@ func (a *Application) sections() map[string]section {
 	}
 	if a.Cluster != nil {
 		s["cluster-settings"] = a.Cluster.section()
+
+	}
+	if a.Stat != nil {
+		s["statserver"] = a.Stat.Settings.section()
+		s["ha"] = a.Stat.HA.section()
+		for _, named := range []string{"TimeProfiles", "TimeRanges", "agent-group:<name>", "<stat type>"} {
+			s[named] = nil // listed in errors; setOptions reads them with a.Stat.section
+		}
 	}
 	if a.Ixn != nil {
 		s["settings"] = a.Ixn.Settings.section()
@@ -110,6 +122,8 @@ func (a *Application) setOptions(raw map[string]map[string]yaml.Node) []*Error {
 	for _, name := range slices.Sorted(maps.Keys(raw)) {
 		sec, ok := known[name]
 		if named, isNamed := a.Ixn.section(name); isNamed {
+			sec, ok = named, true
+		} else if named, isNamed := a.Stat.section(name, slices.Sorted(maps.Keys(raw[name]))); isNamed {
 			sec, ok = named, true
 		} else if named, isNamed := a.clientSection(name); isNamed {
 			sec, ok = named, true
@@ -157,6 +171,10 @@ func setScalar(field any, n *yaml.Node) *Error {
 	}
 	if p, ok := field.(*string); ok {
 		*p = text
+		return nil
+	}
+	if p, ok := field.(*stringSink); ok {
+		p.m[p.k] = text
 		return nil
 	}
 	if text == "" {

@@ -54,6 +54,7 @@ var clientTypes = map[AppType][]string{
 	ChatServer:        {"bot"},
 	InteractionServer: {"routing", "reporting"},
 	InteractionProxy:  {"routing", "reporting"},
+	StatServer:        {"stat-client"},
 }
 
 type fileTLS struct {

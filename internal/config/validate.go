@@ -57,7 +57,7 @@ func (d *Deployment) addApplications(apps map[string]fileApp) []*Error {
 	backups := map[string]string{}   // backup -> first primary naming it
 	for _, name := range names {
 		a := d.Applications[name]
-		for _, e := range slices.Concat(d.checkConnections(a), d.checkWebConnections(a), d.checkChatConnections(a),
+		for _, e := range slices.Concat(d.checkConnections(a), d.checkWebConnections(a), d.checkChatConnections(a), d.checkStatConnections(a),
 			d.checkClusterConnections(a), checkShared(a, listeners), d.checkSoleIxn(a, ixnOn), d.checkBackup(a, backups)) {
 			e.App = name
 			errs = append(errs, e)
@@ -69,7 +69,7 @@ func (d *Deployment) addApplications(apps map[string]fileApp) []*Error {
 // newApplication builds one application; the errors carry its name.
 func (d *Deployment) newApplication(name string, f fileApp) (*Application, []*Error) {
 	a := &Application{Name: name, Type: AppType(f.Type), Listen: f.Listen, AdminListen: f.AdminListen,
-		Database: f.Database, Connections: f.Connections, Backup: f.Backup, Log: defaultLogOptions()}
+		Database: f.Database, Connections: f.Connections, Backup: f.Backup, Log: defaultLogOptions(), Disabled: f.Disabled}
 	var errs []*Error
 	if !validName.MatchString(name) {
 		errs = append(errs, &Error{Msg: "invalid name (letters, digits, '.', '_', '-')"})
@@ -97,8 +97,15 @@ func (d *Deployment) newApplication(name string, f fileApp) (*Application, []*Er
 	if a.Type == ApplicationCluster {
 		a.Cluster = &ClusterOptions{}
 	}
+	if a.Type == StatServer {
+		opts := DefaultStatServerOptions()
+		a.Stat = &opts
+	}
 	if a.Type != ApplicationCluster || a.Listen != "" { // a cluster is no process: it has no listener
 		errs = append(errs, checkListen(a.Listen)...)
+	}
+	if a.Disabled && a.Type != ChatServer {
+		errs = append(errs, &Error{Option: "disabled", Value: "true", Msg: "only a chat-server may be disabled"})
 	}
 	if a.AdminListen != "" {
 		for _, e := range checkListen(a.AdminListen) {
@@ -138,6 +145,10 @@ func (a *Application) validate() []*Error {
 	}
 	if a.Cluster != nil {
 		errs = append(errs, a.Cluster.validate()...)
+
+	}
+	if a.Stat != nil {
+		errs = append(errs, a.Stat.validate()...)
 	}
 	return append(errs, a.validateClients()...)
 }
@@ -214,6 +225,9 @@ func checkShared(a *Application, listeners map[string]string) []*Error {
 	errs := shareCheck("listen", a.Listen, a.Name, listeners)
 	if a.AdminListen != "" {
 		errs = append(errs, shareCheck("admin-listen", a.AdminListen, a.Name, listeners)...)
+	}
+	if a.Stat != nil && a.Stat.HA.Listen != "" {
+		errs = append(errs, shareCheck("[ha] listen", a.Stat.HA.Listen, a.Name, listeners)...)
 	}
 	return errs
 }

@@ -23,6 +23,7 @@ type WebAPIOptions struct {
 	Settings  WebAPISettings // [settings]
 	CometD    CometDOptions  // [cometd]
 	Push      PushOptions    // [push]
+	Limits    WebAPILimits   // [limits]
 }
 
 // WebAPISettings is the [settings] section of a web API. Durations are whole
@@ -76,6 +77,7 @@ func DefaultWebAPIOptions() WebAPIOptions {
 		},
 		CometD: CometDOptions{Timeout: 30 * time.Second, MaxInterval: 10 * time.Second},
 		Push:   PushOptions{PushEnabled: "comet", CustomHTTPRetries: 3, CustomHTTPQueue: 10000},
+		Limits: defaultWebAPILimits(),
 	}
 }
 
@@ -117,6 +119,7 @@ func (o WebAPIOptions) validate() []*Error {
 		secondsIn("timeout", o.CometD.Timeout, 1, 600),
 		secondsIn("max-interval", o.CometD.MaxInterval, 1, 3600),
 	)...)
+	errs = append(errs, o.Limits.validate()...)
 	return append(errs, o.Push.validate()...)
 }
 
@@ -172,9 +175,10 @@ func (d *Deployment) checkWebConnections(a *Application) []*Error {
 				errs = append(errs, &Error{Option: "connections", Value: c,
 					Msg: "at most two interaction servers (a primary/backup pair)"})
 			}
+		case other.Type == StatServer: // a stat-client of it (a pair: both)
 		default:
 			errs = append(errs, &Error{Option: "connections", Value: c,
-				Msg: fmt.Sprintf("a web-api connects to chat servers, interaction servers and proxies only (this is a %s)", other.Type)})
+				Msg: fmt.Sprintf("a web-api connects to chat servers, interaction servers, proxies and stat servers only (this is a %s)", other.Type)})
 		}
 	}
 	return errs

@@ -84,7 +84,7 @@ func TestWebAPIOptionChecks(t *testing.T) {
 		{"[chat-1]", "{endpoints: {sales: ''}}", "[endpoints] sales", "empty queue"},
 		{"[chat-1]", "{endpoints: {'a/b': q}}", "[endpoints] a/b", "invalid service name"},
 		{"[chat-1]", "{endpoints: {sales: [a]}}", "[endpoints] sales", "want a single value"},
-		{"[chat-1]", "{inactivity-control: {}}", "", "unknown section for web-api (want cometd, endpoints, log, push, settings)"},
+		{"[chat-1]", "{inactivity-control: {}}", "", "unknown section for web-api (want cometd, endpoints, limits, log, push, settings)"},
 		{"[chat-1, ixn-1, ixn-2, ixn-3]", "{}", "connections = ixn-3", "at most two interaction servers (a primary/backup pair)"},
 	}
 	for _, tt := range tests {

@@ -16,9 +16,17 @@ type Credential struct{ agent string }
 // takes. It is slow by design (PBKDF2) and reads only the agents'
 // configuration, fixed at NewEngine, so it is safe to call concurrently with
 // every other method: callers run it outside the lock they hold for the rest.
+//
+// An unknown agent costs the same PBKDF2 as a known one (a decoy hash is
+// verified), so that the time of a refusal does not tell which agents
+// exist.
 func (e *Engine) Authenticate(agent, password string) (Credential, error) {
 	a, ok := e.agents[agent]
-	if !ok || !a.verify(password) {
+	if !ok {
+		e.decoy.verify(password)
+		return Credential{}, fmt.Errorf("%w: %s", ErrLoginFailed, agent)
+	}
+	if !a.verify(password) {
 		return Credential{}, fmt.Errorf("%w: %s", ErrLoginFailed, agent)
 	}
 	return Credential{agent: agent}, nil

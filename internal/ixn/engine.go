@@ -97,6 +97,7 @@ type Engine struct {
 	reminders   map[string]waitingNotice   // by interaction id: its queue's next waiting notice
 	lastEventID int64
 	out         pending
+	decoy       AgentConfig // what Authenticate verifies for an unknown agent (password.go)
 }
 
 // New returns an engine for cfg, or an error naming the bad view, order,
@@ -123,6 +124,7 @@ func New(cfg Config) (*Engine, error) {
 		}
 		e.agents[a.ID] = &Agent{AgentConfig: a}
 	}
+	e.decoy = decoyAgent(cfg.Agents)
 	return e, nil
 }
 

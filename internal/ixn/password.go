@@ -104,3 +104,26 @@ func (a *AgentConfig) verify(password string) bool {
 	}
 	return subtle.ConstantTimeCompare(passwordKey(password, p.salt, p.iterations), p.key) == 1
 }
+
+// decoyAgent is an agent no password opens, whose hash costs the most
+// iterations any of agents has:
+// Authenticate verifies it for an unknown agent, so that an unknown agent
+// takes as long to refuse as a known one.
+func decoyAgent(agents []AgentConfig) AgentConfig {
+	iterations := 0
+	for _, a := range agents {
+		if p, err := parsePasswordHash(a.PasswordHash); err == nil {
+			iterations = max(iterations, p.iterations)
+		}
+	}
+	if iterations == 0 {
+		iterations = MinPasswordIterations // no agent: no agent to tell apart
+	}
+	// A random key, not a hash of anything: no password matches it, and
+	// making it costs no PBKDF2.
+	salt, key := make([]byte, MinPasswordSalt), make([]byte, passwordKeyLen)
+	rand.Read(salt)
+	rand.Read(key)
+	h := strings.Join([]string{passwordScheme, strconv.Itoa(iterations), b64.EncodeToString(salt), b64.EncodeToString(key)}, "$")
+	return AgentConfig{PasswordHash: h}
+}

@@ -21,24 +21,39 @@ import (
 // headers, so idle half-open connections cannot pile up.
 const readHeaderTimeout = 10 * time.Second
 
-// ServeHTTP serves h on ln until ctx is done, then shuts the server down:
-// it stops accepting, lets in-flight requests finish for up to grace, and
-// closes whatever remains. Connections that never sent a request (a client's
-// spare, pre-opened ones) are closed at once: http.Server would count them as
-// busy for five seconds. Hijacked connections (WebSockets) are not tracked
-// by the server: h must end them itself, for instance from its own ctx.
-//
-// ServeHTTP closes ln. It returns nil after a graceful stop, an error wrapping
-// context.DeadlineExceeded when connections had to be closed after grace, and
-// the server's error if serving fails.
+// ServeHTTP serves h on ln under DefaultHTTPLimits; see ServeHTTPLimited.
 func ServeHTTP(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration, log *slog.Logger) error {
+	return ServeHTTPLimited(ctx, ln, h, grace, log, DefaultHTTPLimits())
+}
+
+// ServeHTTPLimited serves h on ln, within lim, until ctx is done, then
+// shuts the server down: it stops accepting, lets in-flight requests finish
+// for up to grace, and closes whatever remains. Connections that never sent
+// a request (a client's spare, pre-opened ones) are closed at once:
+// http.Server would count them as busy for five seconds. Hijacked
+// connections (WebSockets) are not tracked by the server: h must end them
+// itself, for instance from its own ctx.
+//
+// ServeHTTPLimited closes ln. It returns nil after a graceful stop, an error
+// wrapping context.DeadlineExceeded when connections had to be closed after
+// grace, and the server's error if serving fails.
+func ServeHTTPLimited(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration, log *slog.Logger, lim HTTPLimits) error {
+	lim = lim.withDefaults()
 	var fresh freshConns
+	caps := &connCaps{lim: lim}
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: readHeaderTimeout,
+		ReadHeaderTimeout: min(readHeaderTimeout, lim.ReadTimeout),
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		ConnState:         fresh.track,
+		ConnState: func(c net.Conn, st http.ConnState) {
+			if !caps.track(c, st) {
+				c.Close()
+				return
+			}
+			fresh.track(c, st)
+		},
 	}
+	lim.apply(srv)
 	addr := ln.Addr().String()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

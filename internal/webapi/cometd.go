@@ -58,10 +58,14 @@ type cometd struct {
 }
 
 func newCometd(s *Server) *cometd {
-	o := s.cfg.Options.CometD
+	o, l := s.cfg.Options.CometD, s.cfg.Options.Limits
 	allow := func(origin string) bool { return s.browser.Load().allow(origin) }
 	c := &cometd{s: s, bx: bayeux.New(bayeux.Options{Timeout: o.Timeout, MaxInterval: o.MaxInterval,
-		CheckOrigin: allow, Logger: s.log})}
+		CheckOrigin: allow, Logger: s.log,
+		// The chat service only: no channel relays one client's messages to another.
+		Channels:          []string{chatV2Prefix},
+		MaxClientsPerAddr: l.CometDClientsPerAddress, MaxConnectsPerAddr: l.CometDConnectsPerAddress,
+		MaxExtSize: l.CometDMaxExtSize, Refused: s.metrics.refuse})}
 	c.bx.HandleService(chatV2Prefix, c.serve)
 	return c
 }
@@ -205,6 +209,7 @@ func (c *cometd) answer(bc *bayeux.Client, channel, name string, q *request, env
 // requestChat creates a chat, delivers its reply, and subscribes the new
 // client party for pushes.
 func (c *cometd) requestChat(ctx context.Context, bc *bayeux.Client, channel string, q *request) error {
+	q.addr = bc.Addr()
 	env, err := c.s.requestChat(ctx, q)
 	if err != nil {
 		return c.answer(bc, channel, "requestChat", q, nil, err)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/wire"
 )
@@ -79,7 +80,7 @@ type deskOp func(a *agentSession, ctx context.Context, req deskRequest) (any, er
 
 // deskOps are the requests a page may send.
 var deskOps = map[string]deskOp{
-	wire.RequestAgentLogin:        (*agentSession).login,
+	wire.RequestAgentLogin:        (*agentSession).throttledLogin,
 	wire.RequestAgentLogout:       (*agentSession).logout,
 	wire.RequestAgentAvailable:    (*agentSession).ready,
 	wire.RequestAgentNotAvailable: (*agentSession).notReady,
@@ -98,7 +99,8 @@ var deskOps = map[string]deskOp{
 
 // desktops owns the bridge sessions of a web API.
 type desktops struct {
-	s *Server
+	s       *Server
+	backoff *auth.Backoff // logins by page address (desktop_throttle.go)
 
 	mu       sync.Mutex      // guards ctx and stopped
 	ctx      context.Context // the sessions' parent; nil before start
@@ -106,7 +108,7 @@ type desktops struct {
 	sessions sync.WaitGroup // Add only under mu while !stopped
 }
 
-func newDesktops(s *Server) *desktops { return &desktops{s: s} }
+func newDesktops(s *Server) *desktops { return &desktops{s: s, backoff: newDeskBackoff()} }
 
 // start lets sessions run until ctx is done, then waits on wg for them to
 // end: each closes its page, its interaction server and chat server
@@ -163,13 +165,16 @@ func (d *desktops) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.s.log.Debug("desktop not upgraded", "err", err)
 		return
 	}
-	newAgentSession(d, c).run(ctx)
+	a := newAgentSession(d, c)
+	a.addr = service.ClientIP(r)
+	a.run(ctx)
 }
 
 // agentSession is one page's bridge: after the login, the agent's
 // interaction server connection and its chats.
 type agentSession struct {
 	d    *desktops
+	addr string // the page's IP address, for the login backoff
 	page *wire.Conn
 	log  *slog.Logger
 	reqs chan wire.Message // the page's requests, served one at a time in order

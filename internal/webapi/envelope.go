@@ -102,12 +102,12 @@ func asWireError(err error) *wire.Error {
 }
 
 // statusOf is the statusCode of a wire error code: 1 for the conditions
-// that pass (an unreachable or busy server, a timeout, a failed save), 2
-// for the rest.
+// that pass (an unreachable or busy server, a timeout, a failed save, a
+// rate limit), 2 for the rest.
 func statusOf(c wire.Code) int {
 	switch c {
 	case wire.CodeInternal, wire.CodeUnavailable, wire.CodeShuttingDown, wire.CodeTimeout,
-		wire.CodeStaleOwner, wire.CodeStoreFailed, wire.CodeBackup:
+		wire.CodeStaleOwner, wire.CodeStoreFailed, wire.CodeBackup, wire.CodeRateLimited:
 		return statusRetry
 	}
 	return statusFinal

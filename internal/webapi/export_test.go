@@ -33,3 +33,13 @@ func (s *Server) Connected(name string) bool {
 
 // CometClient reports whether the CometD server holds the session id.
 func (s *Server) CometClient(id string) bool { return s.comet.bx.Client(id) != nil }
+
+// InFlightUploads returns how many uploads are streaming to a chat server.
+func (s *Server) InFlightUploads() int64 { return s.uploads.Load() }
+
+// Refused returns how many requests were refused for reason.
+func (s *Server) Refused(reason string) float64 {
+	var m dto.Metric
+	s.metrics.refused.WithLabelValues(reason).Write(&m)
+	return m.GetCounter().GetValue()
+}

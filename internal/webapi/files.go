@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,8 +17,8 @@ import (
 )
 
 // maxUploadBytes bounds an upload's body: the largest upload-max-file-size a
-// chat server allows and the form around it. The chat server applies its
-// own, smaller limits.
+// chat server allows and the form around it. The chat server's own, smaller
+// limit is checked before a byte of the file is read.
 const maxUploadBytes = 1<<30 + 1<<20
 
 // The headers that name the client party of a request to a chat server's
@@ -93,25 +94,35 @@ func (s *Server) fileLimits(ctx context.Context, q *request) (*envelope, error) 
 }
 
 // fileUpload streams the uploaded file to the chat server; the reply's
-// userData carries its file-id.
+// userData carries its file-id. Nothing of the file is read before the chat
+// server has authenticated the party (the limits call) and the declared
+// size fits its upload-max-file-size; then the file goes straight from the
+// client's body to the chat server, never through a spool here, so a
+// client that aborts leaves nothing behind.
 func (s *Server) fileUpload(ctx context.Context, q *request) (*envelope, error) {
+	if q.file == nil {
+		return nil, wire.Errorf(wire.CodeBadRequest, "one multipart file field named file is required, after userId, secureKey and alias")
+	}
 	cs, err := s.fileOwner(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	var files []*multipart.FileHeader
-	if q.r.MultipartForm != nil {
-		files = q.r.MultipartForm.File["file"]
+	maxFile, err := s.uploadMax(ctx, cs, q.ref)
+	if err != nil {
+		return nil, err
 	}
-	if len(files) != 1 {
-		return nil, wire.Errorf(wire.CodeBadRequest, "one multipart file field named file is required")
+	if q.r.ContentLength > maxFile+uploadMargin {
+		s.metrics.refuse(refusedUploadSize)
+		return nil, wire.Errorf(wire.CodeTooLarge, "the file is larger than %d bytes (upload-max-file-size)", maxFile)
 	}
+	s.uploads.Add(1)
+	defer s.uploads.Add(-1)
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		pw.CloseWithError(writeUpload(mw, q, files[0]))
+		pw.CloseWithError(writeUpload(mw, q, io.LimitReader(q.file, maxFile+1)))
 	}()
 	var reply struct {
 		FileID string `json:"fileId"`
@@ -128,22 +139,35 @@ func (s *Server) fileUpload(ctx context.Context, q *request) (*envelope, error) 
 	return &env, nil
 }
 
+// uploadMargin is what an upload body may hold beyond its file: the
+// multipart framing and the fields around it.
+const uploadMargin = maxFormBytes + 4<<10
+
+// uploadMax asks the chat server for the party's limits, which
+// authenticates the party, and returns its upload-max-file-size.
+func (s *Server) uploadMax(ctx context.Context, cs *chatServer, ref partyRef) (int64, error) {
+	var limits map[string]any
+	if err := s.fileCall(ctx, http.MethodGet, ref, fileURL(cs, ref, "/limits"), "", nil, &limits); err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(strings.Trim(fmt.Sprint(limits["upload-max-file-size"]), `"`), 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("webapi: chat server %s gave no upload-max-file-size", cs.name)
+	}
+	return n, nil
+}
+
 // writeUpload writes the upload form for the chat server: the userData
 // fields and the file.
-func writeUpload(mw *multipart.Writer, q *request, fh *multipart.FileHeader) error {
+func writeUpload(mw *multipart.Writer, q *request, file io.Reader) error {
 	for k, v := range q.form.userData {
 		if err := mw.WriteField("userData["+k+"]", v); err != nil {
 			return err
 		}
 	}
-	f, err := fh.Open()
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	part, err := mw.CreateFormFile("file", fh.Filename)
+	part, err := mw.CreateFormFile("file", q.file.FileName())
 	if err == nil {
-		_, err = io.Copy(part, f)
+		_, err = io.Copy(part, file)
 	}
 	if err != nil {
 		return err
@@ -173,6 +197,9 @@ func (s *Server) fileDownload(ctx context.Context, q *request) (*envelope, error
 		}
 	}
 	setDownloadHeaders(h)
+	if dl, ok := ctx.Deadline(); ok { // a download outlives http-write-timeout, as the request does
+		_ = http.NewResponseController(q.w).SetWriteDeadline(dl)
+	}
 	q.w.WriteHeader(http.StatusOK)
 	if _, err := io.Copy(q.w, resp.Body); err != nil {
 		s.log.Debug("file download cut", "session", q.ref.SessionID, "err", err)

@@ -39,9 +39,10 @@ func (s *Server) serveNtf(w http.ResponseWriter, r *http.Request) {
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
 		limit = maxUploadBytes
 	}
-	f, err := readForm(w, r, limit)
+	f, file, err := readForm(w, r, limit)
+	q.file = file
 	name := f.get("operation")
-	if name == "" && r.MultipartForm != nil && len(r.MultipartForm.File["file"]) > 0 {
+	if name == "" && file != nil {
 		name = "fileUpload"
 	}
 	o := s.ntfOperation(name)

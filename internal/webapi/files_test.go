@@ -193,8 +193,8 @@ func TestFileHopHeaders(t *testing.T) {
 
 	mu.Lock()
 	defer mu.Unlock()
-	if len(seen) != 4 {
-		t.Fatalf("%d file requests reached the chat server, want 4 (limits, upload, download, delete)", len(seen))
+	if len(seen) != 5 {
+		t.Fatalf("%d file requests reached the chat server, want 5 (limits, limits before the upload, upload, download, delete)", len(seen))
 	}
 	for _, r := range seen {
 		if strings.Contains(r.URL.String(), c.key) || strings.Contains(r.URL.RawQuery, "secureKey") {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,9 +23,6 @@ const (
 	maxKeyLen = 256
 	// maxIDLen bounds chatId, userId, secureKey and alias.
 	maxIDLen = 128
-	// multipartMemory is how much of a multipart form is kept in memory;
-	// the rest (a file) spills to a temporary file.
-	multipartMemory = 1 << 20
 )
 
 // form is the parameters of one Chat API v2 request.
@@ -52,30 +50,62 @@ func (f form) position(name string) (int, error) {
 }
 
 // readForm reads the request's url-encoded or multipart body, of at most
-// limit bytes, and decodes it.
-func readForm(w http.ResponseWriter, r *http.Request, limit int64) (form, error) {
+// limit bytes, and decodes it. A multipart body's fields other than the
+// file are read into memory, at most maxFormBytes of them; its file part
+// is returned unread, for the caller to stream once the request is checked,
+// and what follows it is not read: an upload's fields come first, as the
+// Genesys widgets send them. Nothing is ever spooled to disk.
+func readForm(w http.ResponseWriter, r *http.Request, limit int64) (form, *multipart.Part, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	var vals url.Values
+	var file *multipart.Part
+	var err error
 	switch ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct {
 	case "multipart/form-data":
-		if err := r.ParseMultipartForm(multipartMemory); err != nil {
-			return form{}, formError(err, limit)
-		}
-		vals = r.MultipartForm.Value
+		vals, file, err = readMultipart(r)
 	case "application/x-www-form-urlencoded":
-		var err error
-		if vals, err = parseURLEncoded(r); err != nil {
-			return form{}, formError(err, limit)
-		}
+		vals, err = parseURLEncoded(r)
 	case "": // ParseForm reads no body without a Content-Type
-		if err := r.ParseForm(); err != nil {
-			return form{}, formError(err, limit)
-		}
+		err = r.ParseForm()
 		vals = r.PostForm
 	default:
-		return form{}, wire.Errorf(wire.CodeBadRequest, "unsupported Content-Type: use application/x-www-form-urlencoded or multipart/form-data")
+		return form{}, nil, wire.Errorf(wire.CodeBadRequest, "unsupported Content-Type: use application/x-www-form-urlencoded or multipart/form-data")
 	}
-	return decodeForm(vals)
+	if err != nil {
+		return form{}, nil, formError(err, limit)
+	}
+	f, err := decodeForm(vals)
+	return f, file, err
+}
+
+// readMultipart reads the fields of a multipart body up to its file part,
+// which it returns unread (nil when there is none).
+func readMultipart(r *http.Request) (url.Values, *multipart.Part, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, nil, err
+	}
+	vals := make(url.Values)
+	budget := int64(maxFormBytes)
+	for {
+		p, err := mr.NextPart()
+		switch {
+		case errors.Is(err, io.EOF):
+			return vals, nil, nil
+		case err != nil:
+			return nil, nil, err
+		case p.FormName() == "file":
+			return vals, p, nil
+		}
+		b, err := io.ReadAll(io.LimitReader(p, budget+1))
+		if budget -= int64(len(b)); err == nil && budget < 0 {
+			err = &http.MaxBytesError{Limit: maxFormBytes}
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		vals.Add(p.FormName(), string(b))
+	}
 }
 
 // parseURLEncoded reads an url-encoded body as r.ParseForm does, less
@@ -94,8 +124,8 @@ func parseURLEncoded(r *http.Request) (url.Values, error) {
 }
 
 func formError(err error, limit int64) *wire.Error {
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return wire.Errorf(wire.CodeTooLarge, "request body larger than %d bytes", limit)
+	if mb, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return wire.Errorf(wire.CodeTooLarge, "request body (or the fields of an upload) larger than %d bytes", min(mb.Limit, limit))
 	}
 	return wire.Errorf(wire.CodeBadRequest, "malformed form")
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/transcript"
 )
 
@@ -215,4 +216,23 @@ func TestCustomNoticeWithoutMessage(t *testing.T) {
 	}
 	b.waitMessage("the notice", func(m transcript.APIMessage) bool { return m.Type == transcript.CustomNotice })
 	a.waitFor("the REST notice", func(m transcript.APIMessage) bool { return m.Type == transcript.CustomNotice })
+}
+
+// With transcript-auto-save = 2 the customer is told of each save too, as
+// docs/options.md promises: a REST client's refresh carries the `save`
+// notice after its message (issue 19, item 7). It is never stored.
+func TestAutoSave2NotifiesRESTCustomer(t *testing.T) {
+	cs := startChat(t, "chat-1", func(o *config.ChatServerOptions) { o.Settings.TranscriptAutoSave = 2 })
+	w := startWeb(t, nil, cs)
+	c := w.requestChat(nil)
+	c.must("send", "message", "saved?")
+	saves := func() (n int) {
+		for _, m := range c.must("refresh", "transcriptPosition", "1").Messages {
+			if m.Type == transcript.Notice && m.Text == "save" {
+				n++
+			}
+		}
+		return n
+	}
+	eventually(t, "a save notice in the customer's refresh", func() bool { return saves() > 0 })
 }

@@ -120,6 +120,7 @@ func startWeb(t testing.TB, edit func(*config.WebAPIOptions), chats ...chatServe
 func startSecureWeb(t testing.TB, sec *secure, edit func(*config.WebAPIOptions), chats ...chatServer) *web {
 	t.Helper()
 	opts := config.DefaultWebAPIOptions()
+	opts.Limits.NewChatsPerAddress = 0 // tests request many chats from 127.0.0.1; a test of the limit sets it
 	if edit != nil {
 		edit(&opts)
 	}
@@ -256,6 +257,7 @@ type agent struct {
 	key       string // the party's secure key, for a rejoin
 	mu        sync.Mutex
 	seen      []transcript.APIMessage
+	seenAt    []time.Time // when each of seen was pushed
 }
 
 // joinAgent joins an agent to the chat on the chat server at addr.
@@ -298,9 +300,7 @@ func joinAgentTo(t testing.TB, cs chatServer, sessionID string) *agent {
 	}
 	a.request(wire.RequestJoin, join, &st)
 	a.userID, a.key = st.UserID, st.SecureKey
-	a.mu.Lock()
-	a.seen = append(a.seen, st.Messages...)
-	a.mu.Unlock()
+	a.add(st.Messages)
 	return a
 }
 
@@ -308,9 +308,18 @@ func joinAgentTo(t testing.TB, cs chatServer, sessionID string) *agent {
 func (a *agent) record(_ context.Context, _ *wire.Conn, m wire.Message) {
 	var st struct{ Messages []transcript.APIMessage }
 	if m.Name == wire.EventSessionInfo && json.Unmarshal(m.Body, &st) == nil {
-		a.mu.Lock()
-		a.seen = append(a.seen, st.Messages...)
-		a.mu.Unlock()
+		a.add(st.Messages)
+	}
+}
+
+// add records msgs as pushed now.
+func (a *agent) add(msgs []transcript.APIMessage) {
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.seen = append(a.seen, msgs...)
+	for range msgs {
+		a.seenAt = append(a.seenAt, now)
 	}
 }
 

@@ -2,11 +2,13 @@ package webapi
 
 import (
 	"context"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/transcript"
 	"github.com/parley-chat/parley/internal/wire"
 )
@@ -24,9 +26,11 @@ type request struct {
 	service string
 	queue   string
 	form    form
-	ref     partyRef // every call but request chat
-	alias   string   // every call but request chat
-	moved   bool     // the chat was restored on (or found at) another chat server: alias changed
+	file    *multipart.Part // an upload's file, unread; nil for other requests
+	addr    string          // the client's IP address
+	ref     partyRef        // every call but request chat
+	alias   string          // every call but request chat
+	moved   bool            // the chat was restored on (or found at) another chat server: alias changed
 }
 
 // handlerFunc serves one operation. A nil envelope with a nil error means
@@ -105,7 +109,7 @@ func (s *Server) serve(o op, party bool) http.HandlerFunc {
 		if !s.posted(w, r, o.name) {
 			return
 		}
-		q := &request{w: w, r: r, service: r.PathValue("serviceName")}
+		q := &request{w: w, r: r, service: r.PathValue("serviceName"), addr: service.ClientIP(r)}
 		s.answer(q, o, func(ctx context.Context) (*envelope, error) { return s.run(ctx, q, o, party) })
 	}
 }
@@ -135,6 +139,11 @@ func (s *Server) answer(q *request, o op, h func(context.Context) (*envelope, er
 	switch {
 	case err != nil:
 		s.log.Debug("chat api request failed", "operation", o.name, "err", err)
+		if q.file != nil {
+			// The rest of a refused upload is not worth reading: the
+			// server would otherwise drain it before answering.
+			q.w.Header().Set("Connection", "close")
+		}
 		e := errorEnvelope(err)
 		if q.moved {
 			e.Alias = q.alias // the chat moved: the client's retry goes there
@@ -150,11 +159,11 @@ func (s *Server) answer(q *request, o op, h func(context.Context) (*envelope, er
 
 // run reads and checks the request, then runs the operation.
 func (s *Server) run(ctx context.Context, q *request, o op, party bool) (*envelope, error) {
-	f, err := readForm(q.w, q.r, o.limit)
+	f, file, err := readForm(q.w, q.r, o.limit)
 	if err != nil {
 		return nil, err
 	}
-	q.form = f
+	q.form, q.file = f, file
 	r := q.r
 	var ok bool
 	if q.queue, ok = s.cfg.Options.Queue(q.service); !ok {
@@ -183,6 +192,9 @@ func (s *Server) requestChat(ctx context.Context, q *request) (*envelope, error)
 		TimeZoneOffset: timeZoneOffset(f.userData)}
 	if body.Nickname == "" && (body.FirstName == "" || body.LastName == "") {
 		return nil, wire.Errorf(wire.CodeBadRequest, "nickname, or firstName and lastName, required")
+	}
+	if err := s.checkNewChat(ctx, q); err != nil {
+		return nil, err
 	}
 	dev, err := s.pushOf(f.userData)
 	if err != nil {

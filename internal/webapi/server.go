@@ -40,6 +40,9 @@ type Config struct {
 	// pair (the one that registers the agent is used). Empty means agents
 	// cannot log in.
 	IxnServers []service.Endpoint
+	// StatServers are the stat servers it is a client of, the primary of
+	// a pair first: /wallboard/ leads to the first one's wallboard.
+	StatServers []service.Endpoint
 	// Trust proves the web API to the servers it dials and guards its
 	// /metrics; nil dials in plain text without proof (tests in one
 	// process only).
@@ -64,6 +67,8 @@ type Server struct {
 	// registry holds every metric, for /metrics on both listeners.
 	registry *prometheus.Registry
 	browser  atomic.Pointer[browser] // nil until the public URL is known
+	uploads  atomic.Int64            // uploads streaming to a chat server
+	chatRate chatRate                // new-chats-per-address
 	serving  atomic.Bool
 	stopped  atomic.Bool // the listener is shutting down: /healthz fails
 }
@@ -81,7 +86,8 @@ func New(cfg Config) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	reg := service.NewRegistry()
-	s := &Server{cfg: cfg, log: log, targets: newTargets(), metrics: newMetrics(reg), registry: reg}
+	s := &Server{cfg: cfg, log: log, targets: newTargets(), metrics: newMetrics(reg), registry: reg,
+		chatRate: chatRate{perMinute: cfg.Options.Limits.NewChatsPerAddress}}
 	if err := s.setPublicURL(cfg.Options.Settings.PublicURL, cfg.Listen); err != nil {
 		return nil, err
 	}
@@ -97,6 +103,7 @@ func New(cfg Config) (*Server, error) {
 	s.desk = newDesktops(s)
 	s.handle(desktopPath, s.desk)
 	s.handle("/desktop/", s.pages(web.Desktop("/desktop/"), func(b *browser) string { return b.desktop }, "DENY"))
+	s.handle("GET /wallboard/", s.wallboard())
 	return s, nil
 }
 
@@ -178,7 +185,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.desk.start(ctx, &wg) // agent desktops' sessions, as CometD's, end with ctx
 	stopHealth := context.AfterFunc(ctx, func() { s.stopped.Store(true) })
 	defer stopHealth()
-	err := service.ServeHTTP(ctx, ln, s.Handler(), shutdownGrace, s.log)
+	err := service.ServeHTTPLimited(ctx, ln, s.Handler(), shutdownGrace, s.log, s.httpLimits())
 	stop()
 	wg.Wait()
 	s.pool.stop()
@@ -189,6 +196,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 type metrics struct {
 	requests *prometheus.CounterVec // by operation and statusCode
 	refresh  *prometheus.CounterVec // by source: cache or chat-server
+	refused  *prometheus.CounterVec // by reason (limits.go)
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -201,5 +209,6 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		}, []string{"source"}),
 	}
 	reg.MustRegister(m.requests, m.refresh)
+	m.refused = newRefused(reg)
 	return m
 }

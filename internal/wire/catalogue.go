@@ -136,6 +136,30 @@ const (
 	EventInteractionsFound = "EventInteractionsFound"
 )
 
+// Stat Server message names (public-api-notes §6.2), with parley's ids from
+// 400: the client protocol, and the replication between the two of a hot
+// standby pair.
+const (
+	RequestOpenStatistic   = "RequestOpenStatistic"
+	RequestOpenStatisticEx = "RequestOpenStatisticEx"
+	RequestCloseStatistic  = "RequestCloseStatistic"
+	RequestGetStatistic    = "RequestGetStatistic"
+	EventStatisticOpened   = "EventStatisticOpened"
+	EventStatisticClosed   = "EventStatisticClosed"
+	EventInfo              = "EventInfo"
+	EventStatInvalid       = "EventStatInvalid"
+	EventStatValid         = "EventStatValid"
+	// RequestHASession opens or restores the replication session of a
+	// stat server pair; EventHASession answers it.
+	RequestHASession = "RequestHASession"
+	EventHASession   = "EventHASession"
+	// RequestHAChunk carries statistics and their historical aggregates to
+	// the peer; RequestHAClosed the statistics closed. The peer answers
+	// EventAck once it has taken them in.
+	RequestHAChunk  = "RequestHAChunk"
+	RequestHAClosed = "RequestHAClosed"
+)
+
 // The External Services Protocol (ESP, public-api-notes §5.2): a workflow's
 // request to a server that performs a service, relayed by the interaction
 // server, and its answer. A fault is answered with EventError and its code
@@ -275,6 +299,19 @@ var catalogue = map[string]int{
 	EventAuthenticated:                      322,
 	RequestFindInteractions:                 323,
 	EventInteractionsFound:                  324,
+	RequestOpenStatistic:                    400,
+	RequestOpenStatisticEx:                  401,
+	RequestCloseStatistic:                   402,
+	RequestGetStatistic:                     403,
+	EventStatisticOpened:                    404,
+	EventStatisticClosed:                    405,
+	EventInfo:                               406,
+	EventStatInvalid:                        407,
+	EventStatValid:                          408,
+	RequestHASession:                        409,
+	EventHASession:                          410,
+	RequestHAChunk:                          411,
+	RequestHAClosed:                         412,
 }
 
 // Known reports whether name is in the message catalogue.

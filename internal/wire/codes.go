@@ -47,6 +47,9 @@ const (
 	// serves nothing while its primary lives; the request had no effect.
 	// The web API sends the chat to the pair's primary (docs/ha.md).
 	CodeBackup Code = 112
+	// CodeRateLimited: too many requests of this client; retry later. The
+	// text names the limit.
+	CodeRateLimited Code = 113
 
 	// CodeNoSuchSession: no chat session has this id.
 	CodeNoSuchSession Code = 8200
@@ -126,6 +129,24 @@ const (
 	// CodeAlreadyLoggedIn: the agent is logged in on another connection and
 	// allow-multiple-agent-connections is false.
 	CodeAlreadyLoggedIn Code = 2113
+
+	// CodeNoSuchObject: the statistic's object is not configured, or its
+	// stat type does not apply to objects of its type.
+	CodeNoSuchObject Code = 2300
+	// CodeNoSuchStatType: the stat type, time profile or time range is not
+	// configured.
+	CodeNoSuchStatType Code = 2301
+	// CodeInvalidStatistic: a malformed mask, time profile, time range or
+	// notification in the request.
+	CodeInvalidStatistic Code = 2302
+	// CodeNoSuchStatistic: the client has no statistic open under this
+	// reference id.
+	CodeNoSuchStatistic Code = 2303
+	// CodeTooManyStatistics: max-statistics are open.
+	CodeTooManyStatistics Code = 2304
+	// CodeDuplicateReference: the client already has a statistic open
+	// under this reference id.
+	CodeDuplicateReference Code = 2305
 )
 
 // codeTexts holds the default text of every code.
@@ -143,6 +164,7 @@ var codeTexts = map[Code]string{
 	CodeAuthFailed:       "authentication failed",
 	CodeRoleRefused:      "not admitted in this role",
 	CodeBackup:           "backup: the primary chat server serves",
+	CodeRateLimited:      "too many requests",
 	CodeNoSuchSession:    "no such session",
 	CodeNoSuchUser:       "no such user in the session",
 	CodeSessionClosed:    "session closed",
@@ -176,6 +198,13 @@ var codeTexts = map[Code]string{
 	CodeAgentUnavailable:     "agent unavailable",
 	CodeNotRegistered:        "client not registered",
 	CodeAlreadyLoggedIn:      "agent already logged in",
+
+	CodeNoSuchObject:       "no such object",
+	CodeNoSuchStatType:     "no such statistic definition",
+	CodeInvalidStatistic:   "invalid statistic definition",
+	CodeNoSuchStatistic:    "no such statistic",
+	CodeTooManyStatistics:  "too many statistics",
+	CodeDuplicateReference: "reference id already in use",
 }
 
 // Text returns the default text of c, or "error <n>" for a code outside the

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -102,7 +103,8 @@ type Conn struct {
 	closing chan struct{} // closed on a graceful close: drain, then close
 	wake    chan struct{} // capacity 1: the queue has messages
 
-	nextRef atomic.Uint64
+	nextRef     atomic.Uint64
+	peerVersion int // the peer's Version, set before the connection is shared
 
 	mu         sync.Mutex // guards the fields below
 	queue      [][]byte   // encoded messages waiting for the writer
@@ -117,29 +119,34 @@ type Conn struct {
 
 // Accept upgrades an HTTP request to a connection (server side).
 func Accept(w http.ResponseWriter, r *http.Request, opts Options) (*Conn, error) {
+	w.Header().Set(VersionHeader, strconv.Itoa(Version))
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: opts.OriginPatterns})
 	if err != nil {
 		return nil, fmt.Errorf("wire: accept: %w", err)
 	}
-	return newConn(ws, opts), nil
+	c := newConn(ws, opts)
+	c.peerVersion = headerVersion(r.Header)
+	return c, nil
 }
 
 // Dial opens a connection to a ws:// or wss:// url (client side).
 func Dial(ctx context.Context, url string, opts Options) (*Conn, error) {
-	var dopts *websocket.DialOptions
+	dopts := &websocket.DialOptions{HTTPHeader: http.Header{VersionHeader: {strconv.Itoa(Version)}}}
 	if opts.TLS != nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		// A WebSocket upgrade is HTTP/1.1; the configuration is cloned
 		// because a transport writes into its own (callers share theirs).
 		tr.ForceAttemptHTTP2 = false
 		tr.TLSClientConfig = opts.TLS.Clone()
-		dopts = &websocket.DialOptions{HTTPClient: &http.Client{Transport: tr}}
+		dopts.HTTPClient = &http.Client{Transport: tr}
 	}
-	ws, _, err := websocket.Dial(ctx, url, dopts)
+	ws, resp, err := websocket.Dial(ctx, url, dopts)
 	if err != nil {
 		return nil, fmt.Errorf("wire: dial %s: %w", url, err)
 	}
-	return newConn(ws, opts), nil
+	c := newConn(ws, opts)
+	c.peerVersion = headerVersion(resp.Header)
+	return c, nil
 }
 
 func newConn(ws *websocket.Conn, opts Options) *Conn {

@@ -167,6 +167,9 @@ function showMessage(m) {
     case "FileUploaded": fileLine(m); break;
     case "FileDeleted": system(`${who(m)} deleted a file`, false, m.utcTime); break;
     case "Notice": case "IdleAlert": case "IdleClose": case "CustomNotice":
+      // transcript-auto-save = 2: "save" after each save says nothing worth a line; "ucs-save-fail" does.
+      if (m.type === "Notice" && m.text === "save") break;
+      if (m.type === "Notice" && m.text === "ucs-save-fail") { system("The chat could not be saved just now; it is being retried.", true, m.utcTime); break; }
       if (m.text && m.text !== "file-client-cfg-get") system(m.text, m.type !== "CustomNotice", m.utcTime);
       break;
   }

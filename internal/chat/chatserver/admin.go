@@ -53,6 +53,9 @@ func adminBody(r *http.Request) error {
 // it before a restart. A flag that cannot be read fails the start: the
 // server would otherwise take chats an operator meant to keep away.
 func (s *Server) loadDisabled(ctx context.Context) error {
+	if s.fileDisabled.Load() {
+		s.logAvailability(true, "the deployment file (disabled: true)")
+	}
 	if s.cfg.Availability == nil {
 		return nil
 	}
@@ -87,7 +90,8 @@ func (s *Server) setDisabled(w http.ResponseWriter, r *http.Request, disabled bo
 			return
 		}
 	}
-	s.disabled.Store(disabled)
-	s.log.Info("chat server availability changed", "disabled", disabled)
+	if s.disabled.Swap(disabled) != disabled {
+		s.logAvailability(disabled, "an operator (POST /admin/disable or /admin/enable)")
+	}
 	s.serveStatus(w, nil)
 }

@@ -94,8 +94,8 @@ func (s *Server) dropStored(ctx context.Context, e *entry) error {
 	return nil
 }
 
-// announce tells the agents of a save or a save failure when
-// transcript-auto-save = 2.
+// announce tells every party, the customer included, of a save or a save
+// failure when transcript-auto-save = 2.
 func (s *Server) announce(e *entry, notice string) {
 	if s.cfg.Options.Settings.TranscriptAutoSave == 2 && e.sess != nil {
 		s.deliver(e, e.sess.Announce(s.now(), notice).Events)
@@ -277,6 +277,7 @@ func (s *Server) cleanUp(ctx context.Context, e *entry, first bool) {
 			return
 		}
 	}
+	s.event(evSessionDeleted, e.id, e.id, s.kpi.current.Load())
 	s.lingerThenForget(e)
 }
 
@@ -390,6 +391,10 @@ func wireError(err error) error {
 		code = wire.CodeNotAllowed
 	case errors.Is(err, chat.ErrInvalid):
 		code = wire.CodeBadRequest
+	case errors.Is(err, chat.ErrTooLong), errors.Is(err, chat.ErrTranscriptFull):
+		code = wire.CodeTooLarge
+	case errors.Is(err, chat.ErrTooFast):
+		code = wire.CodeRateLimited
 	default:
 		return err
 	}

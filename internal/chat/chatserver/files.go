@@ -103,6 +103,15 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 		writeFileError(w, tooLarge(maxFile))
 		return
 	}
+	// The party and the session's limits are checked before a byte of
+	// the body is read: a stranger's upload costs nothing.
+	if _, err := s.fileRequest(r, headerRef(r), func(ctx context.Context, e *entry, _ transcript.Party) (any, error) {
+		return nil, s.checkUpload(ctx, e, 0)
+	}); err != nil {
+		w.Header().Set("Connection", "close") // not worth draining the body
+		writeFileError(w, err)
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFile+uploadMargin)
 	up, err := readUpload(r, maxFile)
 	if err == nil && !typeAllowed(ft.FileTypes(), up.name) {
@@ -137,6 +146,7 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff") // the content came from a client: never render it as another type
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	h.Set("Cache-Control", "no-store")
+	extendWrite(w)
 	w.WriteHeader(http.StatusOK)
 	w.Write(c.data)
 }

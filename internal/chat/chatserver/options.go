@@ -46,6 +46,7 @@ func (s *Server) Reconfigure(o config.ChatServerOptions) ([]string, error) {
 	next := s.cfg.Options // the start-up values of what needs a restart
 	next.InactivityControl = o.InactivityControl
 	next.ClientFileTransfer = o.ClientFileTransfer
+	next.Limits = o.Limits
 	setLive(&next.Settings, o.Settings)
 	lo, err := newLiveOptions(next)
 	if err != nil {
@@ -77,6 +78,8 @@ func setLive(dst *config.Settings, src config.Settings) {
 	dst.LimitForFlexUsers = src.LimitForFlexUsers
 	dst.FlexPushOnJoin = src.FlexPushOnJoin                 // read at each new chat's push subscription
 	dst.SessionRestorePushSend = src.SessionRestorePushSend // read at each restoration
+	dst.OrphanSweepInterval = src.OrphanSweepInterval       // read after each sweep
+	dst.OrphanTimeout = src.OrphanTimeout                   // read at each adoption
 }
 
 // restartOnly names the [settings] options that differ between the running

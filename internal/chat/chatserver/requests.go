@@ -187,6 +187,7 @@ func (s *Server) authenticate(ctx context.Context, p *peer, e *entry, ref partyR
 // requester asked for them (position > 0).
 func (s *Server) apply(ctx context.Context, e *entry, who transcript.Party, st chat.Step, err error, position int) (status, error) {
 	if err != nil {
+		s.countRefusal(err)
 		return status{}, wireError(err)
 	}
 	if err := s.commit(ctx, e, st); err != nil {
@@ -241,7 +242,8 @@ func (s *Server) login(p *peer, m wire.Message) {
 		return
 	}
 	if st := s.Status(); !st.Accepting {
-		s.reject(p, m, wire.Errorf(wire.CodeUnavailable, "the chat server takes no new chats (disabled or at limit-for-sessions %d)", st.LimitForSessions))
+		s.reject(p, m, wire.Errorf(wire.CodeUnavailable, "the chat server takes no new chats (disabled, or at limit-for-sessions %d or limit-for-flex-users %d)",
+			st.LimitForSessions, st.LimitForFlexUsers))
 		return
 	}
 	e := &entry{id: newSessionID(s.now()), push: make(map[string]*peer)}

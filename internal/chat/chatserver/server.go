@@ -60,7 +60,11 @@ type Config struct {
 	// each change. Nil keeps the flag in memory only, and a restart enables
 	// the server again.
 	Availability chat.AvailabilityStore
-	Logger       *slog.Logger
+	// Disabled is the deployment file's disabled key at start: the server
+	// takes no new chats while it or the operator's flag is set (see
+	// SetDeploymentDisabled).
+	Disabled bool
+	Logger   *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Peers are the deployment's chat servers by name, for
@@ -80,7 +84,8 @@ type Config struct {
 	Trust *service.Trust
 	// SweepInterval is how often the server looks for orphans (sessions in
 	// the store whose owner does not hold them, docs/ha.md "Orphans"): zero
-	// means 30 s, a negative value turns the sweeper off.
+	// means [settings] orphan-sweep-interval, a negative value turns the
+	// sweeper off.
 	SweepInterval time.Duration
 	// Pair is the warm-standby pair the server belongs to; nil for none.
 	Pair *Pair
@@ -98,6 +103,7 @@ type Server struct {
 	ixn      *ixnLink // nil without an interaction server
 	kpi      kpi
 	metrics  *prometheus.Registry
+	refused  *prometheus.CounterVec // parties' requests refused for a [limits] option, by reason
 
 	// incarnation names this process: a random id taken in New, stored
 	// with every session it creates or claims. Another process under the
@@ -113,6 +119,11 @@ type Server struct {
 	// disabled is set by an operator: the server takes no new chats and
 	// keeps serving its current ones (the seed's graceful drain).
 	disabled atomic.Bool
+	// flexUsers counts the customers present in the sessions here, for
+	// limit-for-flex-users (countFlex).
+	flexUsers atomic.Int64
+	// fileDisabled is the deployment file's disabled key, as last read.
+	fileDisabled atomic.Bool
 	// availMu serialises changes of disabled with their writes to
 	// cfg.Availability, so that the store and the flag agree.
 	availMu sync.Mutex
@@ -157,6 +168,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.incarnation = newIncarnation()
 	s.pair.backup.Store(cfg.Pair != nil) // serves nothing until startPair decides
+	s.cfg.Transcripts = &watchedStore{Store: cfg.Transcripts, s: s}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -167,9 +179,11 @@ func New(cfg Config) (*Server, error) {
 	s.peerHTTP = cfg.Trust.HTTPClient(10 * time.Second)
 	cfg.Trust.Instrument(s.metrics, s.log)
 	s.live.Store(live)
+	s.fileDisabled.Store(cfg.Disabled)
 	s.ixn = newIxnLink(s)
 	s.work, s.stopWork = context.WithCancel(context.Background())
 	s.kpi.register(s.metrics)
+	s.refused = newRefused(s.metrics)
 	return s, nil
 }
 
@@ -286,31 +300,46 @@ type Status struct {
 	// Role is RolePrimary or RoleBackup for a member of a warm-standby
 	// pair, empty otherwise; Pair names the pair and Partner the other
 	// member. A backup is never Accepting.
-	Role             string `json:"role,omitempty"`
-	Pair             string `json:"pair,omitempty"`
-	Partner          string `json:"partner,omitempty"`
-	Accepting        bool   `json:"accepting"`
-	Disabled         bool   `json:"disabled"`
-	SessionsCurrent  int64  `json:"sessions_current"`
-	LimitForSessions int    `json:"limit_for_sessions"`
+	Role      string `json:"role,omitempty"`
+	Pair      string `json:"pair,omitempty"`
+	Partner   string `json:"partner,omitempty"`
+	Accepting bool   `json:"accepting"`
+	Disabled  bool   `json:"disabled"`
+	// DisabledBy says who disabled the server: "deployment" (the file's
+	// disabled key), "admin" (POST /admin/disable), or both.
+	DisabledBy       []string `json:"disabled_by,omitempty"`
+	SessionsCurrent  int64    `json:"sessions_current"`
+	LimitForSessions int      `json:"limit_for_sessions"`
+	// FlexUsers counts the customers present here; at LimitForFlexUsers
+	// (0: no limit) the server takes no new chats.
+	FlexUsers         int64 `json:"flex_users"`
+	LimitForFlexUsers int   `json:"limit_for_flex_users"`
+	// WireVersion is the protocol version this server speaks (wire.Version),
+	// for an administrator following a rolling upgrade.
+	WireVersion int `json:"wire_version"`
 }
 
 // Status returns the server's current status.
 func (s *Server) Status() Status {
 	st := Status{
-		Name:             s.cfg.Name,
-		Incarnation:      s.incarnation,
-		Stopping:         s.health() != nil,
-		Disabled:         s.disabled.Load(),
-		SessionsCurrent:  s.kpi.current.Load(),
-		LimitForSessions: s.options().Settings.LimitForSessions,
-		Role:             s.role(),
+		Name:              s.cfg.Name,
+		Incarnation:       s.incarnation,
+		Stopping:          s.health() != nil,
+		DisabledBy:        s.disabledBy(),
+		SessionsCurrent:   s.kpi.current.Load(),
+		LimitForSessions:  s.options().Settings.LimitForSessions,
+		FlexUsers:         s.flexUsers.Load(),
+		LimitForFlexUsers: s.options().Settings.LimitForFlexUsers,
+		WireVersion:       wire.Version,
+		Role:              s.role(),
 	}
 	if p := s.cfg.Pair; p != nil {
 		st.Pair, st.Partner = p.Name, p.Partner.Name
 	}
+	st.Disabled = len(st.DisabledBy) > 0
 	full := st.LimitForSessions > 0 && st.SessionsCurrent >= int64(st.LimitForSessions)
-	st.Accepting = !st.Disabled && !full && s.health() == nil && !s.isBackup()
+	flexFull := st.LimitForFlexUsers > 0 && st.FlexUsers >= int64(st.LimitForFlexUsers)
+	st.Accepting = !st.Disabled && !full && !flexFull && s.health() == nil && !s.isBackup()
 	return st
 }
 

@@ -31,8 +31,10 @@ type entry struct {
 	failed   bool               // ended by a store failure: no final save
 	filed    bool               // its final transcript is in the contact store
 	counted  bool               // counted in sessions_current
-	push     map[string]*peer   // party id -> the connection its events are pushed to
-	rules    *liveOptions       // the options sess last took its rules from (syncRules)
+	// flexUsers is what the session counts in Server.flexUsers.
+	flexUsers int
+	push      map[string]*peer // party id -> the connection its events are pushed to
+	rules     *liveOptions     // the options sess last took its rules from (syncRules)
 
 	// mobile holds the party's permanent push subscriptions, by party id
 	// (push.go); the drainer owns it too.
@@ -103,6 +105,7 @@ func (s *Server) drain(e *entry) {
 		e.mu.Unlock()
 		s.syncRules(e)
 		op(s.work)
+		s.countFlex(e)
 		s.timers.set(e, e.deadline())
 	}
 }

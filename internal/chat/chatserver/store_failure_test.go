@@ -205,15 +205,18 @@ func TestSaveFailureContinue(t *testing.T) {
 	if got := strings.Join(messageTexts(t, h.ts, c.sessionID), "|"); got != "one|two|three|four" {
 		t.Errorf("stored messages = %q, want each once, in order", got)
 	}
-	for _, m := range c.pushed() {
-		if m.Type == transcript.Notice && (m.Text == "save" || m.Text == "ucs-save-fail") {
-			t.Errorf("the customer received the %s notice", m.Text)
-		}
+	// The customer is told too (issue 19, item 7).
+	for _, notice := range []string{"ucs-save-fail", "save"} {
+		c.waitPush("the "+notice+" notice to the customer", func(m transcript.APIMessage, _ status) bool {
+			return m.Type == transcript.Notice && m.Text == notice
+		})
 	}
 }
 
 // TestPostgresOutage runs a chat server on PostgreSQL reached through a
 // proxy that is cut for a while, for each value of transcript-save-on-error.
+// The outage is logged once as the seed's event 59520 (UNAVAILABLE), and its
+// end as 59521 (AVAILABLE).
 func TestPostgresOutage(t *testing.T) {
 	for _, mode := range []string{"continue", "close"} {
 		t.Run(mode, func(t *testing.T) {
@@ -242,7 +245,10 @@ func TestPostgresOutage(t *testing.T) {
 			opts.Settings.TranscriptSaveOnError = mode
 			opts.Settings.TranscriptResendAttempts = 1
 			opts.Settings.TranscriptResendDelay = 20 * time.Millisecond
-			h := serve(t, chatserver.Config{Name: "chat-1", Options: opts, Transcripts: db.Transcripts(), Contacts: db.Contacts()}, nil)
+			logs := &logBuffer{}
+			h := serve(t, chatserver.Config{Name: "chat-1", Options: opts, Transcripts: db.Transcripts(), Contacts: db.Contacts(),
+				Logger: logs.logger()}, nil)
+			defer checkStoreEvents(t, logs)
 			c := h.login(h.dial(chatserver.FlexPath))
 			c.must(wire.RequestMessage, c.ref(map[string]any{"text": "before"}))
 
@@ -266,5 +272,18 @@ func TestPostgresOutage(t *testing.T) {
 				t.Errorf("stored messages = %q, want each once, in order", got)
 			}
 		})
+	}
+}
+
+// checkStoreEvents checks that one outage of the intermediate store was
+// logged as one 59520 and one 59521, in that order.
+func checkStoreEvents(t *testing.T, logs *logBuffer) {
+	t.Helper()
+	eventually(t, "event 59521", func() bool { return len(logs.lines("event=59521")) > 0 })
+	down := logs.lines(`level=ERROR msg="intermediate transcript store status changed to \"UNAVAILABLE\": `, "event=59520")
+	up := logs.lines(`level=INFO msg="intermediate transcript store status changed to \"AVAILABLE\""`, "event=59521")
+	all := logs.lines("event=5952")
+	if len(down) != 1 || len(up) != 1 || len(all) != 2 || all[0] != down[0] {
+		t.Errorf("store status events %q, want one 59520 then one 59521", all)
 	}
 }

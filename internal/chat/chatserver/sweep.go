@@ -13,9 +13,6 @@ import (
 	"github.com/parley-chat/parley/internal/transcript"
 )
 
-// defaultSweepInterval is Config.SweepInterval's default.
-const defaultSweepInterval = 30 * time.Second
-
 // orphan is a session the store lists under an owner that did not hold it
 // when asked: one sweep notes it, the next one at the same owner and epoch
 // adopts it.
@@ -24,14 +21,14 @@ type orphan struct {
 	epoch     int64
 }
 
-// runSweeper sweeps every Config.SweepInterval until ctx is done. Only a
-// chat server that may restore sessions sweeps.
+// runSweeper sweeps every [settings] orphan-sweep-interval (or
+// Config.SweepInterval) until ctx is done, the interval read again after
+// each sweep. Only a chat server that may restore sessions sweeps.
 func (s *Server) runSweeper(ctx context.Context) {
-	every := cmp0(s.cfg.SweepInterval, defaultSweepInterval)
-	if every < 0 || s.cfg.Options.Settings.SessionRestorationMode != "simple" || s.cfg.Options.Settings.TranscriptAutoSave == 0 {
+	if s.cfg.SweepInterval < 0 || s.cfg.Options.Settings.SessionRestorationMode != "simple" || s.cfg.Options.Settings.TranscriptAutoSave == 0 {
 		return
 	}
-	t := time.NewTicker(every)
+	t := time.NewTimer(s.sweepInterval())
 	defer t.Stop()
 	suspects := map[orphan]bool{}
 	for {
@@ -43,14 +40,16 @@ func (s *Server) runSweeper(ctx context.Context) {
 		if !s.isBackup() { // a backup serves nothing, orphans neither
 			suspects = s.sweep(ctx, suspects)
 		}
+		t.Reset(s.sweepInterval())
 	}
 }
 
-func cmp0(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
+// sweepInterval is Config.SweepInterval when set, else the option in force.
+func (s *Server) sweepInterval() time.Duration {
+	if s.cfg.SweepInterval > 0 {
+		return s.cfg.SweepInterval
 	}
-	return d
+	return s.options().Settings.OrphanSweepInterval
 }
 
 // sweep looks for orphans among the sessions of every chat server of the
@@ -203,6 +202,10 @@ func (s *Server) adoptOp(ctx context.Context, e *entry, h transcript.Session) {
 		s.drop(e)
 		return
 	}
+	if s.expired(snap) {
+		s.finaliseOrphan(ctx, e, snap, epoch)
+		return
+	}
 	lo := s.options()
 	sess, st, err := chat.Restore(snap, s.now(), chat.Options{SaveNotices: lo.saveNotices, Rules: lo.rules})
 	if err != nil {
@@ -219,7 +222,7 @@ func (s *Server) adoptOp(ctx context.Context, e *entry, h transcript.Session) {
 	s.kpi.orphansRestored.Add(1)
 	s.kpi.opened(e)
 	s.ixn.relocate(e.id)
-	s.log.Info("orphan restored", "session", e.id, "from", h.Owner, "epoch", epoch)
+	s.event(evOrphanRestored, e.id, h.Owner, epoch)
 	if s.cfg.Options.Settings.SessionRestoreDoPurge && h.Owner != s.cfg.Name {
 		s.purgeOn(h.Owner, e.id)
 	}
@@ -256,14 +259,29 @@ func (s *Server) finaliseOrphan(ctx context.Context, e *entry, snap transcript.S
 		return
 	}
 	s.kpi.orphansFinalised.Add(1)
-	s.log.Info("orphan finalised", "session", e.id, "from", snap.Session.Owner, "epoch", epoch)
+	s.event(evOrphanFinalised, e.id, snap.Session.Owner, epoch)
 }
 
-// saveSnapshot files the final transcript of a stored session that ended.
+// saveSnapshot files the final transcript of a stored session that ended
+// or expired.
 func (s *Server) saveSnapshot(ctx context.Context, snap transcript.Snapshot) error {
-	ended := snap.Session.CreatedAt
+	return s.fileFinal(ctx, snap.Session.ID, snap.Session.CreatedAt, lastEventAt(snap), snap.Events, snap.Session.UserData)
+}
+
+// lastEventAt is the time of a stored session's last event, or of its
+// creation when it has none.
+func lastEventAt(snap transcript.Snapshot) time.Time {
 	if n := len(snap.Events); n > 0 {
-		ended = snap.Events[n-1].Time
+		return snap.Events[n-1].Time
 	}
-	return s.fileFinal(ctx, snap.Session.ID, snap.Session.CreatedAt, ended, snap.Events, snap.Session.UserData)
+	return snap.Session.CreatedAt
+}
+
+// expired reports whether an orphan has had no stored event for
+// orphan-timeout: nobody resumed it, and it is finalised as it stands
+// rather than restored, as Cassandra's time-to-live drops a Genesys chat
+// server's forgotten records.
+func (s *Server) expired(snap transcript.Snapshot) bool {
+	ttl := s.options().Settings.OrphanTimeout
+	return ttl > 0 && s.now().Sub(lastEventAt(snap)) >= ttl
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/store/sqlite"
 	"github.com/parley-chat/parley/internal/transcript"
+	"github.com/parley-chat/parley/internal/wire"
 )
 
 // countingContacts is a contact store that counts the final saves of each
@@ -44,6 +45,13 @@ func (c *countingContacts) count(id string) int {
 // orphans every 50 ms, with a flex-disconnect-timeout of 1 s.
 func sweepers(t *testing.T, n int) ([]*harness, *countingContacts) {
 	t.Helper()
+	return tunedSweepers(t, n, nil)
+}
+
+// tunedSweepers is sweepers with tune, when not nil, changing the config of
+// each server i before it starts.
+func tunedSweepers(t *testing.T, n int, tune func(i int, cfg *chatserver.Config)) ([]*harness, *countingContacts) {
+	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +70,9 @@ func sweepers(t *testing.T, n int) ([]*harness, *countingContacts) {
 		opts.Settings.FlexDisconnectTimeout = time.Second
 		cfg := chatserver.Config{Name: name(i), Options: opts, Transcripts: db.Transcripts(), Contacts: contacts,
 			Peers: peers, SweepInterval: 50 * time.Millisecond}
+		if tune != nil {
+			tune(i, &cfg)
+		}
 		hs[i] = serveOn(t, cfg, db, lns[i])
 	}
 	return hs, contacts
@@ -167,4 +178,63 @@ func TestSweeperLeavesLiveSessions(t *testing.T) {
 	if h, err := hs[0].ts.Header(context.Background(), c.sessionID); err != nil || h.Owner != "chat-1" || h.Epoch != 1 {
 		t.Errorf("header %+v %v", h, err)
 	}
+}
+
+// TestSweeperExpiresOrphan: with orphan-timeout, an orphan whose last event
+// is older than it is finalised as it stands, parties and all, by exactly
+// one of two sweepers, rather than restored: its final transcript filed
+// once, its intermediate transcript deleted. The survivors' clocks run an
+// hour ahead, so that the orphan is old at its first sweep.
+func TestSweeperExpiresOrphan(t *testing.T) {
+	hs, contacts := tunedSweepers(t, 3, func(i int, cfg *chatserver.Config) {
+		cfg.Options.Settings.OrphanTimeout = time.Minute
+		cfg.Options.Settings.FlexDisconnectTimeout = time.Hour // a restored orphan would outlive the test
+		if i > 0 {
+			cfg.Now = func() time.Time { return time.Now().Add(time.Hour) }
+		}
+	})
+	a, rest := hs[0], hs[1:]
+	c, _, _ := chatOn(t, a)
+	a.crash()
+	eventually(t, "the expired orphan finalised", func() bool {
+		_, err := a.ts.Header(context.Background(), c.sessionID)
+		return errors.Is(err, transcript.ErrNotFound)
+	})
+	time.Sleep(200 * time.Millisecond) // a few more sweeps change nothing
+	if n := contacts.count(c.sessionID); n != 1 {
+		t.Errorf("final transcript saved %d times, want once", n)
+	}
+	if in := waitInteraction(t, a, c.sessionID); len(in.Parties) < 2 || in.TranscriptXML == "" {
+		t.Errorf("final transcript %+v", in)
+	}
+	if r, f := kpiSum(rest, "orphan_restored"), kpiSum(rest, "orphan_finalised"); r != 0 || f != 1 {
+		t.Errorf("orphan_restored %d, orphan_finalised %d, want 0 and 1", r, f)
+	}
+}
+
+// TestSweeperStopsExpiredOrphansInteraction: the interaction of an expired
+// orphan is stopped by the sweeper that finalises it, so that the agent
+// holding it is released (issue 19, item 4).
+func TestSweeperStopsExpiredOrphansInteraction(t *testing.T) {
+	x := startIxn(t, "127.0.0.1:0", filepath.Join(t.TempDir(), "ixn.db"))
+	alice := x.agent()
+	hs, contacts := tunedSweepers(t, 2, func(i int, cfg *chatserver.Config) {
+		cfg.IxnServers = endpoints([]string{x.addr})
+		cfg.Options.Settings.OrphanTimeout = time.Minute
+		if i > 0 {
+			cfg.Now = func() time.Time { return time.Now().Add(time.Hour) }
+		}
+	})
+	a, b := hs[0], hs[1]
+	c := a.login(a.dial(chatserver.FlexPath))
+	alice.wait(wire.EventInvite, c.sessionID, at(a))
+	alice.ok(wire.RequestAccept, map[string]string{"interactionId": c.sessionID})
+	a.crash()
+	alice.wait(wire.EventProcessingStopped, c.sessionID, nil)
+	if n := contacts.count(c.sessionID); n != 1 {
+		t.Errorf("final transcript saved %d times, want once", n)
+	}
+	// The interaction is stopped before the intermediate transcript is
+	// deleted and the orphan counted.
+	eventually(t, "the orphan counted once", func() bool { return b.srv.KPI()["orphan_finalised"] == 1 })
 }

@@ -36,6 +36,7 @@ func rulesFrom(o config.ChatServerOptions) (chat.Rules, error) {
 		AsyncAlert:   o.Settings.AsyncIdleAlert,
 		AsyncClose:   o.Settings.AsyncIdleClose,
 		AsyncNotices: levels[o.Settings.AsyncIdleNotices],
+		Limits:       limitsFrom(o.Limits),
 	}, nil
 }
 
@@ -92,13 +93,23 @@ func (t *scheduler) poke() {
 	}
 }
 
-// due removes and returns the sessions whose deadline is not after now, and
-// the next deadline left (zero if none).
-func (t *scheduler) due(now time.Time) ([]*entry, time.Time) {
+// Mass expiry is spread: a pass fires at most timerBatch sessions, and the
+// next pass comes timerSpread later, so that thousands of chats created
+// together (a flood) and timing out together become a steady trickle of
+// closes, not one burst of store writes and interaction server requests.
+const (
+	timerBatch  = 32
+	timerSpread = 50 * time.Millisecond
+)
+
+// due removes and returns the sessions whose deadline is not after now, at
+// most limit of them, and the next deadline left (zero if none), which is
+// not after now when more were due.
+func (t *scheduler) due(now time.Time, limit int) ([]*entry, time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var es []*entry
-	for len(t.items) > 0 && !t.items[0].at.After(now) {
+	for len(t.items) > 0 && len(es) < limit && !t.items[0].at.After(now) {
 		it := heap.Pop(&t.items).(*timerItem)
 		delete(t.index, it.e)
 		es = append(es, it.e)
@@ -115,12 +126,17 @@ func (s *Server) runTimers(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		due, next := s.timers.due(s.now())
+		now := s.now()
+		due, next := s.timers.due(now, timerBatch)
 		for _, e := range due {
 			s.exec(e, func(ctx context.Context) { s.tick(ctx, e) })
 		}
 		wait := time.Hour
-		if !next.IsZero() {
+		switch {
+		case next.IsZero():
+		case !next.After(now): // more are due: the next batch after a pause
+			wait = timerSpread
+		default:
 			wait = max(next.Sub(s.now()), time.Millisecond)
 		}
 		timer.Reset(wait)

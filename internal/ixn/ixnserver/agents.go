@@ -61,7 +61,8 @@ func (s *Server) held(agent string) []heldInteraction {
 // authenticate checks the password of a RequestAgentLogin, before the
 // server's lock is taken: PBKDF2 is slow by design, and one login, or a
 // flood of wrong ones, must not stall every other request. Any other
-// message, or a login that fails, gets no credential, which Login refuses.
+// message, a login that fails, or one within its agent's backoff after
+// failures (throttle.go), gets no credential, which Login refuses.
 func (s *Server) authenticate(m wire.Message) ixn.Credential {
 	if m.Name != wire.RequestAgentLogin {
 		return ixn.Credential{}
@@ -70,7 +71,12 @@ func (s *Server) authenticate(m wire.Message) ixn.Credential {
 	if m.Bind(&req) != nil {
 		return ixn.Credential{}
 	}
-	cred, _ := s.engine.Authenticate(req.AgentID, req.Password)
+	var cred ixn.Credential
+	s.logins.check(req.AgentID, s.clock.Now(), func() bool {
+		var err error
+		cred, err = s.engine.Authenticate(req.AgentID, req.Password)
+		return err == nil
+	})
 	return cred
 }
 

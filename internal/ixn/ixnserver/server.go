@@ -78,6 +78,7 @@ type Server struct {
 	metrics  *prometheus.Registry
 	requests *prometheus.CounterVec
 	failures prometheus.Counter
+	logins   *loginThrottle
 	commits  *committer
 	esp      espRelay
 	rearm    chan struct{}                           // capacity 1: the engine's next deadline may have moved
@@ -170,6 +171,7 @@ func (s *Server) registerMetrics() {
 			return float64(a)
 		}
 	}
+	s.logins = newLoginThrottle(s.metrics)
 	s.metrics.MustRegister(s.requests, s.failures,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "parley_ixn_interactions", Help: "Live interactions."}, count(true)),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "parley_ixn_agents_logged_in", Help: "Agents logged in."}, count(false)))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/store/storemigrate"
+	"github.com/parley-chat/parley/internal/store/storetest"
 	"github.com/parley-chat/parley/internal/transcript"
 )
 
@@ -88,3 +89,8 @@ func assertLoaded(ctx context.Context, t *testing.T, s *TranscriptStore, id stri
 		}
 	}
 }
+
+// TestMigrationsAdditive holds the migrations since the previous release
+// (its last one, 0006; move it forward at each release) to what a rolling
+// upgrade needs.
+func TestMigrationsAdditive(t *testing.T) { storetest.MigrationsAdditive(t, migrations, 6) }
