@@ -223,3 +223,23 @@ func TestProxyPullAndAgentState(t *testing.T) {
 	desk.ok(wire.RequestAgentNotAvailable, map[string]any{"reason": "break"})
 	desk.ok(wire.RequestAgentLogout, map[string]any{})
 }
+
+// Each node counts an agent's capacity on its own (docs/ixn.md,
+// limitations): an agent of capacity 1 is invited by both nodes at once.
+func TestProxyCapacityPerNode(t *testing.T) {
+	opts := nodeOptions(t, "")
+	opts.Agents["alice"].CapacityChat = 1
+	a, b := startNode(t, "node-a", opts), startNode(t, "node-b", opts)
+	p := startProxy(t, a.node(), b.node())
+	ms := register(t, p.addr, "chat-1", "media-server")
+	for range 2 {
+		ms.ok(wire.RequestSubmit, map[string]any{"queue": "default"}) // round robin: one on each node
+	}
+	desk := register(t, p.addr, "desk/alice", "agent")
+	desk.ok(wire.RequestAgentLogin, map[string]any{"agentId": "alice", "password": "alice"})
+	first := desk.invited(nil)
+	second := desk.invited(map[string]bool{first: true})
+	if first[:len("node-a")] == second[:len("node-a")] {
+		t.Fatalf("invitations %s and %s, want one of each node", first, second)
+	}
+}
