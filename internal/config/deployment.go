@@ -27,7 +27,7 @@ const (
 	StatServer        AppType = "stat-server"
 )
 
-var appTypes = []AppType{ChatServer, WebAPI, InteractionServer, InteractionProxy, StatServer}
+var appTypes = []AppType{ChatServer, WebAPI, InteractionServer, InteractionProxy, StatServer, ApplicationCluster}
 
 // DefaultDataDir is the data-dir of a file that names none.
 const DefaultDataDir = "./parley-data"
@@ -86,6 +86,10 @@ type Application struct {
 	// Ixn is non-nil exactly for interaction-server applications, with
 	// defaults applied and validated.
 	Ixn *InteractionServerOptions
+	// Proxy is non-nil exactly for interaction-proxy applications.
+	Proxy *ProxyOptions
+	// Cluster is non-nil exactly for application-cluster entries.
+	Cluster *ClusterOptions
 	// Stat is non-nil exactly for stat-server applications, with defaults
 	// applied and validated.
 	Stat *StatServerOptions

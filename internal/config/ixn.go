@@ -20,6 +20,9 @@ type InteractionServerOptions struct {
 	Queues map[string]*QueueOptions
 	Views  map[string]*ViewOptions  // view:<name> sections by name
 	Agents map[string]*AgentOptions // agent:<id> sections by agent id
+	// Cluster is [cluster-settings]: what the node of this server takes in
+	// an interaction server cluster.
+	Cluster NodeSettings
 }
 
 // InteractionSettings is the [settings] section of an interaction server.
@@ -53,6 +56,14 @@ type InteractionSettings struct {
 	// "true" (default) lets an agent log in on several connections, "false"
 	// refuses later logins, "force-logout" closes the earlier connections.
 	AllowMultipleAgentConnections string
+	// AgentLoginControl is agent-login-control: "none" (default) or
+	// "ignore", which ignores the place of a RequestAgentLogin and logs the
+	// agent in at its own id, as every node of a cluster then agrees on.
+	AgentLoginControl string
+	// NotReadyOnInvitationTimeout is not-ready-on-invitation-timeout,
+	// default false: an agent that lets an invitation time out becomes not
+	// ready.
+	NotReadyOnInvitationTimeout bool
 	// RequiredSkillKey is required-skill-key (parley's own option), default
 	// "RequiredSkill": the interaction property naming a required skill as
 	// "name" or "name:minLevel".
@@ -126,6 +137,7 @@ func DefaultInteractionServerOptions() InteractionServerOptions {
 			AsyncLastAgentTimeout:         300 * time.Second,
 			AgentReconnectTimeout:         120 * time.Second,
 			AllowMultipleAgentConnections: "true",
+			AgentLoginControl:             "none",
 			RequiredSkillKey:              ixn.DefaultSkillKey,
 			MaxMessageSize:                65536,
 			ADDPTimeout:                   10 * time.Second,
@@ -152,6 +164,8 @@ func (s *InteractionSettings) section() section {
 		"async-last-agent-timeout":         &s.AsyncLastAgentTimeout,
 		"agent-reconnect-timeout":          &s.AgentReconnectTimeout,
 		"allow-multiple-agent-connections": &s.AllowMultipleAgentConnections,
+		"agent-login-control":              &s.AgentLoginControl,
+		"not-ready-on-invitation-timeout":  &s.NotReadyOnInvitationTimeout,
 		"required-skill-key":               &s.RequiredSkillKey,
 		"max-message-size":                 &s.MaxMessageSize,
 		"addp-timeout":                     &s.ADDPTimeout,
@@ -203,10 +217,12 @@ func (o InteractionServerOptions) validate() []*Error {
 		secondsIn("async-last-agent-timeout", s.AsyncLastAgentTimeout, 0, 86400),
 		secondsIn("agent-reconnect-timeout", s.AgentReconnectTimeout, 0, 86400),
 		oneOf("allow-multiple-agent-connections", s.AllowMultipleAgentConnections, "true", "false", "force-logout"),
+		oneOf("agent-login-control", s.AgentLoginControl, "none", "ignore"),
 		nonEmpty("required-skill-key", s.RequiredSkillKey),
 		intIn("max-message-size", s.MaxMessageSize, 1024, 16777216),
 		secondsIn("addp-timeout", s.ADDPTimeout, 0, 3600),
 	)
+	errs = append(errs, o.Cluster.validate()...)
 	for _, name := range slices.Sorted(maps.Keys(o.Queues)) {
 		q := o.Queues[name]
 		errs = append(errs, collect("queue:"+name, validKey(name),

@@ -53,6 +53,10 @@ type Config struct {
 	// log in again; then it leaves them and they are routed again. Zero
 	// keeps them with it until it leaves them.
 	AgentReconnectTimeout time.Duration
+	// NotReadyOnInvitationTimeout makes an agent that lets an invitation
+	// time out not ready (reason "invitation timeout"), so that the router
+	// stops inviting an agent who is away.
+	NotReadyOnInvitationTimeout bool
 }
 
 // view is a configured view, parsed.
