@@ -30,8 +30,9 @@ type chartTypeOptions struct {
 func TestChartOptionsCurrent(t *testing.T) {
 	const file = "databases: {main: {driver: postgres, dsn: x}}\napplications:\n" +
 		"  c: {type: chat-server, listen: 'h:1', database: main}\n  w: {type: web-api, listen: 'h:2'}\n" +
-		"  i: {type: interaction-server, listen: 'h:3', database: main}\n  p: {type: interaction-proxy, listen: 'h:4'}\n" +
-		"  s: {type: stat-server, listen: 'h:5'}\n"
+		"  i: {type: interaction-server, listen: 'h:3', database: main}\n  p: {type: interaction-proxy, listen: 'h:4', connections: [i]}\n" +
+		"  s: {type: stat-server, listen: 'h:5'}\n" +
+		"  k: {type: application-cluster, connections: [i], options: {cluster-settings: {cluster-type: interaction-server}}}\n"
 	d, err := Parse("x.yaml", []byte(file))
 	if err != nil {
 		t.Fatal(err)
