@@ -265,6 +265,16 @@ func TestChartRefusesWhatCheckConfigRefuses(t *testing.T) {
 	}
 }
 
+// TestChartRefusesApplicationClusters: an application-cluster entry runs no
+// process, so the chart refuses one rather than give it pods.
+func TestChartRefusesApplicationClusters(t *testing.T) {
+	_, err := render(t, "", map[string]any{"applications": map[string]any{"nodes": map[string]any{"type": "application-cluster",
+		"connections": []any{"ixn"}, "options": map[string]any{"cluster-settings": map[string]any{"cluster-type": "interaction-server"}}}}})
+	if err == nil || !strings.Contains(err.Error(), "type = application-cluster: an application cluster runs no process") {
+		t.Fatalf("helm rendered an application cluster: %v", err)
+	}
+}
+
 // configMapData returns the rendered deployment file, unparsed.
 func configMapData(t *testing.T, manifests map[string]string) string {
 	t.Helper()

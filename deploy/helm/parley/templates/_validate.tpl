@@ -28,6 +28,9 @@ internal/config's tests keep it current.
 {{- if not (hasKey $types (toString $a.type)) -}}
 {{- fail (printf "%s: type = %q: unknown application type (want %s)" $where (toString $a.type) $known.types) -}}
 {{- end -}}
+{{- if eq (toString $a.type) "application-cluster" -}}
+{{- fail (printf "%s: type = application-cluster: an application cluster runs no process, so the chart has no entry for one; connect the interaction proxies to the interaction server entries directly (docs/deploy.md)" $where) -}}
+{{- end -}}
 {{- if and $a.database (not (hasKey $root.Values.databases $a.database)) -}}
 {{- fail (printf "%s: database = %s: no such database in databases" $where $a.database) -}}
 {{- end -}}
