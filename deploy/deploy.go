@@ -11,3 +11,9 @@ var Embedded []byte
 //
 //go:embed postgres.yaml
 var Postgres []byte
+
+// Cluster is cluster.yaml: an interaction server cluster of two nodes
+// behind two proxies.
+//
+//go:embed cluster.yaml
+var Cluster []byte

@@ -28,6 +28,10 @@ const (
 	// RoleReporting is a reporting client of an interaction server: it reads
 	// the reporting event stream.
 	RoleReporting Role = "reporting"
+	// RoleInteractionProxy is an interaction proxy on the interaction
+	// servers of its cluster: it registers, on each, the clients it admitted
+	// itself, under their names and in their types.
+	RoleInteractionProxy Role = "interaction-proxy"
 	// RoleStatClient is a client of a stat server: it opens statistics and
 	// reads their values (a web API's dashboards and wallboard, or an
 	// external stat-client).

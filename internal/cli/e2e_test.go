@@ -35,7 +35,10 @@ func buildParley(t *testing.T) string {
 			return
 		}
 		build.bin = filepath.Join(dir, "parley")
-		out, err := exec.Command("go", "build", "-o", build.bin, "github.com/parley-chat/parley/cmd/parley").CombinedOutput()
+		// Static, as the container image wants it (TestImageRunsInPodman).
+		cmd := exec.Command("go", "build", "-o", build.bin, "github.com/parley-chat/parley/cmd/parley")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			build.err = fmt.Errorf("go build: %v\n%s", err, out)
 		}

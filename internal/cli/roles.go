@@ -30,6 +30,8 @@ func newApplication(ctx context.Context, d *config.Deployment, app *config.Appli
 		return newWebAPI(ctx, d, app, trust, ln, log)
 	case config.InteractionServer:
 		return newInteractionServer(ctx, d, app, trust, ln, log)
+	case config.InteractionProxy:
+		return newInteractionProxy(ctx, d, app, trust, ln, log)
 	case config.StatServer:
 		return newStatServer(ctx, d, app, trust, ln, log)
 	}
@@ -48,7 +50,7 @@ func newChatServer(ctx context.Context, d *config.Deployment, app *config.Applic
 	srv, err := chatserver.New(chatserver.Config{
 		Name: app.Name, Listen: app.Listen, Options: *app.Chat,
 		Transcripts: st.transcripts, Contacts: st.contacts, Files: st.files, Availability: st.availability, Disabled: app.Disabled, Logger: log,
-		Peers: endpointsOf(d, config.ChatServer), IxnServers: ixnEndpoints(d, app), Trust: trust,
+		Peers: endpointsOf(d, config.ChatServer), IxnServers: ixnEndpoints(d, app), IxnProxies: ixnProxies(d, app), Trust: trust,
 		Pair: pairOf(d, app.Name, st.pairs),
 	})
 	if err != nil {

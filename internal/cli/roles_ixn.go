@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"slices"
 
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/ixn/ixnserver"
@@ -54,24 +53,13 @@ func primaryLock(d *config.Deployment, app *config.Application, store any, log *
 	return lock
 }
 
-// ixnEndpoints returns the interaction servers app connects to: one, or
-// the two of a primary/backup pair.
-func ixnEndpoints(d *config.Deployment, app *config.Application) []service.Endpoint {
-	var eps []service.Endpoint
-	for _, name := range app.Connections {
-		if c := d.Applications[name]; c != nil && c.Type == config.InteractionServer {
-			eps = append(eps, endpoint(d, name))
-		}
-	}
-	return eps
-}
-
 // mediaServers returns the endpoints of the chat servers connected to the
-// interaction server app, by name: where it relays ESP requests.
+// interaction server or proxy app (directly, or to a proxy of its node),
+// by name: where a server relays ESP requests.
 func mediaServers(d *config.Deployment, app *config.Application) map[string]service.Endpoint {
 	eps := make(map[string]service.Endpoint)
 	for name, c := range d.Applications {
-		if c.Type == config.ChatServer && slices.Contains(c.Connections, app.Name) {
+		if c.Type == config.ChatServer && (d.Reaches(c, app.Name) || app.Type == config.InteractionServer && d.ServesChat(app, c)) {
 			eps[name] = endpoint(d, name)
 		}
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -43,12 +44,19 @@ admin-listen listener), and binds the configured address otherwise; TLS
 still applies. LISTEN_PID, when set, must be run's pid; unset, the
 descriptors are taken as run's too, as 'parley up' passes them (a Go parent
 cannot know its child's pid before it starts). Run unsets the variables.
-Inherited listeners named otherwise are closed with a warning.`,
+Inherited listeners named otherwise are closed with a warning.
+
+With --log-format json (or PARLEY_LOG_FORMAT=json, as the container image
+sets) run writes its records as JSON lines to stdout instead, for a log
+collector; stderr then carries only what is not a record (a Go runtime
+crash). A database with dsn-env takes its DSN from that environment
+variable at start.`,
 		example: "parley run --config deploy/postgres.yaml --app chat-1",
 		setup: func(c *cli, fs *flag.FlagSet) func(context.Context, []string) error {
 			file := configFlag(fs)
 			app := fs.String("app", "", "the `NAME` of the application to run (required)")
 			profile := fs.String("cpuprofile", "", "write the process's CPU profile, from start to stop, to `FILE` (for go tool pprof)")
+			format := fs.String("log-format", cmp.Or(os.Getenv(logFormatEnv), "text"), "`FORMAT` of the log records: text to stderr, or json to stdout (default: $"+logFormatEnv+", or text)")
 			return func(ctx context.Context, args []string) error {
 				if err := noArgs(args); err != nil {
 					return err
@@ -56,12 +64,15 @@ Inherited listeners named otherwise are closed with a warning.`,
 				if *app == "" {
 					return usageErrorf("--app is required")
 				}
+				if *format != "text" && *format != "json" {
+					return usageErrorf("--log-format %q: want text or json", *format)
+				}
 				stopProfile, err := startProfile(*profile)
 				if err != nil {
 					return err
 				}
 				defer stopProfile()
-				return c.run(ctx, *file, *app)
+				return c.run(ctx, *file, *app, *format)
 			}
 		},
 	}
@@ -69,7 +80,7 @@ Inherited listeners named otherwise are closed with a warning.`,
 
 // run wires and runs one application: deployment, logger, role, run. On
 // SIGHUP it re-reads the deployment file (reload).
-func (c *cli) run(ctx context.Context, file, name string) error {
+func (c *cli) run(ctx context.Context, file, name, format string) error {
 	hup, stop := notifyHangup() // first: an early SIGHUP must not end the process
 	defer stop()
 	in, err := c.inheritListeners() // early: its variables must not reach anything this process starts
@@ -81,13 +92,16 @@ func (c *cli) run(ctx context.Context, file, name string) error {
 	if err != nil {
 		return err
 	}
+	if err := d.ResolveEnv(os.Getenv); err != nil {
+		return err
+	}
 	app, err := d.App(name)
 	if err != nil {
 		return err
 	}
 	level := new(slog.LevelVar)
 	level.Set(app.Log.Level())
-	log := appLogger(c.stderr, app.Name, level)
+	log := c.runLogger(format, app.Name, level)
 	trust, err := newTrust(d, app, log)
 	if err != nil {
 		return err
@@ -271,5 +285,20 @@ func newLogger(w io.Writer, app *config.Application) *slog.Logger {
 // every record carrying app=NAME.
 func appLogger(w io.Writer, name string, level slog.Leveler) *slog.Logger {
 	h := slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})
+	return slog.New(h).With("app", name)
+}
+
+// logFormatEnv names the environment variable that gives run's
+// --log-format its default; the container image sets it to json.
+const logFormatEnv = "PARLEY_LOG_FORMAT"
+
+// runLogger returns run's logger for application name: text to stderr, or
+// JSON lines to stdout when format is "json", where a collector reads them
+// apart from anything else the process may print.
+func (c *cli) runLogger(format, name string, level slog.Leveler) *slog.Logger {
+	if format != "json" {
+		return appLogger(c.stderr, name, level)
+	}
+	h := slog.NewJSONHandler(c.stdout, &slog.HandlerOptions{Level: level})
 	return slog.New(h).With("app", name)
 }

@@ -34,7 +34,7 @@ applications:
     type: web-api
     listen: "%s"
     connections: [chat-1]
-    options: {settings: {request-timeout: 8, status-poll-interval: 1}, log: {verbose: debug}}
+    options: {settings: {request-timeout: 8, status-poll-interval: 1}, limits: {new-chats-per-address: 0, max-connections-per-address: 0}, log: {verbose: debug}}
 `, c.dataDir, databaseYAML(db), c.addrs["chat-1"], chat, c.addrs["chat-2"], chat, c.addrs["gms-1"])
 	if withTLS {
 		yaml = c.withTLS(yaml)

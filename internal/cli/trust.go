@@ -64,34 +64,38 @@ func loadCerts(d *config.Deployment, app *config.Application) (*service.Certs, e
 }
 
 // policyOf returns who app admits, in which roles, as the deployment file
-// connects them: the web APIs connected to a chat server (or to the primary
-// it is the backup of) as web APIs and agent bridges, the other chat servers
-// as peers, the interaction servers a chat server connects to as ESP
-// clients, the chat servers
-// connected to an interaction server as media servers, the web APIs
-// connected to it as agent bridges and the stat servers as reporting
-// clients, the web APIs connected to a stat server as its clients and the
-// other of its pair as its peer, and each server's client:<name> clients
-// in their type.
+// connects them (directly, or through an application cluster): the web
+// APIs connected to a chat server (or to the primary it is the backup of)
+// as web APIs and agent bridges, the other chat servers as peers, the
+// interaction servers a chat server reaches (directly or through proxies)
+// as ESP clients, the chat servers connected to an interaction server or
+// proxy as media servers, the web APIs connected to it as agent bridges and
+// the stat servers as reporting clients, the proxies connected to an
+// interaction server's node as proxies, the web APIs connected to a stat
+// server as its clients and the other of its pair as its peer, and each
+// server's client:<name> clients in their type.
 func policyOf(d *config.Deployment, app *config.Application) *auth.Policy {
 	p := auth.NewPolicy(app.Name)
+	ixnLike := app.Type == config.InteractionServer || app.Type == config.InteractionProxy
 	for _, peer := range d.Applications {
 		// A backup admits the peers connected to its primary.
-		connected := slices.Contains(peer.Connections, app.Name) ||
+		connected := d.Reaches(peer, app.Name) ||
 			app.Type == config.ChatServer && slices.Contains(peer.Connections, d.PrimaryOf(app.Name))
 		switch {
 		case app.Type == config.ChatServer && peer.Type == config.WebAPI && connected:
 			p.Allow(peer.Name, auth.RoleWebAPI, auth.RoleAgent)
 		case app.Type == config.ChatServer && peer.Type == config.ChatServer && peer != app:
 			p.Allow(peer.Name, auth.RoleChatPeer)
-		case app.Type == config.ChatServer && peer.Type == config.InteractionServer && slices.Contains(app.Connections, peer.Name):
+		case app.Type == config.ChatServer && peer.Type == config.InteractionServer && d.ServesChat(peer, app):
 			p.Allow(peer.Name, auth.RoleESP)
-		case app.Type == config.InteractionServer && peer.Type == config.ChatServer && connected:
+		case ixnLike && peer.Type == config.ChatServer && connected:
 			p.Allow(peer.Name, auth.RoleMediaServer)
-		case app.Type == config.InteractionServer && peer.Type == config.WebAPI && connected:
+		case ixnLike && peer.Type == config.WebAPI && connected:
 			p.Allow(peer.Name, auth.RoleAgent)
-		case app.Type == config.InteractionServer && peer.Type == config.StatServer && connected:
+		case ixnLike && peer.Type == config.StatServer && connected:
 			p.Allow(peer.Name, auth.RoleReporting)
+		case app.Type == config.InteractionServer && peer.Type == config.InteractionProxy && d.ReachesNode(peer, app.Name):
+			p.Allow(peer.Name, auth.RoleInteractionProxy)
 		case app.Type == config.StatServer && peer.Type == config.WebAPI && connected:
 			p.Allow(peer.Name, auth.RoleStatClient)
 		case app.Type == config.StatServer && peer.Type == config.StatServer &&

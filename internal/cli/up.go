@@ -18,7 +18,7 @@ import (
 // startOrder is the order up starts application types in: what others
 // connect to comes first. Each type is one group, started in parallel.
 var startOrder = []config.AppType{
-	config.InteractionServer, config.ChatServer, config.WebAPI, config.InteractionProxy, config.StatServer,
+	config.InteractionServer, config.InteractionProxy, config.ChatServer, config.WebAPI, config.StatServer,
 }
 
 // upCommand returns the up command and its usage text.
@@ -173,7 +173,7 @@ func selectApps(d *config.Deployment, list string) ([]*config.Application, error
 		if err != nil {
 			return nil, err
 		}
-		if !slices.Contains(apps, a) {
+		if !slices.Contains(apps, a) && a.Type != config.ApplicationCluster { // a cluster is no process
 			apps = append(apps, a)
 		}
 	}

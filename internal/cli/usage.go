@@ -23,7 +23,8 @@ type command struct {
 // commands returns every command, in the order help lists them.
 func commands() []*command {
 	return []*command{upCommand(), runCommand(), checkConfigCommand(), benchCommand(), benchReportCommand(),
-		hashPasswordCommand(), certsCommand(), clientKeyCommand(), adminTokenCommand(), switchoverCommand(), versionCommand(), helpCommand()}
+		hashPasswordCommand(), certsCommand(), clientKeyCommand(), adminTokenCommand(), switchoverCommand(), drainCommand(),
+		imageCommand(), versionCommand(), helpCommand()}
 }
 
 func lookup(name string) (*command, bool) {

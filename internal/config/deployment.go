@@ -27,7 +27,7 @@ const (
 	StatServer        AppType = "stat-server"
 )
 
-var appTypes = []AppType{ChatServer, WebAPI, InteractionServer, InteractionProxy, StatServer}
+var appTypes = []AppType{ChatServer, WebAPI, InteractionServer, InteractionProxy, StatServer, ApplicationCluster}
 
 // DefaultDataDir is the data-dir of a file that names none.
 const DefaultDataDir = "./parley-data"
@@ -46,6 +46,9 @@ type Database struct {
 	Name   string // its key in the file
 	Driver string // "sqlite" or "postgres"
 	DSN    string // as written; see Deployment.DSN
+	// DSNEnv is dsn-env: the name of an environment variable holding the
+	// DSN instead (a password kept in a secret store); ResolveEnv reads it.
+	DSNEnv string
 }
 
 // Application is one entry of applications.
@@ -83,6 +86,10 @@ type Application struct {
 	// Ixn is non-nil exactly for interaction-server applications, with
 	// defaults applied and validated.
 	Ixn *InteractionServerOptions
+	// Proxy is non-nil exactly for interaction-proxy applications.
+	Proxy *ProxyOptions
+	// Cluster is non-nil exactly for application-cluster entries.
+	Cluster *ClusterOptions
 	// Stat is non-nil exactly for stat-server applications, with defaults
 	// applied and validated.
 	Stat *StatServerOptions
@@ -102,6 +109,7 @@ type fileDoc struct {
 type fileDB struct {
 	Driver string `yaml:"driver"`
 	DSN    string `yaml:"dsn"`
+	DSNEnv string `yaml:"dsn-env"`
 }
 
 type fileApp struct {
@@ -282,6 +290,25 @@ func (d *Deployment) DSN(db Database) string {
 		path += "?" + query
 	}
 	return prefix + path
+}
+
+// ResolveEnv sets the DSN of every database that names a dsn-env from the
+// environment getenv reads. It fails, naming the database and the variable,
+// when one is unset or empty. Check-config does not call it: a file is valid
+// wherever its variables are set.
+func (d *Deployment) ResolveEnv(getenv func(string) string) error {
+	var errs []*Error
+	for _, name := range slices.Sorted(maps.Keys(d.Databases)) {
+		db := d.Databases[name]
+		if db.DSNEnv == "" {
+			continue
+		}
+		if db.DSN = getenv(db.DSNEnv); db.DSN == "" {
+			errs = append(errs, &Error{File: d.File, Msg: fmt.Sprintf("database %q: dsn-env: the environment variable %s is not set", name, db.DSNEnv)})
+		}
+		d.Databases[name] = db
+	}
+	return joinErrors(errs)
 }
 
 // App returns the application called name, or an *Error naming the file and

@@ -72,6 +72,46 @@ func TestStatServerOptionsDocumented(t *testing.T) {
 	}
 }
 
+// TestClusterOptionsDocumented holds docs/options.md and the cluster's
+// sections together: the nodes' and clusters' [cluster-settings] and the
+// proxy's [settings].
+func TestClusterOptionsDocumented(t *testing.T) {
+	b, err := os.ReadFile("../../docs/options.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ixnOpts, proxyOpts := DefaultInteractionServerOptions(), DefaultProxyOptions()
+	for heading, sec := range map[string]section{
+		"### `[cluster-settings]` (interaction-server)":  ixnOpts.Cluster.section(),
+		"### `[settings]` (interaction-proxy)":           proxyOpts.section(),
+		"### `[cluster-settings]` (application-cluster)": (&ClusterOptions{}).section(),
+	} {
+		for _, missing := range undocumented(string(b), heading, sec) {
+			t.Errorf("docs/options.md %s", missing)
+		}
+	}
+}
+
+// undocumented returns what the table under heading in doc lacks: the
+// heading itself, or a row for an option of sec.
+func undocumented(doc, heading string, sec section) []string {
+	i := strings.Index(doc, heading)
+	if i < 0 {
+		return []string{"has no " + heading}
+	}
+	table := doc[i+len(heading):]
+	if j := strings.Index(table, "\n### "); j >= 0 {
+		table = table[:j]
+	}
+	var out []string
+	for _, opt := range slices.Sorted(maps.Keys(sec)) {
+		if !strings.Contains(table, "| `"+opt+"` |") {
+			out = append(out, heading+" has no row for "+opt)
+		}
+	}
+	return out
+}
+
 // TestChatServerOptionsDocumented holds docs/options.md and the chat
 // server's option sections together: every option has a row.
 func TestChatServerOptionsDocumented(t *testing.T) {

@@ -23,6 +23,9 @@ type InteractionServerOptions struct {
 	// Reasons holds the not-ready-reason:<code> sections by code: the Not
 	// Ready reasons agents may give. With none, a reason is free text.
 	Reasons map[string]*ReasonOptions
+	// Cluster is [cluster-settings]: what the node of this server takes in
+	// an interaction server cluster.
+	Cluster NodeSettings
 }
 
 // InteractionSettings is the [settings] section of an interaction server.
@@ -56,6 +59,14 @@ type InteractionSettings struct {
 	// "true" (default) lets an agent log in on several connections, "false"
 	// refuses later logins, "force-logout" closes the earlier connections.
 	AllowMultipleAgentConnections string
+	// AgentLoginControl is agent-login-control: "none" (default) or
+	// "ignore", which ignores the place of a RequestAgentLogin and logs the
+	// agent in at its own id, as every node of a cluster then agrees on.
+	AgentLoginControl string
+	// NotReadyOnInvitationTimeout is not-ready-on-invitation-timeout,
+	// default false: an agent that lets an invitation time out becomes not
+	// ready.
+	NotReadyOnInvitationTimeout bool
 	// RequiredSkillKey is required-skill-key (parley's own option), default
 	// "RequiredSkill": the interaction property naming a required skill as
 	// "name" or "name:minLevel".
@@ -141,6 +152,7 @@ func DefaultInteractionServerOptions() InteractionServerOptions {
 			AsyncLastAgentTimeout:         300 * time.Second,
 			AgentReconnectTimeout:         120 * time.Second,
 			AllowMultipleAgentConnections: "true",
+			AgentLoginControl:             "none",
 			RequiredSkillKey:              ixn.DefaultSkillKey,
 			MaxMessageSize:                65536,
 			ADDPTimeout:                   10 * time.Second,
@@ -168,6 +180,8 @@ func (s *InteractionSettings) section() section {
 		"async-last-agent-timeout":         &s.AsyncLastAgentTimeout,
 		"agent-reconnect-timeout":          &s.AgentReconnectTimeout,
 		"allow-multiple-agent-connections": &s.AllowMultipleAgentConnections,
+		"agent-login-control":              &s.AgentLoginControl,
+		"not-ready-on-invitation-timeout":  &s.NotReadyOnInvitationTimeout,
 		"required-skill-key":               &s.RequiredSkillKey,
 		"max-message-size":                 &s.MaxMessageSize,
 		"addp-timeout":                     &s.ADDPTimeout,
@@ -223,10 +237,12 @@ func (o InteractionServerOptions) validate() []*Error {
 		secondsIn("async-last-agent-timeout", s.AsyncLastAgentTimeout, 0, 86400),
 		secondsIn("agent-reconnect-timeout", s.AgentReconnectTimeout, 0, 86400),
 		oneOf("allow-multiple-agent-connections", s.AllowMultipleAgentConnections, "true", "false", "force-logout"),
+		oneOf("agent-login-control", s.AgentLoginControl, "none", "ignore"),
 		nonEmpty("required-skill-key", s.RequiredSkillKey),
 		intIn("max-message-size", s.MaxMessageSize, 1024, 16777216),
 		secondsIn("addp-timeout", s.ADDPTimeout, 0, 3600),
 	)
+	errs = append(errs, o.Cluster.validate()...)
 	for _, name := range slices.Sorted(maps.Keys(o.Queues)) {
 		q := o.Queues[name]
 		errs = append(errs, collect("queue:"+name, validKey(name),

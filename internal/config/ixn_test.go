@@ -89,7 +89,7 @@ func TestInteractionServerErrors(t *testing.T) {
 		{"      agent:b/b: {password-hash: \"" + hash + "\"}\n", `[agent:b/b]: invalid name`},
 		{"      settings: {invite-timeout: 0}\n", `[settings] invite-timeout = 0: out of range 1-3600`},
 		{"      settings: {allow-multiple-agent-connections: maybe}\n", `want one of true, false, force-logout`},
-		{"      inactivity-control: {enabled: true}\n", `unknown section for interaction-server (want agent:<id>, client:<name>, log, not-ready-reason:<code>, queue:<name>, settings, view:<name>)`},
+		{"      inactivity-control: {enabled: true}\n", `unknown section for interaction-server (want agent:<id>, client:<name>, cluster-settings, log, not-ready-reason:<code>, queue:<name>, settings, view:<name>)`},
 		{"      skill:x: {a: 1}\n", `[skill:x]: unknown section`},
 	}
 	for _, tt := range tests {

@@ -93,6 +93,13 @@ func (a *Application) sections() map[string]section {
 	if clientTypes[a.Type] != nil {
 		s["client:<name>"] = nil // read by setOptions with a.clientSection
 	}
+	if a.Proxy != nil {
+		s["settings"] = a.Proxy.section()
+	}
+	if a.Cluster != nil {
+		s["cluster-settings"] = a.Cluster.section()
+
+	}
 	if a.Stat != nil {
 		s["statserver"] = a.Stat.Settings.section()
 		s["ha"] = a.Stat.HA.section()
@@ -102,6 +109,7 @@ func (a *Application) sections() map[string]section {
 	}
 	if a.Ixn != nil {
 		s["settings"] = a.Ixn.Settings.section()
+		s["cluster-settings"] = a.Ixn.Cluster.section()
 		for _, named := range []string{"queue:<name>", "view:<name>", "agent:<id>", "not-ready-reason:<code>"} {
 			s[named] = nil // listed in errors; setOptions reads them with a.Ixn.section
 		}

@@ -53,6 +53,7 @@ type ClientOptions struct {
 var clientTypes = map[AppType][]string{
 	ChatServer:        {"bot"},
 	InteractionServer: {"routing", "reporting"},
+	InteractionProxy:  {"routing", "reporting"},
 	StatServer:        {"stat-client"},
 }
 

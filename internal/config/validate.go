@@ -17,7 +17,8 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 func (d *Deployment) addDatabases(dbs map[string]fileDB) []*Error {
 	var errs []*Error
 	for _, name := range slices.Sorted(maps.Keys(dbs)) {
-		db := Database{Name: name, Driver: dbs[name].Driver, DSN: dbs[name].DSN}
+		f := dbs[name]
+		db := Database{Name: name, Driver: f.Driver, DSN: f.DSN, DSNEnv: f.DSNEnv}
 		if e := checkDatabase(db); e != nil {
 			errs = append(errs, e)
 		}
@@ -33,7 +34,9 @@ func checkDatabase(db Database) *Error {
 		return &Error{Msg: where + "invalid name (letters, digits, '.', '_', '-')"}
 	case db.Driver != "sqlite" && db.Driver != "postgres":
 		return &Error{Msg: where + fmt.Sprintf("driver %q: want sqlite or postgres", db.Driver)}
-	case db.DSN == "":
+	case db.DSN != "" && db.DSNEnv != "":
+		return &Error{Msg: where + "dsn and dsn-env: not both"}
+	case db.DSN == "" && db.DSNEnv == "":
 		return &Error{Msg: where + "dsn is empty"}
 	}
 	return nil
@@ -58,7 +61,7 @@ func (d *Deployment) addApplications(apps map[string]fileApp) []*Error {
 	for _, name := range names {
 		a := d.Applications[name]
 		for _, e := range slices.Concat(d.checkConnections(a), d.checkWebConnections(a), d.checkChatConnections(a), d.checkStatConnections(a),
-			checkShared(a, listeners), d.checkSoleIxn(a, ixnOn), d.checkBackup(a, backups)) {
+			d.checkClusterConnections(a), checkShared(a, listeners), d.checkSoleIxn(a, ixnOn), d.checkBackup(a, backups)) {
 			e.App = name
 			errs = append(errs, e)
 		}
@@ -90,11 +93,20 @@ func (d *Deployment) newApplication(name string, f fileApp) (*Application, []*Er
 		opts := DefaultInteractionServerOptions()
 		a.Ixn = &opts
 	}
+	if a.Type == InteractionProxy {
+		opts := DefaultProxyOptions()
+		a.Proxy = &opts
+	}
+	if a.Type == ApplicationCluster {
+		a.Cluster = &ClusterOptions{}
+	}
 	if a.Type == StatServer {
 		opts := DefaultStatServerOptions()
 		a.Stat = &opts
 	}
-	errs = append(errs, checkListen(a.Listen)...)
+	if a.Type != ApplicationCluster || a.Listen != "" { // a cluster is no process: it has no listener
+		errs = append(errs, checkListen(a.Listen)...)
+	}
 	if a.Disabled && a.Type != ChatServer {
 		errs = append(errs, &Error{Option: "disabled", Value: "true", Msg: "only a chat-server may be disabled"})
 	}
@@ -130,6 +142,13 @@ func (a *Application) validate() []*Error {
 	}
 	if a.Ixn != nil {
 		errs = append(errs, a.Ixn.validate()...)
+	}
+	if a.Proxy != nil {
+		errs = append(errs, a.Proxy.validate()...)
+	}
+	if a.Cluster != nil {
+		errs = append(errs, a.Cluster.validate()...)
+
 	}
 	if a.Stat != nil {
 		errs = append(errs, a.Stat.validate()...)
@@ -186,17 +205,18 @@ func (d *Deployment) checkConnections(a *Application) []*Error {
 }
 
 // checkChatConnections refuses a chat server connection to anything but an
-// interaction server: two names a primary/backup pair. Connections to no
-// application are reported by checkConnections.
+// interaction server (two names a primary/backup pair), interaction proxies
+// or an interaction-proxy cluster. Connections to no application are
+// reported by checkConnections.
 func (d *Deployment) checkChatConnections(a *Application) []*Error {
 	if a.Type != ChatServer {
 		return nil
 	}
 	var errs []*Error
 	for _, c := range a.Connections {
-		if other, ok := d.Applications[c]; ok && other.Type != InteractionServer && c != a.Name {
+		if other, ok := d.Applications[c]; ok && !ixnLike(other) && c != a.Name {
 			errs = append(errs, &Error{Option: "connections", Value: c,
-				Msg: fmt.Sprintf("a chat-server connects to interaction servers only (this is a %s)", other.Type)})
+				Msg: fmt.Sprintf("a chat-server connects to interaction servers or proxies only (this is a %s)", other.Type)})
 		}
 	}
 	return errs
@@ -246,6 +266,13 @@ func (d *Deployment) checkSoleIxn(a *Application, ixnOn map[string]string) []*Er
 	}
 	ixnOn[db.Name] = a.Name
 	return nil
+}
+
+// ixnLike reports whether a presents the interaction server's protocol to
+// its clients: an interaction server, a proxy, or a cluster of proxies.
+func ixnLike(a *Application) bool {
+	return a.Type == InteractionServer || a.Type == InteractionProxy ||
+		a.Type == ApplicationCluster && a.Cluster != nil && a.Cluster.Type == ClusterOfProxies
 }
 
 func isWildcard(host string) bool {

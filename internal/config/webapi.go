@@ -176,6 +176,7 @@ func (d *Deployment) checkWebConnections(a *Application) []*Error {
 		other, ok := d.Applications[c]
 		switch {
 		case !ok || c == a.Name || other.Type == ChatServer:
+		case other.Type == InteractionProxy || other.Type == ApplicationCluster && ixnLike(other):
 		case other.Type == InteractionServer:
 			if ixns++; ixns > 2 {
 				errs = append(errs, &Error{Option: "connections", Value: c,
@@ -184,7 +185,7 @@ func (d *Deployment) checkWebConnections(a *Application) []*Error {
 		case other.Type == StatServer: // a stat-client of it (a pair: both)
 		default:
 			errs = append(errs, &Error{Option: "connections", Value: c,
-				Msg: fmt.Sprintf("a web-api connects to chat servers, interaction servers and stat servers only (this is a %s)", other.Type)})
+				Msg: fmt.Sprintf("a web-api connects to chat servers, interaction servers, proxies and stat servers only (this is a %s)", other.Type)})
 		}
 	}
 	return errs

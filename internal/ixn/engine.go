@@ -56,6 +56,10 @@ type Config struct {
 	// NotReadyReasons are the reasons agents may give for Not Ready; with
 	// none, a reason is free text.
 	NotReadyReasons []NotReadyReason
+	// NotReadyOnInvitationTimeout makes an agent that lets an invitation
+	// time out not ready (reason "invitation timeout"), so that the router
+	// stops inviting an agent who is away.
+	NotReadyOnInvitationTimeout bool
 }
 
 // view is a configured view, parsed.

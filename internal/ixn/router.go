@@ -144,12 +144,26 @@ func (e *Engine) decline(now time.Time, in *Interaction, inv *invitation, reason
 	if reason == "timeout" {
 		name = "EventRevoked"
 		e.notify("EventRevoked", Body{InteractionID: in.ID, Reason: reason}, false, Target{Agent: inv.agent})
+		defer e.notReadyAfterTimeout(now, inv.agent)
 	}
 	if inv.from != "" {
 		e.notify("EventRejected", Body{InteractionID: in.ID, AgentID: inv.agent, Kind: inv.kind, Reason: reason},
 			false, Target{Agent: inv.from})
 	}
 	e.report(now, name, Body{InteractionID: in.ID, AgentID: inv.agent, Queue: in.Queue, Kind: inv.kind, Reason: reason})
+}
+
+// notReadyAfterTimeout makes agent not ready after it let an invitation
+// time out, when not-ready-on-invitation-timeout asks for it.
+func (e *Engine) notReadyAfterTimeout(now time.Time, agent string) {
+	a, err := e.loggedIn(agent)
+	if !e.cfg.NotReadyOnInvitationTimeout || err != nil || !a.Ready {
+		return
+	}
+	a.Ready, a.Reason = false, "invitation timeout"
+	body := Body{AgentID: a.ID, Place: a.Place, Reason: a.Reason}
+	e.notify("EventAgentNotAvailable", body, false, Target{Agent: a.ID})
+	e.report(now, "EventAgentNotAvailable", body)
 }
 
 // revoke ends the pending invitation of in for reason, telling the agent.

@@ -83,6 +83,7 @@ const (
 	EventPlaceAgentState                    = "EventPlaceAgentState"
 	RequestUnregisterClient                 = "RequestUnregisterClient"
 	EventCustom                             = "EventCustom"
+	RequestPing                             = "RequestPing" // name inferred
 	EventTakenFromQueue                     = "EventTakenFromQueue"
 	EventTakenFromWorkbin                   = "EventTakenFromWorkbin"
 	RequestSubscribe                        = "RequestSubscribe"
@@ -143,6 +144,11 @@ const (
 	RequestSaveStandardResponse = "RequestSaveStandardResponse"
 	// EventStandardResponses answers both.
 	EventStandardResponses = "EventStandardResponses"
+	// RequestFindInteractions searches the interactions by a condition on
+	// their properties (a desktop's search).
+	RequestFindInteractions = "RequestFindInteractions"
+	// EventInteractionsFound answers RequestFindInteractions.
+	EventInteractionsFound = "EventInteractionsFound"
 )
 
 // Stat Server message names (public-api-notes §6.2), with parley's ids from
@@ -266,6 +272,7 @@ var catalogue = map[string]int{
 	RequestStopPlaceAgentStateReportingAll:  172,
 	EventPlaceAgentState:                    173,
 	RequestUnregisterClient:                 174,
+	RequestPing:                             175,
 	EventCustom:                             176,
 	EventTakenFromQueue:                     177,
 	EventTakenFromWorkbin:                   182,
@@ -311,6 +318,8 @@ var catalogue = map[string]int{
 	RequestGetStandardResponses:             363,
 	RequestSaveStandardResponse:             364,
 	EventStandardResponses:                  365,
+	RequestFindInteractions:                 323,
+	EventInteractionsFound:                  324,
 	RequestOpenStatistic:                    400,
 	RequestOpenStatisticEx:                  401,
 	RequestCloseStatistic:                   402,

@@ -76,8 +76,29 @@ const (
 	// type or visibility, or a rejoin names another agent's party.
 	CodeGrantMismatch Code = 8215
 
-	// Interaction server conditions, from 2100 (2000-2006 are Genesys'
-	// Interaction Server Proxy codes, kept free for the proxy).
+	// Interaction Server Proxy conditions, numbered as Genesys numbers them.
+
+	// CodeUnsupported: the proxy does not support the operation (Ping).
+	CodeUnsupported Code = 2000
+	// CodeNoServerForMedia: no node of the cluster takes this media type
+	// and tenant (or the media type is disabled).
+	CodeNoServerForMedia Code = 2001
+	// CodeLostServer: the connection to one of the nodes asked was lost
+	// before it answered.
+	CodeLostServer Code = 2002
+	// CodeNotAccessible: a node that might hold the interaction cannot be
+	// asked, so the proxy cannot tell whether it exists; also a request
+	// without the attributes the proxy routes by.
+	CodeNotAccessible Code = 2003
+	// CodeInProgress: the same operation is already in progress.
+	CodeInProgress Code = 2004
+	// CodeAmbiguousInteraction: more than one node holds an interaction
+	// with this id.
+	CodeAmbiguousInteraction Code = 2005
+	// CodeSnapshotNotAccessible: the snapshot cannot be reached.
+	CodeSnapshotNotAccessible Code = 2006
+
+	// Interaction server conditions, from 2100.
 
 	// CodeNoSuchInteraction: no interaction has this id.
 	CodeNoSuchInteraction Code = 2100
@@ -162,6 +183,14 @@ var codeTexts = map[Code]string{
 	CodeGrantInvalid:     "no valid grant for this session",
 	CodeGrantExpired:     "grant expired",
 	CodeGrantMismatch:    "grant does not match the request",
+
+	CodeUnsupported:           "unsupported operation",
+	CodeNoServerForMedia:      "there are no servers accepting this media/tenant",
+	CodeLostServer:            "lost connection to one of the asked servers",
+	CodeNotAccessible:         "interaction is not accessible",
+	CodeInProgress:            "operation already in progress",
+	CodeAmbiguousInteraction:  "more than one server contain interaction with same ID",
+	CodeSnapshotNotAccessible: "snapshot not accessible",
 
 	CodeNoSuchInteraction:    "no such interaction",
 	CodeDuplicateInteraction: "interaction already exists",

@@ -59,15 +59,16 @@ type ixnLink struct {
 	clients []*wire.Client // one per address: the connected one is the primary's
 	wake    chan struct{}  // capacity 1: a connection came up, retry now
 
-	mu      sync.Mutex // guards the fields below
-	addr    string     // this chat server's listen address, set by start
-	ctx     context.Context
-	conn    *wire.Conn           // the registered connection, or nil
-	out     map[string]*outgoing // by interaction id: what it has yet to learn
-	watched map[string]bool      // restored chats followed with RequestSubscribe
-	ended   map[string]bool      // interactions stopped by the interaction server
-	stopped bool                 // no new drains
-	drains  sync.WaitGroup       // Add only under mu while !stopped
+	mu       sync.Mutex // guards the fields below
+	addr     string     // this chat server's listen address, set by start
+	ctx      context.Context
+	conn     *wire.Conn           // the registered connection, or nil
+	claiming bool                 // a connection to a proxy is registering (IxnProxies)
+	out      map[string]*outgoing // by interaction id: what it has yet to learn
+	watched  map[string]bool      // restored chats followed with RequestSubscribe
+	ended    map[string]bool      // interactions stopped by the interaction server
+	stopped  bool                 // no new drains
+	drains   sync.WaitGroup       // Add only under mu while !stopped
 }
 
 // outgoing is what the interaction server has yet to learn about one chat,
@@ -150,6 +151,10 @@ func (l *ixnLink) start(addr string) (stop func()) {
 // onConnect registers as a media server, then has the restored chats'
 // subscriptions and every stalled request sent again.
 func (l *ixnLink) onConnect(ctx context.Context, c *wire.Conn) error {
+	if !l.claim() {
+		return errSpareProxy // redialled later: it takes over when the proxy in use fails
+	}
+	defer l.unclaim()
 	rctx, cancel := context.WithTimeout(ctx, ixnTimeout)
 	defer cancel()
 	body := map[string]string{"clientName": l.name, "clientType": "media-server"}
@@ -169,6 +174,32 @@ func (l *ixnLink) onConnect(ctx context.Context, c *wire.Conn) error {
 	default:
 	}
 	return nil
+}
+
+// errSpareProxy refuses a connection to a proxy while the link uses
+// another one of the cluster.
+var errSpareProxy = errors.New("chatserver: another interaction proxy of the cluster is in use")
+
+// claim reserves the registration for a new connection: always with
+// interaction servers (only a pair's primary accepts it), and with proxies
+// only while no other connection is registered or registering.
+func (l *ixnLink) claim() bool {
+	if !l.s.cfg.IxnProxies {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.current() != nil || l.claiming {
+		return false
+	}
+	l.claiming = true
+	return true
+}
+
+func (l *ixnLink) unclaim() {
+	l.mu.Lock()
+	l.claiming = false
+	l.mu.Unlock()
 }
 
 // ServeWire receives the interaction server's events on the connection's

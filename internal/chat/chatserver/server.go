@@ -74,6 +74,11 @@ type Config struct {
 	// chats to: one, or the two of a primary/backup pair (the one that
 	// accepts the registration is used). Empty means no interaction server.
 	IxnServers []service.Endpoint
+	// IxnProxies says IxnServers are the interaction proxies of a cluster
+	// (in a random order): the link registers at one at a time, as the
+	// seed has a proxy cluster's clients do, and moves to another when it
+	// fails.
+	IxnProxies bool
 	// Trust admits the peers of the listener and proves this server to the
 	// ones it dials; nil admits everyone (tests in one process only).
 	Trust *service.Trust

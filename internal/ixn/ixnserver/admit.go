@@ -1,15 +1,12 @@
 package ixnserver
 
 import (
-	"strings"
-
 	"github.com/parley-chat/parley/internal/auth"
-	"github.com/parley-chat/parley/internal/wire"
 )
 
 // peerRoles are the roles /wire/ixn admits; RequestRegisterClient then
 // narrows each peer to the client type its role gives it (admitClient).
-var peerRoles = []auth.Role{auth.RoleMediaServer, auth.RoleAgent, auth.RoleRouting, auth.RoleReporting}
+var peerRoles = []auth.Role{auth.RoleMediaServer, auth.RoleAgent, auth.RoleRouting, auth.RoleReporting, auth.RoleInteractionProxy}
 
 // admitClient checks a registration against who the connection proved to
 // be: a chat server registers as the media server of its own name (or of
@@ -18,26 +15,10 @@ var peerRoles = []auth.Role{auth.RoleMediaServer, auth.RoleAgent, auth.RoleRouti
 // and a routing or reporting client under its own name. So no connection
 // can take another client's events or act in a role it was not given.
 func admitClient(id auth.Identity, req registerRequest, submitterNames map[string]string) error {
-	var role auth.Role
-	nameOK := req.ClientName == id.Name
-	switch req.ClientType {
-	case kindMediaServer:
-		role = auth.RoleMediaServer
-		nameOK = nameOK || (req.ClientName != "" && req.ClientName == submitterNames[id.Name])
-	case kindAgent:
-		role, nameOK = auth.RoleAgent, strings.HasPrefix(req.ClientName, id.Name+"/")
-	case kindRouting:
-		role = auth.RoleRouting
-	case kindReporting:
-		role = auth.RoleReporting
+	if id.Has(auth.RoleInteractionProxy) {
+		return nil // the proxy admitted the client itself (auth.AdmitIxnClient) before it registered it here
 	}
-	switch {
-	case !id.Has(role):
-		return wire.Errorf(wire.CodeRoleRefused, "%q may not register as a %s client", id.Name, req.ClientType)
-	case id.Name != "" && !nameOK:
-		return wire.Errorf(wire.CodeRoleRefused, "%q may not register under the name %q", id.Name, req.ClientName)
-	}
-	return nil
+	return auth.AdmitIxnClient(id, req.ClientName, req.ClientType, submitterNames[id.Name])
 }
 
 // grant signs what lets agent join the chat of interaction id, or returns

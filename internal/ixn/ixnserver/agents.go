@@ -26,6 +26,9 @@ func agentLogin(s *Server, p *peer, m wire.Message) (reply, error) {
 	if others > 0 && s.allow == multipleRefused {
 		return reply{}, wire.Errorf(wire.CodeAlreadyLoggedIn, "agent %s is logged in on another connection", req.AgentID)
 	}
+	if s.cfg.Options.Settings.AgentLoginControl == "ignore" {
+		req.Place = req.AgentID
+	}
 	capacity := -1
 	if req.Media != nil {
 		capacity = req.Media["chat"]

@@ -34,7 +34,7 @@ func testBadInput(t *testing.T, b backend) {
 		{"register twice", chat, wire.RequestRegisterClient, map[string]string{"clientName": "x", "clientType": "agent"}, wire.CodeInvalidState},
 		{"duplicate submit", chat, wire.RequestSubmit, map[string]any{"interactionId": "c1", "queue": "default"}, wire.CodeDuplicateInteraction},
 		{"unknown queue", chat, wire.RequestSubmit, map[string]any{"interactionId": "c2", "queue": "nope"}, wire.CodeNoSuchQueue},
-		{"missing id", chat, wire.RequestSubmit, map[string]any{"queue": "default"}, wire.CodeBadRequest},
+		{"missing queue", chat, wire.RequestSubmit, map[string]any{"interactionId": "c3"}, wire.CodeBadRequest}, // a missing id is made (TestNodeTakesItsMediaAndTenants)
 		{"number property", chat, wire.RequestSubmit, map[string]any{"interactionId": "c2", "queue": "default", "properties": map[string]any{"Priority": 3}}, wire.CodeBadRequest},
 		{"number in change", chat, wire.RequestChangeProperties, map[string]any{"interactionId": "c1", "changedProperties": map[string]any{"Priority": 3}}, wire.CodeBadRequest},
 		{"unknown field", chat, wire.RequestSubmit, map[string]any{"interactionId": "c2", "queue": "default", "colour": "red"}, wire.CodeBadRequest},

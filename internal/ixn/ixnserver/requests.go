@@ -72,6 +72,32 @@ var routes = map[string]route{
 	wire.RequestDoNotDisturbOff:          {agent, dndOff},
 	wire.RequestChangeAgentStateReason:   {agent, changeAgentStateReason},
 	wire.RequestChangeMediaStateReason:   {agent, changeMediaStateReason},
+	wire.RequestPing:                     {anyKind, ping},
+	wire.RequestFindInteractions:         {anyKind, find},
+}
+
+// find answers RequestFindInteractions with the interactions whose
+// properties match the condition, at most limit (0: ixn.MaxFound).
+func find(s *Server, _ *peer, m wire.Message) (reply, error) {
+	var req struct {
+		Condition string `json:"condition"`
+		Limit     int    `json:"limit"`
+	}
+	if err := m.Bind(&req); err != nil {
+		return reply{}, err
+	}
+	c, err := ixn.ParseCondition(req.Condition)
+	if err != nil {
+		return reply{}, wire.Errorf(wire.CodeBadRequest, "%s", strings.TrimPrefix(err.Error(), "ixn: "))
+	}
+	return reply{name: wire.EventInteractionsFound,
+		body: interactionsReply{Interactions: s.engine.Find(s.clock.Now(), c, req.Limit)}}, nil
+}
+
+// ping answers a monitor: the server is up and serving (an interaction
+// proxy answers 2000: monitors ask the nodes).
+func ping(_ *Server, _ *peer, m wire.Message) (reply, error) {
+	return reply{}, m.Bind(&empty{})
 }
 
 // wireHandler serves the requests of p. Every answer, error or not, goes
@@ -197,6 +223,12 @@ func submit(s *Server, p *peer, m wire.Message) (reply, error) {
 	var req submitRequest
 	if err := m.Bind(&req); err != nil {
 		return reply{}, err
+	}
+	if err := s.takes(req.MediaType, req.Tenant); err != nil {
+		return reply{}, err
+	}
+	if req.InteractionID == "" {
+		req.InteractionID = s.newID()
 	}
 	out, err := s.engine.Submit(s.clock.Now(), ixn.Submission{ID: req.InteractionID, Tenant: req.Tenant,
 		MediaType: req.MediaType, Queue: req.Queue, Properties: req.Properties, SubmittedBy: cmp.Or(req.SubmittedBy, p.name)})

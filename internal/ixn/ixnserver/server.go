@@ -130,7 +130,8 @@ func New(cfg Config) (*Server, error) {
 func engineConfig(o config.InteractionServerOptions) ixn.Config {
 	c := ixn.Config{InviteTimeout: o.Settings.InviteTimeout, RerouteExclude: o.Settings.RerouteExclude,
 		AsyncLastAgentAttempts: o.Settings.AsyncLastAgentAttempts, AsyncLastAgentTimeout: o.Settings.AsyncLastAgentTimeout,
-		SkillKey: o.Settings.RequiredSkillKey, AgentReconnectTimeout: o.Settings.AgentReconnectTimeout}
+		SkillKey: o.Settings.RequiredSkillKey, AgentReconnectTimeout: o.Settings.AgentReconnectTimeout,
+		NotReadyOnInvitationTimeout: o.Settings.NotReadyOnInvitationTimeout}
 	for _, name := range o.QueueNames() {
 		queue := ixn.Queue{Name: name, Routing: ixn.RoutingBuiltin}
 		if q := o.Queues[name]; q != nil {
