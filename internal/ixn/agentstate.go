@@ -227,3 +227,16 @@ func (e *Engine) ChangeMediaStateReason(now time.Time, agent, media, reason stri
 	e.agentEvent(now, "EventMediaStateReasonChanged", a, media, reason)
 	return e.finish(), nil
 }
+
+// AgentConnectionClosed reports that a connection of agent closed
+// (EventAgentConnectionClosed), whether or not the agent is logged out by
+// it: reporting tells a dropped desktop from a logout.
+func (e *Engine) AgentConnectionClosed(now time.Time, agent string) Output {
+	e.begin()
+	body := Body{AgentID: agent}
+	if a := e.agents[agent]; a != nil {
+		body.Place = a.Place
+	}
+	e.report(now, "EventAgentConnectionClosed", body)
+	return e.finish()
+}

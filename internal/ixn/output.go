@@ -43,9 +43,10 @@ type Body struct {
 	Operation     string            `json:"operation,omitempty"` // of a workbin change: placed_in or taken_out
 	Timeout       int               `json:"timeout,omitempty"`   // of an invitation, in seconds
 	Properties    map[string]string `json:"properties,omitempty"`
-	Changed       []string          `json:"changed,omitempty"`  // property keys changed, added or deleted
-	Status        *AgentStatus      `json:"status,omitempty"`   // of EventCurrentAgentStatus
-	LockedBy      string            `json:"lockedBy,omitempty"` // of EventLocked and EventUnlocked
+	Changed       []string          `json:"changed,omitempty"`    // property keys changed, added or deleted
+	Status        *AgentStatus      `json:"status,omitempty"`     // of EventCurrentAgentStatus
+	LockedBy      string            `json:"lockedBy,omitempty"`   // of EventLocked and EventUnlocked
+	Client        string            `json:"clientName,omitempty"` // the publisher of EventUserEvent
 }
 
 // Output is what an operation did, for the caller to carry out in order:

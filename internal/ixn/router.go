@@ -163,6 +163,7 @@ func (e *Engine) notReadyAfterTimeout(now time.Time, agent string) {
 	a.Ready, a.Reason = false, "invitation timeout"
 	body := Body{AgentID: a.ID, Place: a.Place, Reason: a.Reason}
 	e.notify("EventAgentNotAvailable", body, false, Target{Agent: a.ID})
+	e.notify("EventForcedAgentStateChange", body, false, Target{Agent: a.ID}) // the server changed it, not the agent
 	e.report(now, "EventAgentNotAvailable", body)
 }
 

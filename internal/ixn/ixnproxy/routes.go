@@ -39,6 +39,7 @@ var routes = map[string]handler{
 	wire.RequestChangeMediaStateReason:   everyNode,
 	wire.RequestLockInteraction:          byInteraction,
 	wire.RequestUnlockInteraction:        byInteraction,
+	wire.RequestPublish:                  byInteraction,
 	wire.RequestAccept:                   byInteraction,
 	wire.RequestReject:                   byInteraction,
 	wire.RequestPlaceInWorkbin:           byInteraction,

@@ -351,6 +351,7 @@ type event struct {
 	Changed       []string          `json:"changed"`
 	MediaType     string            `json:"mediaType"`
 	LockedBy      string            `json:"lockedBy"`
+	ClientName    string            `json:"clientName"`
 }
 
 // events returns the events named name received so far.

@@ -64,6 +64,8 @@ var routes = map[string]route{
 	wire.RequestGetOverview:              {anyKind, overview},
 	wire.RequestLockInteraction:          {operators, lockInteraction},
 	wire.RequestUnlockInteraction:        {operators, unlockInteraction},
+	wire.RequestPublish:                  {anyKind, publish},
+	wire.RequestUnregisterClient:         {anyKind, unregister},
 	wire.RequestAddMedia:                 {agent, addMedia},
 	wire.RequestRemoveMedia:              {agent, removeMedia},
 	wire.RequestNotReadyForMedia:         {agent, notReadyForMedia},

@@ -321,18 +321,28 @@ func (s *Server) addPeer(p *peer) bool {
 	return true
 }
 
-// dropPeer forgets a connection. An agent whose last connection it was is
-// logged out, which revokes its invitations; a routing client's pulled
-// interactions go back to their queues. At shutdown nothing changes, so
-// that the store keeps the state for the next start.
+// dropPeer forgets a connection and its registration (release). At
+// shutdown nothing changes, so that the store keeps the state for the next
+// start.
 func (s *Server) dropPeer(p *peer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.peers, p)
+	s.release(p, true)
+}
+
+// release ends p's registration: its subscriptions end; an agent whose last
+// connection it was is logged out, which revokes its invitations; when it
+// was its name's last connection, a routing client's pulled interactions go
+// back to their queues and the client's locks end. closed says the
+// connection closed: an agent's is then reported (EventAgentConnectionClosed).
+// s.mu must be held.
+func (s *Server) release(p *peer, closed bool) {
 	delete(s.reporters, p)
 	for id := range p.watching {
 		s.watchers.remove(id, p)
 	}
+	clear(p.watching)
 	now := s.clock.Now()
 	if p.name != "" && s.clients.remove(p.name, p) && !s.closing {
 		if p.kind == kindRouting {
@@ -340,11 +350,15 @@ func (s *Server) dropPeer(p *peer) {
 		}
 		s.dispatch(s.engine.ReleaseLocks(now, p.name), nil, nil)
 	}
+	if p.agent != "" && closed && !s.closing {
+		s.dispatch(s.engine.AgentConnectionClosed(now, p.agent), nil, nil)
+	}
 	if p.agent != "" && s.agents.remove(p.agent, p) && !s.closing {
 		if out, err := s.engine.Logout(now, p.agent); err == nil {
 			s.dispatch(out, nil, nil)
 		}
 	}
+	p.name, p.kind, p.agent = "", "", ""
 }
 
 func (s *Server) shutdown() {
