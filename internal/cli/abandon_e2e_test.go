@@ -29,10 +29,7 @@ func TestAbandonedChatLeftToItsWorkflow(t *testing.T) {
 	eventually(t, "the queued chat's interaction stopped", func() bool { _, ok := interactionProps(ctx, t, flow, queued.id); return !ok })
 
 	events := make(chan wire.Message, 64)
-	agent := dialEvents(ctx, t, c.web(), c.url("ixn-1", "ws", "/wire/ixn"), "ixn-1", events)
-	request(ctx, t, agent, wire.RequestRegisterClient, map[string]any{"clientName": "gms-1/alice", "clientType": "agent"}, nil)
-	request(ctx, t, agent, wire.RequestAgentLogin, map[string]any{"agentId": "alice", "password": "alice", "place": "p1", "media": map[string]int{"chat": 1}}, nil)
-	request(ctx, t, agent, wire.RequestAgentAvailable, map[string]any{}, nil)
+	agent := c.loginAlice(ctx, events)
 	ch := c.newChat()
 	waitMessage(t, events, wire.EventInvite)
 	var accepted struct{ Grant string }

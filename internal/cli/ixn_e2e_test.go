@@ -23,10 +23,7 @@ func TestAgentFollowsChatEndToEnd(t *testing.T) {
 	defer cancel()
 
 	events := make(chan wire.Message, 64)
-	ixnConn := dialEvents(ctx, t, c.web(), c.url("ixn-1", "ws", "/wire/ixn"), "ixn-1", events)
-	request(ctx, t, ixnConn, wire.RequestRegisterClient, map[string]any{"clientName": "gms-1/alice", "clientType": "agent"}, nil)
-	request(ctx, t, ixnConn, wire.RequestAgentLogin, map[string]any{"agentId": "alice", "password": "alice", "place": "p1", "media": map[string]int{"chat": 1}}, nil)
-	request(ctx, t, ixnConn, wire.RequestAgentAvailable, map[string]any{}, nil)
+	ixnConn := c.loginAlice(ctx, events)
 
 	ch := c.newChat()
 	invite := waitMessage(t, events, wire.EventInvite)
@@ -73,6 +70,17 @@ func TestAgentFollowsChatEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkTranscripts(t, "sqlite", c.dataDir, []*haChat{ch})
+}
+
+// loginAlice logs the agent alice in at ixn-1, as the web API's desktop
+// bridge does, ready; its events go to events.
+func (c *cluster) loginAlice(ctx context.Context, events chan<- wire.Message) *wire.Conn {
+	c.t.Helper()
+	conn := dialEvents(ctx, c.t, c.web(), c.url("ixn-1", "ws", "/wire/ixn"), "ixn-1", events)
+	request(ctx, c.t, conn, wire.RequestRegisterClient, map[string]any{"clientName": "gms-1/alice", "clientType": "agent"}, nil)
+	request(ctx, c.t, conn, wire.RequestAgentLogin, map[string]any{"agentId": "alice", "password": "alice", "place": "p1", "media": map[string]int{"chat": 1}}, nil)
+	request(ctx, c.t, conn, wire.RequestAgentAvailable, map[string]any{}, nil)
+	return conn
 }
 
 // startIxnCluster is startIxnClusterOn SQLite.

@@ -11,18 +11,25 @@ import (
 // TestWebAPIOptionsDocumented holds docs/options.md and the web API's
 // option sections together: every option has a row in its section's table.
 func TestWebAPIOptionsDocumented(t *testing.T) {
+	opts := DefaultWebAPIOptions()
+	sectionsDocumented(t, &Application{Type: WebAPI, Web: &opts}, "web-api")
+}
+
+// sectionsDocumented checks that docs/options.md has a table under
+// "### `[section]` (typ)" for each option section of a, but [log] and the
+// sections without options of their own (endpoints, client:<name>), with a
+// row for each option.
+func sectionsDocumented(t *testing.T, a *Application, typ string) {
+	t.Helper()
 	b, err := os.ReadFile("../../docs/options.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := string(b)
-	opts := DefaultWebAPIOptions()
-	a := &Application{Type: WebAPI, Web: &opts}
 	for name, sec := range a.sections() {
-		if name == "log" || name == "endpoints" {
+		if name == "log" || len(sec) == 0 {
 			continue
 		}
-		documented(t, doc, "### `["+name+"]` (web-api)", sec)
+		documented(t, string(b), "### `["+name+"]` ("+typ+")", sec)
 	}
 }
 
@@ -115,17 +122,6 @@ func undocumented(doc, heading string, sec section) []string {
 // TestChatServerOptionsDocumented holds docs/options.md and the chat
 // server's option sections together: every option has a row.
 func TestChatServerOptionsDocumented(t *testing.T) {
-	b, err := os.ReadFile("../../docs/options.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := string(b)
 	opts := DefaultChatServerOptions()
-	a := &Application{Type: ChatServer, Chat: &opts}
-	for name, sec := range a.sections() {
-		if name == "log" || sec == nil { // client:<name> has its own table
-			continue
-		}
-		documented(t, doc, "### `["+name+"]` (chat-server)", sec)
-	}
+	sectionsDocumented(t, &Application{Type: ChatServer, Chat: &opts}, "chat-server")
 }

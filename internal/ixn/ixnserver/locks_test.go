@@ -18,15 +18,19 @@ func pulledIDs(t *testing.T, c *client, queue string) []string {
 	return ids
 }
 
+// lockSetup starts a server with a reporting client, a media server and
+// two routing clients, flow-1 and flow-2.
+func lockSetup(t *testing.T) (h *harness, stat, chat, flow, other *client) {
+	t.Helper()
+	h = start(t, defaultOptions(t))
+	return h, reporting(h), h.register("chat-1", "media-server"), h.register("flow-1", "routing"), h.register("flow-2", "routing")
+}
+
 // TestLockKeepsInteractionAway: a workflow's lock keeps an interaction
 // from routing and from other clients' pulls and changes (2122) until it
 // unlocks it; each lock and unlock is reported.
 func TestLockKeepsInteractionAway(t *testing.T) {
-	h := start(t, defaultOptions(t))
-	stat := h.register("stat", "reporting")
-	stat.ok(wire.RequestSubscribe, map[string]string{"topic": "reporting"})
-	chat := h.register("chat-1", "media-server")
-	flow, other := h.register("flow-1", "routing"), h.register("flow-2", "routing")
+	h, stat, chat, flow, other := lockSetup(t)
 	chat.ok(wire.RequestSubmit, map[string]any{"interactionId": "c1", "queue": "default"})
 	flow.ok(wire.RequestLockInteraction, map[string]string{"interactionId": "c1"})
 	stat.wait(wire.EventLocked, func(e event) bool { return e.InteractionID == "c1" && e.LockedBy == "flow-1" })
@@ -56,11 +60,7 @@ func TestLockKeepsInteractionAway(t *testing.T) {
 // TestLocksEndWithTheirClient: a pull skips a locked interaction; the
 // lock ends when its client disconnects, and the interaction can be pulled.
 func TestLocksEndWithTheirClient(t *testing.T) {
-	h := start(t, defaultOptions(t))
-	stat := h.register("stat", "reporting")
-	stat.ok(wire.RequestSubscribe, map[string]string{"topic": "reporting"})
-	chat := h.register("chat-1", "media-server")
-	flow, other := h.register("flow-1", "routing"), h.register("flow-2", "routing")
+	_, stat, chat, flow, other := lockSetup(t)
 	chat.ok(wire.RequestSubmit, map[string]any{"interactionId": "x1", "queue": "ext"})
 	flow.ok(wire.RequestLockInteraction, map[string]string{"interactionId": "x1"})
 	if ids := pulledIDs(t, other, "ext"); len(ids) != 0 {
