@@ -67,6 +67,9 @@ type InteractionSettings struct {
 	// default false: an agent that lets an invitation time out becomes not
 	// ready.
 	NotReadyOnInvitationTimeout bool
+	// MaxInteractionsPerSnapshot is max-interactions-per-snapshot, 100-10000,
+	// default 500: the most interactions one RequestTakeSnapshot holds.
+	MaxInteractionsPerSnapshot int
 	// RequiredSkillKey is required-skill-key (parley's own option), default
 	// "RequiredSkill": the interaction property naming a required skill as
 	// "name" or "name:minLevel".
@@ -154,6 +157,7 @@ func DefaultInteractionServerOptions() InteractionServerOptions {
 			AllowMultipleAgentConnections: "true",
 			AgentLoginControl:             "none",
 			RequiredSkillKey:              ixn.DefaultSkillKey,
+			MaxInteractionsPerSnapshot:    ixn.DefaultSnapshotSize,
 			MaxMessageSize:                65536,
 			ADDPTimeout:                   10 * time.Second,
 		},
@@ -183,6 +187,7 @@ func (s *InteractionSettings) section() section {
 		"agent-login-control":              &s.AgentLoginControl,
 		"not-ready-on-invitation-timeout":  &s.NotReadyOnInvitationTimeout,
 		"required-skill-key":               &s.RequiredSkillKey,
+		"max-interactions-per-snapshot":    &s.MaxInteractionsPerSnapshot,
 		"max-message-size":                 &s.MaxMessageSize,
 		"addp-timeout":                     &s.ADDPTimeout,
 	}
@@ -239,6 +244,7 @@ func (o InteractionServerOptions) validate() []*Error {
 		oneOf("allow-multiple-agent-connections", s.AllowMultipleAgentConnections, "true", "false", "force-logout"),
 		oneOf("agent-login-control", s.AgentLoginControl, "none", "ignore"),
 		nonEmpty("required-skill-key", s.RequiredSkillKey),
+		intIn("max-interactions-per-snapshot", s.MaxInteractionsPerSnapshot, 100, 10000),
 		intIn("max-message-size", s.MaxMessageSize, 1024, 16777216),
 		secondsIn("addp-timeout", s.ADDPTimeout, 0, 3600),
 	)

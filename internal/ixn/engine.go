@@ -56,6 +56,9 @@ type Config struct {
 	// NotReadyReasons are the reasons agents may give for Not Ready; with
 	// none, a reason is free text.
 	NotReadyReasons []NotReadyReason
+	// SnapshotSize is the most interactions one snapshot holds; zero means
+	// DefaultSnapshotSize.
+	SnapshotSize int
 	// NotReadyOnInvitationTimeout makes an agent that lets an invitation
 	// time out not ready (reason "invitation timeout"), so that the router
 	// stops inviting an agent who is away.
@@ -85,23 +88,25 @@ type exclusion struct{ ixn, agent string }
 // not safe for concurrent use: the caller serialises operations. Every
 // operation takes the current time.
 type Engine struct {
-	cfg         Config
-	queues      map[string]Queue
-	views       map[string]*view
-	agents      map[string]*Agent
-	ixns        map[string]*Interaction
-	invites     map[string]*invitation // by interaction id
-	excluded    map[exclusion]time.Time
-	waits       map[string][]time.Duration // per queue, the last deliveries' waits
-	handles     map[string][]time.Duration // per queue, the last handled interactions' handle times
-	preferUntil map[string]time.Time       // by interaction id: when waiting for its last agent ends
-	away        map[string]time.Time       // by agent id: when a logged-out agent leaves what it holds
-	unbound     map[string]*unbound        // by interaction id: back-off after failed joins (LeaveUnjoined)
-	reminders   map[string]waitingNotice   // by interaction id: its queue's next waiting notice
-	locks       map[string]string          // by interaction id: the client holding its lock (locks.go)
-	lastEventID int64
-	out         pending
-	decoy       AgentConfig // what Authenticate verifies for an unknown agent (password.go)
+	cfg          Config
+	queues       map[string]Queue
+	views        map[string]*view
+	agents       map[string]*Agent
+	ixns         map[string]*Interaction
+	invites      map[string]*invitation // by interaction id
+	excluded     map[exclusion]time.Time
+	waits        map[string][]time.Duration // per queue, the last deliveries' waits
+	handles      map[string][]time.Duration // per queue, the last handled interactions' handle times
+	preferUntil  map[string]time.Time       // by interaction id: when waiting for its last agent ends
+	away         map[string]time.Time       // by agent id: when a logged-out agent leaves what it holds
+	unbound      map[string]*unbound        // by interaction id: back-off after failed joins (LeaveUnjoined)
+	reminders    map[string]waitingNotice   // by interaction id: its queue's next waiting notice
+	locks        map[string]string          // by interaction id: the client holding its lock (locks.go)
+	snapshots    map[string]*snapshot       // by snapshot id (snapshot.go)
+	lastSnapshot int64
+	lastEventID  int64
+	out          pending
+	decoy        AgentConfig // what Authenticate verifies for an unknown agent (password.go)
 }
 
 // New returns an engine for cfg, or an error naming the bad view, order,
@@ -111,7 +116,8 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{cfg: cfg, queues: map[string]Queue{}, views: map[string]*view{}, agents: map[string]*Agent{},
 		ixns: map[string]*Interaction{}, invites: map[string]*invitation{}, excluded: map[exclusion]time.Time{},
 		waits: map[string][]time.Duration{}, handles: map[string][]time.Duration{}, preferUntil: map[string]time.Time{},
-		away: map[string]time.Time{}, reminders: map[string]waitingNotice{}, locks: map[string]string{}}
+		away: map[string]time.Time{}, reminders: map[string]waitingNotice{}, locks: map[string]string{},
+		snapshots: map[string]*snapshot{}}
 	for _, q := range cfg.Queues {
 		e.queues[q.Name] = q
 	}

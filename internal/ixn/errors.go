@@ -45,6 +45,9 @@ var (
 	// ErrLocked is returned for a change of an interaction another client
 	// holds the lock of.
 	ErrLocked = errors.New("ixn: interaction locked")
+	// ErrNoSuchSnapshot is returned for a snapshot id the client does not
+	// hold (never taken, released, or another client's).
+	ErrNoSuchSnapshot = errors.New("ixn: no such snapshot")
 	// ErrInvalid is returned for a missing or malformed argument.
 	ErrInvalid = errors.New("ixn: invalid argument")
 )

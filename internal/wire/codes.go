@@ -137,6 +137,9 @@ const (
 	// CodeLocked: another client holds the interaction's lock
 	// (RequestLockInteraction).
 	CodeLocked Code = 2122
+	// CodeNoSuchSnapshot: the client holds no snapshot of this id (never
+	// taken, released, or ended with its client's connection).
+	CodeNoSuchSnapshot Code = 2123
 
 	// CodeNoSuchObject: the statistic's object is not configured, or its
 	// stat type does not apply to objects of its type.
@@ -209,6 +212,7 @@ var codeTexts = map[Code]string{
 	CodeNoSuchMedia:          "no such media",
 	CodeNoSuchReason:         "no such Not Ready reason",
 	CodeLocked:               "interaction locked by another client",
+	CodeNoSuchSnapshot:       "no such snapshot",
 
 	CodeNoSuchObject:       "no such object",
 	CodeNoSuchStatType:     "no such statistic definition",

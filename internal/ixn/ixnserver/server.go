@@ -131,6 +131,7 @@ func engineConfig(o config.InteractionServerOptions) ixn.Config {
 	c := ixn.Config{InviteTimeout: o.Settings.InviteTimeout, RerouteExclude: o.Settings.RerouteExclude,
 		AsyncLastAgentAttempts: o.Settings.AsyncLastAgentAttempts, AsyncLastAgentTimeout: o.Settings.AsyncLastAgentTimeout,
 		SkillKey: o.Settings.RequiredSkillKey, AgentReconnectTimeout: o.Settings.AgentReconnectTimeout,
+		SnapshotSize:                o.Settings.MaxInteractionsPerSnapshot,
 		NotReadyOnInvitationTimeout: o.Settings.NotReadyOnInvitationTimeout}
 	for _, name := range o.QueueNames() {
 		queue := ixn.Queue{Name: name, Routing: ixn.RoutingBuiltin}
@@ -349,6 +350,7 @@ func (s *Server) release(p *peer, closed bool) {
 			s.dispatch(s.engine.ReleaseClient(now, p.name), nil, nil)
 		}
 		s.dispatch(s.engine.ReleaseLocks(now, p.name), nil, nil)
+		s.engine.ReleaseSnapshots(p.name)
 	}
 	if p.agent != "" && closed && !s.closing {
 		s.dispatch(s.engine.AgentConnectionClosed(now, p.agent), nil, nil)
