@@ -133,6 +133,9 @@ type AgentOptions struct {
 	// Tenant is tenant, default "": whose Not Ready reasons the agent may
 	// give (besides those of every tenant).
 	Tenant string
+	// Supervisor is supervisor, default false: whether the agent may
+	// intrude into other agents' interactions (RequestIntrude).
+	Supervisor bool
 }
 
 // ReasonOptions is a not-ready-reason:<code> section.
@@ -216,7 +219,7 @@ func (o *InteractionServerOptions) section(name string) (section, bool) {
 		a := &AgentOptions{Place: key, CapacityChat: 1}
 		o.Agents[key] = a
 		return section{"password-hash": &a.PasswordHash, "place": &a.Place,
-			"capacity-chat": &a.CapacityChat, "skills": &a.Skills, "tenant": &a.Tenant}, true
+			"capacity-chat": &a.CapacityChat, "skills": &a.Skills, "tenant": &a.Tenant, "supervisor": &a.Supervisor}, true
 	case "not-ready-reason":
 		r := &ReasonOptions{}
 		o.Reasons[key] = r

@@ -48,6 +48,9 @@ var (
 	// ErrNoSuchSnapshot is returned for a snapshot id the client does not
 	// hold (never taken, released, or another client's).
 	ErrNoSuchSnapshot = errors.New("ixn: no such snapshot")
+	// ErrNotSupervisor is returned when an agent that is not a supervisor
+	// asks for a supervisor's operation.
+	ErrNotSupervisor = errors.New("ixn: not a supervisor")
 	// ErrInvalid is returned for a missing or malformed argument.
 	ErrInvalid = errors.New("ixn: invalid argument")
 )

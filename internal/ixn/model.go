@@ -225,6 +225,7 @@ type AgentConfig struct {
 	Capacity     int            // chat interactions at once
 	Skills       map[string]int // skill name -> level
 	Tenant       string         // whose Not Ready reasons it may give; empty: those of every tenant
+	Supervisor   bool           // may intrude into other agents' interactions
 }
 
 // Agent is an agent's current state.

@@ -40,6 +40,7 @@ var routes = map[string]handler{
 	wire.RequestLockInteraction:          byInteraction,
 	wire.RequestUnlockInteraction:        byInteraction,
 	wire.RequestPublish:                  byInteraction,
+	wire.RequestIntrude:                  byInteraction,
 	wire.RequestAccept:                   byInteraction,
 	wire.RequestReject:                   byInteraction,
 	wire.RequestPlaceInWorkbin:           byInteraction,

@@ -150,7 +150,7 @@ func engineConfig(o config.InteractionServerOptions) ixn.Config {
 	for id, a := range o.Agents {
 		skills, _ := ixn.ParseSkills(a.Skills) // validated with the configuration
 		c.Agents = append(c.Agents, ixn.AgentConfig{ID: id, PasswordHash: a.PasswordHash,
-			Place: a.Place, Capacity: a.CapacityChat, Skills: skills, Tenant: a.Tenant})
+			Place: a.Place, Capacity: a.CapacityChat, Skills: skills, Tenant: a.Tenant, Supervisor: a.Supervisor})
 	}
 	for code, r := range o.Reasons {
 		c.NotReadyReasons = append(c.NotReadyReasons, ixn.NotReadyReason{Code: code, Label: r.Label, Tenant: r.Tenant})
