@@ -97,6 +97,7 @@ var deskOps = map[string]deskOp{
 	wire.RequestChangeAgentStateReason: (*agentSession).changeReason,
 	wire.RequestDoNotDisturbOn:         (*agentSession).dndOn,
 	wire.RequestDoNotDisturbOff:        (*agentSession).dndOff,
+	wire.RequestIntrude:                (*agentSession).intrude,
 	wire.RequestAccept:                 (*agentSession).accept,
 	wire.RequestReject:                 (*agentSession).reject,
 	wire.RequestMessage:                (*agentSession).message,
@@ -529,6 +530,25 @@ func (a *agentSession) accept(ctx context.Context, req deskRequest) (any, error)
 	return reply, a.joinNew(ctx, req.InteractionID, acc.Interaction.Properties, acc.Grant)
 }
 
+// intrude has a supervisor join a chat another agent handles, with the
+// visibility asked (VIP monitors, INT coaches, ALL barges in; default VIP).
+func (a *agentSession) intrude(ctx context.Context, req deskRequest) (any, error) {
+	vis := cmp.Or(req.Visibility, "VIP")
+	reply, err := a.ixnCall(ctx, wire.RequestIntrude, map[string]string{"interactionId": req.InteractionID, "visibility": vis})
+	if err != nil {
+		return nil, err
+	}
+	var acc accepted
+	if err := json.Unmarshal(reply, &acc); err != nil {
+		return nil, fmt.Errorf("desktop: intrude reply: %w", err)
+	}
+	if err := a.joinAs(ctx, req.InteractionID, acc.Interaction.Properties, acc.Grant, "Supervisor", vis); err != nil {
+		_, _ = a.ixnCall(ctx, wire.RequestLeaveInteraction, map[string]string{"interactionId": req.InteractionID})
+		return nil, err
+	}
+	return reply, nil
+}
+
 // pull takes a chat back from the agent's workbin and joins it again.
 func (a *agentSession) pull(ctx context.Context, req deskRequest) (any, error) {
 	reply, err := a.ixnCall(ctx, wire.RequestPull, map[string]string{"interactionId": req.InteractionID})
@@ -590,6 +610,12 @@ func decodeChatStatus(raw []byte) (chatStatus, error) {
 // join adds the agent to the chat of interaction id with the grant the
 // interaction server gave it, and keeps the party's key for a rejoin.
 func (a *agentSession) join(ctx context.Context, id string, props map[string]string, grant string) error {
+	return a.joinAs(ctx, id, props, grant, "Agent", "")
+}
+
+// joinAs joins the chat as a party of type userType (Agent or Supervisor)
+// with visibility vis (empty: the chat server's default, ALL).
+func (a *agentSession) joinAs(ctx context.Context, id string, props map[string]string, grant, userType, vis string) error {
 	server := props[propChatServer]
 	if sid := props[propSessionID]; sid != "" && sid != id {
 		return wire.Errorf(wire.CodeBadRequest, "the interaction names another chat session")
@@ -598,7 +624,10 @@ func (a *agentSession) join(ctx context.Context, id string, props map[string]str
 	if err != nil {
 		return err
 	}
-	body := map[string]any{"sessionId": id, "nickname": a.agent(), "personId": a.agent(), "userType": "Agent", "grant": grant}
+	body := map[string]any{"sessionId": id, "nickname": a.agent(), "personId": a.agent(), "userType": userType, "grant": grant}
+	if vis != "" {
+		body["visibility"] = vis
+	}
 	var raw json.RawMessage
 	if _, err := link.Request(ctx, wire.RequestJoin, body, &raw); err != nil {
 		return err

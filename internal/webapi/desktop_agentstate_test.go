@@ -1,9 +1,11 @@
 package webapi_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/parley-chat/parley/internal/ixn"
 	"github.com/parley-chat/parley/internal/wire"
 )
 
@@ -32,4 +34,26 @@ func TestDesktopNotReadyForChat(t *testing.T) {
 	d.waitEvent(wire.EventReadyForMedia, map[string]string{"mediaType": "chat"})
 	d.must(wire.RequestDoNotDisturbOff, nil)
 	d.acceptNext(c.chatID)
+}
+
+// TestDesktopSupervisorIntrudes: a supervisor's desktop intrudes into the
+// chat an agent handles, as a coach (INT): it is sent the transcript, sees
+// the agent's messages and the agent sees its notes.
+func TestDesktopSupervisorIntrudes(t *testing.T) {
+	dc := startDeskCluster(t, fmt.Sprintf("      agent:sue: {password-hash: %q, capacity-chat: 2, supervisor: true}\n",
+		ixn.HashPassword("sue", "parley-test-salt-sue", ixn.MinPasswordIterations)))
+	d := dc.desk()
+	d.login("alice")
+	c := dc.web.requestChat(nil)
+	d.acceptNext(c.chatID)
+	sue := dc.desk()
+	sue.login("sue")
+	d.wantCode(wire.RequestIntrude, map[string]string{"interactionId": c.chatID}, wire.CodeNotAllowed)
+	sue.must(wire.RequestIntrude, map[string]string{"interactionId": c.chatID, "visibility": "INT"})
+	sue.waitEvent(wire.EventSessionInfo, map[string]string{"sessionId": c.chatID})
+	d.waitEvent(wire.EventPartyAdded, map[string]string{"interactionId": c.chatID, "agentId": "sue", "kind": "intrude"})
+	d.say(c.chatID, "hello customer", "ALL")
+	eventually(t, "the supervisor sees the agent", func() bool { return sue.hasText(c.chatID, "hello customer") })
+	sue.say(c.chatID, "offer the discount", "INT")
+	eventually(t, "the agent sees the coach", func() bool { return d.hasText(c.chatID, "offer the discount") })
 }

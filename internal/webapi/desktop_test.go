@@ -33,14 +33,14 @@ type deskCluster struct {
 	db    *sqlite.DB
 }
 
-func startDeskCluster(t *testing.T) *deskCluster {
+func startDeskCluster(t *testing.T, ixnSections ...string) *deskCluster {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	ixnAddr := startIxn(t, db)
+	ixnAddr := startIxn(t, db, ixnSections...)
 	dc := &deskCluster{t: t, chats: map[string]killable{}, db: db}
 	addrs := map[string]service.Endpoint{}
 	for _, name := range []string{"chat-1", "chat-2"} {
