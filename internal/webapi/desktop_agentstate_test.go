@@ -56,4 +56,7 @@ func TestDesktopSupervisorIntrudes(t *testing.T) {
 	eventually(t, "the supervisor sees the agent", func() bool { return sue.hasText(c.chatID, "hello customer") })
 	sue.say(c.chatID, "offer the discount", "INT")
 	eventually(t, "the agent sees the coach", func() bool { return d.hasText(c.chatID, "offer the discount") })
+	sue.must(wire.RequestReleaseParty, map[string]string{"interactionId": c.chatID})
+	d.waitEvent(wire.EventPartyRemoved, map[string]string{"interactionId": c.chatID, "agentId": "sue"})
+	d.say(c.chatID, "still here", "ALL") // the chat goes on with its agent
 }
