@@ -233,6 +233,14 @@ func TestBrowserWarmStandby(t *testing.T) {
 	c.waitRoles(map[string]string{"chat-2": chatserver.RolePrimary})
 }
 
+// TestBrowserNotReadyForChat: an agent Not Ready on chat with a reason,
+// from the desktop's Chat menu, is not routed chats, and is routed them
+// again when ready for chat.
+func TestBrowserNotReadyForChat(t *testing.T) {
+	node := requireBrowser(t)
+	runScenario(t, startDesktopCluster(t), node, "notready")
+}
+
 // TestBrowserTransferAndHold routes a chat that one agent rejected to the
 // other, who transfers it back (b); she holds it in the workbin and picks it
 // up again (c).

@@ -106,6 +106,7 @@ async function login(e) {
     prepareAlerts();
     $("#agent-name").textContent = state.agent;
     showState(reply);
+    showMediaState(reply.status, reply.reasons || []); // no reasons configured: the menu's
     $("#login").hidden = true;
     $("#agent-bar").hidden = false;
     $("#work").hidden = false;
@@ -155,6 +156,48 @@ function showState(agent) {
     menu.append(new Option(value ? `Not ready: ${value}` : "Not ready", value));
   }
   menu.value = value;
+  menu.dataset.server = value; // what the server confirmed
+}
+
+// showMediaState shows the agent's chat state and do-not-disturb as the
+// interaction server knows them; reasons (at login) are the Not Ready
+// reasons configured for the agent's tenant, else the whole-agent menu's.
+function showMediaState(status, reasons) {
+  const menu = $("#chat-state");
+  if (reasons) {
+    const list = reasons.length ? reasons.map((r) => [r.code, r.label])
+      : [...$("#state").options].filter((o) => o.value !== "ready").map((o) => [o.value, o.textContent.replace("Not ready: ", "")]);
+    menu.replaceChildren(new Option("Ready for chat", "ready"), ...list.map(([code, label]) => new Option(`Not ready for chat: ${label}`, code)));
+  }
+  if (!status) return;
+  const chat = (status.media || []).find((m) => m.mediaType === "chat");
+  const value = !chat || chat.ready ? "ready" : (chat.reason || "");
+  if (![...menu.options].some((o) => o.value === value)) menu.append(new Option(`Not ready for chat: ${value}`, value));
+  menu.value = value;
+  menu.dataset.server = value; // what the server confirmed
+  $("#dnd").checked = !!status.dnd;
+}
+
+async function changeMediaState() {
+  const v = $("#chat-state").value;
+  try {
+    const reply = v === "ready"
+      ? await state.bridge.request("RequestCancelNotReadyForMedia", { mediaType: "chat" })
+      : await state.bridge.request("RequestNotReadyForMedia", { mediaType: "chat", reason: v });
+    showMediaState(reply.status);
+  } catch (err) {
+    showAlert(friendly(err));
+  }
+}
+
+async function changeDND() {
+  try {
+    const reply = await state.bridge.request($("#dnd").checked ? "RequestDoNotDisturbOn" : "RequestDoNotDisturbOff");
+    showMediaState(reply.status);
+  } catch (err) {
+    $("#dnd").checked = !$("#dnd").checked;
+    showAlert(friendly(err));
+  }
 }
 
 async function changeState() {
@@ -187,6 +230,7 @@ function updateLoad() {
 function onEvent(name, body) {
   switch (name) {
     case "EventInvite": return addInvite(body);
+    case "EventCurrentAgentStatus": return showMediaState(body.status);
     case "EventRevoked": return removeInvite(body.interactionId, "The invitation was withdrawn.");
     case "EventRejected": return showAlert(`${body.agentId || "The agent"} did not take the chat.`);
     case "EventSessionInfo": return chatEvents(body);
@@ -867,4 +911,6 @@ $("#supervisor-refresh").addEventListener("click", refreshOverview);
 
 $("#login-form").addEventListener("submit", login);
 $("#state").addEventListener("change", changeState);
+$("#chat-state").addEventListener("change", changeMediaState);
+$("#dnd").addEventListener("change", changeDND);
 $("#logout").addEventListener("click", logout);
