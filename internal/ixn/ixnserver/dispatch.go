@@ -71,6 +71,10 @@ func (s *Server) resolve(out ixn.Output) []send {
 		if n.Watchers {
 			addAll(to, s.watchers[n.Body.InteractionID])
 		}
+		if n.Name == wire.EventWorkbinContentChanged {
+			addAll(to, s.workbins[workbinKey(n.Body.AgentID, n.Body.Workbin)])
+			addAll(to, s.workbins[workbinKey(n.Body.AgentID, "")])
+		}
 		for p := range to {
 			sends = append(sends, send{conn: p.conn, name: n.Name, body: n.Body})
 		}

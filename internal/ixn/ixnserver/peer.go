@@ -24,6 +24,7 @@ type peer struct {
 	agent    string         // the agent logged in on it, if any
 	cred     ixn.Credential // from the RequestAgentLogin being served, checked before s.mu was taken
 	watching map[string]bool
+	workbins map[string]bool // workbinKey of each RequestWorkbinNotifications
 }
 
 // set is a set of peers.

@@ -96,6 +96,7 @@ type Server struct {
 	clients   index // by client name
 	agents    index // by logged-in agent id
 	watchers  index // by interaction id (RequestSubscribe)
+	workbins  index // by workbinKey (RequestWorkbinNotifications)
 	reporters map[*peer]int64
 }
 
@@ -110,7 +111,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("ixnserver: %w", err)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, clock: cfg.Clock, engine: eng, allow: cfg.Options.Settings.AllowMultipleAgentConnections,
-		rearm: make(chan struct{}, 1), peers: set{}, clients: index{}, agents: index{}, watchers: index{}, reporters: map[*peer]int64{}}
+		rearm: make(chan struct{}, 1), peers: set{}, clients: index{}, agents: index{}, watchers: index{}, workbins: index{},
+		reporters: map[*peer]int64{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -295,7 +297,7 @@ func (s *Server) serveWire(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("wire upgrade failed", "err", err)
 		return
 	}
-	p := &peer{conn: c, watching: map[string]bool{}}
+	p := &peer{conn: c, watching: map[string]bool{}, workbins: map[string]bool{}}
 	if !s.addPeer(p) {
 		c.Close()
 		return
@@ -344,6 +346,10 @@ func (s *Server) release(p *peer, closed bool) {
 		s.watchers.remove(id, p)
 	}
 	clear(p.watching)
+	for key := range p.workbins {
+		s.workbins.remove(key, p)
+	}
+	clear(p.workbins)
 	now := s.clock.Now()
 	if p.name != "" && s.clients.remove(p.name, p) && !s.closing {
 		if p.kind == kindRouting {
