@@ -20,10 +20,7 @@ func TestReportedStateChanges(t *testing.T) {
 	bob.ok(wire.RequestAgentAvailable, nil)
 	stat.wait(wire.EventAgentAvailable, func(e event) bool { return e.AgentID == "bob" })
 
-	chat.ok(wire.RequestSubmit, map[string]any{"interactionId": "c1", "queue": "default"})
-	bob.wait(wire.EventInvite, forID("c1"))
-	bob.ok(wire.RequestAccept, map[string]string{"interactionId": "c1"})
-	bob.ok(wire.RequestPlaceInWorkbin, map[string]string{"interactionId": "c1", "workbin": "hold"})
+	submitAndHold(chat, bob, "c1")
 	stat.wait(wire.EventPlacedInWorkbin, func(e event) bool { return e.InteractionID == "c1" && e.AgentID == "bob" })
 	bob.ok(wire.RequestPull, map[string]string{"interactionId": "c1"})
 	stat.wait(wire.EventTakenFromWorkbin, forID("c1"))

@@ -6,6 +6,16 @@ import (
 	"github.com/parley-chat/parley/internal/wire"
 )
 
+// submitAndHold submits interaction id, which agent accepts and places in
+// its workbin hold.
+func submitAndHold(chat, agent *client, id string) {
+	chat.t.Helper()
+	chat.ok(wire.RequestSubmit, map[string]any{"interactionId": id, "queue": "default"})
+	agent.wait(wire.EventInvite, forID(id))
+	agent.ok(wire.RequestAccept, map[string]string{"interactionId": id})
+	agent.ok(wire.RequestPlaceInWorkbin, map[string]string{"interactionId": id, "workbin": "hold"})
+}
+
 // TestWorkbinNotifications: a supervisor's client follows bob's hold
 // workbin and hears each interaction placed in it and taken out, until it
 // cancels; an agent follows only its own workbins.
@@ -18,10 +28,7 @@ func TestWorkbinNotifications(t *testing.T) {
 	watch.fails(wire.RequestWorkbinNotifications, map[string]string{"agentId": "nobody"}, wire.CodeNoSuchAgent)
 	watch.fails(wire.RequestWorkbinNotifications, map[string]string{"workbin": "hold"}, wire.CodeBadRequest)
 
-	chat.ok(wire.RequestSubmit, map[string]any{"interactionId": "c1", "queue": "default"})
-	bob.wait(wire.EventInvite, forID("c1"))
-	bob.ok(wire.RequestAccept, map[string]string{"interactionId": "c1"})
-	bob.ok(wire.RequestPlaceInWorkbin, map[string]string{"interactionId": "c1", "workbin": "hold"})
+	submitAndHold(chat, bob, "c1")
 	watch.wait(wire.EventWorkbinContentChanged, func(e event) bool { return e.InteractionID == "c1" && e.Operation == "placed_in" })
 	bob.ok(wire.RequestPull, map[string]string{"interactionId": "c1"})
 	watch.wait(wire.EventWorkbinContentChanged, func(e event) bool { return e.InteractionID == "c1" && e.Operation == "taken_out" })
