@@ -109,6 +109,7 @@ var deskOps = map[string]deskOp{
 	wire.RequestGetWorkbinContent:      (*agentSession).workbin,
 	wire.RequestPull:                   (*agentSession).pull,
 	wire.RequestGetOverview:            (*agentSession).overview,
+	wire.RequestFindInteractions:       (*agentSession).liveChats,
 	wire.RequestWrapUp:                 (*agentSession).wrapUp,
 	wire.RequestGetContactHistory:      (*agentSession).contactHistory,
 	wire.RequestGetStandardResponses:   (*agentSession).standardResponses,

@@ -1,7 +1,9 @@
 package webapi_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -48,6 +50,19 @@ func TestDesktopSupervisorIntrudes(t *testing.T) {
 	d.acceptNext(c.chatID)
 	sue := dc.desk()
 	sue.login("sue")
+	waiting := dc.web.requestChat(nil)
+	var live struct {
+		Interactions []struct {
+			ID     string   `json:"interactionId"`
+			Agents []string `json:"agents"`
+		} `json:"interactions"`
+	}
+	if err := json.Unmarshal(sue.must(wire.RequestFindInteractions, nil), &live); err != nil {
+		t.Fatal(err)
+	}
+	if len(live.Interactions) != 1 || live.Interactions[0].ID != c.chatID || !slices.Equal(live.Interactions[0].Agents, []string{"alice"}) {
+		t.Fatalf("live chats = %+v, want only %s held by alice (%s waits)", live.Interactions, c.chatID, waiting.chatID)
+	}
 	d.wantCode(wire.RequestIntrude, map[string]string{"interactionId": c.chatID}, wire.CodeNotAllowed)
 	sue.must(wire.RequestIntrude, map[string]string{"interactionId": c.chatID, "visibility": "INT"})
 	sue.waitEvent(wire.EventSessionInfo, map[string]string{"sessionId": c.chatID})
