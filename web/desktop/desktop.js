@@ -220,7 +220,7 @@ async function logout() {
 }
 
 function updateLoad() {
-  const open = [...state.chats.values()].filter((c) => !c.done).length;
+  const open = [...state.chats.values()].filter((c) => !c.done && !c.mode).length; // a supervised chat is not the agent's load
   $("#load").textContent = `${open} of ${state.capacity} chats`;
   $("#no-chats").hidden = state.chats.size > 0;
 }
@@ -438,6 +438,39 @@ class Chat {
     $(".end", p).onclick = () => this.askWrapUp("Pick a disposition, then Done to end the chat.");
     $(".done", p).onclick = () => this.wrapUp();
     $(".close", p).onclick = () => this.remove();
+    $(".leave", p).onclick = () => this.leave();
+  }
+
+  // supervise shows the chat as a supervisor joined it: monitoring (VIP,
+  // nothing to send), coaching (every message INT: the customer never sees
+  // it) or barged in (messages to all); the agent's controls are hidden and
+  // Leave the chat replaces them.
+  supervise(vis) {
+    this.mode = vis;
+    const p = this.panel;
+    const what = { VIP: "Monitoring silently: neither the customer nor the agent sees you.",
+      INT: "Coaching: your messages go to the agent only.", ALL: "Barged in: your messages reach the customer." }[vis];
+    $(".supervising", p).textContent = what;
+    $(".supervising", p).hidden = false;
+    this.tab.textContent = `${customerName(this.props)} (${{ VIP: "monitor", INT: "coach", ALL: "barge-in" }[vis]})`;
+    for (const el of p.querySelectorAll(".actions .action-row:first-child, .hold, .end, .responses, .response-new")) el.hidden = true;
+    $(".leave", p).hidden = false;
+    $(".composer", p).hidden = vis === "VIP";
+    const internal = $(".internal", p);
+    internal.checked = vis === "INT";
+    internal.disabled = vis === "INT";
+  }
+
+  // leave takes the supervisor out of the chat; the chat goes on.
+  async leave() {
+    this.ending = true;
+    try {
+      await state.bridge.request("RequestReleaseParty", { interactionId: this.id });
+      this.remove();
+    } catch (err) {
+      this.ending = false;
+      showAlert(friendly(err));
+    }
   }
 
   target() { return $(".target", this.panel).value.trim(); }
@@ -595,6 +628,7 @@ class Chat {
   // it any more, so it is not writable; the wrap-up asks for Done.
   customerLeft(name) {
     if (this.done || this.left) return;
+    if (this.mode) return this.finish(`${name} left the chat.`); // the agent wraps it up, not its supervisor
     this.left = true;
     this.tab.classList.add("left");
     this.tab.textContent = `${customerName(this.props)} (left)`;
@@ -895,7 +929,42 @@ async function refreshOverview() {
       row(q.name, String(q.waiting), waitText(q.oldestWait))));
     $("#overview-agents").replaceChildren(...(ov.agents || []).map((a) =>
       row(a.agentId, a.ready ? "Ready" : `Not ready${a.reason ? `: ${a.reason}` : ""}`, `${a.load} of ${a.capacity}`)));
+    const live = await state.bridge.request("RequestFindInteractions");
+    $("#overview-chats").replaceChildren(...(live.interactions || []).map(liveRow));
+    $("#no-live-chats").hidden = (live.interactions || []).length > 0;
     $("#supervisor-updated").textContent = `Updated at ${clock().text}`;
+  } catch (err) {
+    showAlert(friendly(err));
+  }
+}
+
+// liveRow is one live chat with the buttons that join it as a supervisor
+// (the interaction server refuses an agent not configured supervisor).
+function liveRow(c) {
+  const tr = row(c.queue, (c.agents || []).join(", "), [c.nickname, c.subject].filter(Boolean).join(" — ") || "Customer");
+  const td = document.createElement("td");
+  for (const [vis, label] of [["VIP", "Monitor"], ["INT", "Coach"], ["ALL", "Barge in"]]) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "secondary intrude";
+    b.dataset.visibility = vis;
+    b.textContent = label;
+    b.setAttribute("aria-label", `${label}: ${(c.agents || []).join(", ")}'s chat with ${c.nickname || "the customer"}`);
+    b.onclick = () => intrude(c.interactionId, vis);
+    td.append(b);
+  }
+  tr.append(td);
+  return tr;
+}
+
+async function intrude(id, vis) {
+  if (state.chats.has(id)) return select(id);
+  try {
+    const reply = await state.bridge.request("RequestIntrude", { interactionId: id, visibility: vis });
+    const chat = openChat(id, (reply.interaction || {}).properties);
+    chat.supervise(vis);
+    select(id);
+    chat.tab.focus();
   } catch (err) {
     showAlert(friendly(err));
   }
