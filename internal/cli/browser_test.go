@@ -100,7 +100,8 @@ func startDesktopWith(t *testing.T, withTLS, pair bool, webSettings string) *clu
 	names := []string{"ixn-1", "chat-1", "chat-2", "gms-1"}
 	c := newCluster(t, dir, names...)
 	agent := func(id string) string {
-		return fmt.Sprintf("agent:%s: {password-hash: %q, capacity-chat: 3}", id, ixn.HashPassword(id, "parley-test-salt-"+id, ixn.MinPasswordIterations))
+		return fmt.Sprintf("agent:%s: {password-hash: %q, capacity-chat: 3%s}", id, ixn.HashPassword(id, "parley-test-salt-"+id, ixn.MinPasswordIterations),
+			map[bool]string{true: ", supervisor: true"}[id == "sue"])
 	}
 	chat := "{session-restoration-mode: simple, transcript-auto-save: 1, backup-takeover-timeout: 1}"
 	backup, webChats := "", "chat-1, chat-2"
@@ -111,11 +112,11 @@ func startDesktopWith(t *testing.T, withTLS, pair bool, webSettings string) *clu
 databases:
   main: {driver: sqlite, dsn: parley.db}
 applications:
-  ixn-1: {type: interaction-server, listen: "%s", database: main, options: {%s, %s}}
+  ixn-1: {type: interaction-server, listen: "%s", database: main, options: {%s, %s, %s}}
   chat-1: {type: chat-server, listen: "%s", database: main, %sconnections: [ixn-1], options: {settings: %s}}
   chat-2: {type: chat-server, listen: "%s", database: main, connections: [ixn-1], options: {settings: %s}}
   gms-1: {type: web-api, listen: "%s", connections: [%s, ixn-1], options: {settings: {request-timeout: 4%s}}}
-`, c.dataDir, c.addrs["ixn-1"], agent("alice"), agent("bob"), c.addrs["chat-1"], backup, chat, c.addrs["chat-2"], chat, c.addrs["gms-1"], webChats, webSettings)
+`, c.dataDir, c.addrs["ixn-1"], agent("alice"), agent("bob"), agent("sue"), c.addrs["chat-1"], backup, chat, c.addrs["chat-2"], chat, c.addrs["gms-1"], webChats, webSettings)
 	if withTLS {
 		yaml = c.withTLS(yaml)
 	}
@@ -239,6 +240,13 @@ func TestBrowserWarmStandby(t *testing.T) {
 func TestBrowserNotReadyForChat(t *testing.T) {
 	node := requireBrowser(t)
 	runScenario(t, startDesktopCluster(t), node, "notready")
+}
+
+// TestBrowserSupervisor: sue, a supervisor, monitors alice's chat with a
+// customer silently, coaches alice, then barges in (issue 24).
+func TestBrowserSupervisor(t *testing.T) {
+	node := requireBrowser(t)
+	runScenario(t, startDesktopCluster(t), node, "supervisor")
 }
 
 // TestBrowserTransferAndHold routes a chat that one agent rejected to the

@@ -5,6 +5,7 @@
 import { chromium } from "playwright-core";
 import { createInterface } from "node:readline";
 import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 
 export const [base, outDir] = process.argv.slice(2);
@@ -200,3 +201,15 @@ export async function customerSays(page, text) {
 
 export const agentTexts = (panel) => panel.locator("li.ev-Message .text").allTextContents();
 export const customerTexts = (page) => texts(page, "#transcript li.msg .text");
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const wcag = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+// axeCheck runs axe-core in frame and fails on any WCAG A/AA violation.
+export async function axeCheck(frame, what) {
+  await frame.evaluate(axeSource);
+  const res = await frame.evaluate((tags) => window.axe.run(document, { runOnly: { type: "tag", values: tags } }), wcag);
+  const found = res.violations.map((v) => `${v.id} (${v.help}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  check(found.length === 0, `axe-core on ${what}: ${found.join("; ")}`);
+  console.log(`axe-core on ${what}: ${res.passes.length} rules pass, no violation`);
+}

@@ -14,20 +14,9 @@
 // It prints "chat <id>" for the Go test, which checks the filed interaction.
 import * as t from "./common.mjs";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 
 const shopURL = process.argv[4];
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-const wcag = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
-
-// axeCheck runs axe-core in frame and fails on any WCAG A/AA violation.
-async function axeCheck(frame, what) {
-  await frame.evaluate(axeSource);
-  const res = await frame.evaluate((tags) => window.axe.run(document, { runOnly: { type: "tag", values: tags } }), wcag);
-  const found = res.violations.map((v) => `${v.id} (${v.help}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  t.check(found.length === 0, `axe-core on ${what}: ${found.join("; ")}`);
-  console.log(`axe-core on ${what}: ${res.passes.length} rules pass, no violation`);
-}
+const axeCheck = t.axeCheck;
 
 // pageErrors are the uncaught errors of every page: none is allowed.
 const pageErrors = [];
