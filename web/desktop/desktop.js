@@ -448,7 +448,7 @@ class Chat {
   supervise(vis) {
     this.mode = vis;
     const p = this.panel;
-    const what = { VIP: "Monitoring silently: neither the customer nor the agent sees you.",
+    const what = { VIP: "Monitoring silently: the customer does not see you; you send nothing.",
       INT: "Coaching: your messages go to the agent only.", ALL: "Barged in: your messages reach the customer." }[vis];
     $(".supervising", p).textContent = what;
     $(".supervising", p).hidden = false;
@@ -459,6 +459,7 @@ class Chat {
     const internal = $(".internal", p);
     internal.checked = vis === "INT";
     internal.disabled = vis === "INT";
+    updateLoad();
   }
 
   // leave takes the supervisor out of the chat; the chat goes on.

@@ -13,6 +13,7 @@ try {
   const customer = await t.newPage(browser, 420, 700);
   await t.agentLogin(alice, "alice");
   await t.agentLogin(sue, "sue");
+  await t.setState(sue, "sue", "Break", "Not ready: Break"); // the chat goes to alice
   await t.customerStart(customer, "Ben", "Refund");
   const alicePanel = await t.accept(alice, "Ben");
   await t.customerSays(customer, "Where is my refund?");
@@ -35,13 +36,13 @@ try {
     await panel.waitFor({ state: "detached" });
   };
 
-  await sue.locator("#supervisor summary").click();
   await t.supervisorShows(sue, "chats", ["alice"]);
   await t.axeCheck(sue.mainFrame(), "the supervisor panel with live chats");
-  await sue.locator("#supervisor summary").click();
 
   let panel = await join("Monitor");
   t.check(await panel.locator(".composer").isHidden(), "monitoring shows a message box");
+  const load = await sue.locator("#load").textContent();
+  t.check(load === "0 of 3 chats", `a monitored chat counts in the supervisor's load: ${load}`);
   await t.customerSays(customer, "Hello?");
   await panel.locator("li.ev-Message .text", { hasText: "Hello?" }).waitFor();
   await t.screenshot(sue, "supervisor-monitor");
