@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/parley-chat/parley/internal/ixn"
 	"github.com/parley-chat/parley/internal/wire"
 )
 
@@ -30,14 +29,21 @@ func (a *agentSession) liveChats(ctx context.Context, _ deskRequest) (any, error
 		return nil, err
 	}
 	var found struct {
-		Interactions []ixn.Interaction `json:"interactions"`
+		Interactions []struct {
+			ID         string            `json:"interactionId"`
+			MediaType  string            `json:"mediaType"`
+			State      string            `json:"state"`
+			Queue      string            `json:"queue"`
+			Agents     []string          `json:"agents"`
+			Properties map[string]string `json:"properties"`
+		} `json:"interactions"`
 	}
 	if err := json.Unmarshal(reply, &found); err != nil {
 		return nil, fmt.Errorf("desktop: find reply: %w", err)
 	}
 	chats := []liveChat{}
 	for _, in := range found.Interactions {
-		if in.State != ixn.StateHandling || in.MediaType != "chat" || len(in.Agents) == 0 {
+		if in.State != stateHandling || in.MediaType != "chat" || len(in.Agents) == 0 {
 			continue
 		}
 		chats = append(chats, liveChat{ID: in.ID, Queue: in.Queue, Agents: in.Agents,
@@ -45,3 +51,6 @@ func (a *agentSession) liveChats(ctx context.Context, _ deskRequest) (any, error
 	}
 	return map[string]any{"interactions": chats}, nil
 }
+
+// stateHandling is the state of an interaction agents hold (docs/ixn.md).
+const stateHandling = "handling"
