@@ -124,7 +124,7 @@ func (c *cli) up(ctx context.Context, file, apps string, grace time.Duration, re
 	s.hup = hup
 	s.con.say("starting %d applications of %s (data-dir %s)", len(selected), d.File, d.DataDir)
 	if file == "" {
-		s.con.say("demo agent logins of the embedded deployment: alice (password alice), bob (password bob)")
+		s.con.say("demo agent logins of the embedded deployment: alice (password alice), bob (password bob, a supervisor)")
 	}
 	return s.run(ctx, groups(selected))
 }
