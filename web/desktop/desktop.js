@@ -468,6 +468,7 @@ class Chat {
     try {
       await state.bridge.request("RequestReleaseParty", { interactionId: this.id });
       this.remove();
+      $("#supervisor summary").focus(); // keyboard users go back to the live chats
     } catch (err) {
       this.ending = false;
       showAlert(friendly(err));
