@@ -5,40 +5,13 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 
-	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/ixn"
 	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/store/sqlite"
-	"github.com/parley-chat/parley/internal/webapi"
 	"github.com/parley-chat/parley/internal/wire"
 )
-
-// startDeskWeb runs a web API called name whose desktop bridge uses the
-// interaction server at ixnAddr, until the test ends or kill is called.
-func startDeskWeb(t *testing.T, name string, chats map[string]service.Endpoint, ixnAddr string) (*deskCluster, func()) {
-	t.Helper()
-	srv, err := webapi.New(webapi.Config{Name: name, ChatServers: chats, IxnServers: []service.Endpoint{{Name: "ixn-1", Addr: ixnAddr}},
-		Options: config.DefaultWebAPIOptions()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln := listen(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	var once sync.Once
-	kill := func() { once.Do(func() { cancel(); <-done }) }
-	t.Cleanup(kill)
-	dc := &deskCluster{t: t, addr: ln.Addr().String()}
-	dc.web = &web{t: t, srv: srv, base: "http://" + dc.addr + "/genesys/2/chat/customer-support"}
-	for name := range chats {
-		eventually(t, name+" selectable", func() bool { return srv.Accepting(name) })
-	}
-	return dc, kill
-}
 
 // TestDesktopGetsItsChatBackAfterAWebAPIDies: the web API of an agent's
 // desktop dies while the agent is in a chat; the page reconnects through

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	"github.com/parley-chat/parley/internal/config"
 	"github.com/parley-chat/parley/internal/service"
 	"github.com/parley-chat/parley/internal/store/sqlite"
-	"github.com/parley-chat/parley/internal/webapi"
 	"github.com/parley-chat/parley/internal/wire"
 )
 
@@ -70,40 +68,20 @@ func TestDesktopOrphanRestoredForRouting(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	ixnAddr := startIxn(t, db)
-	dc := &deskCluster{t: t, chats: map[string]killable{}}
 	lns := map[string]net.Listener{}
 	peers := map[string]service.Endpoint{}
 	for _, name := range []string{"chat-1", "chat-2"} {
 		lns[name] = listen(t)
 		peers[name] = service.Endpoint{Name: name, Addr: lns[name].Addr().String()}
 	}
+	chats := map[string]killable{}
 	for name, ln := range lns {
-		srv, err := chatserver.New(chatserver.Config{Name: name, Listen: ln.Addr().String(), Options: config.DefaultChatServerOptions(),
+		chats[name] = runChat(t, ln, chatserver.Config{Name: name, Listen: ln.Addr().String(), Options: config.DefaultChatServerOptions(),
 			Transcripts: db.Transcripts(), Contacts: db.Contacts(), IxnServers: []service.Endpoint{{Name: "ixn-1", Addr: ixnAddr}},
 			Peers: peers, SweepInterval: 100 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- srv.Serve(ctx, ln) }()
-		var once sync.Once
-		kill := func() { once.Do(func() { cancel(); <-done }) }
-		t.Cleanup(kill)
-		dc.chats[name] = killable{chatServer{name: name, addr: ln.Addr().String()}, kill}
 	}
-	srv, err := webapi.New(webapi.Config{Name: "gms-1", ChatServers: peers, IxnServers: []service.Endpoint{{Name: "ixn-1", Addr: ixnAddr}},
-		Options: config.DefaultWebAPIOptions()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln := listen(t)
-	serve(t, func(ctx context.Context) error { return srv.Serve(ctx, ln) })
-	dc.addr = ln.Addr().String()
-	dc.web = &web{t: t, srv: srv, base: "http://" + dc.addr + "/genesys/2/chat/customer-support"}
-	for name := range peers {
-		eventually(t, name+" selectable", func() bool { return srv.Accepting(name) })
-	}
+	dc, _ := startDeskWeb(t, "gms-1", peers, ixnAddr)
+	dc.chats = chats
 
 	c := dc.web.requestChat(nil)
 	dc.chats[c.alias].kill()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -41,25 +42,34 @@ func startDeskCluster(t *testing.T, ixnSections ...string) *deskCluster {
 	}
 	t.Cleanup(func() { db.Close() })
 	ixnAddr := startIxn(t, db, ixnSections...)
-	dc := &deskCluster{t: t, chats: map[string]killable{}, db: db}
+	chats := map[string]killable{}
 	addrs := map[string]service.Endpoint{}
 	for _, name := range []string{"chat-1", "chat-2"} {
-		dc.chats[name] = startLinkedChat(t, db, name, ixnAddr)
-		addrs[name] = service.Endpoint{Name: name, Addr: dc.chats[name].addr}
+		chats[name] = startLinkedChat(t, db, name, ixnAddr)
+		addrs[name] = service.Endpoint{Name: name, Addr: chats[name].addr}
 	}
-	srv, err := webapi.New(webapi.Config{Name: "gms-1", ChatServers: addrs, IxnServers: []service.Endpoint{{Name: "ixn-1", Addr: ixnAddr}},
+	dc, _ := startDeskWeb(t, "gms-1", addrs, ixnAddr)
+	dc.chats, dc.db = chats, db
+	return dc
+}
+
+// startDeskWeb runs a web API called name whose desktop bridge uses the
+// interaction server at ixnAddr, until the test ends or kill is called.
+func startDeskWeb(t *testing.T, name string, chats map[string]service.Endpoint, ixnAddr string) (*deskCluster, func()) {
+	t.Helper()
+	srv, err := webapi.New(webapi.Config{Name: name, ChatServers: chats, IxnServers: []service.Endpoint{{Name: "ixn-1", Addr: ixnAddr}},
 		Options: config.DefaultWebAPIOptions()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ln := listen(t)
-	serve(t, func(ctx context.Context) error { return srv.Serve(ctx, ln) })
-	dc.addr = ln.Addr().String()
+	kill := serveUntilKilled(t, func(ctx context.Context) error { return srv.Serve(ctx, ln) })
+	dc := &deskCluster{t: t, addr: ln.Addr().String()}
 	dc.web = &web{t: t, srv: srv, base: "http://" + dc.addr + "/genesys/2/chat/customer-support"}
-	for name := range addrs {
+	for name := range chats {
 		eventually(t, name+" selectable", func() bool { return srv.Accepting(name) })
 	}
-	return dc
+	return dc, kill
 }
 
 // startIxn runs an interaction server with the agents alice and bob, whose
@@ -90,18 +100,32 @@ func startIxn(t *testing.T, db *sqlite.DB, sections ...string) string {
 func startLinkedChat(t *testing.T, db *sqlite.DB, name, ixnAddr string) killable {
 	t.Helper()
 	ln := listen(t)
-	srv, err := chatserver.New(chatserver.Config{Name: name, Listen: ln.Addr().String(), Options: config.DefaultChatServerOptions(),
+	return runChat(t, ln, chatserver.Config{Name: name, Listen: ln.Addr().String(), Options: config.DefaultChatServerOptions(),
 		Transcripts: db.Transcripts(), Contacts: db.Contacts(), Files: db.Files(), IxnServers: []service.Endpoint{{Name: "ixn-1", Addr: ixnAddr}}})
+}
+
+// runChat runs a chat server of cfg on ln until the test ends or it is
+// killed.
+func runChat(t *testing.T, ln net.Listener, cfg chatserver.Config) killable {
+	t.Helper()
+	srv, err := chatserver.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	kill := serveUntilKilled(t, func(ctx context.Context) error { return srv.Serve(ctx, ln) })
+	return killable{chatServer{name: cfg.Name, addr: ln.Addr().String()}, kill}
+}
+
+// serveUntilKilled runs serve until the test ends or the returned kill is
+// called, which waits for it to return.
+func serveUntilKilled(t *testing.T, serve func(context.Context) error) (kill func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
+	go func() { done <- serve(ctx) }()
 	var once sync.Once
-	kill := func() { once.Do(func() { cancel(); <-done }) }
+	kill = func() { once.Do(func() { cancel(); <-done }) }
 	t.Cleanup(kill)
-	return killable{chatServer{name: name, addr: ln.Addr().String()}, kill}
+	return kill
 }
 
 // desk is an agent desktop's bridge session, as the page sees it.
