@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/parley-chat/parley/internal/chat/chatserver"
@@ -47,18 +46,8 @@ func startFleet(t *testing.T, names ...string) *fleet {
 
 func (f *fleet) run(name string, ln net.Listener) {
 	f.t.Helper()
-	srv, err := chatserver.New(chatserver.Config{Name: name, Options: config.DefaultChatServerOptions(),
-		Transcripts: f.db.Transcripts(), Contacts: f.db.Contacts(), Files: f.db.Files(), Peers: f.peers})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	var once sync.Once
-	stop := func() { once.Do(func() { cancel(); <-done }) }
-	f.stops[name] = stop
-	f.t.Cleanup(stop)
+	f.stops[name] = runChat(f.t, ln, chatserver.Config{Name: name, Options: config.DefaultChatServerOptions(),
+		Transcripts: f.db.Transcripts(), Contacts: f.db.Contacts(), Files: f.db.Files(), Peers: f.peers}).kill
 }
 
 func (f *fleet) server(name string) chatServer {

@@ -38,25 +38,8 @@ func startSharedWith(t *testing.T, edit func(*config.ChatServerOptions), names .
 	t.Cleanup(func() { db.Close() })
 	var out []killable
 	for _, name := range names {
-		srv, err := chatserver.New(chatserver.Config{Name: name, Options: opts,
-			Transcripts: db.Transcripts(), Contacts: db.Contacts(), Files: db.Files()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ln := listen(t)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- srv.Serve(ctx, ln) }()
-		stopped := false
-		kill := func() {
-			if !stopped {
-				stopped = true
-				cancel()
-				<-done
-			}
-		}
-		t.Cleanup(kill)
-		out = append(out, killable{chatServer{name: name, addr: ln.Addr().String()}, kill})
+		out = append(out, runChat(t, listen(t), chatserver.Config{Name: name, Options: opts,
+			Transcripts: db.Transcripts(), Contacts: db.Contacts(), Files: db.Files()}))
 	}
 	return out
 }
