@@ -15,7 +15,6 @@ import (
 
 	"github.com/parley-chat/parley/internal/ixn"
 	"github.com/parley-chat/parley/internal/settle"
-	"github.com/parley-chat/parley/internal/store/storetest"
 	"github.com/parley-chat/parley/internal/testenv"
 	"github.com/parley-chat/parley/internal/transcript"
 	"github.com/parley-chat/parley/internal/wire"
@@ -43,10 +42,7 @@ func TestChaosAgentsKeepChatsAcrossSwitchover(t *testing.T) {
 	testenv.NeedLong(t, "an interaction server and a chat server killed under ten chats")
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
-			db := "sqlite"
-			if backend == "postgres" {
-				db = storetest.PostgresDSN(t)
-			}
+			db := backendDB(t, backend)
 			c, ixnPrimary := startDeskCluster(t, db)
 			runDeskChaos(t, c, db, ixnPrimary)
 		})
@@ -61,10 +57,8 @@ func startDeskCluster(t *testing.T, db string) (*cluster, string) {
 	t.Helper()
 	dir := t.TempDir()
 	ixns := []string{"ixn-1"}
-	database := "{driver: sqlite, dsn: parley.db}"
 	if db != "sqlite" {
 		ixns = append(ixns, "ixn-2")
-		database = fmt.Sprintf("{driver: postgres, dsn: %q}", db)
 	}
 	names := append(slices.Clone(ixns), "chat-1", "chat-2", "gms-1")
 	c := newCluster(t, dir, names...)
@@ -74,7 +68,7 @@ func startDeskCluster(t *testing.T, db string) (*cluster, string) {
 		agents += fmt.Sprintf("      agent:%s: {password-hash: %q, capacity-chat: %d}\n", a,
 			ixn.HashPassword(a, "parley-test-salt-"+a, ixn.MinPasswordIterations), deskCapacity)
 	}
-	yaml := fmt.Sprintf("data-dir: %s\ndatabases:\n  main: %s\napplications:\n", c.dataDir, database)
+	yaml := deploymentHead(c.dataDir, db)
 	for _, name := range ixns {
 		yaml += fmt.Sprintf("  %s:\n    type: interaction-server\n    listen: %q\n    database: main\n    options:\n%s", name, c.addrs[name], agents)
 	}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/settle"
-	"github.com/parley-chat/parley/internal/store/storetest"
 	"github.com/parley-chat/parley/internal/testenv"
 )
 
@@ -50,10 +49,7 @@ func TestChaosEndToEnd(t *testing.T) {
 	testenv.NeedLong(t, "a minute of chat-server kills")
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
-			db := "sqlite"
-			if backend == "postgres" {
-				db = storetest.PostgresDSN(t)
-			}
+			db := backendDB(t, backend)
 			c := startCluster(t, db, "session-restoration-mode: simple, transcript-auto-save: 1")
 			runChaos(t, &chaos{cluster: c, restarted: map[string]*exec.Cmd{}}, db)
 		})

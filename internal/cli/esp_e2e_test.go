@@ -31,10 +31,7 @@ func startESPClusterOn(t *testing.T, db, queue, chatSettings string) *cluster {
 	t.Helper()
 	dir := t.TempDir()
 	c := newCluster(t, dir, "ixn-1", "chat-1", "chat-2", "gms-1")
-	database := "{driver: sqlite, dsn: parley.db}"
-	if db != "sqlite" {
-		database = fmt.Sprintf("{driver: postgres, dsn: %q}", db)
-	}
+	database := databaseYAML(db)
 	yaml := fmt.Sprintf(`data-dir: %s
 databases:
   main: %s

@@ -156,9 +156,5 @@ func (c *cluster) locationCode(id string) int {
 // and the database main on db ("sqlite", or a PostgreSQL DSN), up to the
 // applications key.
 func deploymentHead(dataDir, db string) string {
-	database := "{driver: sqlite, dsn: parley.db}"
-	if db != "sqlite" {
-		database = fmt.Sprintf("{driver: postgres, dsn: %q}", db)
-	}
-	return fmt.Sprintf("data-dir: %s\ndatabases:\n  main: %s\napplications:\n", dataDir, database)
+	return fmt.Sprintf("data-dir: %s\ndatabases:\n  main: %s\napplications:\n", dataDir, databaseYAML(db))
 }

@@ -48,12 +48,8 @@ func startTwoWebAPIs(t *testing.T, db string) *cluster {
 	t.Helper()
 	dir := t.TempDir()
 	c := newCluster(t, dir, "chat-1", "chat-2", "gms-1", "gms-2")
-	database := "{driver: sqlite, dsn: parley.db}"
-	if db != "sqlite" {
-		database = fmt.Sprintf("{driver: postgres, dsn: %q}", db)
-	}
 	var yaml strings.Builder
-	fmt.Fprintf(&yaml, "data-dir: %s\ndatabases:\n  main: %s\napplications:\n", c.dataDir, database)
+	yaml.WriteString(deploymentHead(c.dataDir, db))
 	for _, name := range []string{"chat-1", "chat-2"} {
 		fmt.Fprintf(&yaml, "  %s: {type: chat-server, listen: %q, database: main, options: {settings: {session-restoration-mode: simple}}}\n", name, c.addrs[name])
 	}
