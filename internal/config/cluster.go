@@ -135,9 +135,6 @@ type Node struct {
 	Settings NodeSettings
 }
 
-// Name names the node in logs and errors: its servers, joined with "+".
-func (n Node) Name() string { return strings.Join(n.Servers, "+") }
-
 // ProxyNodes returns the nodes the interaction proxy app connects to: the
 // interaction servers it names directly and the members of the
 // interaction-server clusters it names, grouped by database (every server

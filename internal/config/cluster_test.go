@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,7 +20,7 @@ func TestClusterExample(t *testing.T) {
 	}
 	for _, proxy := range []string{"proxy-1", "proxy-2"} {
 		nodes := d.ProxyNodes(d.Applications[proxy])
-		if len(nodes) != 2 || nodes[0].Name() != "ixn-a1+ixn-a2" || nodes[1].Name() != "ixn-b1+ixn-b2" ||
+		if len(nodes) != 2 || !slices.Equal(nodes[0].Servers, []string{"ixn-a1", "ixn-a2"}) || !slices.Equal(nodes[1].Servers, []string{"ixn-b1", "ixn-b2"}) ||
 			strings.Join(nodes[0].Settings.MediaList(), ",") != "chat" {
 			t.Fatalf("%s nodes %+v", proxy, nodes)
 		}

@@ -50,15 +50,6 @@ const (
 var Actions = []Action{CallInbound, CallOnHold, CallRinging, NotReadyForNextCall, WaitForNextCall, LoggedIn,
 	CallAnswered, CallTransferMade, CallWait, CallEntered, CallDistributed, CallAbandoned}
 
-// durable reports whether a lasts from a start to an end.
-func (a Action) durable() bool {
-	switch a {
-	case LoggedIn, WaitForNextCall, NotReadyForNextCall, CallRinging, CallInbound, CallOnHold, CallWait:
-		return true
-	}
-	return false
-}
-
 // agentStatus is the priority order of an agent's status: its highest
 // current action; LoggedOut when it has none.
 var agentStatus = []Action{CallInbound, CallOnHold, CallRinging, NotReadyForNextCall, WaitForNextCall, LoggedIn}
